@@ -1,0 +1,220 @@
+# tlsshim - TLS for the sockets of programs that were never written for it.
+#
+#   make            build/libsslsocket.{so,a}, build/libtlsshim.so, build/tlsshim
+#   make check      every test: check unit suites, then integration with real tools
+#   make demo       nc talking TLS through tlsshim, end to end
+#   make asan|tsan  the unit tests under AddressSanitizer+UBSan / ThreadSanitizer
+#   make bench      benchmarks against the anchors (bench/README.md)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Missing dependencies are installed by tests/deps.sh (apt-get when root,
+# otherwise it prints the command). V=1 shows full commands.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ---- dependencies (checked once per top-level make) ------------------------
+NODEPS_GOALS := clean help distclean
+ifeq ($(filter $(NODEPS_GOALS),$(MAKECMDGOALS)),)
+ifndef TLSSHIM_DEPS_CHECKED
+DEPS_GROUP := build
+ifneq ($(filter check check-unit check-integration demo asan tsan fuzz,$(MAKECMDGOALS)),)
+DEPS_GROUP := test
+endif
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+DEPS_GROUP := bench
+endif
+DEPS_RESULT := $(shell sh tests/deps.sh $(DEPS_GROUP) >&2; echo $$?)
+ifneq ($(DEPS_RESULT),0)
+$(error dependencies are missing: see the lines above)
+endif
+export TLSSHIM_DEPS_CHECKED := 1
+endif
+endif
+
+# ---- flags ----------------------------------------------------------------
+PKG_CFLAGS   := $(shell $(PKG_CONFIG) --cflags openssl libconfig 2>/dev/null)
+SSL_LIBS     := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
+CONFIG_LIBS  := $(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wcast-qual -Wwrite-strings \
+        -Wstrict-prototypes -Wmissing-prototypes
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
+        -Icore -Iconfig -Ipreload -I$(BUILD)/gen $(PKG_CFLAGS) \
+        -DTLSSHIM_LIBDIR='"$(PREFIX)/lib"' -DTLSSHIM_VERSION='"$(VERSION)"' \
+        $(OPT) $(SAN) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+
+VERSION := 0.1.0
+
+# ---- sources ----------------------------------------------------------------
+CORE_SRC      := $(wildcard core/*.c)
+CONFIG_SRC    := $(wildcard config/*.c)
+LAUNCHER_SRC  := $(wildcard preload/launcher*.c)
+HOOK_SRC      := $(wildcard preload/hook_*.c)
+PRELOAD_SRC   := $(filter-out $(LAUNCHER_SRC),$(wildcard preload/*.c))
+PRELOAD_INT_SRC := $(filter-out $(HOOK_SRC),$(PRELOAD_SRC))
+UNIT_SRC      := $(wildcard tests/unit/check_*.c)
+UNIT_SUPPORT  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+PROG_SRC      := $(wildcard tests/progs/*.c)
+BENCH_SRC     := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+CORE_OBJ     := $(call obj,$(CORE_SRC))
+CONFIG_OBJ   := $(call obj,$(CONFIG_SRC))
+LAUNCHER_OBJ := $(call obj,$(LAUNCHER_SRC))
+PRELOAD_OBJ  := $(call obj,$(PRELOAD_SRC))
+PRELOAD_INT_OBJ := $(call obj,$(PRELOAD_INT_SRC))
+UNIT_OBJ     := $(call obj,$(UNIT_SRC) $(UNIT_SUPPORT))
+PROGS        := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_SRC))
+BENCH_BINS   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+LIBS_A       := $(BUILD)/libsslsocket.a
+LIB_SO       := $(BUILD)/libsslsocket.so
+PRELOAD_SO   := $(BUILD)/libtlsshim.so
+LAUNCHER     := $(BUILD)/tlsshim
+UNIT_RUNNER  := $(BUILD)/check_unit
+
+.PHONY: all check check-unit check-integration demo asan tsan fuzz bench install \
+        uninstall clean help progs
+.DEFAULT_GOAL := all
+
+all: $(LIBS_A) $(LIB_SO) $(PRELOAD_SO) $(LAUNCHER) $(BUILD)/sslsocket.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBS_A): $(CORE_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(CORE_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libsslsocket.so -Wl,--no-undefined $(ALL_LDFLAGS) \
+		-o $@ $^ $(SSL_LIBS) -lpthread
+
+# The interposer exports only the hooks (preload/libtlsshim.map).
+$(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) preload/libtlsshim.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,--no-undefined -Wl,--version-script=preload/libtlsshim.map \
+		$(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) \
+		$(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
+
+$(LAUNCHER): $(LAUNCHER_OBJ) $(CONFIG_OBJ) $(LIBS_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(CONFIG_OBJ) $(LIBS_A) \
+		$(SSL_LIBS) $(CONFIG_LIBS) -lpthread
+
+$(BUILD)/sslsocket.pc: Makefile
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: sslsocket' 'Description: the SSL socket wrapper of Python 2009 ssl, in C' \
+		'Version: $(VERSION)' 'Requires.private: openssl' \
+		'Libs: -L$${libdir} -lsslsocket' 'Libs.private: -lpthread' \
+		'Cflags: -I$${includedir}' > $@
+
+# ---- tests ----------------------------------------------------------------
+# Every tests/unit/check_NAME.c exposes `Suite *NAME_suite(void)`; the
+# runner adds them all to one SRunner.
+$(BUILD)/gen/suites.inc: $(UNIT_SRC) Makefile
+	@mkdir -p $(dir $@)
+	$(Q)for f in $(notdir $(basename $(UNIT_SRC))); do echo "SUITE($${f#check_})"; done > $@.tmp \
+		&& mv $@.tmp $@
+
+$(call obj,tests/unit/runner.c): $(BUILD)/gen/suites.inc
+
+$(UNIT_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Wno-missing-prototypes
+
+$(BUILD)/libts_int.a: $(PRELOAD_INT_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(UNIT_RUNNER): $(UNIT_OBJ) $(CONFIG_OBJ) $(BUILD)/libts_int.a $(LIBS_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(CONFIG_OBJ) $(BUILD)/libts_int.a $(LIBS_A) \
+		$(CHECK_LIBS) $(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
+
+# Small programs the tests drive (plain C; some use libsslsocket).
+$(BUILD)/progs/%: $(BUILD)/obj/tests/progs/%.o $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_A) $(SSL_LIBS) -lpthread
+
+$(call obj,$(PROG_SRC)): ALL_CFLAGS += -Wno-missing-prototypes
+
+progs: $(PROGS)
+
+check-unit: all $(UNIT_RUNNER)
+	$(Q)CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-20} $(UNIT_RUNNER)
+
+check-integration: all $(PROGS)
+	$(Q)sh tests/integration/run.sh $(BUILD)
+
+# Integration first, so that the last lines are check's summary.
+check: all $(UNIT_RUNNER) $(PROGS)
+	$(Q)sh tests/integration/run.sh $(BUILD); it=$$?; \
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-20} $(UNIT_RUNNER); ut=$$?; \
+	test $$it -eq 0 && test $$ut -eq 0
+
+demo: all
+	$(Q)sh tests/demo.sh $(BUILD)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-unit
+
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+		check-unit
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(SSL_LIBS) -lpthread
+
+$(call obj,$(BENCH_SRC)): ALL_CFLAGS += -Wno-missing-prototypes
+
+bench: all $(BENCH_BINS)
+	$(Q)sh bench/run.sh $(BUILD)
+
+# ---- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(PRELOAD_SO) $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(LIBS_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 core/sslsocket.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 $(BUILD)/sslsocket.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 preload/tlsshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 config/tlsshim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libtlsshim.so $(DESTDIR)$(PREFIX)/lib/libsslsocket.so \
+		$(DESTDIR)$(PREFIX)/lib/libsslsocket.a $(DESTDIR)$(PREFIX)/include/sslsocket.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/sslsocket.pc $(DESTDIR)$(PREFIX)/bin/tlsshim \
+		$(DESTDIR)$(PREFIX)/share/man/man1/tlsshim.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/tlsshim.conf.5
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

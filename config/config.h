@@ -1,0 +1,108 @@
+/*
+ * config.h - rules from a libconfig file, TLSSHIM_CONFIG_STRING and the
+ * launcher's flags (which reach the process as TLSSHIM_CONFIG_STRING).
+ *
+ * Internal to tlsshim (not installed). This is the only module that
+ * includes <libconfig.h>. No sockets, no handshakes: a rule set is built
+ * once, is immutable afterwards and answers "which rule matches".
+ */
+#ifndef TLSSHIM_CONFIG_H
+#define TLSSHIM_CONFIG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "sslsocket.h"
+
+enum cfg_side { CFG_CONNECT = 0, CFG_ACCEPT = 1 };
+
+enum cfg_log_level { CFG_LOG_ERROR = 0, CFG_LOG_WARN = 1, CFG_LOG_INFO = 2, CFG_LOG_DEBUG = 3 };
+
+enum cfg_host_kind {
+	CFG_HOST_ANY,      /* "*" */
+	CFG_HOST_ADDR,     /* "127.0.0.1", "[::1]" */
+	CFG_HOST_CIDR,     /* "10.0.0.0/8", "[fd00::/8]" */
+	CFG_HOST_NAME,     /* "db.internal" (lower case) */
+	CFG_HOST_WILDCARD  /* "*.example.com": name holds ".example.com" */
+};
+
+/* A parsed `match = "HOST:PORT"`. */
+struct cfg_match {
+	enum cfg_host_kind host_kind;
+	int family;                /* AF_INET or AF_INET6 for ADDR and CIDR */
+	unsigned char addr[16];    /* network order; 4 bytes used for AF_INET */
+	unsigned prefix;           /* CIDR prefix length (32/128 for ADDR) */
+	char *name;                /* NAME and WILDCARD, lower case */
+	unsigned port_lo, port_hi; /* inclusive; "*" is 0..65535 */
+};
+
+struct cfg_rule {
+	enum cfg_side side;
+	unsigned index;            /* 0.. over all rules of the set, both sides */
+	char *file;                /* where it was written: a path,
+	                              "TLSSHIM_CONFIG_STRING" */
+	int line;
+	char *match_text;          /* as written, for logs */
+	struct cfg_match match;
+	int passthrough;           /* match, but leave the socket plain */
+	/* The wrap_socket options: built-in defaults, then `defaults`, then the
+	 * rule's keys. server_side is set for accept rules. Client rules without
+	 * ca_certs have ca_certs_default = 1 (the system store). Relative file
+	 * names are resolved against the directory of the config file (the
+	 * current directory for TLSSHIM_CONFIG_STRING). Strings are owned by the
+	 * rule set. */
+	struct sslsocket_options opts;
+	int handshake_timeout_set; /* handshake_timeout given explicitly */
+};
+
+struct cfg_ruleset {
+	struct cfg_rule *rules;    /* TLSSHIM_CONFIG_STRING's rules first */
+	size_t count;
+	enum cfg_log_level log_level; /* default warn; TLSSHIM_LOG overrides */
+	int log_level_set;
+	int allow_setuid_exec;
+	char *log_file;            /* TLSSHIM_LOG_FILE, or NULL (stderr) */
+};
+
+/* Why loading failed: "FILE:LINE: what is wrong" (no "tlsshim: " prefix,
+ * no newline). */
+struct cfg_error {
+	char msg[512];
+};
+
+/*
+ * Builds the rule set from the TLSSHIM_CONFIG_STRING text (may be NULL)
+ * and the file at path (may be NULL); the string's rules come first. Every
+ * value is checked, including that certificate, key and CA files load and
+ * that ssl_version can be spoken (sslsocket_options_check). Returns NULL
+ * with err filled on the first problem. Never prints, never exits.
+ */
+struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
+                             struct cfg_error *err);
+
+/* As cfg_load, from the process environment: TLSSHIM_CONFIG,
+ * TLSSHIM_CONFIG_STRING, TLSSHIM_LOG, TLSSHIM_LOG_FILE. Returns NULL with
+ * err->msg empty when neither config variable is set (inert). */
+struct cfg_ruleset *cfg_load_env(struct cfg_error *err);
+
+void cfg_ruleset_free(struct cfg_ruleset *rs);
+
+/*
+ * The first rule of side `side` matching the address sa (AF_INET or
+ * AF_INET6; IPv4-mapped IPv6 addresses match IPv4 rules). names are the
+ * host names the process resolved to this address (for NAME and WILDCARD
+ * hosts, compared case-insensitively). NULL when none matches; AF_UNIX and
+ * other families never match.
+ */
+const struct cfg_rule *cfg_match(const struct cfg_ruleset *rs, enum cfg_side side,
+                                 const struct sockaddr *sa, socklen_t len,
+                                 const char *const *names, size_t n_names);
+
+/* Parses one "HOST:PORT" match string; -1 with a reason in err->msg. */
+int cfg_match_parse(const char *text, struct cfg_match *out, struct cfg_error *err);
+void cfg_match_clear(struct cfg_match *m);
+
+/* Parses a log level name ("error", "warn", "info", "debug"); -1 if bad. */
+int cfg_log_level_parse(const char *name, enum cfg_log_level *out);
+
+#endif /* TLSSHIM_CONFIG_H */

@@ -1,0 +1,390 @@
+/*
+ * sslsocket.h - the SSL socket wrapper of Python's 2009 `ssl` module, in C.
+ *
+ * The semantics are those of the seed document (wrap_socket, SSLSocket.read,
+ * write, do_handshake, unwrap, getpeercert, cipher, get_server_certificate,
+ * cert_time_to_seconds, PEM/DER conversion, RAND_*), on OpenSSL 3. The
+ * deviations are listed in README.md.
+ *
+ * Conventions
+ *   - Functions returning int return 0 (or a count) on success and -1 on
+ *     failure; functions returning pointers return NULL on failure.
+ *   - A failing socket call leaves its reason in sslsocket_last_error(s) and
+ *     sets errno (EAGAIN for want-read/want-write, EPROTO for a TLS or
+ *     verification failure, ECONNRESET for a ragged EOF when it is not
+ *     suppressed, EINTR, ETIMEDOUT, or the system's errno).
+ *   - Module functions take an optional `struct sslsocket_error *err`
+ *     (may be NULL) that receives the reason.
+ *   - Strings and buffers the library returns as "owned" are released with
+ *     free(); structures with their own _free function are released with it.
+ *   - The library never prints, never aborts and never exits.
+ *   - The library never calls read, write, send, recv or poll by name: all
+ *     socket I/O goes through a struct sslsocket_io (libc's by default).
+ *
+ * Thread safety: different sockets may be used from different threads
+ * freely. One socket may be read by one thread while another writes to it;
+ * the library holds its per-socket lock only while OpenSSL runs, never while
+ * it waits for the network.
+ */
+#ifndef SSLSOCKET_H
+#define SSLSOCKET_H
+
+#include <stddef.h>
+#include <time.h>
+#include <poll.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SSLSOCKET_API __attribute__((visibility("default")))
+#define SSLSOCKET_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define SSLSOCKET_API
+#define SSLSOCKET_MUST_CHECK
+#endif
+
+#define SSLSOCKET_VERSION "0.1.0"
+
+/* ---- Constants (numeric values are Python's) ---------------------------- */
+
+enum sslsocket_cert_reqs {
+	SSLSOCKET_CERT_NONE = 0,     /* certificates ignored */
+	SSLSOCKET_CERT_OPTIONAL = 1, /* not required, validated if given */
+	SSLSOCKET_CERT_REQUIRED = 2  /* required and validated */
+};
+
+enum sslsocket_protocol {
+	SSLSOCKET_PROTOCOL_SSLv2 = 0,  /* never spoken by OpenSSL 3: error */
+	SSLSOCKET_PROTOCOL_SSLv3 = 1,  /* not built into Debian's OpenSSL 3 */
+	SSLSOCKET_PROTOCOL_SSLv23 = 2, /* negotiate the highest both support */
+	SSLSOCKET_PROTOCOL_TLSv1 = 3,
+	SSLSOCKET_PROTOCOL_TLSv1_1 = 4,
+	SSLSOCKET_PROTOCOL_TLSv1_2 = 5,
+	SSLSOCKET_PROTOCOL_TLSv1_3 = 6
+};
+#define SSLSOCKET_PROTOCOL_TLS SSLSOCKET_PROTOCOL_SSLv23
+
+/* The seed's SSLError codes (args[0]), plus VALUE for bad arguments
+ * (Python raises ValueError there). */
+enum sslsocket_error_code {
+	SSLSOCKET_ERROR_NONE = 0,
+	SSLSOCKET_ERROR_SSL = 1,
+	SSLSOCKET_ERROR_WANT_READ = 2,
+	SSLSOCKET_ERROR_WANT_WRITE = 3,
+	SSLSOCKET_ERROR_WANT_X509_LOOKUP = 4,
+	SSLSOCKET_ERROR_SYSCALL = 5,
+	SSLSOCKET_ERROR_ZERO_RETURN = 6,
+	SSLSOCKET_ERROR_WANT_CONNECT = 7,
+	SSLSOCKET_ERROR_EOF = 8,
+	SSLSOCKET_ERROR_INVALID_ERROR_CODE = 9,
+	SSLSOCKET_ERROR_VALUE = 10
+};
+
+/* The reason of the last failure: the seed's code, the system errno when
+ * one applies, OpenSSL's packed error (0 if none) and one line of text such
+ * as "certificate verify failed: self-signed certificate". */
+struct sslsocket_error {
+	int code;                 /* enum sslsocket_error_code */
+	int sys_errno;
+	unsigned long ossl_error;
+	char reason[256];
+};
+
+/* ---- The I/O seam ------------------------------------------------------- */
+
+/*
+ * Every system call the library makes on a wrapped descriptor goes through
+ * this table. A plain program passes NULL and gets libc's functions; the
+ * interposer passes the real functions it resolved with dlsym(RTLD_NEXT),
+ * so OpenSSL's socket I/O never re-enters the hooks. The library calls
+ * recv and send with MSG_DONTWAIT (and send with MSG_NOSIGNAL) and waits
+ * with poll when the socket is blocking.
+ */
+struct sslsocket_io {
+	ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+	ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+	int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+	int (*close)(int fd);
+	int (*shutdown)(int fd, int how);
+};
+
+/* libc's functions; valid for the life of the process. */
+SSLSOCKET_API const struct sslsocket_io *sslsocket_io_libc(void);
+
+/* ---- Options: wrap_socket's parameters ---------------------------------- */
+
+struct sslsocket_options {
+	/* The seed's wrap_socket parameters. */
+	const char *keyfile;  /* NULL: the key is in certfile */
+	const char *certfile; /* PEM: key (optional) then chain */
+	int server_side;
+	enum sslsocket_cert_reqs cert_reqs; /* default CERT_NONE */
+	enum sslsocket_protocol ssl_version; /* default PROTOCOL_SSLv23 */
+	const char *ca_certs;                /* PEM bundle of trusted CAs */
+	int do_handshake_on_connect;         /* default 1 */
+	int suppress_ragged_eofs;            /* default 1 */
+
+	/* Beyond the seed. */
+	int ca_certs_default;          /* 1: trust the system store when
+	                                  ca_certs is NULL */
+	const char *server_hostname;   /* client: SNI, and the hostname
+	                                  check unless CERT_NONE */
+	const char *ciphers;           /* OpenSSL cipher string (TLS <= 1.2) */
+	const char *const *alpn;       /* protocols to offer or accept */
+	size_t alpn_count;
+	int release_buffers;           /* SSL_MODE_RELEASE_BUFFERS */
+	int handshake_timeout_ms;      /* deadline of a blocking handshake;
+	                                  0: none */
+	int session_cache;             /* client: resume sessions per
+	                                  destination (default 1) */
+	const char *keylog_file;       /* append NSS key-log lines */
+};
+
+/* Fills o with the seed's defaults (CERT_NONE, PROTOCOL_SSLv23,
+ * do_handshake_on_connect and suppress_ragged_eofs true, session_cache 1,
+ * everything else 0 or NULL). */
+SSLSOCKET_API void sslsocket_options_init(struct sslsocket_options *o);
+
+/* Checks o as wrap time would, without a socket: the version can be spoken
+ * by this OpenSSL, cert_reqs other than CERT_NONE has a CA source, the
+ * certificate, key and CA files load and match, the cipher string and ALPN
+ * list are valid. Returns 0, or -1 with the reason in err. */
+SSLSOCKET_API SSLSOCKET_MUST_CHECK int
+sslsocket_options_check(const struct sslsocket_options *o,
+                        struct sslsocket_error *err);
+
+/* ---- Contexts (shared, reference-counted) ------------------------------- */
+
+typedef struct sslsocket_ctx sslsocket_ctx;
+
+/* Returns the context for these options: contexts are built once per
+ * distinct set of context options (everything except server_hostname,
+ * do_handshake_on_connect, suppress_ragged_eofs and handshake_timeout_ms,
+ * which are per socket) and shared; each call takes a reference that
+ * sslsocket_ctx_free releases. The options' strings are copied. */
+SSLSOCKET_API sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o,
+                                               struct sslsocket_error *err);
+SSLSOCKET_API void sslsocket_ctx_free(sslsocket_ctx *ctx); /* NULL: no-op */
+/* Number of distinct live contexts in the process (for tests and stats). */
+SSLSOCKET_API size_t sslsocket_ctx_count(void);
+
+/* ---- Sockets ------------------------------------------------------------ */
+
+typedef struct sslsocket sslsocket;
+
+/*
+ * wrap_socket: wraps the descriptor fd (borrowed: the library closes it
+ * only in sslsocket_close). io may be NULL (libc).
+ *   - Client, fd not connected yet: the TLS state is built lazily by
+ *     sslsocket_connect.
+ *   - Client, fd connected: ready; the handshake runs now when
+ *     do_handshake_on_connect is set (blocking sockets), otherwise on the
+ *     first read, write or do_handshake.
+ *   - Server, fd listening: sslsocket_accept returns wrapped connections.
+ *   - Server, fd connected: as the client.
+ * cert_reqs other than CERT_NONE without ca_certs (or ca_certs_default)
+ * is an error, as is a version this OpenSSL cannot speak.
+ * The blocking mode (timeout) is taken from the descriptor's O_NONBLOCK.
+ */
+SSLSOCKET_API sslsocket *sslsocket_wrap(int fd, const struct sslsocket_options *o,
+                                        const struct sslsocket_io *io,
+                                        struct sslsocket_error *err);
+
+/* As sslsocket_wrap, with a shared context (a reference is taken) and the
+ * per-socket options given separately: o supplies server_hostname,
+ * do_handshake_on_connect, suppress_ragged_eofs and handshake_timeout_ms;
+ * the context supplies the rest. */
+SSLSOCKET_API sslsocket *sslsocket_wrap_ctx(int fd, sslsocket_ctx *ctx,
+                                            const struct sslsocket_options *o,
+                                            const struct sslsocket_io *io,
+                                            struct sslsocket_error *err);
+
+/* Connects a lazily wrapped client socket and, when do_handshake_on_connect
+ * is set and the socket is blocking, completes the handshake before
+ * returning. On a non-blocking socket it returns -1 with errno EINPROGRESS
+ * (or the handshake's EAGAIN); the connection and handshake complete on the
+ * next read, write, do_handshake or sslsocket_advance. */
+SSLSOCKET_API int sslsocket_connect(sslsocket *s, const struct sockaddr *addr,
+                                    socklen_t len);
+
+/* Accepts on a wrapped listening socket (flags as accept4) and returns the
+ * wrapped server-side connection, handshaken when do_handshake_on_connect
+ * is set and the new socket is blocking. NULL with errno on failure; a
+ * failed handshake closes the accepted descriptor. */
+SSLSOCKET_API sslsocket *sslsocket_accept(sslsocket *listener, struct sockaddr *addr,
+                                          socklen_t *len, int flags);
+
+/* Performs the handshake. Non-blocking: -1 with code WANT_READ/WANT_WRITE
+ * (errno EAGAIN); call again when the socket is ready. A failure is
+ * sticky: every later read and write fails with EPROTO. */
+SSLSOCKET_API int sslsocket_do_handshake(sslsocket *s);
+
+/* Reads up to n bytes of plaintext straight into buf (no staging copy).
+ * Returns > 0, 0 at a close_notify or (suppress_ragged_eofs) a ragged EOF,
+ * -1 on error: code EOF with errno ECONNRESET for an unsuppressed ragged
+ * EOF, WANT_READ/WANT_WRITE with EAGAIN on a non-blocking socket. Drives a
+ * pending connect or handshake first. */
+SSLSOCKET_API ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n);
+
+/* Writes n bytes (all of them on a blocking socket; on a non-blocking one
+ * possibly fewer, or -1 EAGAIN). Returns the number written. */
+SSLSOCKET_API ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n);
+
+/* Gathers iov into as few records as possible and writes them. */
+SSLSOCKET_API ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt);
+
+/* Decrypted bytes waiting inside the library (readable without the kernel). */
+SSLSOCKET_API size_t sslsocket_pending(sslsocket *s);
+
+/* Sets the blocking behaviour: -1 blocks forever, 0 is non-blocking, > 0 is
+ * a timeout in milliseconds for each call (Python's settimeout). The
+ * descriptor's own flags are never changed. */
+SSLSOCKET_API void sslsocket_settimeout(sslsocket *s, int timeout_ms);
+SSLSOCKET_API int sslsocket_gettimeout(const sslsocket *s);
+
+/*
+ * Readiness for poll/select/epoll on top of TLS. Given the events the
+ * program waits for (POLLIN, POLLOUT), returns the events that are ready
+ * now without asking the kernel (plaintext pending, a received
+ * close_notify, or a failed socket, which reads as ready so that the next
+ * call reports the error), and stores in *kernel_events what the kernel
+ * must be asked for before progress is possible (a handshake that needs to
+ * read while the program waits to write, a connect in progress, ...).
+ */
+SSLSOCKET_API short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events);
+
+/* Drives a pending non-blocking connect, handshake or shutdown as far as
+ * it can go without blocking. Returns 0 when the connection is established
+ * (or already was), -1 with WANT_READ/WANT_WRITE (EAGAIN) or an error. */
+SSLSOCKET_API int sslsocket_advance(sslsocket *s);
+
+/* unwrap(): performs the shutdown handshake (close_notify both ways) and
+ * returns the plain descriptor, usable for plaintext afterwards; s is freed.
+ * On failure (or WANT_* on a non-blocking socket) returns -1 and s stays
+ * valid. */
+SSLSOCKET_API int sslsocket_unwrap(sslsocket *s);
+
+/* Sends close_notify for the write direction without waiting for the
+ * peer's, then shuts the descriptor down for writing (SHUT_WR); reads go on
+ * until the peer closes. */
+SSLSOCKET_API int sslsocket_shutdown_write(sslsocket *s);
+
+/* Sends close_notify if the connection is established and not yet shut
+ * down, best effort and without blocking for longer than the write needs.
+ * Returns 0 if it was sent (or not needed), -1 otherwise. */
+SSLSOCKET_API int sslsocket_send_close_notify(sslsocket *s);
+
+/* close(): close_notify (as above), closes the descriptor, frees s. */
+SSLSOCKET_API int sslsocket_close(sslsocket *s);
+
+/* Frees s without any shutdown and without touching the descriptor (for a
+ * process that must not end a connection another process still uses). */
+SSLSOCKET_API void sslsocket_free(sslsocket *s);
+
+SSLSOCKET_API int sslsocket_fileno(const sslsocket *s);
+SSLSOCKET_API int sslsocket_server_side(const sslsocket *s);
+SSLSOCKET_API int sslsocket_handshake_done(const sslsocket *s);
+/* 1 once a handshake or verification has failed (sticky). */
+SSLSOCKET_API int sslsocket_failed(const sslsocket *s);
+
+/* cipher(): name, protocol version ("TLSv1.3") and secret bits; -1 before
+ * the handshake (the seed's None). The strings live as long as s. */
+SSLSOCKET_API int sslsocket_cipher(sslsocket *s, const char **name,
+                                   const char **version, int *secret_bits);
+/* "ok", or the verification failure reason ("self-signed certificate"),
+ * or "none" when nothing was verified. Lives as long as s. */
+SSLSOCKET_API const char *sslsocket_verify_result(sslsocket *s);
+SSLSOCKET_API int sslsocket_session_reused(sslsocket *s);
+/* The negotiated ALPN protocol, or NULL. Lives as long as s. */
+SSLSOCKET_API const char *sslsocket_alpn_selected(sslsocket *s);
+
+/* The last failure on s; valid until the next call on s. */
+SSLSOCKET_API const struct sslsocket_error *sslsocket_last_error(const sslsocket *s);
+/* The same, as one line of text. */
+SSLSOCKET_API const char *sslsocket_error(const sslsocket *s);
+
+/* ---- Peer certificates -------------------------------------------------- */
+
+struct sslsocket_attr {
+	char *name;  /* "commonName", or a dotted OID; "DNS", "IP Address" */
+	char *value;
+};
+
+struct sslsocket_rdn {
+	size_t count; /* more than one for a multi-valued RDN */
+	struct sslsocket_attr *attrs;
+};
+
+/* getpeercert()'s dictionary: subject, notAfter and subjectAltName. */
+struct sslsocket_certinfo {
+	int validated;           /* 0: the seed's empty dictionary {} */
+	size_t subject_count;
+	struct sslsocket_rdn *subject;
+	char *not_after;         /* "May  9 00:00:00 2007 GMT" */
+	size_t san_count;        /* 0: no subjectAltName key */
+	struct sslsocket_attr *subject_alt_name;
+};
+
+/* getpeercert(False): 0 with *out NULL when the peer sent no certificate
+ * (None); *out->validated 0 when it was not validated ({}). -1 before the
+ * handshake. Free *out with sslsocket_certinfo_free. */
+SSLSOCKET_API int sslsocket_getpeercert(sslsocket *s, struct sslsocket_certinfo **out);
+/* getpeercert(True): the DER, owned (free()); *der NULL when none. */
+SSLSOCKET_API int sslsocket_getpeercert_der(sslsocket *s, unsigned char **der, size_t *len);
+/* The dictionary of a DER certificate (validated = 1). */
+SSLSOCKET_API struct sslsocket_certinfo *
+sslsocket_certinfo_from_der(const unsigned char *der, size_t len, struct sslsocket_error *err);
+/* The dictionary in the seed's notation, laid out exactly as Python's
+ * pprint.pformat() (width 80, keys sorted); "{}" when not validated.
+ * Owned, no trailing newline. */
+SSLSOCKET_API char *sslsocket_certinfo_format(const struct sslsocket_certinfo *ci);
+SSLSOCKET_API void sslsocket_certinfo_free(struct sslsocket_certinfo *ci);
+
+/* ---- Module functions --------------------------------------------------- */
+
+/* "May  9 00:00:00 2007 GMT" (or "May 9 ...") as seconds since the epoch,
+ * read as UTC (bpo-19940). Malformed input is -1 with code VALUE. */
+SSLSOCKET_API int sslsocket_cert_time_to_seconds(const char *timestring, time_t *out,
+                                                 struct sslsocket_error *err);
+
+/* Byte-exact conversions; malformed input is NULL with code VALUE. Owned. */
+SSLSOCKET_API char *sslsocket_DER_cert_to_PEM_cert(const unsigned char *der, size_t len,
+                                                   struct sslsocket_error *err);
+SSLSOCKET_API unsigned char *sslsocket_PEM_cert_to_DER_cert(const char *pem, size_t *len,
+                                                            struct sslsocket_error *err);
+
+/* Connects to host:port, handshakes with ssl_version and returns the
+ * server's certificate as PEM (owned). With ca_certs, the certificate must
+ * validate (and match host when host is a name) or NULL is returned. SNI is
+ * sent for names, never for IP literals. */
+SSLSOCKET_API char *sslsocket_get_server_certificate(const char *host, unsigned short port,
+                                                     enum sslsocket_protocol ssl_version,
+                                                     const char *ca_certs,
+                                                     struct sslsocket_error *err);
+
+SSLSOCKET_API int sslsocket_RAND_status(void);
+SSLSOCKET_API int sslsocket_RAND_add(const void *buf, size_t len, double entropy);
+/* Reads 256 bytes from the EGD-style stream socket at path and adds them
+ * (OpenSSL 3 has no EGD support of its own). Returns the byte count. */
+SSLSOCKET_API int sslsocket_RAND_egd(const char *path, struct sslsocket_error *err);
+
+/* "PROTOCOL_TLSv1_2" for SSLSOCKET_PROTOCOL_TLSv1_2; NULL if unknown. */
+SSLSOCKET_API const char *sslsocket_protocol_name(enum sslsocket_protocol v);
+/* Accepts "PROTOCOL_TLSv1_2", "TLSv1_2", "PROTOCOL_TLS", "SSLv23", ... */
+SSLSOCKET_API int sslsocket_protocol_from_name(const char *name, enum sslsocket_protocol *out);
+/* 0 if this OpenSSL (at its security level) can speak v; -1 with the
+ * reason otherwise. */
+SSLSOCKET_API int sslsocket_protocol_supported(enum sslsocket_protocol v,
+                                               struct sslsocket_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SSLSOCKET_H */

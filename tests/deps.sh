@@ -1,0 +1,72 @@
+#!/bin/sh
+# Checks (and on Debian, as root, installs) what tlsshim needs.
+#   deps.sh build   compiler, pkg-config, OpenSSL 3, libconfig, check
+#   deps.sh test    + the real programs the tests drive
+#   deps.sh bench   + stunnel, gnuplot, valgrind
+# Prints nothing when everything is there. Exit 1 when something is missing
+# and could not be installed.
+group=${1:-build}
+missing=""
+
+need_pkg() { # pkg-config module, Debian package
+	pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"
+}
+need_cmd() { # command, Debian package
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+
+need_cmd cc gcc
+need_cmd make make
+need_cmd pkg-config pkg-config
+if command -v pkg-config >/dev/null 2>&1; then
+	pkg-config --atleast-version=3.0 openssl 2>/dev/null || missing="$missing libssl-dev"
+	need_pkg libconfig libconfig-dev
+	need_pkg check check
+else
+	missing="$missing libssl-dev libconfig-dev check"
+fi
+
+if [ "$group" = test ] || [ "$group" = bench ]; then
+	need_cmd openssl openssl
+	need_cmd python3 python3
+	need_cmd curl curl
+	need_cmd socat socat
+	need_cmd ncat ncat
+	need_cmd nginx nginx-light
+	need_cmd redis-server redis-server
+	need_cmd redis-cli redis-tools
+	need_cmd redis-benchmark redis-tools
+	need_cmd timeout coreutils
+	need_cmd setsid util-linux
+	# The tests rely on OpenBSD netcat's flags (-N, -q).
+	if ! nc -h 2>&1 | grep -q OpenBSD; then missing="$missing netcat-openbsd"; fi
+fi
+if [ "$group" = bench ]; then
+	need_cmd stunnel stunnel4
+	need_cmd gnuplot gnuplot-nox
+	need_cmd valgrind valgrind
+	need_cmd taskset util-linux
+fi
+
+[ -z "$missing" ] && exit 0
+# One package once.
+missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "tlsshim: installing missing dependencies:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	# Do not let package scripts start the services they install.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+		cleanup_policy=1
+	fi
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } >&2 </dev/null
+	rc=$?
+	[ -n "${cleanup_policy:-}" ] && rm -f /usr/sbin/policy-rc.d
+	[ $rc -eq 0 ] || { echo "tlsshim: apt-get failed (exit $rc)" >&2; exit 1; }
+	exit 0
+fi
+
+echo "tlsshim: missing dependencies. Install them with:" >&2
+echo "  sudo apt-get install -y$missing" >&2
+exit 1

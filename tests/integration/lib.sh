@@ -1,0 +1,87 @@
+# Sourced by every tests/integration/test_*.sh. POSIX sh.
+#
+# Gives: $BUILD (absolute), $TLSSHIM (launcher), $PRELOAD (libtlsshim.so),
+# $CERTS (throwaway PKI), $T (a private temp dir, removed at exit),
+# start_bg/stop_bg (processes the test started, killed by PID at exit),
+# free_port, wait_port, and fail/assert helpers. A test passes by exiting 0.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${BUILD:-$ROOT/build}" && pwd)
+TLSSHIM=$BUILD/tlsshim
+PRELOAD=$BUILD/libtlsshim.so
+PROGS=$BUILD/progs
+CERTS=${TLSSHIM_TEST_CERTS:-$BUILD/test-certs}
+sh "$ROOT/tests/certs/make-certs.sh" "$CERTS" || { echo "cannot make certificates" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/tlsshim-test.XXXXXX")
+# Tests must not inherit a configuration from the caller.
+unset TLSSHIM_CONFIG TLSSHIM_CONFIG_STRING TLSSHIM_LOG TLSSHIM_LOG_FILE SSLKEYLOGFILE LD_PRELOAD || true
+
+_pids=""
+_cleanup() {
+	for p in $_pids; do kill "$p" 2>/dev/null; done
+	sleep 0.05 2>/dev/null
+	for p in $_pids; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_bg SECONDS cmd args...: runs cmd in the background bounded by
+# `timeout SECONDS`; its PID is in $BG_PID and is killed at exit.
+start_bg() {
+	_secs=$1; shift
+	timeout "$_secs" "$@" &
+	BG_PID=$!
+	_pids="$_pids $BG_PID"
+}
+# stop_bg PID: kills one process this test started and reaps it.
+stop_bg() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# A free TCP port below the ephemeral range (BENCH-NOTES: loops that
+# connect a lot take ephemeral ports as source ports).
+free_port() {
+	python3 - "$@" <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    ok = True
+    for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        try:
+            s.bind((host, p))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+    if ok:
+        print(p)
+        break
+PY
+}
+
+# wait_port PORT [SECONDS]: until something listens on PORT (TCP).
+wait_port() {
+	_n=$(( ${2:-10} * 20 ))
+	while [ $_n -gt 0 ]; do
+		if ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; then return 0; fi
+		sleep 0.05
+		_n=$((_n - 1))
+	done
+	fail "nothing listens on port $1"
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+assert_eq() { # expected actual message
+	[ "$1" = "$2" ] || fail "$3: expected [$1], got [$2]"
+}
+assert_contains() { # haystack-file needle message
+	grep -q -- "$2" "$1" || { echo "--- $1:" >&2; head -c 4000 "$1" >&2; fail "$3: [$2] not found"; }
+}
+assert_not_contains() { # file needle message
+	if grep -q -- "$2" "$1"; then echo "--- $1:" >&2; head -c 4000 "$1" >&2; fail "$3: [$2] found"; fi
+}
