@@ -1,0 +1,470 @@
+/*
+ * context.c - options to SSL_CTX, built once per distinct set of context
+ * options and shared through a process-wide, reference-counted cache;
+ * client sessions per destination; ALPN; the NSS key log.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "sslsocket_int.h"
+
+#define CORE_MAX_SESSIONS 256
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sslsocket_ctx *cache_head;
+static size_t cache_count;
+
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+static int ex_index = -1;
+
+static void ex_init(void)
+{
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+int core_ssl_ex_index(void)
+{
+	pthread_once(&ex_once, ex_init);
+	return ex_index;
+}
+
+int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err)
+{
+	if (!o) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "no options given");
+		return -1;
+	}
+	if (o->cert_reqs != SSLSOCKET_CERT_NONE && o->cert_reqs != SSLSOCKET_CERT_OPTIONAL &&
+	    o->cert_reqs != SSLSOCKET_CERT_REQUIRED) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cert_reqs %d", (int)o->cert_reqs);
+		return -1;
+	}
+	if (sslsocket_protocol_supported(o->ssl_version, err) < 0)
+		return -1;
+	if (o->cert_reqs != SSLSOCKET_CERT_NONE && !o->ca_certs && !o->ca_certs_default) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
+		             "cert_reqs other than CERT_NONE requires ca_certs (a file of CA certificates)");
+		return -1;
+	}
+	if (o->keyfile && !o->certfile) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "keyfile given without certfile");
+		return -1;
+	}
+	if (o->server_side && !o->certfile) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
+		             "certfile must be specified for server-side operations");
+		return -1;
+	}
+	if (o->alpn_count && !o->alpn) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "alpn_count without alpn");
+		return -1;
+	}
+	for (size_t i = 0; i < o->alpn_count; i++) {
+		size_t n = o->alpn[i] ? strlen(o->alpn[i]) : 0;
+		if (n == 0 || n > 255) {
+			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
+			             "ALPN protocol %zu must be 1 to 255 bytes long", i);
+			return -1;
+		}
+	}
+	if (o->handshake_timeout_ms < 0) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "handshake_timeout_ms must be >= 0");
+		return -1;
+	}
+	return 0;
+}
+
+/* ALPN list in wire format: each protocol prefixed by its length. */
+static unsigned char *alpn_wire(const struct sslsocket_options *o, size_t *len)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < o->alpn_count; i++)
+		total += 1 + strlen(o->alpn[i]);
+	unsigned char *w = malloc(total ? total : 1);
+	if (!w)
+		return NULL;
+	size_t p = 0;
+	for (size_t i = 0; i < o->alpn_count; i++) {
+		size_t n = strlen(o->alpn[i]);
+		w[p++] = (unsigned char)n;
+		memcpy(w + p, o->alpn[i], n);
+		p += n;
+	}
+	*len = total;
+	return w;
+}
+
+static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                          const unsigned char *in, unsigned int inlen, void *arg)
+{
+	(void)ssl;
+	struct sslsocket_ctx *c = arg;
+	unsigned char *sel = NULL;
+	/* Server preference order; no overlap means no ALPN (RFC 7301 allows
+	 * a fatal alert, but the seed's servers never refused on it). */
+	if (SSL_select_next_proto(&sel, outlen, c->alpn, (unsigned int)c->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	struct sslsocket_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	if (!c || !c->keylog)
+		return;
+	pthread_mutex_lock(&c->keylog_lock);
+	fputs(line, c->keylog);
+	fputc('\n', c->keylog);
+	fflush(c->keylog);
+	pthread_mutex_unlock(&c->keylog_lock);
+}
+
+static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct sslsocket_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	struct sslsocket *s = SSL_get_ex_data(ssl, core_ssl_ex_index());
+	if (!c || !s || !s->dest || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	struct core_session *n = calloc(1, sizeof *n);
+	if (!n || !(n->dest = strdup(s->dest))) {
+		free(n);
+		return 0;
+	}
+	n->sess = sess; /* returning 1 hands us the reference */
+	pthread_mutex_lock(&c->sess_lock);
+	struct core_session **pp = &c->sessions, *old = NULL;
+	for (; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->dest, n->dest) == 0) {
+			old = *pp;
+			*pp = old->next;
+			c->nsessions--;
+			break;
+		}
+	}
+	n->next = c->sessions;
+	c->sessions = n;
+	c->nsessions++;
+	/* Bounded: drop the oldest beyond the limit. */
+	struct core_session *drop = NULL;
+	if (c->nsessions > CORE_MAX_SESSIONS) {
+		struct core_session *p = c->sessions;
+		while (p->next && p->next->next)
+			p = p->next;
+		drop = p->next;
+		p->next = NULL;
+		c->nsessions--;
+	}
+	pthread_mutex_unlock(&c->sess_lock);
+	for (struct core_session *d = old; d; d = drop, drop = NULL) {
+		SSL_SESSION_free(d->sess);
+		free(d->dest);
+		free(d);
+	}
+	return 1;
+}
+
+SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest)
+{
+	SSL_SESSION *r = NULL;
+	if (!c || !dest || !c->session_cache || c->server_side)
+		return NULL;
+	pthread_mutex_lock(&c->sess_lock);
+	for (struct core_session *p = c->sessions; p; p = p->next) {
+		if (strcmp(p->dest, dest) == 0) {
+			if (SSL_SESSION_up_ref(p->sess))
+				r = p->sess;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->sess_lock);
+	return r;
+}
+
+SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
+                            struct sslsocket_error *err)
+{
+	if (core_options_check_cheap(o, err) < 0)
+		return NULL;
+	ERR_clear_error();
+	SSL_CTX *ctx = SSL_CTX_new(o->server_side ? TLS_server_method() : TLS_client_method());
+	if (!ctx) {
+		core_err_ossl(err, SSLSOCKET_ERROR_SSL, ENOMEM, "cannot create SSL context");
+		return NULL;
+	}
+	int ver = core_protocol_version(o->ssl_version);
+	int minv = ver ? ver : TLS1_VERSION, maxv = ver ? ver : TLS1_3_VERSION;
+	if (!SSL_CTX_set_min_proto_version(ctx, minv) || !SSL_CTX_set_max_proto_version(ctx, maxv)) {
+		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT, "cannot pin %s",
+		              sslsocket_protocol_name(o->ssl_version));
+		goto fail;
+	}
+	long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+	if (o->release_buffers)
+		mode |= SSL_MODE_RELEASE_BUFFERS;
+	SSL_CTX_set_mode(ctx, mode);
+	/* One recv takes whatever whole records the kernel has; SSL_has_pending
+	 * then covers what SSL_pending cannot see. */
+	SSL_CTX_set_read_ahead(ctx, 1);
+
+	if (o->certfile) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, o->certfile) != 1) {
+			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load certificate from %s",
+			              o->certfile);
+			goto fail;
+		}
+		const char *kf = o->keyfile ? o->keyfile : o->certfile;
+		if (SSL_CTX_use_PrivateKey_file(ctx, kf, SSL_FILETYPE_PEM) != 1) {
+			if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+				core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL,
+				              "private key in %s does not match the certificate in %s", kf,
+				              o->certfile);
+				goto fail;
+			}
+			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load private key from %s", kf);
+			goto fail;
+		}
+		if (SSL_CTX_check_private_key(ctx) != 1) {
+			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL,
+			              "private key in %s does not match the certificate in %s", kf, o->certfile);
+			goto fail;
+		}
+	}
+	if (o->ca_certs) {
+		if (SSL_CTX_load_verify_locations(ctx, o->ca_certs, NULL) != 1) {
+			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load CA certificates from %s",
+			              o->ca_certs);
+			goto fail;
+		}
+		if (o->server_side && o->cert_reqs != SSLSOCKET_CERT_NONE) {
+			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(o->ca_certs);
+			if (names)
+				SSL_CTX_set_client_CA_list(ctx, names);
+		}
+	} else if (o->ca_certs_default) {
+		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load the system CA store");
+			goto fail;
+		}
+	}
+	int vmode = SSL_VERIFY_NONE;
+	if (o->cert_reqs != SSLSOCKET_CERT_NONE)
+		vmode = SSL_VERIFY_PEER;
+	if (o->server_side && o->cert_reqs == SSLSOCKET_CERT_REQUIRED)
+		vmode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	SSL_CTX_set_verify(ctx, vmode, NULL);
+
+	if (o->ciphers && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1) {
+		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cipher string \"%s\"", o->ciphers);
+		goto fail;
+	}
+	if (o->alpn_count) {
+		size_t wl = 0;
+		unsigned char *w = alpn_wire(o, &wl);
+		if (!w) {
+			core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (!o->server_side && SSL_CTX_set_alpn_protos(ctx, w, (unsigned int)wl) != 0) {
+			free(w);
+			core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid ALPN list");
+			goto fail;
+		}
+		if (owner) {
+			owner->alpn = w;
+			owner->alpn_len = wl;
+			if (o->server_side)
+				SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, owner);
+		} else {
+			free(w);
+		}
+	}
+	if (o->server_side) {
+		/* Required for resumption once client certificates are verified. */
+		SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"tlsshim", 7);
+	} else if (o->session_cache && owner) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	}
+	if (o->keylog_file) {
+		FILE *f = fopen(o->keylog_file, "a");
+		if (!f) {
+			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, errno ? errno : EINVAL,
+			             "cannot open key log file %s: %s", o->keylog_file, strerror(errno));
+			goto fail;
+		}
+		if (owner) {
+			owner->keylog = f;
+			SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+		} else {
+			fclose(f);
+		}
+	}
+	if (owner)
+		SSL_CTX_set_app_data(ctx, owner);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* ---- the shared cache ------------------------------------------------------ */
+
+static int key_add(char **buf, size_t *len, size_t *cap, const char *tag, const char *v)
+{
+	char tmp[64];
+	size_t vl = v ? strlen(v) : 0;
+	int n = v ? snprintf(tmp, sizeof tmp, "%s=%zu:", tag, vl) : snprintf(tmp, sizeof tmp, "%s=-;", tag);
+	size_t need = *len + (size_t)n + vl + 2;
+	if (need > *cap) {
+		size_t nc = need * 2;
+		char *nb = realloc(*buf, nc);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = nc;
+	}
+	memcpy(*buf + *len, tmp, (size_t)n);
+	*len += (size_t)n;
+	if (v) {
+		memcpy(*buf + *len, v, vl);
+		*len += vl;
+		(*buf)[(*len)++] = ';';
+	}
+	(*buf)[*len] = 0;
+	return 0;
+}
+
+/* The canonical text of the context options: equal text, same SSL_CTX.
+ * Strings are length-prefixed so that no value can imitate another key. */
+static char *ctx_key(const struct sslsocket_options *o)
+{
+	char *buf = NULL, num[96];
+	size_t len = 0, cap = 0;
+	snprintf(num, sizeof num, "%d,%d,%d,%d,%d,%d", o->server_side, (int)o->cert_reqs,
+	         (int)o->ssl_version, o->ca_certs_default, o->release_buffers, o->session_cache);
+	if (key_add(&buf, &len, &cap, "n", num) < 0 || key_add(&buf, &len, &cap, "k", o->keyfile) < 0 ||
+	    key_add(&buf, &len, &cap, "c", o->certfile) < 0 ||
+	    key_add(&buf, &len, &cap, "ca", o->ca_certs) < 0 ||
+	    key_add(&buf, &len, &cap, "ci", o->ciphers) < 0 ||
+	    key_add(&buf, &len, &cap, "kl", o->keylog_file) < 0)
+		goto fail;
+	for (size_t i = 0; i < o->alpn_count; i++)
+		if (key_add(&buf, &len, &cap, "a", o->alpn[i]) < 0)
+			goto fail;
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+static void ctx_destroy(struct sslsocket_ctx *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->ssl_ctx);
+	for (struct core_session *p = c->sessions, *n; p; p = n) {
+		n = p->next;
+		SSL_SESSION_free(p->sess);
+		free(p->dest);
+		free(p);
+	}
+	if (c->keylog)
+		fclose(c->keylog);
+	pthread_mutex_destroy(&c->sess_lock);
+	pthread_mutex_destroy(&c->keylog_lock);
+	free(c->alpn);
+	free(c->key);
+	free(c);
+}
+
+sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o, struct sslsocket_error *err)
+{
+	int saved = errno;
+	if (core_options_check_cheap(o, err) < 0)
+		return NULL;
+	char *key = ctx_key(o);
+	if (!key) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&cache_lock);
+	struct sslsocket_ctx *c;
+	for (c = cache_head; c; c = c->next) {
+		if (strcmp(c->key, key) == 0) {
+			c->refs++;
+			pthread_mutex_unlock(&cache_lock);
+			free(key);
+			errno = saved;
+			return c;
+		}
+	}
+	/* Built under the lock so that racing wraps with the same options build
+	 * one context, not two. */
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		pthread_mutex_unlock(&cache_lock);
+		free(key);
+		core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&c->sess_lock, NULL);
+	pthread_mutex_init(&c->keylog_lock, NULL);
+	c->key = key;
+	c->server_side = o->server_side;
+	c->cert_reqs = (int)o->cert_reqs;
+	c->version = (int)o->ssl_version;
+	c->session_cache = o->session_cache;
+	c->ssl_ctx = core_ssl_ctx_build(o, c, err);
+	if (!c->ssl_ctx) {
+		pthread_mutex_unlock(&cache_lock);
+		int e = errno;
+		ctx_destroy(c);
+		errno = e;
+		return NULL;
+	}
+	c->refs = 1;
+	c->next = cache_head;
+	cache_head = c;
+	cache_count++;
+	pthread_mutex_unlock(&cache_lock);
+	errno = saved;
+	return c;
+}
+
+void sslsocket_ctx_free(sslsocket_ctx *c)
+{
+	if (!c)
+		return;
+	int saved = errno;
+	pthread_mutex_lock(&cache_lock);
+	if (--c->refs > 0) {
+		pthread_mutex_unlock(&cache_lock);
+		return;
+	}
+	for (struct sslsocket_ctx **pp = &cache_head; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			cache_count--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	ctx_destroy(c);
+	errno = saved;
+}
+
+size_t sslsocket_ctx_count(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	size_t n = cache_count;
+	pthread_mutex_unlock(&cache_lock);
+	return n;
+}

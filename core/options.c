@@ -1,0 +1,232 @@
+/*
+ * options.c - wrap_socket's parameters: defaults, validation without a
+ * socket, and the protocol names and what this OpenSSL can really speak.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "sslsocket_int.h"
+
+void sslsocket_options_init(struct sslsocket_options *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof *o);
+	o->cert_reqs = SSLSOCKET_CERT_NONE;
+	o->ssl_version = SSLSOCKET_PROTOCOL_SSLv23;
+	o->do_handshake_on_connect = 1;
+	o->suppress_ragged_eofs = 1;
+	o->session_cache = 1;
+}
+
+int sslsocket_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)
+{
+	/* Building a throwaway context loads and cross-checks every file
+	 * exactly as wrap time will; it is not put in the shared cache. */
+	SSL_CTX *ctx = core_ssl_ctx_build(o, NULL, err);
+	if (!ctx)
+		return -1;
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
+/* ---- protocol names ------------------------------------------------------ */
+
+static const struct {
+	enum sslsocket_protocol v;
+	const char *name;
+} proto_names[] = {
+	{SSLSOCKET_PROTOCOL_SSLv2, "PROTOCOL_SSLv2"},
+	{SSLSOCKET_PROTOCOL_SSLv3, "PROTOCOL_SSLv3"},
+	{SSLSOCKET_PROTOCOL_SSLv23, "PROTOCOL_SSLv23"},
+	{SSLSOCKET_PROTOCOL_TLSv1, "PROTOCOL_TLSv1"},
+	{SSLSOCKET_PROTOCOL_TLSv1_1, "PROTOCOL_TLSv1_1"},
+	{SSLSOCKET_PROTOCOL_TLSv1_2, "PROTOCOL_TLSv1_2"},
+	{SSLSOCKET_PROTOCOL_TLSv1_3, "PROTOCOL_TLSv1_3"},
+};
+
+const char *sslsocket_protocol_name(enum sslsocket_protocol v)
+{
+	for (size_t i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++)
+		if (proto_names[i].v == v)
+			return proto_names[i].name;
+	return NULL;
+}
+
+int sslsocket_protocol_from_name(const char *name, enum sslsocket_protocol *out)
+{
+	if (!name || !out) {
+		errno = EINVAL;
+		return -1;
+	}
+	const char *n = name;
+	if (strncasecmp(n, "PROTOCOL_", 9) == 0)
+		n += 9;
+	if (strcasecmp(n, "TLS") == 0) {
+		*out = SSLSOCKET_PROTOCOL_TLS;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++) {
+		if (strcasecmp(n, proto_names[i].name + 9) == 0) {
+			*out = proto_names[i].v;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* ---- what this OpenSSL can speak ------------------------------------------ */
+
+/* OpenSSL's version constant for a pinned protocol; 0 for negotiate; -1 for
+ * SSLv2 (gone since OpenSSL 1.1.0) or an unknown value. */
+int core_protocol_version(int v)
+{
+	switch (v) {
+	case SSLSOCKET_PROTOCOL_SSLv23: return 0;
+	case SSLSOCKET_PROTOCOL_SSLv3: return SSL3_VERSION;
+	case SSLSOCKET_PROTOCOL_TLSv1: return TLS1_VERSION;
+	case SSLSOCKET_PROTOCOL_TLSv1_1: return TLS1_1_VERSION;
+	case SSLSOCKET_PROTOCOL_TLSv1_2: return TLS1_2_VERSION;
+	case SSLSOCKET_PROTOCOL_TLSv1_3: return TLS1_3_VERSION;
+	default: return -1;
+	}
+}
+
+/* A throwaway P-256 certificate for the probe handshakes below. */
+static int probe_identity(EVP_PKEY **pkey, X509 **cert)
+{
+	*pkey = EVP_EC_gen("P-256");
+	*cert = X509_new();
+	if (!*pkey || !*cert)
+		return -1;
+	X509_set_version(*cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(*cert), 1);
+	X509_gmtime_adj(X509_getm_notBefore(*cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(*cert), 3600);
+	X509_NAME *name = X509_get_subject_name(*cert);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"probe", -1, -1, 0);
+	X509_set_issuer_name(*cert, name);
+	X509_set_pubkey(*cert, *pkey);
+	return X509_sign(*cert, *pkey, EVP_sha256()) > 0 ? 0 : -1;
+}
+
+/*
+ * Whether version ver can really be spoken: a client and a server pinned to
+ * it at the default security level handshake over a memory BIO pair. A
+ * cipher-list check is not enough: OpenSSL 3 lists TLS 1.0 ciphers at
+ * security level 2 but refuses the handshake (no SHA-1 signatures), so only
+ * a handshake tells the truth. Returns 0, or -1 with OpenSSL's reason in
+ * why.
+ */
+static int probe_version(int ver, char *why, size_t whylen)
+{
+	int ok = -1;
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL;
+	SSL_CTX *cc = NULL, *sc = NULL;
+	SSL *c = NULL, *s = NULL;
+	BIO *b1 = NULL, *b2 = NULL;
+	unsigned long e = 0;
+
+	snprintf(why, whylen, "cannot set up the probe");
+	ERR_clear_error();
+	if (probe_identity(&pkey, &cert) < 0)
+		goto out;
+	cc = SSL_CTX_new(TLS_client_method());
+	sc = SSL_CTX_new(TLS_server_method());
+	if (!cc || !sc)
+		goto out;
+	if (!SSL_CTX_set_min_proto_version(cc, ver) || !SSL_CTX_set_max_proto_version(cc, ver) ||
+	    !SSL_CTX_set_min_proto_version(sc, ver) || !SSL_CTX_set_max_proto_version(sc, ver)) {
+		snprintf(why, whylen, "not built into this OpenSSL");
+		goto out;
+	}
+	if (!SSL_CTX_use_certificate(sc, cert) || !SSL_CTX_use_PrivateKey(sc, pkey))
+		goto out;
+	c = SSL_new(cc);
+	s = SSL_new(sc);
+	if (!c || !s || !BIO_new_bio_pair(&b1, 0, &b2, 0))
+		goto out;
+	SSL_set_bio(c, b1, b1);
+	SSL_set_bio(s, b2, b2);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(s);
+	for (int i = 0; i < 20; i++) {
+		int rc = SSL_do_handshake(c);
+		int rs = SSL_do_handshake(s);
+		if (rc == 1 && rs == 1) {
+			ok = 0;
+			break;
+		}
+		int ec = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(c, rc);
+		int es = rs == 1 ? SSL_ERROR_NONE : SSL_get_error(s, rs);
+		if ((ec != SSL_ERROR_NONE && ec != SSL_ERROR_WANT_READ && ec != SSL_ERROR_WANT_WRITE) ||
+		    (es != SSL_ERROR_NONE && es != SSL_ERROR_WANT_READ && es != SSL_ERROR_WANT_WRITE)) {
+			e = ERR_peek_error();
+			break;
+		}
+	}
+	if (ok < 0)
+		snprintf(why, whylen, "%s", e ? core_ossl_reason(e) : "handshake did not complete");
+out:
+	ERR_clear_error();
+	SSL_free(c);
+	SSL_free(s);
+	SSL_CTX_free(cc);
+	SSL_CTX_free(sc);
+	X509_free(cert);
+	EVP_PKEY_free(pkey);
+	return ok;
+}
+
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static int probe_done[8];
+static int probe_ok[8];
+static char probe_why[8][160];
+
+int sslsocket_protocol_supported(enum sslsocket_protocol v, struct sslsocket_error *err)
+{
+	const char *name = sslsocket_protocol_name(v);
+	if (!name) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "unknown protocol %d", (int)v);
+		return -1;
+	}
+	if (v == SSLSOCKET_PROTOCOL_SSLv23)
+		return 0;
+	if (v == SSLSOCKET_PROTOCOL_SSLv2) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT,
+		             "PROTOCOL_SSLv2 cannot be spoken: OpenSSL removed SSLv2 in 1.1.0");
+		return -1;
+	}
+	int idx = (int)v;
+	int saved = errno;
+	pthread_mutex_lock(&probe_lock);
+	if (!probe_done[idx]) {
+		probe_ok[idx] = probe_version(core_protocol_version(v), probe_why[idx],
+		                              sizeof probe_why[idx]) == 0;
+		probe_done[idx] = 1;
+	}
+	int ok = probe_ok[idx];
+	char why[160];
+	memcpy(why, probe_why[idx], sizeof why);
+	pthread_mutex_unlock(&probe_lock);
+	if (ok) {
+		errno = saved;
+		return 0;
+	}
+	/* The security level is what usually forbids TLS 1.0 and 1.1; name it. */
+	SSL_CTX *probe = SSL_CTX_new(TLS_method());
+	int level = probe ? SSL_CTX_get_security_level(probe) : -1;
+	SSL_CTX_free(probe);
+	core_err_set(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT,
+	             "%s cannot be spoken by this OpenSSL (%s) at security level %d: %s", name,
+	             OpenSSL_version(OPENSSL_VERSION), level, why);
+	return -1;
+}

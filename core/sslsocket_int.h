@@ -1,0 +1,151 @@
+/*
+ * sslsocket_int.h - private to libsslsocket (not installed): the shapes of
+ * the opaque structures and the internal functions shared between core's
+ * files. Every non-static name here carries the core_ prefix.
+ */
+#ifndef SSLSOCKET_INT_H
+#define SSLSOCKET_INT_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <openssl/ssl.h>
+
+#include "sslsocket.h"
+
+#define CORE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Fills e (may be NULL) with code, sys_errno and a formatted reason, and
+ * leaves errno = sys_errno when sys_errno is not 0 (errno is saved before
+ * formatting, so the reason may use %m-free strerror safely). */
+void core_err_set(struct sslsocket_error *e, int code, int sys_errno, const char *fmt, ...)
+	CORE_PRINTF(4, 5);
+/* As core_err_set, appending ": " and OpenSSL's reason for the oldest queued
+ * error (if any), then clearing the queue. */
+void core_err_ossl(struct sslsocket_error *e, int code, int sys_errno, const char *fmt, ...)
+	CORE_PRINTF(4, 5);
+/* OpenSSL's reason text for the packed error l ("" when none). */
+const char *core_ossl_reason(unsigned long l);
+
+/* OpenSSL's version constant for a pinned protocol; 0 for negotiate; -1
+ * for SSLv2 or an unknown value (options.c). */
+int core_protocol_version(int v);
+
+/* ---- contexts (context.c) ------------------------------------------------ */
+
+struct core_session {
+	char *dest;
+	SSL_SESSION *sess;
+	struct core_session *next;
+};
+
+struct sslsocket_ctx {
+	SSL_CTX *ssl_ctx;
+	char *key;            /* canonical form of the context options */
+	int refs;             /* under the cache lock */
+	struct sslsocket_ctx *next;
+	int server_side;
+	int cert_reqs;
+	int version;          /* enum sslsocket_protocol */
+	int session_cache;
+	unsigned char *alpn;  /* wire format (length-prefixed) */
+	size_t alpn_len;
+	/* client sessions per destination, newest first */
+	pthread_mutex_t sess_lock;
+	struct core_session *sessions;
+	size_t nsessions;
+	/* NSS key log */
+	FILE *keylog;
+	pthread_mutex_t keylog_lock;
+};
+
+/* Builds a fresh SSL_CTX for o (not cached); used by the cache and by
+ * sslsocket_options_check. Returns NULL with the reason in err. */
+SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
+                            struct sslsocket_error *err);
+/* Checks what needs no files: version speakable, CA source for cert_reqs. */
+int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err);
+/* The saved session for dest (a new reference), or NULL. */
+SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest);
+/* ex-data index of the SSL's owning sslsocket (for callbacks). */
+int core_ssl_ex_index(void);
+
+/* ---- sockets ------------------------------------------------------------- */
+
+enum core_state {
+	CORE_ST_UNCONNECTED = 0, /* client, lazy: no SSL until sslsocket_connect */
+	CORE_ST_LISTENING,       /* server listener: accept() wraps */
+	CORE_ST_CONNECTING,      /* non-blocking connect in progress */
+	CORE_ST_HANDSHAKE,       /* SSL built, handshake not finished */
+	CORE_ST_ESTABLISHED,
+	CORE_ST_FAILED           /* sticky: handshake or verification failed */
+};
+
+struct sslsocket {
+	int fd;
+	struct sslsocket_io io;
+	sslsocket_ctx *ctx;
+	SSL *ssl;
+	pthread_mutex_t lock;   /* held only while OpenSSL runs */
+	enum core_state state;
+	int server_side;
+	int timeout_ms;         /* -1 forever, 0 non-blocking, > 0 per call */
+	int handshake_timeout_ms;
+	int do_handshake_on_connect;
+	int suppress_ragged_eofs;
+	char *server_hostname;
+	char *dest;             /* session cache key */
+	/* BIO state, written by the BIO callbacks under the lock */
+	int bio_eof;            /* recv returned 0 */
+	int bio_errno;          /* errno of the last failed recv/send */
+	/* shutdown state */
+	int got_close_notify;   /* peer's close_notify seen: reads are 0 */
+	int ragged_eof;         /* EOF without close_notify seen */
+	int sent_close_notify;
+	int write_shut;
+	struct sslsocket_error err;      /* the last failure */
+	struct sslsocket_error fail_err; /* the sticky failure */
+	char verify_text[128];
+	char errline[320];
+};
+
+/* BIO (bio.c) */
+BIO *core_bio_new(struct sslsocket *s);
+
+/* One OpenSSL call's outcome, translated (io.c). */
+enum core_io_result {
+	CORE_IO_OK = 0,
+	CORE_IO_WANT_READ,
+	CORE_IO_WANT_WRITE,
+	CORE_IO_CLOSED,   /* clean close_notify (or suppressed ragged EOF) */
+	CORE_IO_ERROR     /* s->err filled, errno set */
+};
+
+/* Translates ret of an SSL_* call on s (lock held). what names the call for
+ * the error text. Sets s->err for errors. */
+enum core_io_result core_ssl_result(struct sslsocket *s, int ret, const char *what);
+/* Waits with io->poll for events until deadline (CLOCK_MONOTONIC ms, or -1
+ * for none). Returns 0 when ready, -1 with s->err set (EINTR, EAGAIN for a
+ * timeout, ETIMEDOUT when the deadline is the handshake's). */
+int core_wait(struct sslsocket *s, short events, long long deadline, int deadline_is_handshake);
+long long core_now_ms(void);
+/* Records an error on s (errno left = sys_errno). */
+void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt, ...)
+	CORE_PRINTF(4, 5);
+/* Makes the failure sticky (state FAILED, EPROTO from now on). */
+void core_sock_fail(struct sslsocket *s);
+
+/* Creates s->ssl for a connected descriptor (lock held or no other user). */
+int core_ssl_setup(struct sslsocket *s);
+/* Drives a pending connect and handshake. blocking says whether to wait
+ * (using s->timeout_ms and the handshake deadline). 0 established, -1
+ * with s->err and errno (EAGAIN for want-read/want-write). */
+int core_drive(struct sslsocket *s, int blocking);
+/* Sends close_notify once, never waiting (lock held). 0 sent or not
+ * needed, -1 could not. */
+int core_close_notify_locked(struct sslsocket *s);
+
+#endif /* SSLSOCKET_INT_H */
