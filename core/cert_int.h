@@ -6,6 +6,7 @@
 #ifndef SSLSOCKET_CERT_INT_H
 #define SSLSOCKET_CERT_INT_H
 
+#include <stdint.h>
 #include <openssl/x509.h>
 #include "sslsocket.h"
 
@@ -16,5 +17,14 @@
  * (which may be NULL). */
 struct sslsocket_certinfo *core_certinfo_from_x509(X509 *x, int validated,
                                                    struct sslsocket_error *err);
+
+/* Fills err (if not NULL) with code and a printf-style reason, appending
+ * OpenSSL's first queued error when there is one, and clears OpenSSL's
+ * error queue. errno is preserved (and recorded in sys_errno). */
+void core_cert_error_set(struct sslsocket_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Python's str.isprintable() for one code point (Unicode 14.0). */
+int core_unicode_isprintable(uint32_t cp);
 
 #endif /* SSLSOCKET_CERT_INT_H */
