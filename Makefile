@@ -29,8 +29,11 @@ NODEPS_GOALS := clean help distclean
 ifeq ($(filter $(NODEPS_GOALS),$(MAKECMDGOALS)),)
 ifndef TLSSHIM_DEPS_CHECKED
 DEPS_GROUP := build
-ifneq ($(filter check check-unit check-integration demo asan tsan fuzz,$(MAKECMDGOALS)),)
+ifneq ($(filter check check-unit check-integration demo asan tsan,$(MAKECMDGOALS)),)
 DEPS_GROUP := test
+endif
+ifneq ($(filter fuzz,$(MAKECMDGOALS)),)
+DEPS_GROUP := fuzz
 endif
 ifneq ($(filter bench,$(MAKECMDGOALS)),)
 DEPS_GROUP := bench
@@ -72,6 +75,7 @@ UNIT_SRC      := $(wildcard tests/unit/check_*.c)
 UNIT_SUPPORT  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 PROG_SRC      := $(wildcard tests/progs/*.c)
 BENCH_SRC     := $(wildcard bench/*.c)
+FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -83,6 +87,7 @@ PRELOAD_INT_OBJ := $(call obj,$(PRELOAD_INT_SRC))
 UNIT_OBJ     := $(call obj,$(UNIT_SRC) $(UNIT_SUPPORT))
 PROGS        := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_SRC))
 BENCH_BINS   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 LIBS_A       := $(BUILD)/libsslsocket.a
 LIB_SO       := $(BUILD)/libsslsocket.so
@@ -90,7 +95,7 @@ PRELOAD_SO   := $(BUILD)/libtlsshim.so
 LAUNCHER     := $(BUILD)/tlsshim
 UNIT_RUNNER  := $(BUILD)/check_unit
 
-.PHONY: all check check-unit check-integration demo asan tsan fuzz bench install \
+.PHONY: all check check-unit check-integration demo asan tsan fuzz fuzz-run bench install \
         uninstall clean help progs
 .DEFAULT_GOAL := all
 
@@ -181,6 +186,25 @@ asan:
 tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 		check-unit
+
+# libFuzzer targets, one per parser; each runs FUZZ_SECONDS on a fresh corpus.
+FUZZ_SECONDS ?= 30
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined" fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	$(Q)set -e; for f in $(FUZZ_BINS); do \
+		mkdir -p $$f.corpus; echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$f.corpus 2>&1 | tail -n 3; \
+	done
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(CONFIG_OBJ) $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(CONFIG_OBJ) $(LIBS_A) \
+		$(SSL_LIBS) $(CONFIG_LIBS) -lpthread
+
+$(call obj,$(FUZZ_SRC)): ALL_CFLAGS += -Wno-missing-prototypes
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	@mkdir -p $(dir $@)

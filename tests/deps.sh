@@ -3,6 +3,7 @@
 #   deps.sh build   compiler, pkg-config, OpenSSL 3, libconfig, check
 #   deps.sh test    + the real programs the tests drive
 #   deps.sh bench   + stunnel, gnuplot, valgrind
+#   deps.sh fuzz    + clang (libFuzzer)
 # Prints nothing when everything is there. Exit 1 when something is missing
 # and could not be installed.
 group=${1:-build}
@@ -40,6 +41,9 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd setsid util-linux
 	# The tests rely on OpenBSD netcat's flags (-N, -q).
 	if ! nc -h 2>&1 | grep -q OpenBSD; then missing="$missing netcat-openbsd"; fi
+fi
+if [ "$group" = fuzz ]; then
+	need_cmd clang clang
 fi
 if [ "$group" = bench ]; then
 	need_cmd stunnel stunnel4
