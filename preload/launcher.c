@@ -1,0 +1,282 @@
+/*
+ * launcher.c - `tlsshim [OPTIONS] [--] program args...`
+ *
+ * Turns the options into the environment the interposer reads
+ * (TLSSHIM_CONFIG, TLSSHIM_CONFIG_STRING, TLSSHIM_LOG, LD_PRELOAD), checks
+ * all of it with config/ exactly as the interposer will, refuses programs
+ * that LD_PRELOAD cannot reach, and execs the program. Every problem is
+ * reported before the program starts, so that nothing runs half-configured.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "launcher.h"
+
+#ifndef TLSSHIM_VERSION
+#define TLSSHIM_VERSION "unknown"
+#endif
+
+static const char usage_text[] =
+	"usage: tlsshim [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	"       tlsshim [--ca-certs FILE] [--ssl-version V] --getcert HOST:PORT\n"
+	"       tlsshim --ca-certs FILE [OPTIONS] --peercert HOST:PORT\n"
+	"\n"
+	"Runs PROGRAM with TLS added to the connections that the rules match.\n"
+	"\n"
+	"  -c, --config FILE          read rules from FILE (sets TLSSHIM_CONFIG)\n"
+	"      --connect HOST:PORT    wrap connections to HOST:PORT as a TLS client\n"
+	"                             (repeatable; HOST may be *, [IPv6], a CIDR, a name)\n"
+	"      --accept HOST:PORT     wrap connections accepted on HOST:PORT as a TLS\n"
+	"                             server (repeatable)\n"
+	"      --certfile FILE        certificate (PEM) for the command-line rules\n"
+	"      --keyfile FILE         private key (PEM) for the command-line rules\n"
+	"      --ca-certs FILE        trusted CAs (PEM) for the command-line rules\n"
+	"      --cert-reqs none|optional|required\n"
+	"                             peer certificate checking (client default:\n"
+	"                             required against the system CAs; server: none)\n"
+	"      --ssl-version V        TLSv1_2, TLSv1_3, SSLv23 (negotiate; default), ...\n"
+	"      --server-hostname NAME SNI and the name checked in the server's certificate\n"
+	"      --lazy-handshake       handshake on the first read or write, not in\n"
+	"                             connect() or accept()\n"
+	"      --no-suppress-ragged-eofs\n"
+	"                             an EOF without close_notify is ECONNRESET, not 0\n"
+	"  -v, --verbose              log every connection (TLSSHIM_LOG=debug)\n"
+	"  -q, --quiet                log errors only (TLSSHIM_LOG=error)\n"
+	"      --getcert HOST:PORT    print the server's certificate (PEM) and exit\n"
+	"      --peercert HOST:PORT   validate the server against --ca-certs and print\n"
+	"                             its certificate as Python's getpeercert() does\n"
+	"  -h, --help                 this text\n"
+	"      --version              the version\n"
+	"\n"
+	"Command-line rules come before the rules of the config file. Exit status:\n"
+	"PROGRAM's, or 1 (configuration error), 2 (usage error), 126 (PROGRAM cannot\n"
+	"be run, or tlsshim cannot wrap it), 127 (PROGRAM not found).\n"
+	"See tlsshim(1) and tlsshim.conf(5).\n";
+
+enum {
+	OPT_CONNECT = 256, OPT_ACCEPT, OPT_CERTFILE, OPT_KEYFILE, OPT_CA_CERTS, OPT_CERT_REQS,
+	OPT_SSL_VERSION, OPT_SERVER_HOSTNAME, OPT_LAZY, OPT_RAGGED, OPT_GETCERT, OPT_PEERCERT,
+	OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "accept", required_argument, NULL, OPT_ACCEPT },
+	{ "certfile", required_argument, NULL, OPT_CERTFILE },
+	{ "keyfile", required_argument, NULL, OPT_KEYFILE },
+	{ "ca-certs", required_argument, NULL, OPT_CA_CERTS },
+	{ "cert-reqs", required_argument, NULL, OPT_CERT_REQS },
+	{ "ssl-version", required_argument, NULL, OPT_SSL_VERSION },
+	{ "server-hostname", required_argument, NULL, OPT_SERVER_HOSTNAME },
+	{ "lazy-handshake", no_argument, NULL, OPT_LAZY },
+	{ "no-suppress-ragged-eofs", no_argument, NULL, OPT_RAGGED },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "getcert", required_argument, NULL, OPT_GETCERT },
+	{ "peercert", required_argument, NULL, OPT_PEERCERT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("tlsshim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tlsshim --help' for more information.\n", stderr);
+	return LAUNCH_EXIT_USAGE;
+}
+
+static int config_error(const char *msg)
+{
+	fprintf(stderr, "tlsshim: %s\n", msg);
+	return LAUNCH_EXIT_CONFIG;
+}
+
+/* A repeated single-valued option is a mistake worth stopping for (which
+ * of two --ca-certs did the user mean?). */
+static int set_once(const char **slot, const char *value, const char *name)
+{
+	if (*slot)
+		return usage_error("%s given twice", name);
+	*slot = value;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct launch_opts *o, int *done)
+{
+	int c, idx;
+	*done = 0;
+	opterr = 0;
+	/* "+": options end at the program's name; its own options are its. */
+	while ((c = getopt_long(argc, argv, "+:c:vqh", long_options, &idx)) != -1) {
+		int rc = 0;
+		switch (c) {
+		case 'c': rc = set_once(&o->config_file, optarg, "--config"); break;
+		case OPT_CONNECT: o->connect[o->n_connect++] = optarg; break;
+		case OPT_ACCEPT: o->accept[o->n_accept++] = optarg; break;
+		case OPT_CERTFILE: rc = set_once(&o->certfile, optarg, "--certfile"); break;
+		case OPT_KEYFILE: rc = set_once(&o->keyfile, optarg, "--keyfile"); break;
+		case OPT_CA_CERTS: rc = set_once(&o->ca_certs, optarg, "--ca-certs"); break;
+		case OPT_CERT_REQS: rc = set_once(&o->cert_reqs, optarg, "--cert-reqs"); break;
+		case OPT_SSL_VERSION: rc = set_once(&o->ssl_version, optarg, "--ssl-version"); break;
+		case OPT_SERVER_HOSTNAME:
+			rc = set_once(&o->server_hostname, optarg, "--server-hostname");
+			break;
+		case OPT_LAZY: o->lazy_handshake = 1; break;
+		case OPT_RAGGED: o->no_suppress_ragged_eofs = 1; break;
+		case 'v': o->log_level = "debug"; break;
+		case 'q': o->log_level = "error"; break;
+		case OPT_GETCERT: rc = set_once(&o->getcert, optarg, "--getcert"); break;
+		case OPT_PEERCERT: rc = set_once(&o->peercert, optarg, "--peercert"); break;
+		case 'h':
+			fputs(usage_text, stdout);
+			*done = 1;
+			return 0;
+		case OPT_VERSION:
+			printf("tlsshim %s\n", TLSSHIM_VERSION);
+			*done = 1;
+			return 0;
+		case ':':
+			if (optopt > 0 && optopt < 256)
+				return usage_error("option '-%c' needs an argument", optopt);
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int run_cert_mode(struct launch_opts *o, int nargs)
+{
+	if (o->getcert && o->peercert)
+		return usage_error("%s", "--getcert and --peercert cannot be combined");
+	if (nargs > 0)
+		return usage_error("%s", "--getcert and --peercert take no program");
+	if (o->n_connect || o->n_accept || o->config_file)
+		return usage_error("%s", "--getcert and --peercert take no rules "
+		                   "(--connect, --accept, --config)");
+	return o->getcert ? launch_getcert(o) : launch_peercert(o);
+}
+
+/* Sets the interposer's environment from the options; checks it the way
+ * the interposer will. Returns 0 or an exit status. */
+static int prepare_environment(const struct launch_opts *o, int *allow_setuid)
+{
+	char err[LAUNCH_ERRLEN], explained[LAUNCH_ERRLEN + 64];
+	int generated = 0;
+
+	if (launch_rules_usage(o, err, sizeof err) < 0)
+		return usage_error("%s", err);
+	if (o->n_connect + o->n_accept) {
+		/* Two libconfig texts cannot be merged as text (each may define
+		 * `connect`), and silently dropping either set of rules could
+		 * leave a connection in plaintext. */
+		if (getenv("TLSSHIM_CONFIG_STRING"))
+			return usage_error("%s", "TLSSHIM_CONFIG_STRING is already set and "
+			                   "--connect/--accept would replace it: unset it, or "
+			                   "put its rules in a file (-c FILE)");
+		char *text = launch_rules_text(o, err, sizeof err);
+		if (!text)
+			return config_error(err);
+		int rc = setenv("TLSSHIM_CONFIG_STRING", text, 1);
+		free(text);
+		if (rc < 0)
+			return config_error(strerror(errno));
+		generated = 1;
+	}
+	if (o->config_file) {
+		char *abs = launch_abspath(o->config_file);
+		if (!abs || setenv("TLSSHIM_CONFIG", abs, 1) < 0) {
+			free(abs);
+			return config_error(strerror(errno));
+		}
+		free(abs);
+	}
+	if (o->log_level && setenv("TLSSHIM_LOG", o->log_level, 1) < 0)
+		return config_error(strerror(errno));
+	if (!getenv("TLSSHIM_CONFIG") && !getenv("TLSSHIM_CONFIG_STRING"))
+		return usage_error("%s", "no rules: give --connect, --accept or -c FILE "
+		                   "(or set TLSSHIM_CONFIG)");
+
+	struct cfg_error cerr = { { 0 } };
+	struct cfg_ruleset *rs = cfg_load_env(&cerr);
+	if (!rs) {
+		if (!cerr.msg[0])
+			snprintf(cerr.msg, sizeof cerr.msg, "the configuration could not be loaded");
+		if (generated)
+			launch_explain_error(o, cerr.msg, explained, sizeof explained);
+		else
+			snprintf(explained, sizeof explained, "%s", cerr.msg);
+		return config_error(explained);
+	}
+	*allow_setuid = rs->allow_setuid_exec;
+	cfg_ruleset_free(rs);
+
+	char *lib = launch_find_preload(err, sizeof err);
+	if (!lib)
+		return config_error(err);
+	char *value = launch_preload_value(lib, getenv("LD_PRELOAD"), err, sizeof err);
+	free(lib);
+	if (!value)
+		return config_error(err);
+	int rc = setenv("LD_PRELOAD", value, 1);
+	free(value);
+	if (rc < 0)
+		return config_error(strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct launch_opts o = { 0 };
+	int done = 0, allow_setuid = 0, rc;
+	char why[LAUNCH_ERRLEN];
+
+	/* Every --connect/--accept is one argv slot at most. */
+	o.connect = calloc((size_t)argc + 1, sizeof *o.connect);
+	o.accept = calloc((size_t)argc + 1, sizeof *o.accept);
+	if (!o.connect || !o.accept)
+		return config_error("out of memory");
+
+	rc = parse_options(argc, argv, &o, &done);
+	if (rc || done)
+		goto out;
+	int nargs = argc - optind;
+	if (o.getcert || o.peercert) {
+		rc = run_cert_mode(&o, nargs);
+		goto out;
+	}
+	if (nargs == 0) {
+		rc = usage_error("%s", "no program to run");
+		goto out;
+	}
+	rc = prepare_environment(&o, &allow_setuid);
+	if (rc)
+		goto out;
+	if (launch_check_program(argv[optind], allow_setuid, why, sizeof why) < 0) {
+		fprintf(stderr, "tlsshim: %s\n", why);
+		rc = LAUNCH_EXIT_CANNOT_RUN;
+		goto out;
+	}
+	rc = launch_exec(argv + optind);
+out:
+	free(o.connect);
+	free(o.accept);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * launcher.h - the pieces of the `tlsshim` launcher (build/tlsshim).
+ *
+ * launcher.c        main(): options, help, version
+ * launcher_rules.c  the command-line rules as libconfig text
+ *                   (TLSSHIM_CONFIG_STRING), absolute paths, escaping
+ * launcher_elf.c    can LD_PRELOAD reach this program? (static, Go,
+ *                   scripts, foreign ELF class, setuid)
+ * launcher_exec.c   LD_PRELOAD, the environment, execvp
+ * launcher_cert.c   --getcert and --peercert
+ *
+ * Internal to the launcher; nothing here is linked into libtlsshim.so.
+ * Functions that can fail write one line (without "tlsshim: " and without
+ * a newline) into a caller's buffer; only launcher.c prints and exits.
+ */
+#ifndef TLSSHIM_LAUNCHER_H
+#define TLSSHIM_LAUNCHER_H
+
+#include <stddef.h>
+
+/* Exit statuses (documented in tlsshim.1). 126 and 127 are env(1)'s. */
+enum {
+	LAUNCH_EXIT_CONFIG = 1,   /* bad value, unloadable file, cert failure */
+	LAUNCH_EXIT_USAGE = 2,    /* the command line cannot be understood */
+	LAUNCH_EXIT_CANNOT_RUN = 126, /* found but cannot be run (or refused) */
+	LAUNCH_EXIT_NOT_FOUND = 127
+};
+
+#define LAUNCH_ERRLEN 1024
+
+/* What the options asked for, before it becomes text. */
+struct launch_opts {
+	const char *config_file;   /* -c */
+	const char **connect;      /* --connect, in order */
+	size_t n_connect;
+	const char **accept;       /* --accept, in order */
+	size_t n_accept;
+	const char *certfile, *keyfile, *ca_certs;
+	const char *cert_reqs;     /* as given: none, optional, required */
+	const char *ssl_version;   /* as given: TLSv1_2, PROTOCOL_TLSv1_2 */
+	const char *server_hostname;
+	int lazy_handshake;
+	int no_suppress_ragged_eofs;
+	const char *log_level;     /* "debug" (-v), "error" (-q) or NULL */
+	const char *getcert;       /* HOST:PORT */
+	const char *peercert;      /* HOST:PORT */
+};
+
+/* ---- launcher_rules.c ---------------------------------------------------- */
+
+/* Appends s to the growing buffer as a libconfig string literal, quotes
+ * included: backslash and double quote are escaped, control bytes become
+ * \xNN, everything else (UTF-8 included) is copied. */
+struct launch_buf {
+	char *data;  /* NUL-terminated; owned */
+	size_t len, cap;
+	int failed;  /* an allocation failed: data is incomplete */
+};
+void launch_buf_free(struct launch_buf *b);
+void launch_buf_puts(struct launch_buf *b, const char *s);
+void launch_buf_quote(struct launch_buf *b, const char *s);
+
+/* path made absolute against the current directory (no symlink
+ * resolution, so the error messages show what the user named). Owned;
+ * NULL on failure with errno set. */
+char *launch_abspath(const char *path);
+
+/* "none" / "CERT_NONE" (any case) -> "CERT_NONE", ...; NULL if unknown. */
+const char *launch_cert_reqs_name(const char *given);
+
+/* "TLSv1_2" / "PROTOCOL_TLSv1_2" -> "PROTOCOL_TLSv1_2" (owned), the
+ * config checks that the name exists and can be spoken. NULL if empty. */
+char *launch_ssl_version_name(const char *given);
+
+/* The usage errors among the rule options: a rule key without a rule,
+ * --server-hostname without a client rule. -1 with err. */
+int launch_rules_usage(const struct launch_opts *o, char *err, size_t errlen);
+
+/*
+ * The command-line rules as libconfig text: one `connect` and one `accept`
+ * list, each rule on its own line (line 1 + index, connect rules first) so
+ * that a config error's line names the option it came from. The rule keys
+ * given on the command line are written into every rule. File names are
+ * made absolute. Returns an owned string ("" when there are no rules), or
+ * NULL with the reason in err.
+ */
+char *launch_rules_text(const struct launch_opts *o, char *err, size_t errlen);
+
+/* Rewrites a config error about the generated text ("TLSSHIM_CONFIG_STRING:
+ * 3: what") into one that names the option ("--accept '*:4433': what").
+ * Leaves other messages alone. */
+void launch_explain_error(const struct launch_opts *o, const char *msg,
+                          char *out, size_t outlen);
+
+/* ---- launcher_elf.c ------------------------------------------------------ */
+
+/*
+ * Decides whether LD_PRELOAD can reach the program that execvp would run
+ * for `name` (searched on PATH when it has no slash). Returns 0 when it
+ * can, or when the program cannot be found or read (execvp reports that),
+ * and -1 with the reason in why ("/bin/busybox is statically linked: ...")
+ * when it cannot: a statically linked or Go program, one that does not
+ * link libc, an ELF of another class or machine than the launcher's, a
+ * script whose interpreter is one of those, or (unless allow_setuid) a
+ * setuid, setgid or file-capability program.
+ */
+int launch_check_program(const char *name, int allow_setuid, char *why, size_t whylen);
+
+/* The file execvp would run for name (PATH search as execvp does), owned;
+ * NULL with errno ENOENT (or the error of the last candidate). */
+char *launch_which(const char *name);
+
+/* ---- launcher_exec.c ----------------------------------------------------- */
+
+/* The absolute path of libtlsshim.so: next to the launcher executable,
+ * else in TLSSHIM_LIBDIR. Owned; NULL with the reason in err. */
+char *launch_find_preload(char *err, size_t errlen);
+
+/* The new LD_PRELOAD value: lib first, then old (if any, and without a
+ * second copy of lib). Owned; NULL with the reason in err when lib cannot
+ * be listed (a space or colon in its path). */
+char *launch_preload_value(const char *lib, const char *old, char *err, size_t errlen);
+
+/* execvp(argv[0], argv); on failure prints env(1)'s message and returns
+ * the exit status (127 not found, 126 otherwise). */
+int launch_exec(char *const argv[]);
+
+/* ---- launcher_cert.c ----------------------------------------------------- */
+
+/* Splits "host:port" or "[v6]:port". host is owned. -1 with err. */
+int launch_split_hostport(const char *text, char **host, unsigned short *port,
+                          char *err, size_t errlen);
+
+/* --getcert and --peercert: print to stdout; return the exit status. */
+int launch_getcert(const struct launch_opts *o);
+int launch_peercert(const struct launch_opts *o);
+
+#endif /* TLSSHIM_LAUNCHER_H */

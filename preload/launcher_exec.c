@@ -1,0 +1,103 @@
+/*
+ * launcher_exec.c - LD_PRELOAD and the exec of the program.
+ *
+ * The launcher execs the program itself (no fork), as env(1) does: the
+ * program keeps the launcher's PID, signals and terminal, and its exit
+ * status is the launcher's.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+#ifndef TLSSHIM_LIBDIR
+#define TLSSHIM_LIBDIR "/usr/local/lib"
+#endif
+
+#define PRELOAD_NAME "libtlsshim.so"
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+char *launch_find_preload(char *err, size_t errlen)
+{
+	char self[PATH_MAX];
+	char *cand;
+	const char *selfdir = NULL;
+	/* A build tree (build/tlsshim next to build/libtlsshim.so) wins over
+	 * an installed copy, so that tests and `make demo` run what was built. */
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			selfdir = self[0] ? self : "/";
+			cand = join(selfdir, PRELOAD_NAME);
+			if (cand && access(cand, R_OK) == 0)
+				return cand;
+			free(cand);
+		}
+	}
+	cand = join(TLSSHIM_LIBDIR, PRELOAD_NAME);
+	if (cand && cand[0] == '/' && access(cand, R_OK) == 0)
+		return cand;
+	free(cand);
+	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s) and in %s",
+	         PRELOAD_NAME, selfdir ? selfdir : "/proc/self/exe unreadable", TLSSHIM_LIBDIR);
+	return NULL;
+}
+
+char *launch_preload_value(const char *lib, const char *old, char *err, size_t errlen)
+{
+	/* ld.so splits LD_PRELOAD at spaces and colons and has no quoting. */
+	if (strpbrk(lib, " :\t\n")) {
+		snprintf(err, errlen, "%s: LD_PRELOAD cannot name a path that contains "
+		         "a space or a colon", lib);
+		return NULL;
+	}
+	struct launch_buf b = { 0 };
+	launch_buf_puts(&b, lib);
+	if (old) {
+		char *copy = strdup(old);
+		if (!copy) {
+			launch_buf_free(&b);
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		char *save = NULL;
+		for (char *w = strtok_r(copy, " :", &save); w; w = strtok_r(NULL, " :", &save)) {
+			/* Run under tlsshim twice, the library is loaded once. */
+			if (strcmp(w, lib) == 0)
+				continue;
+			launch_buf_puts(&b, ":");
+			launch_buf_puts(&b, w);
+		}
+		free(copy);
+	}
+	if (b.failed) {
+		launch_buf_free(&b);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return b.data;
+}
+
+int launch_exec(char *const argv[])
+{
+	execvp(argv[0], argv);
+	int e = errno;
+	fprintf(stderr, "tlsshim: '%s': %s\n", argv[0], strerror(e));
+	return e == ENOENT ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN;
+}
