@@ -1,0 +1,502 @@
+/*
+ * keys.c - one key of a rule or of `defaults`: its type, its value, and
+ * for file names, that the file is there; then the core's own check of a
+ * rule's final options, with the blame put on the line that caused it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "load_int.h"
+
+static const char *const key_names[LD_KEY_COUNT] = {
+	[LD_MATCH] = "match",
+	[LD_KEYFILE] = "keyfile",
+	[LD_CERTFILE] = "certfile",
+	[LD_CERT_REQS] = "cert_reqs",
+	[LD_SSL_VERSION] = "ssl_version",
+	[LD_CA_CERTS] = "ca_certs",
+	[LD_DO_HANDSHAKE_ON_CONNECT] = "do_handshake_on_connect",
+	[LD_SUPPRESS_RAGGED_EOFS] = "suppress_ragged_eofs",
+	[LD_SERVER_HOSTNAME] = "server_hostname",
+	[LD_CIPHERS] = "ciphers",
+	[LD_ALPN] = "alpn",
+	[LD_PASSTHROUGH] = "passthrough",
+	[LD_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+	[LD_RELEASE_BUFFERS] = "release_buffers",
+};
+
+/* Per-rule by nature: a default match, SNI name or passthrough would make
+ * every rule the same rule. */
+#define RULE_ONLY (LD_BIT(LD_MATCH) | LD_BIT(LD_PASSTHROUGH) | LD_BIT(LD_SERVER_HOSTNAME))
+
+#define RULE_KEYS_TEXT                                                                 \
+	"match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                 \
+	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
+	"alpn, passthrough, handshake_timeout or release_buffers"
+#define DEFAULT_KEYS_TEXT                                                              \
+	"keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                        \
+	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
+	"handshake_timeout or release_buffers"
+
+/* The longest handshake_timeout: a day, well inside an int of ms. */
+#define MAX_TIMEOUT_S 86400.0
+
+const char *ld_key_name(int key)
+{
+	return key >= 0 && key < LD_KEY_COUNT ? key_names[key] : "?";
+}
+
+int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	cfg_errorf(L->err, "%s:%d: %s", at->file ? at->file : "(built-in)", at->line, what);
+	return -1;
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+static char *pool_dup(struct loader *L, const char *s)
+{
+	char *d = cfg_pool_strdup(&L->ri->pool, s);
+	if (!d)
+		cfg_errorf(L->err, "out of memory");
+	return d;
+}
+
+/*
+ * A file name made absolute against the directory of the file that names
+ * it (the current directory for TLSSHIM_CONFIG_STRING): contexts are built
+ * lazily, at the first connect, after the program may have changed
+ * directory. The file must be a readable regular file now: a FIFO or a
+ * device would be read once, or forever, at every context build.
+ */
+static const char *file_value(struct loader *L, const struct source *src,
+                              const config_setting_t *s, const char *key, const char *v)
+{
+	char e[128], q[CFG_QUOTE_BUF];
+	char *joined = NULL;
+	const char *path = v;
+
+	if (!*v) {
+		ld_fail(L, src, s, "%s: empty file name", key);
+		return NULL;
+	}
+	if (v[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			ld_fail(L, src, s, "%s: cannot find the current directory for \"%s\": %s", key,
+			        cfg_quote(q, v), strerror_r(errno, e, sizeof e));
+			return NULL;
+		}
+		const char *f = ld_from_file(src, s) ? ld_file_of(L, src, s) : NULL;
+		const char *slash = f ? strrchr(f, '/') : NULL;
+		int n;
+		if (!slash) /* the string, or a file in the current directory */
+			n = asprintf(&joined, "%s/%s", cwd, v);
+		else if (f[0] == '/')
+			n = asprintf(&joined, "%.*s/%s", (int)(slash - f), f, v);
+		else
+			n = asprintf(&joined, "%s/%.*s/%s", cwd, (int)(slash - f), f, v);
+		free(cwd);
+		if (n < 0) {
+			cfg_errorf(L->err, "out of memory");
+			return NULL;
+		}
+		path = joined;
+	}
+	struct stat st;
+	const char *out = NULL;
+	if (stat(path, &st) < 0 || (S_ISREG(st.st_mode) && access(path, R_OK) < 0))
+		ld_fail(L, src, s, "%s: cannot open \"%s\": %s", key, cfg_quote(q, path),
+		        strerror_r(errno, e, sizeof e));
+	else if (!S_ISREG(st.st_mode))
+		ld_fail(L, src, s, "%s: \"%s\" is not a regular file", key, cfg_quote(q, path));
+	else
+		out = pool_dup(L, path);
+	free(joined);
+	return out;
+}
+
+static int cert_reqs_value(const char *v, enum sslsocket_cert_reqs *out)
+{
+	static const struct { const char *name; enum sslsocket_cert_reqs v; } t[] = {
+		{ "CERT_NONE", SSLSOCKET_CERT_NONE },
+		{ "CERT_OPTIONAL", SSLSOCKET_CERT_OPTIONAL },
+		{ "CERT_REQUIRED", SSLSOCKET_CERT_REQUIRED },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (strcmp(v, t[i].name) == 0) {
+			*out = t[i].v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The seed's names, and the same without "PROTOCOL_" (the launcher's
+ * --ssl-version TLSv1_2). Case matters, as in Python. */
+static int ssl_version_value(const char *v, enum sslsocket_protocol *out)
+{
+	static const struct { const char *name; enum sslsocket_protocol v; } t[] = {
+		{ "SSLv23", SSLSOCKET_PROTOCOL_SSLv23 },   { "TLS", SSLSOCKET_PROTOCOL_SSLv23 },
+		{ "TLSv1", SSLSOCKET_PROTOCOL_TLSv1 },     { "TLSv1_1", SSLSOCKET_PROTOCOL_TLSv1_1 },
+		{ "TLSv1_2", SSLSOCKET_PROTOCOL_TLSv1_2 }, { "TLSv1_3", SSLSOCKET_PROTOCOL_TLSv1_3 },
+		{ "SSLv3", SSLSOCKET_PROTOCOL_SSLv3 },     { "SSLv2", SSLSOCKET_PROTOCOL_SSLv2 },
+	};
+	const char *n = strncmp(v, "PROTOCOL_", 9) == 0 ? v + 9 : v;
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (strcmp(n, t[i].name) == 0) {
+			*out = t[i].v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int alpn_value(struct loader *L, const struct source *src, const config_setting_t *s,
+                      struct ld_optset *os)
+{
+	char q[CFG_QUOTE_BUF];
+	int type = config_setting_type(s);
+	if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
+		return ld_fail(L, src, s, "alpn: expected a list of strings such as "
+		               "[\"h2\", \"http/1.1\"], got %s", ld_type_name(s));
+	int n = config_setting_length(s);
+	if (n == 0)
+		return ld_fail(L, src, s, "alpn: empty list (leave alpn out to offer none)");
+	const char **list = cfg_pool_alloc(&L->ri->pool, (size_t)n * sizeof *list);
+	if (!list) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return ld_fail(L, src, s, "alpn: element %d is %s, expected a string", i + 1,
+			               ld_type_name(e));
+		const char *v = config_setting_get_string(e);
+		size_t len = strlen(v);
+		if (len == 0 || len > 255)
+			return ld_fail(L, src, s, "alpn: \"%s\" must be 1 to 255 bytes long",
+			               cfg_quote(q, v));
+		if (!(list[i] = pool_dup(L, v)))
+			return -1;
+	}
+	os->o.alpn = list;
+	os->o.alpn_count = (size_t)n;
+	return 0;
+}
+
+static int timeout_value(struct loader *L, const struct source *src, const config_setting_t *s,
+                         struct ld_optset *os)
+{
+	int type = config_setting_type(s);
+	double v;
+	if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else if (type == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else
+		return ld_fail(L, src, s, "handshake_timeout: expected a number of seconds, got %s",
+		               ld_type_name(s));
+	if (!(v > 0) || v > MAX_TIMEOUT_S)
+		return ld_fail(L, src, s, "handshake_timeout: %g is out of range (expected seconds, "
+		               "more than 0 and at most %g)", v, MAX_TIMEOUT_S);
+	/* Rounded up: 0.0001 s must not become "no deadline" (0 ms). */
+	os->o.handshake_timeout_ms = (int)ceil(v * 1000.0);
+	return 0;
+}
+
+static int hostname_value(struct loader *L, const struct source *src, const config_setting_t *s,
+                          const char *v, struct ld_optset *os)
+{
+	char q[CFG_QUOTE_BUF];
+	unsigned char buf[16];
+	struct cfg_error why;
+	/* An IP literal is allowed: it is checked against the certificate's
+	 * IP addresses (and never sent as SNI, RFC 6066 section 3). */
+	if (inet_pton(AF_INET, v, buf) != 1 && inet_pton(AF_INET6, v, buf) != 1 &&
+	    cfg_hostname_check(v, strlen(v), &why) < 0)
+		return ld_fail(L, src, s, "server_hostname: \"%s\" is not a host name: %s",
+		               cfg_quote(q, v), why.msg);
+	os->o.server_hostname = pool_dup(L, v);
+	return os->o.server_hostname ? 0 : -1;
+}
+
+static int expect(struct loader *L, const struct source *src, const config_setting_t *s,
+                  const char *key, int type)
+{
+	if (config_setting_type(s) == type)
+		return 0;
+	return ld_fail(L, src, s, "%s: expected %s, got %s", key,
+	               type == CONFIG_TYPE_BOOL ? "true or false" : "a string", ld_type_name(s));
+}
+
+int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s, int side,
+                struct ld_optset *os)
+{
+	char q[CFG_QUOTE_BUF];
+	const char *name = config_setting_name(s);
+	int k = 0;
+
+	while (k < LD_KEY_COUNT && strcmp(name, key_names[k]) != 0)
+		k++;
+	if (k == LD_KEY_COUNT) {
+		if (side == LD_IN_DEFAULTS)
+			return ld_fail(L, src, s, "unknown key \"%s\" in defaults (expected "
+			               DEFAULT_KEYS_TEXT ")", cfg_quote(q, name));
+		return ld_fail(L, src, s, "unknown key \"%s\" in a %s rule (expected "
+		               RULE_KEYS_TEXT ")", cfg_quote(q, name),
+		               side == CFG_ACCEPT ? "accept" : "connect");
+	}
+	if (side == LD_IN_DEFAULTS && (RULE_ONLY & LD_BIT(k)))
+		return ld_fail(L, src, s, "%s belongs in a rule, not in defaults", name);
+
+	const char *v = NULL;
+	switch (k) {
+	case LD_MATCH:
+	case LD_KEYFILE:
+	case LD_CERTFILE:
+	case LD_CERT_REQS:
+	case LD_SSL_VERSION:
+	case LD_CA_CERTS:
+	case LD_SERVER_HOSTNAME:
+	case LD_CIPHERS:
+		if (expect(L, src, s, name, CONFIG_TYPE_STRING) < 0)
+			return -1;
+		v = config_setting_get_string(s);
+		break;
+	case LD_DO_HANDSHAKE_ON_CONNECT:
+	case LD_SUPPRESS_RAGGED_EOFS:
+	case LD_PASSTHROUGH:
+	case LD_RELEASE_BUFFERS:
+		if (expect(L, src, s, name, CONFIG_TYPE_BOOL) < 0)
+			return -1;
+		break;
+	default:
+		break;
+	}
+
+	switch (k) {
+	case LD_MATCH: {
+		struct cfg_error why;
+		if (cfg_match_parse(v, &os->match, &why) < 0)
+			return ld_fail(L, src, s, "%s", why.msg);
+		os->match_text = v;
+		break;
+	}
+	case LD_KEYFILE:
+		if (!(os->o.keyfile = file_value(L, src, s, name, v)))
+			return -1;
+		break;
+	case LD_CERTFILE:
+		if (!(os->o.certfile = file_value(L, src, s, name, v)))
+			return -1;
+		break;
+	case LD_CA_CERTS:
+		if (!(os->o.ca_certs = file_value(L, src, s, name, v)))
+			return -1;
+		break;
+	case LD_CERT_REQS:
+		if (cert_reqs_value(v, &os->o.cert_reqs) < 0)
+			return ld_fail(L, src, s, "cert_reqs: \"%s\" is not one of CERT_NONE, "
+			               "CERT_OPTIONAL, CERT_REQUIRED", cfg_quote(q, v));
+		break;
+	case LD_SSL_VERSION: {
+		struct sslsocket_error why;
+		if (ssl_version_value(v, &os->o.ssl_version) < 0)
+			return ld_fail(L, src, s, "ssl_version: \"%s\" is not one of "
+			               "PROTOCOL_SSLv23, PROTOCOL_TLS, PROTOCOL_TLSv1, "
+			               "PROTOCOL_TLSv1_1, PROTOCOL_TLSv1_2, PROTOCOL_TLSv1_3, "
+			               "PROTOCOL_SSLv3, PROTOCOL_SSLv2", cfg_quote(q, v));
+		memset(&why, 0, sizeof why);
+		if (sslsocket_protocol_supported(os->o.ssl_version, &why) < 0)
+			return ld_fail(L, src, s, "ssl_version: %s", why.reason);
+		break;
+	}
+	case LD_SERVER_HOSTNAME:
+		if (hostname_value(L, src, s, v, os) < 0)
+			return -1;
+		break;
+	case LD_CIPHERS:
+		if (!*v)
+			return ld_fail(L, src, s, "ciphers: empty cipher string (leave ciphers out "
+			               "for OpenSSL's default)");
+		if (!(os->o.ciphers = pool_dup(L, v)))
+			return -1;
+		break;
+	case LD_ALPN:
+		if (alpn_value(L, src, s, os) < 0)
+			return -1;
+		break;
+	case LD_HANDSHAKE_TIMEOUT:
+		if (timeout_value(L, src, s, os) < 0)
+			return -1;
+		break;
+	case LD_DO_HANDSHAKE_ON_CONNECT:
+		os->o.do_handshake_on_connect = config_setting_get_bool(s);
+		break;
+	case LD_SUPPRESS_RAGGED_EOFS:
+		os->o.suppress_ragged_eofs = config_setting_get_bool(s);
+		break;
+	case LD_PASSTHROUGH:
+		os->passthrough = config_setting_get_bool(s);
+		break;
+	case LD_RELEASE_BUFFERS:
+		os->o.release_buffers = config_setting_get_bool(s);
+		break;
+	default:
+		break;
+	}
+	os->set |= LD_BIT(k);
+	os->at[k].file = ld_file_of(L, src, s);
+	os->at[k].line = ld_line_of(s);
+	return 0;
+}
+
+void ld_overlay(struct ld_optset *dst, const struct ld_optset *src)
+{
+	for (int k = 0; k < LD_KEY_COUNT; k++) {
+		if (!(src->set & LD_BIT(k)))
+			continue;
+		dst->set |= LD_BIT(k);
+		dst->at[k] = src->at[k];
+		switch (k) {
+		case LD_KEYFILE: dst->o.keyfile = src->o.keyfile; break;
+		case LD_CERTFILE: dst->o.certfile = src->o.certfile; break;
+		case LD_CERT_REQS: dst->o.cert_reqs = src->o.cert_reqs; break;
+		case LD_SSL_VERSION: dst->o.ssl_version = src->o.ssl_version; break;
+		case LD_CA_CERTS: dst->o.ca_certs = src->o.ca_certs; break;
+		case LD_DO_HANDSHAKE_ON_CONNECT:
+			dst->o.do_handshake_on_connect = src->o.do_handshake_on_connect;
+			break;
+		case LD_SUPPRESS_RAGGED_EOFS:
+			dst->o.suppress_ragged_eofs = src->o.suppress_ragged_eofs;
+			break;
+		case LD_SERVER_HOSTNAME: dst->o.server_hostname = src->o.server_hostname; break;
+		case LD_CIPHERS: dst->o.ciphers = src->o.ciphers; break;
+		case LD_ALPN:
+			dst->o.alpn = src->o.alpn;
+			dst->o.alpn_count = src->o.alpn_count;
+			break;
+		case LD_HANDSHAKE_TIMEOUT:
+			dst->o.handshake_timeout_ms = src->o.handshake_timeout_ms;
+			break;
+		case LD_RELEASE_BUFFERS: dst->o.release_buffers = src->o.release_buffers; break;
+		case LD_PASSTHROUGH: dst->passthrough = src->passthrough; break;
+		default: break; /* match is the rule's own, never overlaid */
+		}
+	}
+}
+
+/* ---- the core's check ------------------------------------------------------ */
+
+static int str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Same result from sslsocket_options_check: rules that share defaults
+ * would otherwise load the same files again and again. */
+static int same_check(const struct sslsocket_options *a, const struct sslsocket_options *b)
+{
+	if (a->server_side != b->server_side || a->cert_reqs != b->cert_reqs ||
+	    a->ssl_version != b->ssl_version || a->ca_certs_default != b->ca_certs_default ||
+	    a->alpn_count != b->alpn_count || !str_eq(a->keyfile, b->keyfile) ||
+	    !str_eq(a->certfile, b->certfile) || !str_eq(a->ca_certs, b->ca_certs) ||
+	    !str_eq(a->ciphers, b->ciphers) || !str_eq(a->server_hostname, b->server_hostname))
+		return 0;
+	for (size_t i = 0; i < a->alpn_count; i++)
+		if (!str_eq(a->alpn[i], b->alpn[i]))
+			return 0;
+	return 1;
+}
+
+static int sub_check_fails(const struct sslsocket_options *t)
+{
+	struct sslsocket_error e;
+	return sslsocket_options_check(t, &e) < 0;
+}
+
+/* Which key made the whole check fail; -1 if none alone does. */
+static int guilty_key(const struct sslsocket_options *o, const char *reason)
+{
+	struct sslsocket_options t;
+	if (o->ca_certs) {
+		sslsocket_options_init(&t);
+		t.cert_reqs = SSLSOCKET_CERT_REQUIRED;
+		t.ca_certs = o->ca_certs;
+		if (sub_check_fails(&t))
+			return LD_CA_CERTS;
+	}
+	if (o->certfile) {
+		sslsocket_options_init(&t);
+		t.server_side = o->server_side;
+		t.certfile = o->certfile;
+		t.keyfile = o->keyfile;
+		if (sub_check_fails(&t))
+			return o->keyfile && strstr(reason, "private key") ? LD_KEYFILE : LD_CERTFILE;
+	}
+	if (o->ciphers) {
+		sslsocket_options_init(&t);
+		t.ciphers = o->ciphers;
+		if (sub_check_fails(&t))
+			return LD_CIPHERS;
+	}
+	if (o->alpn_count) {
+		sslsocket_options_init(&t);
+		t.alpn = o->alpn;
+		t.alpn_count = o->alpn_count;
+		if (sub_check_fails(&t))
+			return LD_ALPN;
+	}
+	return -1;
+}
+
+int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
+                     enum cfg_side side, unsigned nth, const struct ld_optset *fin)
+{
+	char q[CFG_QUOTE_BUF];
+	struct sslsocket_error e;
+
+	for (size_t i = 0; i < L->n_checked; i++)
+		if (same_check(&L->checked[i], &fin->o))
+			return 0;
+	memset(&e, 0, sizeof e);
+	if (sslsocket_options_check(&fin->o, &e) < 0) {
+		int k = guilty_key(&fin->o, e.reason);
+		if (k >= 0 && fin->at[k].file)
+			return ld_fail_at(L, &fin->at[k], "%s: %s", key_names[k], e.reason);
+		return ld_fail(L, src, elem, "%s rule %u (\"%s\"): %s",
+		               side == CFG_ACCEPT ? "accept" : "connect", nth,
+		               cfg_quote(q, fin->match_text ? fin->match_text : ""), e.reason);
+	}
+	if (L->n_checked == L->cap_checked) {
+		size_t cap = L->cap_checked ? L->cap_checked * 2 : 8;
+		struct sslsocket_options *c = realloc(L->checked, cap * sizeof *c);
+		if (!c)
+			return 0; /* only a cache: checking again later is correct */
+		L->checked = c;
+		L->cap_checked = cap;
+	}
+	L->checked[L->n_checked++] = fin->o;
+	return 0;
+}
+
+void ld_checked_free(struct loader *L)
+{
+	free(L->checked);
+	L->checked = NULL;
+	L->n_checked = L->cap_checked = 0;
+}

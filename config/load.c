@@ -1,0 +1,456 @@
+/*
+ * load.c - a libconfig text (TLSSHIM_CONFIG_STRING) and a libconfig file
+ * (TLSSHIM_CONFIG) into one immutable rule set.
+ *
+ * Order of precedence, lowest first: the built-in defaults of each side,
+ * the file's `defaults`, the string's `defaults`, the rule's own keys. The
+ * string's rules come before the file's, side by side; the string's
+ * top-level settings (log_level, allow_setuid_exec) win over the file's,
+ * because the string is the per-process (command-line) configuration.
+ *
+ * Every problem is reported as "FILE:LINE: what is wrong", where LINE is
+ * the line of the offending setting, so the user can go straight there.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libconfig.h>
+
+#include "config_int.h"
+#include "load_int.h"
+
+#define STRING_SOURCE "TLSSHIM_CONFIG_STRING"
+#define MAX_RULES 10000
+
+struct source {
+	char *name;         /* the path as given, or STRING_SOURCE (pool) */
+	int is_file;
+	config_t cfg;
+	int inited;
+	char *include_dir;  /* malloc: libconfig keeps the pointer */
+	/* top-level settings, once validated */
+	config_setting_t *defaults, *lists[2];
+	int log_level_set, log_level, setuid_set, setuid;
+};
+
+static const char *const side_name[2] = { "connect", "accept" };
+
+static int grow_rules(struct loader *L)
+{
+	struct cfg_ruleset *rs = &L->ri->pub;
+	if (rs->count < L->cap)
+		return 0;
+	if (rs->count >= MAX_RULES) {
+		cfg_errorf(L->err, "more than %d rules", MAX_RULES);
+		return -1;
+	}
+	size_t cap = L->cap ? L->cap * 2 : 8;
+	struct cfg_rule *r = realloc(rs->rules, cap * sizeof *r);
+	if (!r) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	rs->rules = r;
+	L->cap = cap;
+	return 0;
+}
+
+/* ---- reading the sources ------------------------------------------------ */
+
+/* libconfig's own words for a syntax error, with its file and line. */
+static int libconfig_error(struct loader *L, struct source *src)
+{
+	const char *file = config_error_file(&src->cfg);
+	const char *text = config_error_text(&src->cfg);
+	if (config_error_type(&src->cfg) == CONFIG_ERR_FILE_IO) {
+		cfg_errorf(L->err, "%s: %s", file ? file : src->name, text ? text : "cannot read");
+		return -1;
+	}
+	cfg_errorf(L->err, "%s:%d: %s", file ? file : src->name, config_error_line(&src->cfg),
+	           text ? text : "syntax error");
+	return -1;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static int read_file_source(struct loader *L, struct source *src, const char *path)
+{
+	char e[128];
+	src->name = cfg_pool_strdup(&L->ri->pool, path);
+	src->is_file = 1;
+	config_init(&src->cfg);
+	src->inited = 1;
+	if (!src->name) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	/* Checked first for errno's words: libconfig says only "file I/O
+	 * error". fopen, not open: inside the interposer, glibc's internal
+	 * open and close do not re-enter the hooks. */
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		cfg_errorf(L->err, "%s: cannot open: %s", path, strerror_r(errno, e, sizeof e));
+		return -1;
+	}
+	struct stat st;
+	int isdir = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+	fclose(f);
+	if (isdir) {
+		cfg_errorf(L->err, "%s: is a directory, expected a libconfig file", path);
+		return -1;
+	}
+	/* @include "x" in the file is relative to the file, like every path. */
+	src->include_dir = dir_of(path);
+	if (!src->include_dir) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	config_set_include_dir(&src->cfg, src->include_dir);
+	if (!config_read_file(&src->cfg, path))
+		return libconfig_error(L, src);
+	return 0;
+}
+
+static int read_string_source(struct loader *L, struct source *src, const char *text)
+{
+	src->name = cfg_pool_strdup(&L->ri->pool, STRING_SOURCE);
+	src->is_file = 0;
+	config_init(&src->cfg);
+	src->inited = 1;
+	if (!src->name) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	if (!config_read_string(&src->cfg, text))
+		return libconfig_error(L, src);
+	return 0;
+}
+
+/* ---- helpers for settings ----------------------------------------------- */
+
+char *ld_file_of(struct loader *L, const struct source *src, const config_setting_t *s)
+{
+	const char *f = config_setting_source_file(s);
+	if (!f || strcmp(f, src->name) == 0)
+		return src->name;
+	/* A setting from an @include'd file: name that file. The copy lives
+	 * in the pool because rules keep it (cfg_rule.file). */
+	char *d = cfg_pool_strdup(&L->ri->pool, f);
+	return d ? d : src->name;
+}
+
+int ld_line_of(const config_setting_t *s)
+{
+	return (int)config_setting_source_line(s);
+}
+
+int ld_from_file(const struct source *src, const config_setting_t *s)
+{
+	return src->is_file || config_setting_source_file(s) != NULL;
+}
+
+const char *ld_type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a floating-point number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "nothing";
+	}
+}
+
+int ld_fail(struct loader *L, const struct source *src, const config_setting_t *s,
+            const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	cfg_errorf(L->err, "%s:%d: %s", ld_file_of(L, src, s), ld_line_of(s), what);
+	return -1;
+}
+
+/* ---- top level ----------------------------------------------------------- */
+
+static int read_top(struct loader *L, struct source *src)
+{
+	config_setting_t *root = config_root_setting(&src->cfg);
+	char q[CFG_QUOTE_BUF];
+	int n = config_setting_length(root);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+		const char *name = config_setting_name(s);
+		int type = config_setting_type(s);
+
+		if (strcmp(name, "version") == 0) {
+			if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+				return ld_fail(L, src, s, "version: expected the integer 1, got %s",
+				               ld_type_name(s));
+			long long v = config_setting_get_int64(s);
+			if (v != 1)
+				return ld_fail(L, src, s, "version: %lld is not supported "
+				               "(expected version = 1)", v);
+		} else if (strcmp(name, "log_level") == 0) {
+			if (type != CONFIG_TYPE_STRING)
+				return ld_fail(L, src, s, "log_level: expected a string, got %s",
+				               ld_type_name(s));
+			enum cfg_log_level lv;
+			const char *v = config_setting_get_string(s);
+			if (cfg_log_level_parse(v, &lv) < 0)
+				return ld_fail(L, src, s, "log_level: \"%s\" is not one of error, "
+				               "warn, info, debug", cfg_quote(q, v));
+			src->log_level_set = 1;
+			src->log_level = (int)lv;
+		} else if (strcmp(name, "allow_setuid_exec") == 0) {
+			if (type != CONFIG_TYPE_BOOL)
+				return ld_fail(L, src, s, "allow_setuid_exec: expected true or false, "
+				               "got %s", ld_type_name(s));
+			src->setuid_set = 1;
+			src->setuid = config_setting_get_bool(s);
+		} else if (strcmp(name, "defaults") == 0) {
+			if (type != CONFIG_TYPE_GROUP)
+				return ld_fail(L, src, s, "defaults: expected a group { ... }, got %s",
+				               ld_type_name(s));
+			src->defaults = s;
+		} else if (strcmp(name, "connect") == 0 || strcmp(name, "accept") == 0) {
+			/* An empty ( ) or [ ] is fine: no rules of that side. */
+			int side = name[0] == 'a' ? CFG_ACCEPT : CFG_CONNECT;
+			if (type != CONFIG_TYPE_LIST &&
+			    !(type == CONFIG_TYPE_ARRAY && config_setting_length(s) == 0))
+				return ld_fail(L, src, s, "%s: expected a list of rules "
+				               "( { match = \"HOST:PORT\"; ... }, ... ), got %s",
+				               name, ld_type_name(s));
+			src->lists[side] = s;
+		} else {
+			return ld_fail(L, src, s, "unknown setting \"%s\" (expected version, "
+			               "log_level, allow_setuid_exec, defaults, connect or accept)",
+			               cfg_quote(q, name));
+		}
+	}
+	return 0;
+}
+
+/* ---- rules --------------------------------------------------------------- */
+
+static void builtin_options(struct ld_optset *os, enum cfg_side side)
+{
+	memset(os, 0, sizeof *os);
+	sslsocket_options_init(&os->o);
+	if (side == CFG_CONNECT) {
+		/* Not the seed's CERT_NONE: a retrofit that trusts every peer
+		 * is not a security product (CONTRACT.md). */
+		os->o.cert_reqs = SSLSOCKET_CERT_REQUIRED;
+	} else {
+		os->o.server_side = 1;
+		os->o.cert_reqs = SSLSOCKET_CERT_NONE;
+	}
+	/* A blocking accept() must not wait forever for a client that never
+	 * speaks; the same bound on connect keeps a stuck server from hanging
+	 * the program. */
+	os->o.handshake_timeout_ms = 10000;
+}
+
+static int rule_check(struct loader *L, const struct source *src, const config_setting_t *elem,
+                      enum cfg_side side, unsigned nth, const struct ld_optset *own,
+                      struct ld_optset *fin)
+{
+	char q[CFG_QUOTE_BUF];
+	const char *m = cfg_quote(q, own->match_text);
+
+	if (side == CFG_ACCEPT && (own->set & LD_BIT(LD_SERVER_HOSTNAME)))
+		return ld_fail_at(L, &own->at[LD_SERVER_HOSTNAME], "server_hostname is for "
+		                  "connect rules only (an accept rule presents its certfile)");
+	if (own->passthrough) {
+		for (int k = 0; k < LD_KEY_COUNT; k++)
+			if (k != LD_MATCH && k != LD_PASSTHROUGH && (own->set & LD_BIT(k)))
+				return ld_fail_at(L, &own->at[k], "%s: a passthrough rule leaves the "
+				                  "socket plain and takes no TLS keys", ld_key_name(k));
+		return 0;
+	}
+	if (fin->o.keyfile && !fin->o.certfile)
+		return ld_fail_at(L, &fin->at[LD_KEYFILE], "keyfile needs certfile (the "
+		                  "certificate that goes with the key)");
+	if (side == CFG_ACCEPT && !fin->o.certfile)
+		return ld_fail(L, src, elem, "%s rule %u (\"%s\") needs certfile (the server's "
+		               "certificate chain, PEM)", side_name[side], nth, m);
+	if (side == CFG_ACCEPT && fin->o.cert_reqs != SSLSOCKET_CERT_NONE && !fin->o.ca_certs)
+		return ld_fail_at(L, &fin->at[LD_CERT_REQS], "cert_reqs: %s on an accept rule "
+		                  "needs ca_certs (the CAs that issue client certificates)",
+		                  fin->o.cert_reqs == SSLSOCKET_CERT_REQUIRED ? "CERT_REQUIRED"
+		                                                              : "CERT_OPTIONAL");
+	if (side == CFG_CONNECT && !fin->o.ca_certs)
+		fin->o.ca_certs_default = 1;
+	return ld_check_options(L, src, elem, side, nth, fin);
+}
+
+static int read_rule(struct loader *L, struct source *src, config_setting_t *elem,
+                     enum cfg_side side, unsigned nth)
+{
+	struct ld_optset own, fin;
+	struct cfg_ruleset *rs = &L->ri->pub;
+
+	if (config_setting_type(elem) != CONFIG_TYPE_GROUP)
+		return ld_fail(L, src, elem, "%s: rule %u is %s, expected a group "
+		               "{ match = \"HOST:PORT\"; ... }", side_name[side], nth,
+		               ld_type_name(elem));
+	memset(&own, 0, sizeof own);
+	int n = config_setting_length(elem);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(elem, (unsigned)i);
+		if (ld_read_key(L, src, s, (int)side, &own) < 0)
+			goto fail;
+	}
+	if (!(own.set & LD_BIT(LD_MATCH))) {
+		ld_fail(L, src, elem, "%s rule %u has no match (expected "
+		        "match = \"HOST:PORT\")", side_name[side], nth);
+		goto fail;
+	}
+	builtin_options(&fin, side);
+	ld_overlay(&fin, &L->defaults);
+	ld_overlay(&fin, &own);
+	fin.match_text = own.match_text;
+	if (rule_check(L, src, elem, side, nth, &own, &fin) < 0 || grow_rules(L) < 0)
+		goto fail;
+
+	struct cfg_rule *r = &rs->rules[rs->count];
+	memset(r, 0, sizeof *r);
+	r->side = side;
+	r->index = (unsigned)rs->count;
+	r->file = ld_file_of(L, src, elem); /* pool-owned */
+	r->line = ld_line_of(elem);
+	r->match_text = cfg_pool_strdup(&L->ri->pool, own.match_text);
+	r->match = own.match; /* moved: cfg_ruleset_free clears it */
+	r->passthrough = own.passthrough;
+	r->opts = fin.o;
+	r->handshake_timeout_set = (fin.set & LD_BIT(LD_HANDSHAKE_TIMEOUT)) != 0;
+	rs->count++;
+	if (!r->match_text) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	return 0;
+fail:
+	cfg_match_clear(&own.match);
+	return -1;
+}
+
+static int read_rules(struct loader *L, struct source *src, enum cfg_side side)
+{
+	config_setting_t *list = src->lists[side];
+	if (!list)
+		return 0;
+	int n = config_setting_length(list);
+	for (int i = 0; i < n; i++)
+		if (read_rule(L, src, config_setting_get_elem(list, (unsigned)i), side,
+		              (unsigned)i + 1) < 0)
+			return -1;
+	return 0;
+}
+
+static int read_defaults(struct loader *L, struct source *src)
+{
+	if (!src->defaults)
+		return 0;
+	int n = config_setting_length(src->defaults);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(src->defaults, (unsigned)i);
+		/* Later sources override earlier ones key by key. */
+		if (ld_read_key(L, src, s, LD_IN_DEFAULTS, &L->defaults) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+static void source_done(struct source *src)
+{
+	if (src->inited)
+		config_destroy(&src->cfg);
+	free(src->include_dir);
+}
+
+struct cfg_ruleset *cfg_load(const char *config_string, const char *path, struct cfg_error *err)
+{
+	struct source srcs[2];
+	struct source *str = NULL, *file = NULL;
+	struct loader L;
+	int ok = 0;
+
+	memset(srcs, 0, sizeof srcs);
+	memset(&L, 0, sizeof L);
+	if (err)
+		err->msg[0] = '\0';
+	L.err = err;
+	L.ri = calloc(1, sizeof *L.ri);
+	if (!L.ri) {
+		cfg_errorf(err, "out of memory");
+		return NULL;
+	}
+	L.ri->pub.log_level = CFG_LOG_WARN;
+
+	if (config_string) {
+		str = &srcs[0];
+		if (read_string_source(&L, str, config_string) < 0)
+			goto out;
+	}
+	if (path) {
+		file = &srcs[1];
+		if (read_file_source(&L, file, path) < 0)
+			goto out;
+	}
+	/* The string is read first so that its errors come first, but its
+	 * top-level settings and defaults are applied last: they win. */
+	if ((str && read_top(&L, str) < 0) || (file && read_top(&L, file) < 0))
+		goto out;
+	struct source *by_precedence[2] = { file, str };
+	for (int i = 0; i < 2; i++) {
+		struct source *s = by_precedence[i];
+		if (!s)
+			continue;
+		if (s->log_level_set) {
+			L.ri->pub.log_level = (enum cfg_log_level)s->log_level;
+			L.ri->pub.log_level_set = 1;
+		}
+		if (s->setuid_set)
+			L.ri->pub.allow_setuid_exec = s->setuid;
+		if (read_defaults(&L, s) < 0)
+			goto out;
+	}
+	struct source *by_order[2] = { str, file };
+	for (int i = 0; i < 2; i++)
+		if (by_order[i] && (read_rules(&L, by_order[i], CFG_CONNECT) < 0 ||
+		                    read_rules(&L, by_order[i], CFG_ACCEPT) < 0))
+			goto out;
+	ok = 1;
+out:
+	source_done(&srcs[0]);
+	source_done(&srcs[1]);
+	ld_checked_free(&L);
+	if (!ok) {
+		if (err && !err->msg[0])
+			cfg_errorf(err, "cannot load the configuration");
+		cfg_ruleset_free(&L.ri->pub);
+		return NULL;
+	}
+	return &L.ri->pub;
+}

@@ -1,0 +1,86 @@
+/*
+ * load_int.h - shared by load.c (sources, top level, rules) and keys.c
+ * (one rule or defaults key, and the final option checks). Includes
+ * <libconfig.h>, so only config/ may include it.
+ */
+#ifndef TLSSHIM_LOAD_INT_H
+#define TLSSHIM_LOAD_INT_H
+
+#include <libconfig.h>
+
+#include "config_int.h"
+
+enum ld_key {
+	LD_MATCH,
+	LD_KEYFILE,
+	LD_CERTFILE,
+	LD_CERT_REQS,
+	LD_SSL_VERSION,
+	LD_CA_CERTS,
+	LD_DO_HANDSHAKE_ON_CONNECT,
+	LD_SUPPRESS_RAGGED_EOFS,
+	LD_SERVER_HOSTNAME,
+	LD_CIPHERS,
+	LD_ALPN,
+	LD_PASSTHROUGH,
+	LD_HANDSHAKE_TIMEOUT,
+	LD_RELEASE_BUFFERS,
+	LD_KEY_COUNT
+};
+#define LD_BIT(k) (1u << (k))
+
+/* The side argument of ld_read_key for the `defaults` group. */
+#define LD_IN_DEFAULTS (-1)
+
+/* Where a value was written; file NULL for a built-in default. */
+struct ld_origin {
+	const char *file;
+	int line;
+};
+
+/* Options under construction, remembering which keys were given where. */
+struct ld_optset {
+	struct sslsocket_options o;
+	unsigned set; /* LD_BIT(key) for each key given */
+	struct ld_origin at[LD_KEY_COUNT];
+	const char *match_text; /* libconfig's string, valid while it is loaded */
+	struct cfg_match match;
+	int passthrough;
+};
+
+struct source;
+
+struct loader {
+	struct cfg_ruleset_int *ri;
+	struct cfg_error *err;
+	size_t cap;                     /* of ri->pub.rules */
+	struct ld_optset defaults;      /* the merged `defaults` groups */
+	struct sslsocket_options *checked; /* already passed options_check */
+	size_t n_checked, cap_checked;
+};
+
+/* load.c */
+char *ld_file_of(struct loader *L, const struct source *src, const config_setting_t *s);
+int ld_line_of(const config_setting_t *s);
+int ld_from_file(const struct source *src, const config_setting_t *s);
+const char *ld_type_name(const config_setting_t *s);
+int ld_fail(struct loader *L, const struct source *src, const config_setting_t *s,
+            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* keys.c */
+const char *ld_key_name(int key);
+/* Reads the setting s of a rule (side CFG_CONNECT or CFG_ACCEPT) or of
+ * defaults (LD_IN_DEFAULTS) into os. */
+int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s, int side,
+                struct ld_optset *os);
+/* Copies into dst every key that src sets, with its origin. */
+void ld_overlay(struct ld_optset *dst, const struct ld_optset *src);
+int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* sslsocket_options_check on a rule's final options, blaming the line of
+ * the key that fails. */
+int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
+                     enum cfg_side side, unsigned nth, const struct ld_optset *fin);
+void ld_checked_free(struct loader *L);
+
+#endif /* TLSSHIM_LOAD_INT_H */

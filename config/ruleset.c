@@ -1,0 +1,145 @@
+/*
+ * ruleset.c - the rule set's memory, the environment and the small shared
+ * helpers of config/.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+
+struct cfg_pool {
+	struct cfg_pool *next;
+	max_align_t data[];
+};
+
+void *cfg_pool_alloc(struct cfg_pool **pool, size_t n)
+{
+	if (n > SIZE_MAX - sizeof(struct cfg_pool))
+		return NULL;
+	struct cfg_pool *p = calloc(1, sizeof *p + n);
+	if (!p)
+		return NULL;
+	p->next = *pool;
+	*pool = p;
+	return p->data;
+}
+
+char *cfg_pool_strdup(struct cfg_pool **pool, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = cfg_pool_alloc(pool, n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void cfg_pool_free(struct cfg_pool *pool)
+{
+	while (pool) {
+		struct cfg_pool *next = pool->next;
+		free(pool);
+		pool = next;
+	}
+}
+
+void cfg_errorf(struct cfg_error *err, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+}
+
+const char *cfg_quote(char buf[CFG_QUOTE_BUF], const char *s)
+{
+	size_t i = 0;
+	for (; s[i] && i < CFG_QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+		buf[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (s[i]) {
+		memcpy(buf + i, "...", 4);
+	} else {
+		buf[i] = '\0';
+	}
+	return buf;
+}
+
+void cfg_ruleset_free(struct cfg_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->count; i++)
+		cfg_match_clear(&rs->rules[i].match);
+	free(rs->rules);
+	struct cfg_ruleset_int *ri = (struct cfg_ruleset_int *)rs;
+	cfg_pool_free(ri->pool);
+	free(ri);
+}
+
+int cfg_log_level_parse(const char *name, enum cfg_log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	if (!name)
+		return -1;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum cfg_log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* secure_getenv: a preloaded set-id program must not take a log file or a
+ * config from the environment. An empty value counts as unset, as a shell
+ * user who writes `TLSSHIM_CONFIG= prog` expects. */
+static const char *env(const char *name)
+{
+	const char *v = secure_getenv(name);
+	return v && *v ? v : NULL;
+}
+
+struct cfg_ruleset *cfg_load_env(struct cfg_error *err)
+{
+	const char *path = env("TLSSHIM_CONFIG");
+	const char *str = env("TLSSHIM_CONFIG_STRING");
+	const char *log = env("TLSSHIM_LOG");
+	const char *log_file = env("TLSSHIM_LOG_FILE");
+	char q[CFG_QUOTE_BUF];
+
+	if (err)
+		err->msg[0] = '\0';
+	if (!path && !str)
+		return NULL;
+
+	enum cfg_log_level level = CFG_LOG_WARN;
+	if (log && cfg_log_level_parse(log, &level) < 0) {
+		cfg_errorf(err, "TLSSHIM_LOG: \"%s\" is not one of error, warn, info, debug",
+		           cfg_quote(q, log));
+		return NULL;
+	}
+
+	struct cfg_ruleset *rs = cfg_load(str, path, err);
+	if (!rs)
+		return NULL;
+	if (log) {
+		rs->log_level = level;
+		rs->log_level_set = 1;
+	}
+	if (log_file) {
+		struct cfg_ruleset_int *ri = (struct cfg_ruleset_int *)rs;
+		rs->log_file = cfg_pool_strdup(&ri->pool, log_file);
+		if (!rs->log_file) {
+			cfg_ruleset_free(rs);
+			cfg_errorf(err, "TLSSHIM_LOG_FILE: out of memory");
+			return NULL;
+		}
+	}
+	return rs;
+}
