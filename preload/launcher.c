@@ -144,7 +144,10 @@ static int parse_options(int argc, char **argv, struct launch_opts *o, int *done
 			*done = 1;
 			return 0;
 		case OPT_VERSION:
-			printf("tlsshim %s\n", TLSSHIM_VERSION);
+			/* An empty define (a Makefile that expands VERSION before
+			 * setting it) falls back to the library's version. */
+			printf("tlsshim %s\n", sizeof TLSSHIM_VERSION > 1 ? TLSSHIM_VERSION
+			                                                  : SSLSOCKET_VERSION);
 			*done = 1;
 			return 0;
 		case ':':

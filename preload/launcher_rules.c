@@ -253,6 +253,9 @@ char *launch_rules_text(const struct launch_opts *o, char *err, size_t errlen)
 		set_err(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* No newline at the end: the variable prints as the rules alone. */
+	if (b.len && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
 	free(version);
 	return b.data;
 fail:
