@@ -439,25 +439,56 @@ sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o, struct sslso
 	return c;
 }
 
+/* A client context whose last socket closed is kept (idle, no
+ * references) while it holds resumable sessions, so that the next wrap with
+ * the same options resumes; at most CORE_MAX_IDLE of them. */
+#define CORE_MAX_IDLE 16
+
+static int has_sessions(struct sslsocket_ctx *c)
+{
+	pthread_mutex_lock(&c->sess_lock);
+	int r = c->nsessions > 0;
+	pthread_mutex_unlock(&c->sess_lock);
+	return r;
+}
+
 void sslsocket_ctx_free(sslsocket_ctx *c)
 {
 	if (!c)
 		return;
 	int saved = errno;
+	struct sslsocket_ctx *dead = NULL;
 	pthread_mutex_lock(&cache_lock);
 	if (--c->refs > 0) {
 		pthread_mutex_unlock(&cache_lock);
 		return;
 	}
+	if (!c->server_side && has_sessions(c)) {
+		size_t idle = 0;
+		struct sslsocket_ctx *oldest = NULL;
+		for (struct sslsocket_ctx *p = cache_head; p; p = p->next) {
+			if (p->refs == 0) {
+				idle++;
+				oldest = p; /* the list is newest first */
+			}
+		}
+		if (idle <= CORE_MAX_IDLE) {
+			pthread_mutex_unlock(&cache_lock);
+			errno = saved;
+			return;
+		}
+		c = oldest;
+	}
 	for (struct sslsocket_ctx **pp = &cache_head; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			cache_count--;
+			dead = c;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&cache_lock);
-	ctx_destroy(c);
+	ctx_destroy(dead);
 	errno = saved;
 }
 
@@ -467,4 +498,11 @@ size_t sslsocket_ctx_count(void)
 	size_t n = cache_count;
 	pthread_mutex_unlock(&cache_lock);
 	return n;
+}
+
+void core_ctx_ref(struct sslsocket_ctx *c)
+{
+	pthread_mutex_lock(&cache_lock);
+	c->refs++;
+	pthread_mutex_unlock(&cache_lock);
 }

@@ -68,6 +68,8 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
                             struct sslsocket_error *err);
 /* Checks what needs no files: version speakable, CA source for cert_reqs. */
 int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err);
+/* Takes one more reference on c. */
+void core_ctx_ref(struct sslsocket_ctx *c);
 /* The saved session for dest (a new reference), or NULL. */
 SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest);
 /* ex-data index of the SSL's owning sslsocket (for callbacks). */
@@ -106,6 +108,10 @@ struct sslsocket {
 	int ragged_eof;         /* EOF without close_notify seen */
 	int sent_close_notify;
 	int write_shut;
+	short hs_want;          /* POLLIN/POLLOUT the handshake waits for */
+	short write_want;       /* POLLIN when SSL_write wanted to read */
+	long long hs_deadline;  /* -1 until a blocking handshake starts */
+	char alpn_buf[256];
 	struct sslsocket_error err;      /* the last failure */
 	struct sslsocket_error fail_err; /* the sticky failure */
 	char verify_text[128];
@@ -127,10 +133,11 @@ enum core_io_result {
 /* Translates ret of an SSL_* call on s (lock held). what names the call for
  * the error text. Sets s->err for errors. */
 enum core_io_result core_ssl_result(struct sslsocket *s, int ret, const char *what);
-/* Waits with io->poll for events until deadline (CLOCK_MONOTONIC ms, or -1
- * for none). Returns 0 when ready, -1 with s->err set (EINTR, EAGAIN for a
- * timeout, ETIMEDOUT when the deadline is the handshake's). */
-int core_wait(struct sslsocket *s, short events, long long deadline, int deadline_is_handshake);
+/* Waits with io->poll for events until the earlier of the call's deadline
+ * and the handshake's (CLOCK_MONOTONIC ms, -1 for none). Returns 0 when
+ * ready, -1 with s->err set: EINTR from poll, EAGAIN when the call's
+ * timeout passed, ETIMEDOUT when the handshake's deadline did. */
+int core_wait(struct sslsocket *s, short events, long long call_deadline, long long hs_deadline);
 long long core_now_ms(void);
 /* Records an error on s (errno left = sys_errno). */
 void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt, ...)
@@ -140,10 +147,13 @@ void core_sock_fail(struct sslsocket *s);
 
 /* Creates s->ssl for a connected descriptor (lock held or no other user). */
 int core_ssl_setup(struct sslsocket *s);
-/* Drives a pending connect and handshake. blocking says whether to wait
- * (using s->timeout_ms and the handshake deadline). 0 established, -1
- * with s->err and errno (EAGAIN for want-read/want-write). */
-int core_drive(struct sslsocket *s, int blocking);
+/* Drives a pending connect and handshake (lock not held). may_wait: wait
+ * with poll (bounded by call_deadline and the handshake deadline) instead
+ * of returning want-read/want-write. 0 established, -1 with s->err and
+ * errno (EAGAIN for want-read/want-write). */
+int core_drive(struct sslsocket *s, int may_wait, long long call_deadline);
+/* The deadline of a call that starts now under s's timeout (-1: none). */
+long long core_call_deadline(const struct sslsocket *s);
 /* Sends close_notify once, never waiting (lock held). 0 sent or not
  * needed, -1 could not. */
 int core_close_notify_locked(struct sslsocket *s);

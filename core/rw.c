@@ -1,0 +1,299 @@
+/*
+ * rw.c - moving plaintext: read straight into the caller's buffer, write,
+ * writev, pending, and the readiness that poll/select/epoll build on.
+ * The lock is held around each OpenSSL call only; waits happen unlocked,
+ * so one thread can block in read while another writes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "sslsocket_int.h"
+
+/* Ensures the connection is established before I/O. */
+static int ready_for_io(struct sslsocket *s, long long deadline)
+{
+	return core_drive(s, s->timeout_ms != 0, deadline);
+}
+
+ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
+{
+	int saved = errno;
+	if (!s || (!buf && n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	long long deadline = core_call_deadline(s);
+	if (ready_for_io(s, deadline) < 0)
+		return -1;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		if (s->state == CORE_ST_FAILED) {
+			core_sock_fail(s);
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		if (s->got_close_notify || (s->ragged_eof && s->suppress_ragged_eofs)) {
+			pthread_mutex_unlock(&s->lock);
+			errno = saved;
+			return 0;
+		}
+		if (s->ragged_eof) {
+			core_sock_err(s, SSLSOCKET_ERROR_EOF, ECONNRESET, "EOF occurred in violation of protocol");
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		size_t got = 0;
+		ERR_clear_error();
+		s->bio_errno = 0;
+		int r = n ? SSL_read_ex(s->ssl, buf, n, &got) : 1;
+		if (r == 1) {
+			pthread_mutex_unlock(&s->lock);
+			errno = saved;
+			return (ssize_t)got;
+		}
+		enum core_io_result res = core_ssl_result(s, r, "read");
+		pthread_mutex_unlock(&s->lock);
+		switch (res) {
+		case CORE_IO_CLOSED:
+			errno = saved;
+			return 0;
+		case CORE_IO_WANT_READ:
+		case CORE_IO_WANT_WRITE:
+			if (s->timeout_ms == 0)
+				return -1;
+			if (core_wait(s, res == CORE_IO_WANT_READ ? POLLIN : POLLOUT, deadline, -1) < 0)
+				return -1;
+			continue;
+		default:
+			return -1;
+		}
+	}
+}
+
+ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
+{
+	int saved = errno;
+	if (!s || (!buf && n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	long long deadline = core_call_deadline(s);
+	if (ready_for_io(s, deadline) < 0)
+		return -1;
+	size_t done = 0;
+	while (done < n || n == 0) {
+		pthread_mutex_lock(&s->lock);
+		if (s->state == CORE_ST_FAILED) {
+			core_sock_fail(s);
+			pthread_mutex_unlock(&s->lock);
+			return done ? (ssize_t)done : -1;
+		}
+		if (s->sent_close_notify || s->write_shut) {
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, EPIPE, "write after shutdown");
+			pthread_mutex_unlock(&s->lock);
+			return done ? (ssize_t)done : -1;
+		}
+		if (n == 0) {
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		size_t w = 0;
+		ERR_clear_error();
+		s->bio_errno = 0;
+		int r = SSL_write_ex(s->ssl, (const char *)buf + done, n - done, &w);
+		if (r == 1) {
+			s->write_want = 0;
+			pthread_mutex_unlock(&s->lock);
+			done += w;
+			continue;
+		}
+		enum core_io_result res = core_ssl_result(s, r, "write");
+		s->write_want = res == CORE_IO_WANT_READ ? POLLIN : 0;
+		pthread_mutex_unlock(&s->lock);
+		switch (res) {
+		case CORE_IO_WANT_READ:
+		case CORE_IO_WANT_WRITE:
+			/* Non-blocking: report what went out; a retry must repeat the
+			 * rest (OpenSSL may hold part of it in a record). */
+			if (s->timeout_ms == 0)
+				goto partial;
+			if (core_wait(s, res == CORE_IO_WANT_READ ? POLLIN : POLLOUT, deadline, -1) < 0)
+				goto partial;
+			continue;
+		case CORE_IO_CLOSED:
+			core_sock_err(s, SSLSOCKET_ERROR_ZERO_RETURN, EPIPE, "peer closed the connection");
+			goto partial;
+		default:
+			goto partial;
+		}
+	}
+	errno = saved;
+	return (ssize_t)done;
+partial:
+	if (done) {
+		errno = saved;
+		return (ssize_t)done;
+	}
+	return -1;
+}
+
+ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt)
+{
+	if (!s || iovcnt < 0 || (!iov && iovcnt)) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t total = 0;
+	int nonempty = 0, last = -1;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len) {
+			nonempty++;
+			last = i;
+		}
+		total += iov[i].iov_len;
+	}
+	if (nonempty <= 1)
+		return sslsocket_write(s, last >= 0 ? iov[last].iov_base : "", last >= 0 ? iov[last].iov_len : 0);
+	/* Gather so that small pieces share records instead of each becoming
+	 * its own record (and packet). Bounded staging; big pieces loop. */
+	size_t cap = total < 256 * 1024 ? total : 256 * 1024;
+	char *stage = malloc(cap);
+	if (!stage) {
+		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, ENOMEM, "out of memory");
+		return -1;
+	}
+	size_t done = 0;
+	int i = 0;
+	size_t off = 0;
+	ssize_t result = 0;
+	while (i < iovcnt) {
+		size_t fill = 0;
+		while (i < iovcnt && fill < cap) {
+			size_t take = iov[i].iov_len - off;
+			if (take > cap - fill)
+				take = cap - fill;
+			memcpy(stage + fill, (const char *)iov[i].iov_base + off, take);
+			fill += take;
+			off += take;
+			if (off == iov[i].iov_len) {
+				i++;
+				off = 0;
+			}
+		}
+		if (!fill)
+			break;
+		ssize_t w = sslsocket_write(s, stage, fill);
+		if (w < 0) {
+			result = done ? (ssize_t)done : -1;
+			goto out;
+		}
+		done += (size_t)w;
+		if ((size_t)w < fill) {
+			result = (ssize_t)done;
+			goto out;
+		}
+	}
+	result = (ssize_t)done;
+out:
+	free(stage);
+	return result;
+}
+
+/* Plaintext waiting inside OpenSSL (lock held). With read-ahead, whole
+ * records can sit undecrypted where SSL_pending cannot see them; a 1-byte
+ * non-blocking peek decrypts one without blocking. */
+static size_t pending_locked(struct sslsocket *s)
+{
+	if (s->state != CORE_ST_ESTABLISHED || !s->ssl)
+		return 0;
+	int p = SSL_pending(s->ssl);
+	if (p > 0 || !SSL_has_pending(s->ssl))
+		return p > 0 ? (size_t)p : 0;
+	char c;
+	size_t got = 0;
+	int save = errno;
+	ERR_clear_error();
+	s->bio_errno = 0;
+	int r = SSL_peek_ex(s->ssl, &c, 1, &got);
+	if (r != 1) {
+		/* Records the outcome (close_notify, ragged EOF, failure) so that
+		 * poll reports the socket readable and read returns it. */
+		struct sslsocket_error keep = s->err;
+		enum core_io_result res = core_ssl_result(s, r, "read");
+		if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE)
+			s->err = keep;
+	}
+	errno = save;
+	p = SSL_pending(s->ssl);
+	return p > 0 ? (size_t)p : 0;
+}
+
+size_t sslsocket_pending(sslsocket *s)
+{
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	size_t n = pending_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events)
+{
+	short ready = 0, kev = 0;
+	short rw = events & (POLLIN | POLLOUT);
+	if (!s) {
+		if (kernel_events)
+			*kernel_events = events;
+		return 0;
+	}
+	pthread_mutex_lock(&s->lock);
+	switch (s->state) {
+	case CORE_ST_FAILED:
+		ready = rw; /* the next call reports the failure */
+		break;
+	case CORE_ST_UNCONNECTED:
+	case CORE_ST_LISTENING:
+		kev = events;
+		break;
+	case CORE_ST_CONNECTING:
+		kev = POLLOUT;
+		break;
+	case CORE_ST_HANDSHAKE:
+		kev = s->hs_want ? s->hs_want : POLLOUT;
+		break;
+	case CORE_ST_ESTABLISHED:
+		if (events & POLLIN) {
+			if (s->got_close_notify || s->ragged_eof || pending_locked(s) > 0 ||
+			    s->state == CORE_ST_FAILED || s->got_close_notify || s->ragged_eof)
+				ready |= POLLIN;
+			else
+				kev |= POLLIN;
+		}
+		if (events & POLLOUT) {
+			if (s->state == CORE_ST_FAILED || s->sent_close_notify || s->write_shut)
+				ready |= POLLOUT; /* write reports the error at once */
+			else
+				kev |= s->write_want ? s->write_want : POLLOUT;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (kernel_events)
+		*kernel_events = kev;
+	return ready;
+}
+
+void sslsocket_settimeout(sslsocket *s, int timeout_ms)
+{
+	if (s)
+		s->timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+int sslsocket_gettimeout(const sslsocket *s)
+{
+	return s ? s->timeout_ms : -1;
+}

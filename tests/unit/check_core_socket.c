@@ -1,0 +1,549 @@
+/* check_core_socket: wrap_socket's parameters end to end over socketpair
+ * and loopback: handshake, read/write, cipher, verification failures,
+ * client certificates, SNI and host checks, ALPN, session resumption. */
+#include "check_core_util.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+START_TEST(test_echo_blocking)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	o.server_hostname = "localhost";
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	ck_assert(sslsocket_handshake_done(c));
+	ck_assert_str_eq(sslsocket_verify_result(c), "ok");
+	errno = 1234;
+	ck_assert_int_eq(sslsocket_write(c, "hello", 5), 5);
+	ck_assert_int_eq(errno, 1234); /* success preserves errno */
+	char buf[16];
+	ssize_t n = 0;
+	while (n < 5) {
+		ssize_t r = sslsocket_read(c, buf + n, sizeof buf - (size_t)n);
+		ck_assert_int_gt(r, 0);
+		n += r;
+	}
+	ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+	ck_assert_int_eq(errno, 1234);
+	ck_assert_int_eq(sslsocket_close(c), 0);
+	cu_peer_join(&srv);
+	ck_assert(!srv.wrap_failed);
+	ck_assert_int_eq(srv.got, 0); /* the server saw our close_notify: clean 0 */
+}
+END_TEST
+
+START_TEST(test_cipher_before_after)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.do_handshake_on_connect = 0;
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	const char *name = NULL, *ver = NULL;
+	int bits = 0;
+	ck_assert(!sslsocket_handshake_done(c));
+	ck_assert_int_eq(sslsocket_cipher(c, &name, &ver, &bits), -1); /* the seed's None */
+	ck_assert_int_eq(sslsocket_do_handshake(c), 0);
+	ck_assert_int_eq(sslsocket_cipher(c, &name, &ver, &bits), 0);
+	ck_assert_str_eq(ver, "TLSv1.3");
+	ck_assert_ptr_nonnull(strstr(name, "TLS_"));
+	ck_assert_int_ge(bits, 128);
+	/* CERT_NONE: nothing was verified, and getpeercert is the seed's {} */
+	ck_assert_str_eq(sslsocket_verify_result(c), "none");
+	struct sslsocket_certinfo *ci = NULL;
+	ck_assert_int_eq(sslsocket_getpeercert(c, &ci), 0);
+	ck_assert_ptr_nonnull(ci);
+	ck_assert_int_eq(ci->validated, 0);
+	sslsocket_certinfo_free(ci);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+START_TEST(test_getpeercert)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	struct sslsocket_certinfo *ci = NULL;
+	ck_assert_int_eq(sslsocket_getpeercert(c, &ci), 0);
+	ck_assert_ptr_nonnull(ci);
+	ck_assert_int_eq(ci->validated, 1);
+	ck_assert_ptr_nonnull(ci->not_after);
+	ck_assert_uint_gt(ci->subject_count, 0);
+	int found_cn = 0;
+	for (size_t i = 0; i < ci->subject_count; i++)
+		for (size_t j = 0; j < ci->subject[i].count; j++)
+			if (strcmp(ci->subject[i].attrs[j].name, "commonName") == 0)
+				found_cn = strcmp(ci->subject[i].attrs[j].value, "localhost") == 0;
+	ck_assert(found_cn);
+	ck_assert_uint_eq(ci->san_count, 3);
+	sslsocket_certinfo_free(ci);
+	unsigned char *der = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(sslsocket_getpeercert_der(c, &der, &len), 0);
+	ck_assert_ptr_nonnull(der);
+	/* The DER is the file's certificate. */
+	FILE *f = fopen(tu_cert("server.pem"), "r");
+	ck_assert_ptr_nonnull(f);
+	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	unsigned char *fder = NULL;
+	int flen = i2d_X509(x, &fder);
+	ck_assert_int_eq((int)len, flen);
+	ck_assert_int_eq(memcmp(der, fder, len), 0);
+	OPENSSL_free(fder);
+	X509_free(x);
+	free(der);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+/* The server presents cert; the client verifies with ca and hostname. */
+static const struct verify_case {
+	const char *cert, *key, *ca, *host, *reason;
+} verify_cases[] = {
+	{"server.pem", "server.key", "other-ca.pem", NULL,
+	 "certificate verify failed: unable to get local issuer certificate"},
+	{"expired.pem", "expired.key", "ca.pem", NULL, "certificate verify failed: certificate has expired"},
+	{"wronghost.pem", "wronghost.key", "ca.pem", "localhost",
+	 "certificate verify failed: hostname mismatch"},
+	{"selfsigned.pem", "selfsigned.key", "ca.pem", NULL,
+	 "certificate verify failed: self-signed certificate"},
+	{"server.pem", "server.key", "ca.pem", "other.example", "certificate verify failed: hostname mismatch"},
+	{"server.pem", "server.key", "ca.pem", "127.0.0.2",
+	 "certificate verify failed: IP address mismatch"},
+};
+
+START_TEST(test_verify_failures)
+{
+	const struct verify_case *vc = &verify_cases[_i];
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	srv.o.certfile = tu_cert(vc->cert);
+	srv.o.keyfile = tu_cert(vc->key);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	o.ca_certs = tu_cert(vc->ca);
+	o.server_hostname = vc->host;
+	o.do_handshake_on_connect = 0;
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	errno = 0;
+	ck_assert_int_eq(sslsocket_do_handshake(c), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_str_eq(sslsocket_error(c), vc->reason);
+	ck_assert_int_eq(sslsocket_last_error(c)->code, SSLSOCKET_ERROR_SSL);
+	ck_assert(sslsocket_failed(c));
+	/* Sticky: every later read and write fails the same way. */
+	char b[4];
+	errno = 0;
+	ck_assert_int_eq(sslsocket_write(c, "x", 1), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	errno = 0;
+	ck_assert_int_eq(sslsocket_read(c, b, sizeof b), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_str_eq(sslsocket_error(c), vc->reason);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+START_TEST(test_wrap_eager_failure)
+{
+	/* A blocking wrap with do_handshake_on_connect fails at wrap time. */
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	srv.o.certfile = tu_cert("selfsigned.pem");
+	srv.o.keyfile = tu_cert("selfsigned.key");
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	struct sslsocket_error err;
+	errno = 0;
+	ck_assert_ptr_null(sslsocket_wrap(fds[0], &o, NULL, &err));
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_str_eq(err.reason, "certificate verify failed: self-signed certificate");
+	close(fds[0]);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+START_TEST(test_ip_host_ok)
+{
+	/* An IP literal is checked against the IP SANs (and gets no SNI). */
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	o.server_hostname = "127.0.0.1";
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+
+
+START_TEST(test_cert_reqs_without_ca)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.cert_reqs = _i ? SSLSOCKET_CERT_OPTIONAL : SSLSOCKET_CERT_REQUIRED;
+	struct sslsocket_error err;
+	ck_assert_ptr_null(sslsocket_wrap(fds[0], &o, NULL, &err));
+	ck_assert_int_eq(err.code, SSLSOCKET_ERROR_VALUE);
+	ck_assert_ptr_nonnull(strstr(err.reason, "ca_certs"));
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+/* mTLS: server CERT_REQUIRED refuses a client without a certificate and
+ * accepts one with a certificate from its CA. */
+START_TEST(test_mtls)
+{
+	int with_cert = _i;
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	srv.o.cert_reqs = SSLSOCKET_CERT_REQUIRED;
+	srv.o.ca_certs = tu_cert("ca.pem");
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	if (with_cert) {
+		o.certfile = tu_cert("client.pem");
+		o.keyfile = tu_cert("client.key");
+	}
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	char buf[8];
+	if (with_cert) {
+		ck_assert_msg(c != NULL, "%s", err.reason);
+		ck_assert_int_eq(sslsocket_write(c, "ping", 4), 4);
+		ck_assert_int_eq(sslsocket_read(c, buf, sizeof buf), 4);
+		sslsocket_close(c);
+		cu_peer_join(&srv);
+		ck_assert(!srv.wrap_failed);
+	} else {
+		/* TLS 1.3: the client finishes first; the refusal arrives as an
+		 * alert on its first read. */
+		if (c) {
+			errno = 0;
+			ck_assert_int_eq(sslsocket_read(c, buf, sizeof buf), -1);
+			ck_assert_int_eq(errno, EPROTO);
+			ck_assert_ptr_nonnull(strstr(sslsocket_error(c), "certificate required"));
+			sslsocket_close(c);
+		} else {
+			ck_assert_int_eq(errno, EPROTO);
+			close(fds[0]);
+		}
+		cu_peer_join(&srv);
+		ck_assert(srv.wrap_failed);
+		ck_assert_int_eq(srv.err.sys_errno, EPROTO);
+		ck_assert_ptr_nonnull(strstr(srv.err.reason, "peer did not return a certificate"));
+	}
+}
+END_TEST
+
+static void alpn_report(struct cu_peer *p)
+{
+	const char *a = sslsocket_alpn_selected(p->s);
+	snprintf(p->buf, sizeof p->buf, "%s", a ? a : "(none)");
+	char b[4];
+	(void)sslsocket_read(p->s, b, sizeof b);
+}
+
+START_TEST(test_alpn)
+{
+	int fds[2];
+	cu_pair(fds);
+	const char *sp[] = {"h2", "http/1.1"};
+	const char *cp[] = {"spdy/1", "http/1.1", "h2"};
+	struct cu_peer srv = {.fd = fds[1], .run = alpn_report};
+	cu_server_opts(&srv.o);
+	srv.o.alpn = sp;
+	srv.o.alpn_count = 2;
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.alpn = cp;
+	o.alpn_count = 3;
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	ck_assert_str_eq(sslsocket_alpn_selected(c), "h2"); /* server's preference */
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+	ck_assert_str_eq(srv.buf, "h2");
+}
+END_TEST
+
+START_TEST(test_alpn_none)
+{
+	int fds[2];
+	cu_pair(fds);
+	const char *cp[] = {"h2"};
+	struct cu_peer srv = {.fd = fds[1], .run = alpn_report};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.alpn = cp;
+	o.alpn_count = 1;
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	ck_assert_ptr_null(sslsocket_alpn_selected(c));
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+	ck_assert_str_eq(srv.buf, "(none)");
+}
+END_TEST
+
+/* A listener thread that accepts n connections and echoes on each. */
+struct acceptor {
+	int lfd;
+	int n;
+	struct sslsocket_options o;
+	int accepted;
+	int reused[8];
+	pthread_t th;
+};
+
+static void *acceptor_main(void *arg)
+{
+	struct acceptor *a = arg;
+	struct sslsocket_error err;
+	sslsocket *l = sslsocket_wrap(a->lfd, &a->o, NULL, &err);
+	if (!l)
+		return NULL;
+	for (int i = 0; i < a->n; i++) {
+		sslsocket *s = sslsocket_accept(l, NULL, NULL, 0);
+		if (!s)
+			continue;
+		a->reused[i] = sslsocket_session_reused(s);
+		a->accepted++;
+		char buf[256];
+		ssize_t r;
+		while ((r = sslsocket_read(s, buf, sizeof buf)) > 0)
+			if (sslsocket_write(s, buf, (size_t)r) != r)
+				break;
+		sslsocket_close(s);
+	}
+	sslsocket_free(l);
+	return NULL;
+}
+
+static sslsocket *connect_to(const struct sockaddr_in *addr, const struct sslsocket_options *o)
+{
+	int fd = cu_tcp_socket();
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fd, o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	ck_assert_msg(sslsocket_connect(c, (const struct sockaddr *)addr, sizeof *addr) == 0, "%s",
+	              sslsocket_error(c));
+	return c;
+}
+
+static void roundtrip(sslsocket *c)
+{
+	char buf[8];
+	ck_assert_int_eq(sslsocket_write(c, "abc", 3), 3);
+	ck_assert_int_eq(sslsocket_read(c, buf, sizeof buf), 3);
+}
+
+START_TEST(test_session_reuse)
+{
+	int tls12 = _i;
+	struct sockaddr_in addr;
+	struct acceptor a = {.lfd = cu_listen(&addr), .n = 3};
+	cu_server_opts(&a.o);
+	ck_assert_int_eq(pthread_create(&a.th, NULL, acceptor_main, &a), 0);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	o.server_hostname = "localhost";
+	if (tls12)
+		o.ssl_version = SSLSOCKET_PROTOCOL_TLSv1_2;
+	sslsocket *c = connect_to(&addr, &o);
+	ck_assert(!sslsocket_session_reused(c));
+	roundtrip(c); /* TLS 1.3 tickets arrive after the handshake */
+	sslsocket_close(c);
+	c = connect_to(&addr, &o);
+	ck_assert(sslsocket_session_reused(c));
+	roundtrip(c);
+	sslsocket_close(c);
+	/* Another destination name does not get that session. */
+	o.server_hostname = "127.0.0.1";
+	c = connect_to(&addr, &o);
+	ck_assert(!sslsocket_session_reused(c));
+	roundtrip(c);
+	sslsocket_close(c);
+	pthread_join(a.th, NULL);
+	close(a.lfd);
+	ck_assert_int_eq(a.accepted, 3);
+	ck_assert(!a.reused[0] && a.reused[1] && !a.reused[2]);
+}
+END_TEST
+
+START_TEST(test_session_cache_off)
+{
+	struct sockaddr_in addr;
+	struct acceptor a = {.lfd = cu_listen(&addr), .n = 2};
+	cu_server_opts(&a.o);
+	ck_assert_int_eq(pthread_create(&a.th, NULL, acceptor_main, &a), 0);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	o.session_cache = 0;
+	for (int i = 0; i < 2; i++) {
+		sslsocket *c = connect_to(&addr, &o);
+		ck_assert(!sslsocket_session_reused(c));
+		roundtrip(c);
+		sslsocket_close(c);
+	}
+	pthread_join(a.th, NULL);
+	close(a.lfd);
+}
+END_TEST
+
+START_TEST(test_keylog)
+{
+	char path[] = "/tmp/core-keylog-XXXXXX";
+	int kfd = mkstemp(path);
+	ck_assert_int_ge(kfd, 0);
+	close(kfd);
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.keylog_file = path;
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[512];
+	int traffic = 0, lines = 0;
+	while (fgets(line, sizeof line, f)) {
+		lines++;
+		if (strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24) == 0)
+			traffic++;
+	}
+	fclose(f);
+	unlink(path);
+	ck_assert_int_eq(traffic, 1);
+	ck_assert_int_eq(lines, 5); /* TLS 1.3: five secrets per connection */
+}
+END_TEST
+
+START_TEST(test_ciphers_option)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.ssl_version = SSLSOCKET_PROTOCOL_TLSv1_2;
+	o.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	const char *name, *ver;
+	int bits;
+	ck_assert_int_eq(sslsocket_cipher(c, &name, &ver, &bits), 0);
+	ck_assert_str_eq(name, "ECDHE-ECDSA-AES128-GCM-SHA256");
+	ck_assert_str_eq(ver, "TLSv1.2");
+	ck_assert_int_eq(bits, 128);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+START_TEST(test_keyfile_in_certfile)
+{
+	/* The seed's one-file form: key and certificate in certfile. */
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	srv.o.certfile = tu_cert("server-combined.pem");
+	srv.o.keyfile = NULL;
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	roundtrip(c);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
+Suite *core_socket_suite(void)
+{
+	Suite *s = suite_create("core_socket");
+	TCase *tc = tcase_create("socket");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_echo_blocking);
+	tcase_add_test(tc, test_cipher_before_after);
+	tcase_add_test(tc, test_getpeercert);
+	tcase_add_loop_test(tc, test_verify_failures, 0, (int)(sizeof verify_cases / sizeof verify_cases[0]));
+	tcase_add_test(tc, test_wrap_eager_failure);
+	tcase_add_test(tc, test_ip_host_ok);
+	tcase_add_loop_test(tc, test_cert_reqs_without_ca, 0, 2);
+	tcase_add_loop_test(tc, test_mtls, 0, 2);
+	tcase_add_test(tc, test_alpn);
+	tcase_add_test(tc, test_alpn_none);
+	tcase_add_loop_test(tc, test_session_reuse, 0, 2);
+	tcase_add_test(tc, test_session_cache_off);
+	tcase_add_test(tc, test_keylog);
+	tcase_add_test(tc, test_ciphers_option);
+	tcase_add_test(tc, test_keyfile_in_certfile);
+	suite_add_tcase(s, tc);
+	return s;
+}
