@@ -45,7 +45,7 @@ int cfg_hostname_check(const char *s, size_t len, struct cfg_error *err)
 		}
 		if (!isascii((unsigned char)c) ||
 		    !(isalnum((unsigned char)c) || c == '-' || c == '_')) {
-			if ((unsigned char)c > 0x20 && (unsigned char)c < 0x7f)
+			if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
 				cfg_errorf(err, "'%c' is not allowed in a host name "
 				           "(letters, digits, '-', '_' and '.')", c);
 			else
@@ -207,8 +207,12 @@ static int parse_addr(const char *host, size_t len, int af, struct cfg_match *m,
 		for (unsigned bit = prefix; bit < max; bit++)
 			net[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
 		inet_ntop(af, net, shown, sizeof shown);
-		cfg_errorf(err, "host bits are set after /%u (the network is %s%s/%u%s)", prefix,
-		           af == AF_INET6 ? "[" : "", shown, prefix, af == AF_INET6 ? "]" : "");
+		if (af == AF_INET6)
+			cfg_errorf(err, "host bits are set after /%u (the network is [%s/%u])",
+			           prefix, shown, prefix);
+		else
+			cfg_errorf(err, "host bits are set after /%u (the network is %s/%u)",
+			           prefix, shown, prefix);
 		return -1;
 	}
 	m->host_kind = CFG_HOST_CIDR;
