@@ -1,0 +1,302 @@
+/*
+ * fdtab.c - which descriptors are wrapped, and when a connection ends.
+ *
+ * The table is a flat array of atomic pointers indexed by descriptor, so
+ * that a hook on a descriptor tlsshim does not own costs one bounds check,
+ * one load and one compare (DESIGN.md part 1). 2^20 slots are 8 MiB of
+ * zero-filled BSS that the kernel only backs where descriptors are used.
+ *
+ * Connection objects are shared by every descriptor that dup() made of the
+ * first one. The core borrowed one particular descriptor number (core_fd);
+ * if the program closes that number while a dup or a call in flight still
+ * uses the connection, the number is held open (a tagged table entry:
+ * EBADF for the program, still the socket for the core) until the
+ * connection ends. Objects are recycled, never freed, so that a lookup
+ * racing with the last close only ever touches a live counter.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+_Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
+atomic_int ts_fd_high;
+atomic_uint ts_epoch = 1;
+atomic_int ts_pid;
+void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify, int close_core_fd);
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ts_conn *pool_free;
+static atomic_size_t fd_count;
+
+/* A held descriptor's entry: the object's address with the low bit set
+ * (objects are at least pointer-aligned). */
+#define HELD_TAG ((uintptr_t)1)
+
+static int is_held(const struct ts_conn *p)
+{
+	return ((uintptr_t)p & HELD_TAG) != 0;
+}
+
+static struct ts_conn *held_of(struct ts_conn *c)
+{
+	return (struct ts_conn *)((uintptr_t)c | HELD_TAG);
+}
+
+static struct ts_conn *untag(struct ts_conn *p)
+{
+	return (struct ts_conn *)((uintptr_t)p & ~HELD_TAG);
+}
+
+struct ts_conn *ts_conn_new(int kind)
+{
+	struct ts_conn *c;
+
+	pthread_mutex_lock(&pool_lock);
+	c = pool_free;
+	if (c != NULL)
+		pool_free = c->next_free;
+	pthread_mutex_unlock(&pool_lock);
+	if (c == NULL) {
+		c = calloc(1, sizeof *c);
+		if (c == NULL)
+			return NULL;
+		pthread_mutex_init(&c->peek_lock, NULL);
+	}
+	atomic_store(&c->fdrefs, 0);
+	atomic_store(&c->flags, 0);
+	c->kind = kind;
+	c->core_fd = -1;
+	c->s = NULL;
+	c->rule = NULL;
+	c->ctx = NULL;
+	atomic_store(&c->owner_epoch, atomic_load(&ts_epoch));
+	atomic_store(&c->owner_pid, atomic_load(&ts_pid));
+	atomic_store(&c->nonblock, 0);
+	atomic_store(&c->rcvtimeo_ms, -1);
+	atomic_store(&c->sndtimeo_ms, -1);
+	c->peek_len = c->peek_off = 0;
+	c->peer[0] = '\0';
+	c->sni[0] = '\0';
+	c->side = "connect";
+	c->next_free = NULL;
+	/* Last: a racing ts_conn_acquire that still holds the address of the
+	 * object's previous life may now take (and give back) a reference. */
+	atomic_store_explicit(&c->users, 1, memory_order_release);
+	return c;
+}
+
+static void conn_recycle(struct ts_conn *c)
+{
+	free(c->peek_buf);
+	c->peek_buf = NULL;
+	c->peek_cap = 0;
+	pthread_mutex_lock(&pool_lock);
+	c->next_free = pool_free;
+	pool_free = c;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+void ts_conn_release(struct ts_conn *c)
+{
+	int flags, notify, close_core;
+
+	if (atomic_fetch_sub_explicit(&c->users, 1, memory_order_acq_rel) != 1)
+		return;
+	flags = atomic_load(&c->flags);
+	/* The held number is released before the core's descriptor is closed,
+	 * so that a thread that gets the number next finds a clean slot. */
+	if (c->core_fd >= 0 && c->core_fd < TS_FD_MAX) {
+		struct ts_conn *expect = held_of(c);
+
+		atomic_compare_exchange_strong(&ts_fdtab[c->core_fd], &expect, NULL);
+	}
+	notify = c->kind == TS_KIND_CONN && c->s != NULL && !(flags & TS_F_FAILED) &&
+	         !(flags & TS_F_CORE_LOST) && ts_conn_is_owner(c);
+	close_core = c->kind == TS_KIND_CONN && c->core_fd >= 0 && !(flags & TS_F_CORE_LOST);
+	if (ts_conn_teardown_hook != NULL)
+		ts_conn_teardown_hook(c, notify, close_core);
+	conn_recycle(c);
+}
+
+struct ts_conn *ts_conn_acquire(int fd)
+{
+	struct ts_conn *c;
+	int u;
+
+	for (;;) {
+		c = ts_fd_peek(fd);
+		if (c == NULL || is_held(c))
+			return NULL;
+		u = atomic_load(&c->users);
+		while (u > 0 && !atomic_compare_exchange_weak(&c->users, &u, u + 1))
+			;
+		if (u == 0)
+			continue; /* a recycled object: look again */
+		if (ts_fd_peek(fd) == c)
+			return c;
+		ts_conn_release(c);
+	}
+}
+
+int ts_fd_held(int fd)
+{
+	struct ts_conn *p = ts_fd_peek(fd);
+
+	return p != NULL && is_held(p);
+}
+
+/* A stale entry: the descriptor was closed behind our back (a raw
+ * syscall, glibc's internal close) and the kernel handed the number out
+ * again. The old connection cannot be reached any more; drop this name
+ * without any I/O (the socket is gone, nothing could go out in clear). */
+static void drop_stale(int fd, struct ts_conn *old)
+{
+	struct ts_conn *c = untag(old);
+
+	if (is_held(old) || fd == c->core_fd)
+		atomic_fetch_or(&c->flags, TS_F_CORE_LOST | TS_F_FAILED);
+	if (!is_held(old)) {
+		atomic_fetch_sub(&fd_count, 1);
+		if (atomic_fetch_sub(&c->fdrefs, 1) == 1) {
+			atomic_fetch_or(&c->flags, TS_F_CLOSING);
+			ts_conn_release(c);
+		}
+	}
+}
+
+int ts_fd_install(int fd, struct ts_conn *c)
+{
+	struct ts_conn *old;
+	int high;
+
+	if (fd < 0 || fd >= TS_FD_MAX) {
+		errno = EMFILE;
+		return -1;
+	}
+	atomic_fetch_add(&c->fdrefs, 1);
+	old = atomic_exchange_explicit(&ts_fdtab[fd], c, memory_order_acq_rel);
+	atomic_fetch_add(&fd_count, 1);
+	if (old != NULL)
+		drop_stale(fd, old);
+	high = atomic_load(&ts_fd_high);
+	while (fd + 1 > high && !atomic_compare_exchange_weak(&ts_fd_high, &high, fd + 1))
+		;
+	return 0;
+}
+
+void ts_fd_forget(int fd)
+{
+	struct ts_conn *old;
+
+	if (fd < 0 || fd >= TS_FD_MAX)
+		return;
+	old = atomic_exchange(&ts_fdtab[fd], NULL);
+	if (old != NULL)
+		drop_stale(fd, old);
+}
+
+enum ts_detach ts_fd_detach(int fd)
+{
+	struct ts_conn *old, *c;
+	int keep, in_use;
+
+	for (;;) {
+		old = ts_fd_peek(fd);
+		if (old == NULL)
+			return TS_DETACH_NONE;
+		if (is_held(old))
+			return TS_DETACH_BADF;
+		if (atomic_compare_exchange_strong(&ts_fdtab[fd], &old, NULL))
+			break;
+	}
+	c = old;
+	atomic_fetch_sub(&fd_count, 1);
+	keep = c->kind == TS_KIND_CONN && fd == c->core_fd;
+	if (keep) {
+		/* Other descriptors or calls in flight still use the core's
+		 * number: hold it (the teardown closes it). */
+		in_use = atomic_load(&c->fdrefs) > 1 || atomic_load(&c->users) > 1;
+		if (in_use) {
+			atomic_fetch_or(&c->flags, TS_F_HELD);
+			atomic_store(&ts_fdtab[fd], held_of(c));
+		}
+	}
+	if (atomic_fetch_sub(&c->fdrefs, 1) == 1) {
+		atomic_fetch_or(&c->flags, TS_F_CLOSING);
+		ts_conn_release(c);
+	}
+	return keep ? TS_DETACH_KEEP : TS_DETACH_CLOSE;
+}
+
+void ts_fd_replaced(int fd)
+{
+	struct ts_conn *old;
+
+	if (fd < 0 || fd >= TS_FD_MAX)
+		return;
+	old = ts_fd_peek(fd);
+	if (old == NULL || !is_held(old))
+		return;
+	if (atomic_compare_exchange_strong(&ts_fdtab[fd], &old, NULL))
+		atomic_fetch_or(&untag(old)->flags, TS_F_CORE_LOST | TS_F_FAILED);
+}
+
+void ts_fd_dup(int oldfd, int newfd)
+{
+	struct ts_conn *c = ts_conn_acquire(oldfd);
+
+	if (c == NULL)
+		return;
+	if (ts_fd_install(newfd, c) < 0)
+		atomic_fetch_or(&c->flags, TS_F_FAILED);
+	ts_conn_release(c);
+}
+
+size_t ts_fd_count(void)
+{
+	return atomic_load(&fd_count);
+}
+
+/* ---- fork ----------------------------------------------------------------
+ * Both processes keep every object after fork. Each counts forks in its own
+ * epoch; a connection on which this process did no I/O since its last fork
+ * is presumed to be the other process's (accept-then-fork: the child
+ * serves, the parent closes its copy), so its close sends no close_notify. */
+
+void ts_conn_touch(struct ts_conn *c)
+{
+	unsigned e = atomic_load_explicit(&ts_epoch, memory_order_relaxed);
+
+	if (atomic_load_explicit(&c->owner_epoch, memory_order_relaxed) != e)
+		atomic_store_explicit(&c->owner_epoch, e, memory_order_relaxed);
+}
+
+int ts_conn_is_owner(const struct ts_conn *c)
+{
+	return atomic_load(&c->owner_epoch) == atomic_load(&ts_epoch);
+}
+
+void ts_fork_prepare(void)
+{
+	ts_names_lock();
+	pthread_mutex_lock(&pool_lock);
+}
+
+void ts_fork_parent(void)
+{
+	atomic_fetch_add(&ts_epoch, 1);
+	pthread_mutex_unlock(&pool_lock);
+	ts_names_unlock();
+}
+
+void ts_fork_child(void)
+{
+	atomic_fetch_add(&ts_epoch, 1);
+	atomic_store(&ts_pid, (int)getpid());
+	pthread_mutex_init(&pool_lock, NULL);
+	ts_names_reinit();
+}

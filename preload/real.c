@@ -1,0 +1,150 @@
+/*
+ * real.c - libc's real functions, resolved once with dlsym(RTLD_NEXT).
+ *
+ * A hook can run before tlsshim's constructor (another library's
+ * constructor connects, or the loader's own code closes a descriptor), so
+ * the table resolves lazily under pthread_once; after that every read is
+ * one acquire load of ts_real_ready (a plain load on x86).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+struct ts_real ts_real;
+atomic_int ts_real_ready;
+__thread int ts_depth __attribute__((tls_model("initial-exec")));
+
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static struct sslsocket_io real_io;
+
+/* Writes msg on stderr and aborts: no stdio, the table may be half-built. */
+static void real_die(const char *what, const char *name)
+{
+	static const char pre[] = "tlsshim: dlsym(RTLD_NEXT, \"";
+	char line[256];
+	size_t n = 0, l;
+
+	l = strlen(pre);
+	memcpy(line + n, pre, l);
+	n += l;
+	l = strnlen(name, 64);
+	memcpy(line + n, name, l);
+	n += l;
+	line[n++] = '"';
+	line[n++] = ')';
+	line[n++] = ' ';
+	l = strnlen(what, sizeof line - n - 2);
+	memcpy(line + n, what, l);
+	n += l;
+	line[n++] = '\n';
+	/* The raw syscall: libc's write may be the very hook that failed. */
+	if (syscall(SYS_write, 2, line, n) < 0) {
+		/* nothing more can be said */
+	}
+	abort();
+}
+
+static void real_marker(void)
+{
+}
+
+/* dlsym(RTLD_NEXT) from inside libtlsshim.so never returns our own
+ * symbols, but a second copy of tlsshim preloaded twice, or a link with
+ * -Bsymbolic gone wrong, would make every hook call itself forever: check
+ * that the address does not lie inside this object. */
+static void *real_sym(const char *name, int required)
+{
+	Dl_info self, got;
+	void *p;
+
+	p = dlsym(RTLD_NEXT, name);
+	if (p == NULL) {
+		if (required)
+			real_die("found nothing: this libc lacks a function tlsshim needs", name);
+		return NULL;
+	}
+	if (dladdr((void *)real_marker, &self) && dladdr(p, &got) &&
+	    self.dli_fbase == got.dli_fbase)
+		real_die("returned tlsshim's own wrapper (is libtlsshim.so preloaded twice?)",
+		         name);
+	return p;
+}
+
+#define REQ(field) ts_real.field = (__typeof__(ts_real.field))real_sym(#field, 1)
+#define OPT(field) ts_real.field = (__typeof__(ts_real.field))real_sym(#field, 0)
+
+static void real_resolve_once(void)
+{
+	int saved = errno;
+
+	REQ(socket);
+	REQ(connect);
+	REQ(accept);
+	REQ(accept4);
+	REQ(read);
+	REQ(write);
+	REQ(recv);
+	REQ(send);
+	REQ(recvfrom);
+	REQ(sendto);
+	REQ(recvmsg);
+	REQ(sendmsg);
+	REQ(readv);
+	REQ(writev);
+	REQ(close);
+	OPT(close_range);
+	OPT(closefrom);
+	REQ(shutdown);
+	REQ(dup);
+	REQ(dup2);
+	REQ(dup3);
+	REQ(fcntl);
+	OPT(fcntl64);
+	REQ(ioctl);
+	REQ(setsockopt);
+	REQ(fdopen);
+	REQ(getaddrinfo);
+	REQ(gethostbyname);
+	OPT(gethostbyname2);
+	REQ(gethostbyname_r);
+	OPT(gethostbyname2_r);
+	REQ(execve);
+	REQ(execv);
+	REQ(execvp);
+	OPT(execvpe);
+	OPT(fexecve);
+	OPT(execveat);
+	REQ(posix_spawn);
+	REQ(posix_spawnp);
+	REQ(poll);
+
+	real_io.recv = ts_real.recv;
+	real_io.send = ts_real.send;
+	real_io.poll = ts_real.poll;
+	real_io.connect = ts_real.connect;
+	real_io.accept4 = ts_real.accept4;
+	real_io.close = ts_real.close;
+	real_io.shutdown = ts_real.shutdown;
+
+	atomic_store_explicit(&ts_real_ready, 1, memory_order_release);
+	errno = saved;
+}
+
+const struct ts_real *ts_real_resolve(void)
+{
+	if (!atomic_load_explicit(&ts_real_ready, memory_order_acquire))
+		pthread_once(&real_once, real_resolve_once);
+	return &ts_real;
+}
+
+const struct sslsocket_io *ts_real_io(void)
+{
+	ts_real_resolve();
+	return &real_io;
+}

@@ -1,0 +1,349 @@
+/*
+ * ts.h - the inside of libtlsshim.so, shared by the files of preload/.
+ *
+ * Files and their concerns:
+ *   real.c        the table of libc's real functions (dlsym RTLD_NEXT),
+ *                 the per-thread depth counter
+ *   fdtab.c       descriptor -> connection table, the connection objects'
+ *                 lifetime (dup, close, fork ownership)
+ *   names.c       address -> host name cache fed by the resolver hooks
+ *   log.c         log lines (stack buffer + the real write)
+ *   execcheck.c   the setuid/setgid/file-capability exec rule
+ *   init.c        constructor: rules, contexts, log, fork handlers
+ *   conn_open.c   connect and accept: matching and wrapping
+ *   conn_io.c     reads, writes, shutdown, close through the core
+ *   cookie.c      fdopen on a wrapped socket: a fopencookie stream
+ *   hook_*.c      the exported wrappers (nothing else may reference them)
+ *
+ * Every name here carries the ts_ prefix and hidden visibility (the
+ * Makefile compiles with -fvisibility=hidden and the version script keeps
+ * only the hooks).
+ */
+#ifndef TLSSHIM_TS_H
+#define TLSSHIM_TS_H
+
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "config.h"
+#include "sslsocket.h"
+
+#define TS_UNUSED __attribute__((unused))
+#define TS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- real.c: libc's functions ------------------------------------------ */
+
+struct ts_real {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*close)(int);
+	int (*close_range)(unsigned, unsigned, int);
+	void (*closefrom)(int);
+	int (*shutdown)(int, int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	FILE *(*fdopen)(int, const char *);
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+	                   struct addrinfo **);
+	struct hostent *(*gethostbyname)(const char *);
+	struct hostent *(*gethostbyname2)(const char *, int);
+	int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
+	                       struct hostent **, int *);
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+	                        struct hostent **, int *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+	                   const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+	                    const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*poll)(struct pollfd *, nfds_t, int);
+};
+
+extern struct ts_real ts_real;
+extern atomic_int ts_real_ready;
+/* Resolves the table once (pthread_once); safe before the constructor. A
+ * symbol that resolves to tlsshim itself aborts with a message. */
+const struct ts_real *ts_real_resolve(void);
+/* libc's function `name`, resolving the table first if a hook runs before
+ * the constructor. May be NULL for functions this libc lacks. */
+#define TS_REAL(name) \
+	(TS_LIKELY(atomic_load_explicit(&ts_real_ready, memory_order_acquire)) \
+	         ? ts_real.name : ts_real_resolve()->name)
+
+/* The I/O seam handed to the core: the real recv/send/poll/..., so that
+ * OpenSSL's socket I/O never re-enters the hooks. */
+const struct sslsocket_io *ts_real_io(void);
+
+/* Nesting depth of tlsshim's own work on this thread: hooks reached while
+ * it is set (OpenSSL reading a CA file, libconfig, the resolver) go
+ * straight to libc. initial-exec so that reading it never allocates. */
+extern __thread int ts_depth __attribute__((tls_model("initial-exec")));
+
+/* ---- fdtab.c: descriptors and connections ------------------------------ */
+
+#define TS_FD_MAX (1 << 20)
+
+enum ts_kind {
+	TS_KIND_CONN = 1,     /* a wrapped (or failed) TLS connection */
+	TS_KIND_LISTENER = 2  /* a listening socket, its accept rule cached */
+};
+
+enum ts_flag {
+	TS_F_FAILED = 1 << 0,     /* handshake/verification failed: fail closed */
+	TS_F_WR_SHUT = 1 << 1,    /* close_notify sent for the write side */
+	TS_F_RD_SHUT = 1 << 2,    /* the program shut the read side */
+	TS_F_LOGGED = 1 << 3,     /* the info line was written */
+	TS_F_FAIL_LOGGED = 1 << 4,/* the warn line was written */
+	TS_F_CLOSING = 1 << 5,    /* no descriptor names it any more */
+	TS_F_HELD = 1 << 6,       /* the program closed core_fd; we hold it open */
+	TS_F_CORE_LOST = 1 << 7   /* core_fd was replaced (dup2 onto it) */
+};
+
+struct ts_conn {
+	/* Lifetime: `users` is 1 while any descriptor names the object, plus
+	 * one per call in flight; the object is torn down when it reaches 0.
+	 * Objects are recycled, never freed, so a racing lookup can always
+	 * test the counter (see ts_conn_acquire). */
+	atomic_int users;
+	atomic_int fdrefs;     /* descriptors (of this process) naming it */
+	atomic_int flags;      /* enum ts_flag */
+	int kind;              /* enum ts_kind */
+	int core_fd;           /* the descriptor the core borrowed */
+	sslsocket *s;
+	const struct cfg_rule *rule;
+	/* After fork both processes hold the object; only one that did I/O
+	 * since the last fork may send close_notify (ts_conn_is_owner). */
+	atomic_uint owner_epoch;
+	atomic_int owner_pid;
+	/* The program's view of the blocking mode, never the socket's flags. */
+	atomic_int nonblock;
+	atomic_int rcvtimeo_ms;  /* SO_RCVTIMEO, -1: none */
+	atomic_int sndtimeo_ms;  /* SO_SNDTIMEO, -1: none */
+	/* recv(MSG_PEEK): bytes read from TLS but not consumed yet. */
+	pthread_mutex_t peek_lock;
+	unsigned char *peek_buf;
+	size_t peek_len, peek_off, peek_cap;
+	/* Logs. */
+	char peer[64];         /* "127.0.0.1:4433", "[::1]:4433" */
+	char sni[256];         /* the name sent as SNI, "" if none */
+	const char *side;      /* "connect" or "accept" */
+	/* Listeners: the context of their rule (rule NULL: no rule matched). */
+	sslsocket_ctx *ctx;
+	struct ts_conn *next_free;
+};
+
+extern _Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
+/* Highest descriptor ever installed + 1 (bounds close_range scans). */
+extern atomic_int ts_fd_high;
+
+/* The fast-path test: NULL for every descriptor tlsshim does not own. */
+static inline struct ts_conn *ts_fd_peek(int fd)
+{
+	if (TS_UNLIKELY((unsigned)fd >= TS_FD_MAX))
+		return NULL;
+	return atomic_load_explicit(&ts_fdtab[fd], memory_order_acquire);
+}
+
+/* A new object (users 1, fdrefs 0, flags 0), not yet installed. */
+struct ts_conn *ts_conn_new(int kind);
+/* Installs c at fd (fdrefs + 1). A stale object at fd (a descriptor closed
+ * behind our back, e.g. by a raw syscall) is dropped without any I/O.
+ * Returns -1 (EMFILE) when fd is beyond the table. */
+int ts_fd_install(int fd, struct ts_conn *c);
+/* Takes a reference on the object at fd, or NULL. Pair with
+ * ts_conn_release. */
+struct ts_conn *ts_conn_acquire(int fd);
+/* 1 if fd is a number the program closed but the core still uses (the
+ * program gets EBADF on it). */
+int ts_fd_held(int fd);
+void ts_conn_release(struct ts_conn *c);
+
+/* What the caller must do with the real descriptor after ts_fd_detach. */
+enum ts_detach {
+	TS_DETACH_NONE = 0,    /* fd was not ours: call the real function */
+	TS_DETACH_BADF = 3,    /* fd is a number the program already closed
+	                          (held for the core): EBADF */
+	TS_DETACH_CLOSE = 1,   /* close fd with the real close now */
+	TS_DETACH_KEEP = 2     /* do not close: the core still uses this
+	                          descriptor (held until teardown) */
+};
+/* The program stops naming fd (close, dup2 onto it, close_range). The
+ * connection is torn down when its last descriptor goes and no call is in
+ * flight; teardown sends close_notify if this process owns it. */
+enum ts_detach ts_fd_detach(int fd);
+/* fd was closed by something that cannot be undone (dup2/dup3 onto it,
+ * the kernel already replaced it): like ts_fd_detach, but if the core's
+ * descriptor is lost while the connection lives on, it is marked failed. */
+void ts_fd_replaced(int fd);
+/* newfd now names the same connection as oldfd (dup, dup2, F_DUPFD). */
+void ts_fd_dup(int oldfd, int newfd);
+/* Drops a stale object at fd without I/O (fd is known to be fresh). */
+void ts_fd_forget(int fd);
+
+/* Called (once, with no lock held) when a connection object dies: sends
+ * close_notify when `send_notify`, frees the core socket, and closes the
+ * core's descriptor when `close_core_fd`. Set by init.c; the unit tests set
+ * their own. */
+extern void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify,
+                                     int close_core_fd);
+
+/* Fork: epoch and pid of this process (updated by the atfork handlers). */
+extern atomic_uint ts_epoch;
+extern atomic_int ts_pid;
+void ts_fork_prepare(void);
+void ts_fork_parent(void);
+void ts_fork_child(void);
+/* Records that this process did I/O on c. */
+void ts_conn_touch(struct ts_conn *c);
+/* 1 if this process did I/O on c since its last fork (or never forked and
+ * did I/O, or nobody did any). */
+int ts_conn_is_owner(const struct ts_conn *c);
+
+/* Descriptors installed, for tests. */
+size_t ts_fd_count(void);
+
+/* ---- names.c ----------------------------------------------------------- */
+
+#define TS_NAMES_MAX 512
+#define TS_NAME_LEN 256
+
+/* Remembers that the process resolved `name` to the address sa (lower
+ * cased; IP literals are ignored). Thread-safe, bounded (oldest out). */
+void ts_names_add(const struct sockaddr *sa, socklen_t len, const char *name);
+void ts_names_add_raw(int family, const void *addr, const char *name);
+/* Copies up to max names resolved to sa (newest first) into out; returns
+ * the count. IPv4-mapped IPv6 addresses find IPv4 entries. */
+size_t ts_names_lookup(const struct sockaddr *sa, socklen_t len,
+                       char out[][TS_NAME_LEN], size_t max);
+void ts_names_clear(void);
+/* 1 if s is an IPv4 or IPv6 literal. */
+int ts_is_ip_literal(const char *s);
+/* Fork handlers for the cache's lock. */
+void ts_names_lock(void);
+void ts_names_unlock(void);
+void ts_names_reinit(void);
+
+/* ---- log.c ------------------------------------------------------------- */
+
+/* Level from the rule set; fd -1 means stderr. */
+void ts_log_setup(enum cfg_log_level level, int fd);
+int ts_log_enabled(enum cfg_log_level level);
+/* "tlsshim[PID]: " + text + "\n", one write(2) with the real write. No
+ * allocation: the line is formatted on the stack and cut at 1 KiB. */
+void ts_log(enum cfg_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ts_vlog(enum cfg_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Formats a line without writing it (the unit tests check the format). */
+size_t ts_log_format(char *buf, size_t cap, int pid, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+/* "127.0.0.1:4433" / "[::1]:4433" / "?" */
+void ts_addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t cap);
+
+/* ---- execcheck.c ------------------------------------------------------- */
+
+/* Why an exec of path would lose LD_PRELOAD: "setuid", "setgid",
+ * "file capabilities", or NULL when it is an ordinary program (or does not
+ * exist: exec itself reports that). */
+const char *ts_exec_privileged_path(const char *path);
+const char *ts_exec_privileged_fd(int fd);
+/* As execvp and posix_spawnp find `file` in PATH (envp's PATH when envp is
+ * given, else the process's): the full path into buf, or NULL when not
+ * found. A file containing '/' is itself. */
+const char *ts_exec_search(const char *file, char *const envp[], char *buf, size_t cap);
+
+/* ---- init.c ------------------------------------------------------------ */
+
+/* The rule set, NULL when inert. Set once by the constructor. */
+extern const struct cfg_ruleset *ts_rules;
+/* Runs the constructor's work once (a hook may get here first). */
+void ts_init(void);
+/* 1 when a configuration is loaded. Triggers ts_init. */
+int ts_active(void);
+/* The shared context of a rule, built on first use (atomic publish).
+ * NULL with err filled on failure. */
+sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err);
+/* The SSLKEYLOGFILE path, or NULL. */
+const char *ts_keylog_file(void);
+
+/* ---- conn_open.c ------------------------------------------------------- */
+
+int ts_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
+/* sendto/sendmsg with MSG_FASTOPEN and an address on an unwrapped socket:
+ * connects through ts_connect first when a rule matches. Returns 1 when
+ * the call was handled (*ret set), 0 to pass through. */
+int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, ssize_t *ret);
+
+/* ---- conn_io.c --------------------------------------------------------- */
+
+ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags);
+ssize_t ts_conn_readv(struct ts_conn *c, const struct iovec *iov, int iovcnt, int flags);
+ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags);
+ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, int flags);
+ssize_t ts_conn_recvmsg(struct ts_conn *c, int fd, struct msghdr *msg, int flags);
+ssize_t ts_conn_recvfrom(struct ts_conn *c, int fd, void *buf, size_t n, int flags,
+                         struct sockaddr *addr, socklen_t *alen);
+int ts_conn_shutdown(struct ts_conn *c, int fd, int how);
+/* The close family: ends fd's use of its connection. */
+int ts_close(int fd);
+int ts_close_range(unsigned lo, unsigned hi, int flags);
+void ts_closefrom(int lo);
+int ts_dup(int oldfd);
+int ts_dup2(int oldfd, int newfd);
+int ts_dup3(int oldfd, int newfd, int flags);
+/* fcntl/ioctl/setsockopt on a wrapped descriptor: track what the program
+ * asked for, then do it. */
+int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...));
+int ts_ioctl(int fd, unsigned long req, void *arg);
+int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+/* The core's teardown (installed as ts_conn_teardown_hook). */
+void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd);
+/* Logs the info line once the handshake is done, or the warn line once it
+ * failed. */
+void ts_conn_log_state(struct ts_conn *c);
+/* Reads the program's blocking mode and timeouts off the descriptor. */
+void ts_conn_load_mode(struct ts_conn *c, int fd);
+
+/* ---- cookie.c ---------------------------------------------------------- */
+
+FILE *ts_fdopen(int fd, const char *mode);
+
+/* ---- hook support ------------------------------------------------------ */
+
+/* errno-preserving guard for tlsshim's own work inside a hook. */
+#define TS_ENTER() (ts_depth++)
+#define TS_LEAVE() (ts_depth--)
+
+#endif /* TLSSHIM_TS_H */

@@ -1,0 +1,303 @@
+/* The descriptor table and the connection lifetime (preload/fdtab.c):
+ * dup'ed descriptors share one connection, close_notify goes out with the
+ * last close and only from the process that owns the connection, the
+ * core's own descriptor is held while it is still needed. No sockets: the
+ * teardown is recorded instead of performed. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "ts.h"
+
+/* Descriptor numbers far above anything the runner opens. */
+#define FD_A 900001
+#define FD_B 900002
+#define FD_C 900003
+
+static int td_calls, td_notify, td_close_core, td_core_fd;
+
+static void record_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
+{
+	td_calls++;
+	td_notify = send_notify;
+	td_close_core = close_core_fd;
+	td_core_fd = c->core_fd;
+}
+
+static struct ts_conn *new_conn(int core_fd)
+{
+	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+
+	ck_assert_ptr_nonnull(c);
+	c->core_fd = core_fd;
+	/* any non-NULL core socket: the recorder never touches it */
+	c->s = (sslsocket *)(void *)&td_calls;
+	ck_assert_int_eq(ts_fd_install(core_fd, c), 0);
+	return c;
+}
+
+static void setup(void)
+{
+	td_calls = td_notify = td_close_core = 0;
+	td_core_fd = -1;
+	ts_conn_teardown_hook = record_teardown;
+}
+
+static void teardown(void)
+{
+	ts_fd_forget(FD_A);
+	ts_fd_forget(FD_B);
+	ts_fd_forget(FD_C);
+	ts_conn_teardown_hook = NULL;
+}
+
+START_TEST(test_unwrapped_fd_is_null)
+{
+	ck_assert_ptr_null(ts_fd_peek(FD_A));
+	ck_assert_ptr_null(ts_fd_peek(-1));
+	ck_assert_ptr_null(ts_fd_peek(TS_FD_MAX));
+	ck_assert_ptr_null(ts_conn_acquire(FD_A));
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_NONE);
+}
+END_TEST
+
+START_TEST(test_install_beyond_table_fails)
+{
+	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+
+	errno = 0;
+	ck_assert_int_eq(ts_fd_install(TS_FD_MAX, c), -1);
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(ts_fd_install(-3, c), -1);
+	ts_conn_release(c);
+}
+END_TEST
+
+START_TEST(test_single_close_tears_down_with_notify)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	ck_assert_ptr_eq(ts_fd_peek(FD_A), c);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 1);
+	ck_assert_int_eq(td_close_core, 1);
+	ck_assert_int_eq(td_core_fd, FD_A);
+	ck_assert_ptr_null(ts_fd_peek(FD_A));
+}
+END_TEST
+
+START_TEST(test_dup_shares_until_last_close)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	ts_fd_dup(FD_A, FD_B);
+	ck_assert_ptr_eq(ts_fd_peek(FD_B), c);
+	ck_assert_int_eq(atomic_load(&c->fdrefs), 2);
+	/* closing the dup: its own number is closed at once, nothing ends */
+	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
+	ck_assert_int_eq(td_calls, 0);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 1);
+}
+END_TEST
+
+START_TEST(test_core_fd_closed_first_is_held)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	ts_fd_dup(FD_A, FD_B);
+	/* The core reads and writes FD_A: the program's close must not free
+	 * that number while FD_B still names the connection. */
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 0);
+	ck_assert_int_eq(ts_fd_held(FD_A), 1);
+	ck_assert_ptr_null(ts_conn_acquire(FD_A));
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_BADF);
+	ck_assert_ptr_eq(ts_conn_acquire(FD_B), c);
+	ts_conn_release(c);
+	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_close_core, 1);
+	ck_assert_int_eq(td_core_fd, FD_A);
+	ck_assert_int_eq(ts_fd_held(FD_A), 0);
+	ck_assert_ptr_null(ts_fd_peek(FD_A));
+}
+END_TEST
+
+START_TEST(test_close_waits_for_call_in_flight)
+{
+	struct ts_conn *c = new_conn(FD_A);
+	struct ts_conn *u = ts_conn_acquire(FD_A);
+
+	ck_assert_ptr_eq(u, c);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	/* a reader is still inside the core: nothing torn down, number held */
+	ck_assert_int_eq(td_calls, 0);
+	ck_assert_int_eq(ts_fd_held(FD_A), 1);
+	ts_conn_release(u);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(ts_fd_held(FD_A), 0);
+}
+END_TEST
+
+START_TEST(test_failed_connection_sends_no_notify)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	atomic_fetch_or(&c->flags, TS_F_FAILED);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 0);
+	ck_assert_int_eq(td_close_core, 1);
+}
+END_TEST
+
+START_TEST(test_fork_without_io_is_not_owner)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	ck_assert_int_eq(ts_conn_is_owner(c), 1);
+	/* as the atfork parent handler does (child: the same plus the pid) */
+	atomic_fetch_add(&ts_epoch, 1);
+	ck_assert_int_eq(ts_conn_is_owner(c), 0);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 0);
+}
+END_TEST
+
+START_TEST(test_fork_then_io_is_owner)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	atomic_fetch_add(&ts_epoch, 1);
+	ts_conn_touch(c);
+	ck_assert_int_eq(ts_conn_is_owner(c), 1);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_notify, 1);
+}
+END_TEST
+
+START_TEST(test_replaced_core_fd_fails_connection)
+{
+	struct ts_conn *c = new_conn(FD_A);
+
+	ts_fd_dup(FD_A, FD_B);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	/* dup2(x, FD_A): the kernel replaced the core's descriptor */
+	ts_fd_replaced(FD_A);
+	ck_assert_int_eq(ts_fd_held(FD_A), 0);
+	ck_assert(atomic_load(&c->flags) & TS_F_FAILED);
+	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 0);
+	ck_assert_int_eq(td_close_core, 0);
+}
+END_TEST
+
+START_TEST(test_stale_entry_dropped_without_io)
+{
+	struct ts_conn *c = new_conn(FD_A);
+	struct ts_conn *d;
+
+	(void)c;
+	/* FD_A was closed behind our back and handed out again */
+	d = ts_conn_new(TS_KIND_CONN);
+	d->core_fd = FD_A;
+	d->s = c->s;
+	ck_assert_int_eq(ts_fd_install(FD_A, d), 0);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 0);
+	ck_assert_int_eq(td_close_core, 0);
+	ck_assert_ptr_eq(ts_fd_peek(FD_A), d);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 2);
+	ck_assert_int_eq(td_notify, 1);
+}
+END_TEST
+
+START_TEST(test_listener_closes_at_once)
+{
+	struct ts_conn *l = ts_conn_new(TS_KIND_LISTENER);
+
+	ck_assert_int_eq(ts_fd_install(FD_C, l), 0);
+	ts_fd_dup(FD_C, FD_B);
+	ck_assert_int_eq(ts_fd_detach(FD_C), TS_DETACH_CLOSE);
+	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
+	ck_assert_int_eq(td_calls, 1);
+	ck_assert_int_eq(td_notify, 0);
+	ck_assert_int_eq(td_close_core, 0);
+}
+END_TEST
+
+START_TEST(test_objects_are_recycled)
+{
+	struct ts_conn *c = new_conn(FD_A), *d;
+
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	d = ts_conn_new(TS_KIND_CONN);
+	/* type-stable memory: the freed object comes back, zeroed state */
+	ck_assert_ptr_eq(d, c);
+	ck_assert_int_eq(atomic_load(&d->users), 1);
+	ck_assert_int_eq(atomic_load(&d->fdrefs), 0);
+	ck_assert_int_eq(atomic_load(&d->flags), 0);
+	ts_conn_release(d);
+}
+END_TEST
+
+static void *dup_close_worker(void *arg)
+{
+	int base = *(int *)arg, i;
+
+	for (i = 0; i < 2000; i++) {
+		struct ts_conn *c = ts_conn_acquire(FD_A);
+
+		if (c != NULL)
+			ts_conn_release(c);
+		ts_fd_dup(FD_A, base);
+		(void)ts_fd_detach(base);
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent_dup_close)
+{
+	pthread_t t[3];
+	int bases[3] = {900100, 900101, 900102}, i;
+
+	new_conn(FD_A);
+	for (i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, dup_close_worker, &bases[i]);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(td_calls, 0);
+	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
+	ck_assert_int_eq(td_calls, 1);
+}
+END_TEST
+
+Suite *ts_fdtab_suite(void)
+{
+	Suite *s = suite_create("ts_fdtab");
+	TCase *tc = tcase_create("lifetime");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unwrapped_fd_is_null);
+	tcase_add_test(tc, test_install_beyond_table_fails);
+	tcase_add_test(tc, test_single_close_tears_down_with_notify);
+	tcase_add_test(tc, test_dup_shares_until_last_close);
+	tcase_add_test(tc, test_core_fd_closed_first_is_held);
+	tcase_add_test(tc, test_close_waits_for_call_in_flight);
+	tcase_add_test(tc, test_failed_connection_sends_no_notify);
+	tcase_add_test(tc, test_fork_without_io_is_not_owner);
+	tcase_add_test(tc, test_fork_then_io_is_owner);
+	tcase_add_test(tc, test_replaced_core_fd_fails_connection);
+	tcase_add_test(tc, test_stale_entry_dropped_without_io);
+	tcase_add_test(tc, test_listener_closes_at_once);
+	tcase_add_test(tc, test_objects_are_recycled);
+	tcase_add_test(tc, test_concurrent_dup_close);
+	suite_add_tcase(s, tc);
+	return s;
+}
