@@ -1,0 +1,373 @@
+# Shared by tests/integration/test_evloop_*.sh (issue 4: event loops).
+# Source after lib.sh. POSIX sh.
+#
+# Gives:
+#   ev_need_preload, ev_need_launcher, ev_need_progs   fail clearly if missing
+#   ev_connect_cfg PORT [KEYS]  config text: one client rule for 127.0.0.1:PORT
+#   ev_accept_cfg PORT [KEYS]   config text: one server rule for *:PORT
+#   ev_shim CFGTEXT cmd...      runs cmd with LD_PRELOAD and the config string
+#   $EVPY (an interpreter that takes LD_PRELOAD: not a shell shim) and
+#   $EV (the Python helper below, written to $T/ev.py): TLS and plain peers,
+#   a recording relay, TLS clients, and the asyncio / forking programs that
+#   run under the interposer.
+#   ev_wait_file FILE PATTERN [SECONDS]   until a log line appears
+
+# pyenv and similar put a shell script first in PATH; resolve the real
+# interpreter so that LD_PRELOAD lands in the process that makes the sockets.
+EVPY=$(python3 -c 'import sys; print(sys.executable)')
+EV=$T/ev.py
+
+ev_need_preload() {
+	[ -f "$PRELOAD" ] || fail "$PRELOAD does not exist: build the interposer first"
+}
+ev_need_launcher() {
+	[ -x "$TLSSHIM" ] || fail "$TLSSHIM does not exist: build the launcher first"
+}
+ev_need_progs() {
+	for _p in "$@"; do
+		[ -x "$PROGS/$_p" ] || fail "$PROGS/$_p does not exist: make BUILD=... progs"
+	done
+}
+
+ev_connect_cfg() {
+	printf 'version = 1;\nconnect = ( { match = "127.0.0.1:%s"; ca_certs = "%s"; %s } );\n' \
+		"$1" "$CERTS/ca.pem" "${2:-}"
+}
+ev_accept_cfg() {
+	printf 'version = 1;\naccept = ( { match = "*:%s"; certfile = "%s"; keyfile = "%s"; %s } );\n' \
+		"$1" "$CERTS/server.pem" "$CERTS/server.key" "${2:-}"
+}
+ev_shim() {
+	_cfg=$1; shift
+	env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$_cfg" "$@"
+}
+
+# ev_wait_file FILE PATTERN [SECONDS]: waits until FILE has a line with
+# PATTERN (a program's own "ready" or "accepted" line), else fails.
+ev_wait_file() {
+	_n=$(( ${3:-10} * 20 ))
+	while [ $_n -gt 0 ]; do
+		if [ -f "$1" ] && grep -q -- "$2" "$1"; then return 0; fi
+		sleep 0.05
+		_n=$((_n - 1))
+	done
+	echo "--- $1:" >&2; head -c 3000 "$1" >&2 2>/dev/null
+	fail "[$2] never appeared in $1"
+}
+
+# ev_marker_file FILE MIB MARKER: random data with MARKER written every
+# 64 KiB, so that any plaintext that reaches the wire contains it.
+ev_marker_file() {
+	"$EVPY" - "$1" "$2" "$3" <<'PY'
+import os, sys
+path, mib, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+with open(path, "wb") as f:
+    for _ in range(mib * 16):
+        chunk = bytearray(os.urandom(65536))
+        chunk[1000:1000 + len(marker)] = marker
+        f.write(chunk)
+PY
+}
+
+cat > "$EV" <<'PY'
+"""Peers and programs for the event-loop integration tests (issue 4).
+
+TLS peers use Python's own ssl module and never run under the interposer;
+the asyncio client and the forking server are plain programs that do.
+Every blocking call has a timeout so that a broken interposer fails a test
+instead of hanging it.
+"""
+import argparse, asyncio, hashlib, os, socket, socketserver, ssl, struct
+import sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
+
+CERTS = os.environ.get("EV_CERTS", "")
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def server_ctx():
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    c.load_cert_chain(os.path.join(CERTS, "server.pem"), os.path.join(CERTS, "server.key"))
+    return c
+
+
+def client_ctx():
+    return ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+
+
+def listener(port, family=socket.AF_INET):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", port))
+    s.listen(128)
+    return s
+
+
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        d = s.recv(min(n - len(buf), 1 << 20))
+        if not d:
+            raise EOFError("EOF after %d of %d bytes" % (len(buf), n))
+        buf += d
+    return bytes(buf)
+
+
+def serve_threads(a, handle):
+    """Accepts forever; each connection (TLS unless --plain, handshake after
+    --handshake-delay seconds) is handled in its own thread."""
+    ls = listener(a.port)
+    ctx = None if a.plain else server_ctx()
+    say("listening", a.port)
+
+    def run(c, peer):
+        try:
+            c.settimeout(a.timeout)
+            if ctx is not None:
+                c = ctx.wrap_socket(c, server_side=True, do_handshake_on_connect=False)
+                if a.handshake_delay:
+                    time.sleep(a.handshake_delay)
+                c.do_handshake()
+            handle(c)
+        except Exception as e:  # a peer's failure is logged; the test decides
+            say("conn-error", peer, type(e).__name__, e)
+        finally:
+            c.close()
+
+    while True:
+        c, peer = ls.accept()
+        threading.Thread(target=run, args=(c, peer), daemon=True).start()
+
+
+def cmd_echo_server(a):
+    def handle(c):
+        n = 0
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            c.sendall(d)
+            n += len(d)
+        say("echoed", n)
+    serve_threads(a, handle)
+
+
+def cmd_send_server(a):
+    """Sends --msg in one write (one TLS record), then waits for the client
+    to close."""
+    def handle(c):
+        c.sendall(a.msg.encode())
+        while c.recv(4096):
+            pass
+        say("closed")
+    serve_threads(a, handle)
+
+
+def cmd_sink_server(a):
+    """Reads an 8-byte big-endian length and that many bytes, answers
+    'ok SIZE SHA256' and keeps the data in --dir/conn-N.bin."""
+    counter = [0]
+    lock = threading.Lock()
+
+    def handle(c):
+        n = struct.unpack(">Q", recv_exact(c, 8))[0]
+        data = recv_exact(c, n)
+        with lock:
+            counter[0] += 1
+            k = counter[0]
+        with open(os.path.join(a.dir, "conn-%d.bin" % k), "wb") as f:
+            f.write(data)
+        c.sendall(("ok %d %s\n" % (n, hashlib.sha256(data).hexdigest())).encode())
+        say("sink", k, n)
+    serve_threads(a, handle)
+
+
+def cmd_line_server(a):
+    """TLS server for a client under a connect rule: echoes each line with
+    'echo: ' in front; closes after the client half-closes."""
+    def handle(c):
+        f = c.makefile("rb")
+        for line in f:
+            c.sendall(b"echo: " + line)
+        say("client done")
+    serve_threads(a, handle)
+
+
+def cmd_relay(a):
+    """TCP relay 127.0.0.1:--port -> 127.0.0.1:--to that appends every byte
+    it carries, both directions, to --record."""
+    ls = listener(a.port)
+    rec = open(a.record, "ab")
+    lock = threading.Lock()
+    total = [0]
+    say("listening", a.port)
+
+    def pump(src, dst):
+        try:
+            while True:
+                d = src.recv(1 << 16)
+                if not d:
+                    break
+                with lock:
+                    rec.write(d)
+                    rec.flush()
+                    total[0] += len(d)
+                dst.sendall(d)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    while True:
+        c, _ = ls.accept()
+        u = socket.create_connection(("127.0.0.1", a.to), timeout=30)
+        threading.Thread(target=pump, args=(c, u), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c), daemon=True).start()
+
+
+def cmd_tls_clients(a):
+    """--count TLS connections (--parallel at a time): each sends a random
+    block and checks its echo."""
+    ctx = client_ctx()
+
+    def one(i):
+        data = os.urandom(a.size + i % 977)
+        with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(data)
+                got = recv_exact(s, len(data))
+                if got != data:
+                    raise AssertionError("connection %d: echo differs" % i)
+        return True
+
+    bad = 0
+    with ThreadPoolExecutor(a.parallel) as ex:
+        for i, f in enumerate([ex.submit(one, i) for i in range(a.count)]):
+            try:
+                f.result()
+            except Exception as e:
+                bad += 1
+                say("client", i, "failed:", type(e).__name__, e)
+    say("clients ok", a.count - bad, "of", a.count)
+    sys.exit(1 if bad else 0)
+
+
+def cmd_line_client(a):
+    """One TLS client: sends a line, prints the answer and how long it took
+    from connect to answer."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as raw:
+        with client_ctx().wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(a.line.encode() + b"\n")
+            got = s.makefile("rb").readline()
+    say("answer", got.decode().strip(), "after %.2f s" % (time.monotonic() - t0))
+
+
+def cmd_fork_clients(a):
+    """--count clients in a row: each sends a line, reads the answer, then
+    requires a clean TLS close (close_notify, not a reset or a bare EOF)."""
+    ctx = client_ctx()
+    bad = 0
+    for i in range(a.count):
+        try:
+            with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as raw:
+                s = ctx.wrap_socket(raw, server_hostname="localhost",
+                                    suppress_ragged_eofs=False)
+                s.sendall(b"hello %d\n" % i)
+                buf = b""
+                while True:
+                    d = s.recv(4096)  # b"" only after a close_notify
+                    if not d:
+                        break
+                    buf += d
+                if buf != b"echo: hello %d\n" % i:
+                    raise AssertionError("answer %r" % buf)
+                s.close()
+        except Exception as e:
+            bad += 1
+            say("client", i, "failed:", type(e).__name__, e)
+    say("fork clients ok", a.count - bad, "of", a.count)
+    sys.exit(1 if bad else 0)
+
+
+def cmd_forking_server(a):
+    """A plain ForkingTCPServer: the parent accepts and closes its copy, the
+    child answers one line and ends the connection."""
+    class H(socketserver.StreamRequestHandler):
+        def handle(self):
+            line = self.rfile.readline()
+            self.wfile.write(b"echo: " + line)
+
+    class S(socketserver.ForkingTCPServer):
+        allow_reuse_address = True
+
+        def process_request(self, request, client_address):
+            say("accepted", client_address[1])
+            super().process_request(request, client_address)
+
+    with S(("127.0.0.1", a.port), H) as srv:
+        say("listening", a.port)
+        srv.serve_forever()
+
+
+def cmd_asyncio_client(a):
+    """A plain asyncio client (the default loop: epoll selector): --count
+    request/response round trips, then --count pipelined requests."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        say("selector", type(loop._selector).__name__)
+        r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", a.port), a.timeout)
+        for i in range(a.count):
+            msg = b"request %d %s\n" % (i, b"x" * (i % 300))
+            w.write(msg)
+            await w.drain()
+            got = await asyncio.wait_for(r.readline(), a.timeout)
+            if got != b"echo: " + msg:
+                raise AssertionError("round trip %d: %r" % (i, got[:80]))
+        say("round trips ok", a.count)
+        msgs = [b"pipelined %d %s\n" % (i, b"y" * (i % 700)) for i in range(a.count)]
+        w.write(b"".join(msgs))
+        await w.drain()
+        for i, msg in enumerate(msgs):
+            got = await asyncio.wait_for(r.readline(), a.timeout)
+            if got != b"echo: " + msg:
+                raise AssertionError("pipelined %d: %r" % (i, got[:80]))
+        say("pipelined ok", a.count)
+        w.close()
+        await w.wait_closed()
+    asyncio.run(main())
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("echo-server", "send-server", "sink-server", "line-server", "relay",
+                 "tls-clients", "line-client", "fork-clients", "forking-server",
+                 "asyncio-client"):
+        q = sub.add_parser(name)
+        q.add_argument("--port", type=int, required=True)
+        q.add_argument("--plain", action="store_true")
+        q.add_argument("--handshake-delay", type=float, default=0)
+        q.add_argument("--timeout", type=float, default=10)
+        q.add_argument("--msg", default="")
+        q.add_argument("--dir", default=".")
+        q.add_argument("--to", type=int)
+        q.add_argument("--record")
+        q.add_argument("--count", type=int, default=1)
+        q.add_argument("--parallel", type=int, default=1)
+        q.add_argument("--size", type=int, default=4096)
+        q.add_argument("--line", default="hello")
+    a = p.parse_args()
+    globals()["cmd_" + a.cmd.replace("-", "_")](a)
+
+
+if __name__ == "__main__":
+    main()
+PY
+export EV_CERTS="$CERTS"

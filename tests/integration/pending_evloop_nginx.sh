@@ -1,0 +1,108 @@
+#!/bin/sh
+# nginx (master + 1 worker, epoll, sendfile on, keep-alive) under
+# `tlsshim --accept`, serving a 10 MiB random file to curl --cacert 20 times
+# over one connection, sha256 equal; and no file byte in plaintext on the
+# wire (a recording relay between curl and nginx never sees the marker that
+# the file carries every 64 KiB). When run as root the workers run as
+# nobody with a cleared environment, and the server key is readable by root
+# only: the interposer must have loaded it in the master.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/evloop_lib.sh"
+ev_need_launcher
+ev_need_preload
+
+N=20
+P=$(free_port)
+R=$(free_port)
+MARK="tlsshim-nginx-plaintext-marker-$$-$P"
+mkdir -p "$T/www" "$T/tmp"
+ev_marker_file "$T/www/f" 10 "$MARK"
+# Workers (nobody when root) must reach the document root.
+chmod 755 "$T" "$T/www" && chmod 644 "$T/www/f"
+
+user_line=""
+if [ "$(id -u)" = 0 ]; then
+	grp=$(id -gn nobody 2>/dev/null || echo nogroup)
+	user_line="user nobody $grp;"
+	# The point of the test: a worker cannot open the key itself.
+	[ "$(stat -c %a "$CERTS/server.key")" = 600 ] || chmod 600 "$CERTS/server.key"
+fi
+
+cat > "$T/nginx.conf" <<EOF
+$user_line
+daemon off;
+master_process on;
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/error.log info;
+events { use epoll; worker_connections 64; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_timeout 30;
+	keepalive_requests 1000;
+	client_body_temp_path $T/tmp/body;
+	proxy_temp_path $T/tmp/proxy;
+	fastcgi_temp_path $T/tmp/fastcgi;
+	uwsgi_temp_path $T/tmp/uwsgi;
+	scgi_temp_path $T/tmp/scgi;
+	server {
+		listen 127.0.0.1:$P;
+		root $T/www;
+	}
+}
+EOF
+
+start_bg 120 "$TLSSHIM" --accept "*:$P" --certfile "$CERTS/server.pem" --keyfile "$CERTS/server.key" \
+	-- nginx -p "$T" -c "$T/nginx.conf" -e "$T/error.log"
+NGINX=$BG_PID
+wait_port "$P"
+kill -0 "$NGINX" 2>/dev/null || { cat "$T/error.log" >&2; fail "nginx exited"; }
+
+urls=""
+i=0
+while [ $i -lt $N ]; do urls="$urls https://localhost:$P/f"; i=$((i + 1)); done
+
+# shellcheck disable=SC2086
+timeout 120 curl -sS --fail --cacert "$CERTS/ca.pem" -w '%{stderr}%{num_connects} %{http_code} %{size_download}\n' \
+	$urls > "$T/got" 2> "$T/curl.err"
+rc=$?
+[ $rc -eq 0 ] || { cat "$T/curl.err" "$T/error.log" >&2; fail "curl exited $rc"; }
+
+want=$(i=0; while [ $i -lt $N ]; do cat "$T/www/f"; i=$((i + 1)); done | sha256sum | cut -d' ' -f1)
+got=$(sha256sum < "$T/got" | cut -d' ' -f1)
+rm -f "$T/got"
+assert_eq "$want" "$got" "sha256 of $N downloads of the 10 MiB file"
+assert_eq "$N" "$(grep -c ' 200 10485760$' "$T/curl.err")" "responses with status 200 and the full size"
+connects=$(awk '{ s += $1 } END { print s }' "$T/curl.err")
+assert_eq 1 "$connects" "TCP connections for $N requests (keep-alive)"
+echo "nginx: $N x 10 MiB over one keep-alive TLS connection, sha256 equal"
+
+# Master and worker are distinct processes (timeout -> nginx master -> worker).
+master=$(pgrep -P "$NGINX" | head -n 1)
+worker=$(pgrep -P "$master" | head -n 1)
+[ -n "$worker" ] || fail "no nginx worker process"
+if [ -n "$user_line" ]; then
+	assert_eq nobody "$(ps -o user= -p "$worker" | tr -d ' ')" "user of the nginx worker"
+fi
+
+# The wire: curl -> relay (records every byte) -> nginx.
+start_bg 120 "$EVPY" "$EV" relay --port "$R" --to "$P" --record "$T/wire"
+wait_port "$R"
+timeout 60 curl -sS --fail --cacert "$CERTS/ca.pem" --resolve "localhost:$R:127.0.0.1" \
+	-o "$T/got1" -o "$T/got2" "https://localhost:$R/f" "https://localhost:$R/f" 2> "$T/curl2.err" \
+	|| { cat "$T/curl2.err" >&2; fail "curl through the relay failed"; }
+cmp -s "$T/www/f" "$T/got1" && cmp -s "$T/www/f" "$T/got2" || fail "file through the relay differs"
+size=$(stat -c %s "$T/wire")
+[ "$size" -ge $((2 * 10485760)) ] || fail "the relay recorded only $size bytes"
+grep -q -a -F "$MARK" "$T/www/f" || fail "the marker is not in the file (test bug)"
+if grep -q -a -F "$MARK" "$T/wire"; then
+	fail "file bytes went out in plaintext: the marker is on the wire (sendfile not wrapped?)"
+fi
+echo "wire: $size bytes recorded, no plaintext marker"
+
+kill -0 "$NGINX" 2>/dev/null || fail "nginx died"
+if grep -E '\[(alert|emerg|crit)\]' "$T/error.log"; then fail "nginx logged alerts"; fi
+echo "nginx error.log:"; tail -n 5 "$T/error.log"
+exit 0

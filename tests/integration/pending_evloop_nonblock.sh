@@ -1,0 +1,90 @@
+#!/bin/sh
+# Non-blocking handshakes and handshake deadlines (issue 4, item 3), with
+# plain C programs (tests/progs/evprog_*) under LD_PRELOAD and
+# TLSSHIM_CONFIG_STRING:
+#  1. evprog_slowclient: a non-blocking epoll client against a server that
+#     waits 2 s before its handshake; the client must use < 50 ms of CPU
+#     (no spinning while the handshake waits).
+#  2. evprog_epollserver, level- and edge-triggered: one client connects and
+#     never sends a ClientHello, 100 TLS clients are all served meanwhile.
+#  3. evprog_blockserver with handshake_timeout = 1: a client that never
+#     speaks is given up after about 1 s, and the next client is served.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/evloop_lib.sh"
+ev_need_preload
+ev_need_progs evprog_slowclient evprog_epollserver evprog_blockserver
+
+# 1. The slow handshake.
+P=$(free_port)
+start_bg 60 "$EVPY" "$EV" echo-server --port "$P" --handshake-delay 2 > "$T/slow.log" 2>&1
+wait_port "$P"
+timeout 30 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$P")" \
+	"$PROGS/evprog_slowclient" 127.0.0.1 "$P" > "$T/slowclient.out" 2>&1
+rc=$?
+cat "$T/slowclient.out"
+[ $rc -eq 0 ] || { cat "$T/slow.log" >&2; fail "evprog_slowclient exited $rc"; }
+wall=$(sed -n 's/.*wall_ms=\([0-9]*\).*/\1/p' "$T/slowclient.out")
+cpu=$(sed -n 's/.*cpu_ms=\([0-9]*\).*/\1/p' "$T/slowclient.out")
+[ -n "$wall" ] && [ -n "$cpu" ] || fail "no numbers from evprog_slowclient"
+# The server really made it wait (else the CPU figure proves nothing).
+[ "$wall" -ge 1900 ] || fail "the client finished in $wall ms: the 2 s handshake delay did not happen"
+[ "$cpu" -lt 50 ] || fail "the client used $cpu ms of CPU waiting $wall ms for a slow handshake (limit 50 ms): it spins"
+echo "slow handshake: $wall ms wall, $cpu ms CPU"
+
+# 2. One silent client must not stop an epoll server.
+for mode in lt et; do
+	P=$(free_port)
+	start_bg 120 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P")" \
+		"$PROGS/evprog_epollserver" "$P" "$mode" > "$T/epoll-$mode.log" 2>&1
+	SERVER=$BG_PID
+	wait_port "$P"
+	# nc -d: connect, never read stdin, never send a byte.
+	start_bg 120 nc -d 127.0.0.1 "$P"
+	SILENT=$BG_PID
+	ev_wait_file "$T/epoll-$mode.log" "^accepted 1\$" 10
+	timeout 90 "$EVPY" "$EV" tls-clients --port "$P" --count 100 --parallel 4 --size 20000 --timeout 10 \
+		> "$T/clients-$mode.log" 2>&1
+	rc=$?
+	cat "$T/clients-$mode.log"
+	[ $rc -eq 0 ] || { tail -n 20 "$T/epoll-$mode.log" >&2; fail "epoll server ($mode): TLS clients failed with a silent client connected"; }
+	assert_contains "$T/clients-$mode.log" "clients ok 100 of 100" "TLS clients served ($mode)"
+	kill -0 "$SERVER" 2>/dev/null || fail "the epoll server ($mode) died"
+	kill -0 "$SILENT" 2>/dev/null || fail "the silent client's connection was dropped by the $mode server"
+	stop_bg "$SILENT"
+	stop_bg "$SERVER"
+	echo "epoll server ($mode): 100 TLS clients served while one client stayed silent"
+done
+
+# 3. A blocking server's eager handshake has a deadline.
+P=$(free_port)
+start_bg 60 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P" 'handshake_timeout = 1;')" \
+	"$PROGS/evprog_blockserver" "$P" 2 > "$T/block.log" 2>&1
+SERVER=$BG_PID
+wait_port "$P"
+start_bg 60 nc -d 127.0.0.1 "$P"
+SILENT=$BG_PID
+# The silent client is connected (queued by the kernel) before the next.
+i=0
+until ss -Htn state established "( dport = :$P )" | grep -q .; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "nc never connected"; sleep 0.05
+done
+timeout 20 "$EVPY" "$EV" line-client --port "$P" --line first --timeout 15 > "$T/first.log" 2>&1 \
+	|| { cat "$T/first.log" "$T/block.log" >&2; fail "the client after the silent one was not served"; }
+cat "$T/first.log"
+assert_contains "$T/first.log" "answer echo: first" "answer to the client after the silent one"
+secs=$(sed -n 's/.* after \([0-9.]*\) s$/\1/p' "$T/first.log")
+awk -v s="$secs" 'BEGIN { exit !(s >= 0.5 && s < 5) }' \
+	|| fail "served after $secs s: expected about 1 s (the handshake_timeout of the silent connection)"
+# The silent connection was failed: the server closed it, so nc is gone.
+i=0
+while kill -0 "$SILENT" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+kill -0 "$SILENT" 2>/dev/null && fail "the silent connection is still open after its handshake_timeout"
+timeout 20 "$EVPY" "$EV" line-client --port "$P" --line second > "$T/second.log" 2>&1 \
+	|| { cat "$T/second.log" "$T/block.log" >&2; fail "the second client was not served"; }
+assert_contains "$T/second.log" "answer echo: second" "answer to the second client"
+i=0
+while kill -0 "$SERVER" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+cat "$T/block.log"
+assert_contains "$T/block.log" "served 2" "the blocking server served both TLS clients"
+echo "blocking server: the silent client was given up after its handshake_timeout"
+exit 0

@@ -1,0 +1,268 @@
+/*
+ * evprog_bytepaths HOST PORT SEND RECV FILE: one connection, the program a
+ * test wraps with a connect rule. It sends an 8-byte big-endian length with
+ * write(), then FILE's bytes through the SEND path, then reads the peer's
+ * one-line answer ("ok SIZE SHA256") through the RECV path and prints it.
+ *
+ *   SEND: write, sendfile, splice (file -> pipe -> socket),
+ *         copy_file_range, sendmmsg (many messages per call), writev and
+ *         sendmsg (up to IOV_MAX small buffers per call)
+ *   RECV: read, recv, recvfrom, recvmsg, readv, recvmmsg
+ *
+ * copy_file_range to a socket is EINVAL in the kernel; when it says so
+ * before sending anything the program prints "copy_file_range: EINVAL,
+ * fallback write" and sends with write, as a program (or glibc's fallback)
+ * would; the test reports that line.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die("write");
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Buffers of 1..997 bytes over data, at most IOV_MAX of them from *off. */
+static int make_iov(struct iovec *iov, const unsigned char *data, size_t size, size_t off)
+{
+	int n = 0;
+	while (off < size && n < IOV_MAX) {
+		size_t len = 1 + (off * 31 + (size_t)n) % 997;
+		if (len > size - off)
+			len = size - off;
+		iov[n].iov_base = (void *)(uintptr_t)(data + off);
+		iov[n].iov_len = len;
+		off += len;
+		n++;
+	}
+	return n;
+}
+
+static void send_vectored(int fd, const unsigned char *data, size_t size, int use_msg)
+{
+	static struct iovec iov[IOV_MAX];
+	size_t off = 0;
+	while (off < size) {
+		int n = make_iov(iov, data, size, off);
+		ssize_t w;
+		if (use_msg) {
+			struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+			w = sendmsg(fd, &m, 0);
+		} else {
+			w = writev(fd, iov, n);
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die(use_msg ? "sendmsg" : "writev");
+		off += (size_t)w;
+	}
+}
+
+static void send_mmsg(int fd, const unsigned char *data, size_t size)
+{
+	enum { NMSG = 64, MSGSZ = 4099 };
+	struct mmsghdr mm[NMSG];
+	struct iovec iov[NMSG];
+	size_t off = 0;
+	while (off < size) {
+		int n = 0;
+		size_t o = off;
+		while (n < NMSG && o < size) {
+			size_t len = size - o < MSGSZ ? size - o : MSGSZ;
+			iov[n].iov_base = (void *)(uintptr_t)(data + o);
+			iov[n].iov_len = len;
+			memset(&mm[n], 0, sizeof mm[n]);
+			mm[n].msg_hdr.msg_iov = &iov[n];
+			mm[n].msg_hdr.msg_iovlen = 1;
+			o += len;
+			n++;
+		}
+		int r = sendmmsg(fd, mm, (unsigned)n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("sendmmsg");
+		/* Count what went: whole messages, and a short last one. */
+		for (int i = 0; i < r; i++) {
+			off += mm[i].msg_len;
+			if (mm[i].msg_len < iov[i].iov_len)
+				break;
+		}
+	}
+}
+
+static void send_file(int fd, const char *mode, int file, const unsigned char *data, size_t size)
+{
+	off_t off = 0;
+	if (!strcmp(mode, "write")) {
+		write_all(fd, data, size);
+	} else if (!strcmp(mode, "sendfile")) {
+		while ((size_t)off < size) {
+			ssize_t w = sendfile(fd, file, &off, size - (size_t)off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				die("sendfile");
+		}
+	} else if (!strcmp(mode, "splice")) {
+		int p[2];
+		if (pipe(p) < 0)
+			die("pipe");
+		while ((size_t)off < size) {
+			ssize_t in = splice(file, &off, p[1], NULL, 65536, 0);
+			if (in <= 0)
+				die("splice file->pipe");
+			while (in > 0) {
+				ssize_t w = splice(p[0], NULL, fd, NULL, (size_t)in, 0);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					die("splice pipe->socket");
+				in -= w;
+			}
+		}
+		close(p[0]);
+		close(p[1]);
+	} else if (!strcmp(mode, "copy_file_range")) {
+		while ((size_t)off < size) {
+			ssize_t w = copy_file_range(file, &off, fd, NULL, size - (size_t)off, 0);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && (errno == EINVAL || errno == EXDEV || errno == EBADF) && off == 0) {
+				printf("copy_file_range: %s, fallback write\n", strerrorname_np(errno));
+				write_all(fd, data, size);
+				return;
+			}
+			if (w <= 0)
+				die("copy_file_range");
+		}
+	} else if (!strcmp(mode, "sendmmsg")) {
+		send_mmsg(fd, data, size);
+	} else if (!strcmp(mode, "writev")) {
+		send_vectored(fd, data, size, 0);
+	} else if (!strcmp(mode, "sendmsg")) {
+		send_vectored(fd, data, size, 1);
+	} else {
+		fprintf(stderr, "unknown send path %s\n", mode);
+		exit(2);
+	}
+}
+
+/* Reads until '\n' or EOF into buf (small reads on purpose: every path gets
+ * more than one call). */
+static size_t recv_line(int fd, const char *mode, char *buf, size_t cap)
+{
+	size_t len = 0;
+	while (len < cap - 1 && (len == 0 || buf[len - 1] != '\n')) {
+		size_t want = cap - 1 - len < 7 ? cap - 1 - len : 7;
+		char *p = buf + len;
+		ssize_t r;
+		if (!strcmp(mode, "read")) {
+			r = read(fd, p, want);
+		} else if (!strcmp(mode, "recv")) {
+			r = recv(fd, p, want, 0);
+		} else if (!strcmp(mode, "recvfrom")) {
+			r = recvfrom(fd, p, want, 0, NULL, NULL);
+		} else if (!strcmp(mode, "recvmsg") || !strcmp(mode, "readv")) {
+			struct iovec iov[3] = { { p, 1 }, { p + 1, 2 }, { p + 3, want - 3 } };
+			if (want < 7) {
+				iov[0].iov_len = want;
+				iov[1].iov_len = iov[2].iov_len = 0;
+			}
+			if (mode[0] == 'r' && mode[1] == 'e' && mode[2] == 'a') {
+				r = readv(fd, iov, 3);
+			} else {
+				struct msghdr m = { .msg_iov = iov, .msg_iovlen = 3 };
+				r = recvmsg(fd, &m, 0);
+			}
+		} else if (!strcmp(mode, "recvmmsg")) {
+			struct iovec iov[2] = { { p, 3 }, { p + 3, want - 3 } };
+			if (want < 7) {
+				iov[0].iov_len = want;
+				iov[1].iov_len = 0;
+			}
+			struct mmsghdr mm[1];
+			memset(mm, 0, sizeof mm);
+			mm[0].msg_hdr.msg_iov = iov;
+			mm[0].msg_hdr.msg_iovlen = 2;
+			int k = recvmmsg(fd, mm, 1, 0, NULL);
+			r = k < 0 ? -1 : k == 0 ? 0 : (ssize_t)mm[0].msg_len;
+		} else {
+			fprintf(stderr, "unknown receive path %s\n", mode);
+			exit(2);
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die(mode);
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s HOST PORT SEND RECV FILE\n", argv[0]);
+		return 2;
+	}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
+	if (inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1)
+		return 2;
+	int file = open(argv[5], O_RDONLY);
+	struct stat st;
+	if (file < 0 || fstat(file, &st) < 0)
+		die(argv[5]);
+	size_t size = (size_t)st.st_size;
+	unsigned char *data = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, file, 0) : NULL;
+	if (data == MAP_FAILED)
+		die("mmap");
+
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die("connect");
+	unsigned char hdr[8];
+	for (int i = 0; i < 8; i++)
+		hdr[i] = (unsigned char)((uint64_t)size >> (56 - 8 * i));
+	write_all(fd, hdr, sizeof hdr);
+	send_file(fd, argv[3], file, data, size);
+
+	char line[256];
+	recv_line(fd, argv[4], line, sizeof line);
+	printf("%s/%s answer: %s", argv[3], argv[4], line);
+	if (!strchr(line, '\n'))
+		printf("\n");
+	close(fd);
+	return strncmp(line, "ok ", 3) == 0 ? 0 : 1;
+}
