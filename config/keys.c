@@ -5,7 +5,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,8 +212,11 @@ static int timeout_value(struct loader *L, const struct source *src, const confi
 	if (!(v > 0) || v > MAX_TIMEOUT_S)
 		return ld_fail(L, src, s, "handshake_timeout: %g is out of range (expected seconds, "
 		               "more than 0 and at most %g)", v, MAX_TIMEOUT_S);
-	/* Rounded up: 0.0001 s must not become "no deadline" (0 ms). */
-	os->o.handshake_timeout_ms = (int)ceil(v * 1000.0);
+	/* Rounded up: 0.0001 s must not become "no deadline" (0 ms). By hand,
+	 * not ceil(): the Makefile does not link libm. */
+	double ms = v * 1000.0;
+	int whole = (int)ms;
+	os->o.handshake_timeout_ms = (double)whole < ms ? whole + 1 : whole;
 	return 0;
 }
 
@@ -256,9 +258,9 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 		if (side == LD_IN_DEFAULTS)
 			return ld_fail(L, src, s, "unknown key \"%s\" in defaults (expected "
 			               DEFAULT_KEYS_TEXT ")", cfg_quote(q, name));
-		return ld_fail(L, src, s, "unknown key \"%s\" in a %s rule (expected "
+		return ld_fail(L, src, s, "unknown key \"%s\" in %s rule (expected "
 		               RULE_KEYS_TEXT ")", cfg_quote(q, name),
-		               side == CFG_ACCEPT ? "accept" : "connect");
+		               side == CFG_ACCEPT ? "an accept" : "a connect");
 	}
 	if (side == LD_IN_DEFAULTS && (RULE_ONLY & LD_BIT(k)))
 		return ld_fail(L, src, s, "%s belongs in a rule, not in defaults", name);

@@ -70,8 +70,14 @@ static int libconfig_error(struct loader *L, struct source *src)
 		cfg_errorf(L->err, "%s: %s", file ? file : src->name, text ? text : "cannot read");
 		return -1;
 	}
-	cfg_errorf(L->err, "%s:%d: %s", file ? file : src->name, config_error_line(&src->cfg),
-	           text ? text : "syntax error");
+	if (!file)
+		file = src->name;
+	if (file[0] != '/' && src->include_dir && strcmp(file, src->name) != 0)
+		cfg_errorf(L->err, "%s/%s:%d: %s", src->include_dir, file,
+		           config_error_line(&src->cfg), text ? text : "syntax error");
+	else
+		cfg_errorf(L->err, "%s:%d: %s", file, config_error_line(&src->cfg),
+		           text ? text : "syntax error");
 	return -1;
 }
 
@@ -145,9 +151,21 @@ char *ld_file_of(struct loader *L, const struct source *src, const config_settin
 	const char *f = config_setting_source_file(s);
 	if (!f || strcmp(f, src->name) == 0)
 		return src->name;
-	/* A setting from an @include'd file: name that file. The copy lives
-	 * in the pool because rules keep it (cfg_rule.file). */
-	char *d = cfg_pool_strdup(&L->ri->pool, f);
+	/* A setting from an @include'd file: name that file as the user can
+	 * find it (libconfig gives it relative to the include directory). The
+	 * copy lives in the pool because rules keep it (cfg_rule.file). */
+	char *d;
+	if (f[0] != '/' && src->include_dir) {
+		size_t a = strlen(src->include_dir), b = strlen(f);
+		d = cfg_pool_alloc(&L->ri->pool, a + b + 2);
+		if (d) {
+			memcpy(d, src->include_dir, a);
+			d[a] = '/';
+			memcpy(d + a + 1, f, b + 1);
+		}
+	} else {
+		d = cfg_pool_strdup(&L->ri->pool, f);
+	}
 	return d ? d : src->name;
 }
 
