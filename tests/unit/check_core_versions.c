@@ -32,7 +32,8 @@ static void *vsrv_main(void *arg)
 		if (sslsocket_cipher(s, NULL, &ver, NULL) == 0)
 			snprintf(p->version, sizeof p->version, "%s", ver);
 		char b[4];
-		(void)sslsocket_read(s, b, sizeof b);
+		while (sslsocket_read(s, b, sizeof b) > 0)
+			; /* to the client's close_notify, then ours */
 		sslsocket_close(s);
 	}
 	sslsocket_free(l);
