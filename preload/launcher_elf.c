@@ -413,7 +413,9 @@ static const char *secure_exec(int fd, const struct stat *st)
 {
 	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
 		return "is setuid";
-	if ((st->st_mode & S_ISGID) && st->st_gid != getgid())
+	/* A setgid bit without group execute marks mandatory locking, not
+	 * privilege: the kernel does not change the group for it. */
+	if ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP) && st->st_gid != getgid())
 		return "is setgid";
 	if (fgetxattr(fd, "security.capability", NULL, 0) > 0)
 		return "has file capabilities";

@@ -88,6 +88,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	refused "$T/suid is setuid: the loader ignores LD_PRELOAD" "$T/suid"
 	cp "$T/dyn" "$T/sgid" && chgrp nogroup "$T/sgid" && chmod 2755 "$T/sgid" || fail "setgid copy"
 	refused "$T/sgid is setgid" "$T/sgid"
+	# Setgid without group execute is mandatory locking, not privilege.
+	cp "$T/dyn" "$T/sgid-lock" && chgrp nogroup "$T/sgid-lock" && chmod 2745 "$T/sgid-lock" || fail "copy"
+	runs "$T/sgid-lock"
 	if command -v setcap >/dev/null 2>&1; then
 		cp "$T/dyn" "$T/caps" && setcap cap_net_bind_service+ep "$T/caps" || fail "setcap"
 		refused "$T/caps has file capabilities" "$T/caps"
