@@ -283,6 +283,15 @@ const char *ts_exec_privileged_fd(int fd);
  * found. A file containing '/' is itself. */
 const char *ts_exec_search(const char *file, char *const envp[], char *buf, size_t cap);
 
+/* ---- exec.c ------------------------------------------------------------ */
+
+/* 0 when exec may go on; -1 (a warn line written) when the target is
+ * privileged, a configuration is loaded and allow_setuid_exec is false. */
+int ts_exec_check_path(const char *path);
+int ts_exec_check_file(const char *file);   /* searched in PATH */
+int ts_exec_check_fd(int fd);
+int ts_exec_check_at(int dirfd, const char *path, int flags);
+
 /* ---- init.c ------------------------------------------------------------ */
 
 /* The rule set, NULL when inert. Set once by the constructor. */
@@ -301,9 +310,11 @@ const char *ts_keylog_file(void);
 
 int ts_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
-/* sendto/sendmsg with MSG_FASTOPEN and an address on an unwrapped socket:
- * connects through ts_connect first when a rule matches. Returns 1 when
- * the call was handled (*ret set), 0 to pass through. */
+/* sendto/sendmsg with MSG_FASTOPEN and an address on an unwrapped socket
+ * (the data would ride in the SYN, in clear): when a rule matches, connects
+ * through ts_connect instead. Returns 0 to pass through, 1 when the call
+ * failed (*ret = -1, errno set), -1 when the socket is now wrapped and the
+ * caller must write through the connection without MSG_FASTOPEN. */
 int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, ssize_t *ret);
 
 /* ---- conn_io.c --------------------------------------------------------- */
@@ -342,8 +353,17 @@ FILE *ts_fdopen(int fd, const char *mode);
 
 /* ---- hook support ------------------------------------------------------ */
 
-/* errno-preserving guard for tlsshim's own work inside a hook. */
-#define TS_ENTER() (ts_depth++)
-#define TS_LEAVE() (ts_depth--)
+/* The exported wrappers (hook_*.c only; the version script lists them). */
+#define TS_EXPORT __attribute__((visibility("default")))
+
+/* A hook's test: 1 when the call must go straight to libc (a descriptor
+ * tlsshim does not own, or tlsshim's own work on this thread). One bounds
+ * check, one load, one compare, one TLS load; no errno change. */
+#define TS_PLAIN(fd) (TS_LIKELY(ts_fd_peek(fd) == NULL) || ts_depth > 0)
+
+/* The slow path of an I/O hook: the connection at fd, or NULL with
+ * *pass = 1 (call the real function: a listener, or a race with close) or
+ * *pass = 0 (fail: errno is set, EBADF for a number the program closed). */
+struct ts_conn *ts_io_acquire(int fd, int *pass);
 
 #endif /* TLSSHIM_TS_H */

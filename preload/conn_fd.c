@@ -1,0 +1,294 @@
+/*
+ * conn_fd.c - the descriptor calls on wrapped sockets: close, close_range,
+ * closefrom, dup, dup2, dup3, fcntl, ioctl, setsockopt.
+ *
+ * The descriptor table (fdtab.c) decides when a connection ends; here the
+ * real calls are made around it so that the program sees libc's results.
+ * Wrapped descriptors are close-on-exec: TLS state lives in this process's
+ * memory and cannot cross exec, so an exec'd program must not inherit a
+ * socket in the middle of a TLS stream (it would read ciphertext and could
+ * write plaintext onto a connection the peer believes is encrypted).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void set_cloexec(int fd)
+{
+	int fl = TS_REAL(fcntl)(fd, F_GETFD);
+
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
+		TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+static int is_conn(int fd)
+{
+	struct ts_conn *c = ts_conn_acquire(fd);
+	int r;
+
+	if (c == NULL)
+		return 0;
+	r = c->kind == TS_KIND_CONN;
+	ts_conn_release(c);
+	return r;
+}
+
+int ts_close(int fd)
+{
+	int saved = errno;
+
+	switch (ts_fd_detach(fd)) {
+	case TS_DETACH_NONE:
+		return TS_REAL(close)(fd);
+	case TS_DETACH_BADF:
+		errno = EBADF;
+		return -1;
+	case TS_DETACH_CLOSE:
+		return TS_REAL(close)(fd);
+	case TS_DETACH_KEEP:
+		break;
+	}
+	/* The core's descriptor: closed by the teardown (now, or when the
+	 * last user lets go). */
+	errno = saved;
+	return 0;
+}
+
+/* The real close_range over [lo, hi] minus the numbers held for the core. */
+static int close_range_skipping_held(unsigned lo, unsigned hi, int flags)
+{
+	int (*real)(unsigned, unsigned, int) = TS_REAL(close_range);
+	unsigned fd, start = lo, top;
+	int r = 0;
+
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	top = (unsigned)atomic_load(&ts_fd_high);
+	for (fd = lo; fd < top && fd <= hi; fd++) {
+		if (!ts_fd_held((int)fd))
+			continue;
+		if (fd > start && real(start, fd - 1, flags) < 0)
+			r = -1;
+		start = fd + 1;
+		if (fd == UINT_MAX)
+			return r;
+	}
+	if (start <= hi && real(start, hi, flags) < 0)
+		r = -1;
+	return r;
+}
+
+int ts_close_range(unsigned lo, unsigned hi, int flags)
+{
+	unsigned fd, top;
+
+	if (lo > hi) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (flags & CLOSE_RANGE_CLOEXEC) /* nothing closes */
+		return TS_REAL(close_range) ? TS_REAL(close_range)(lo, hi, flags)
+		                            : (errno = ENOSYS, -1);
+	top = (unsigned)atomic_load(&ts_fd_high);
+	for (fd = lo; fd < top && fd <= hi; fd++)
+		if (ts_fd_peek((int)fd) != NULL && !ts_fd_held((int)fd))
+			(void)ts_fd_detach((int)fd);
+	return close_range_skipping_held(lo, hi, flags);
+}
+
+void ts_closefrom(int lo)
+{
+	int saved = errno;
+
+	if (lo < 0)
+		lo = 0;
+	if (TS_REAL(close_range) != NULL) {
+		(void)ts_close_range((unsigned)lo, UINT_MAX, 0);
+	} else {
+		int fd, top = atomic_load(&ts_fd_high);
+
+		for (fd = lo; fd < top; fd++)
+			if (ts_fd_peek(fd) != NULL)
+				(void)ts_close(fd);
+		if (TS_REAL(closefrom) != NULL)
+			TS_REAL(closefrom)(top > lo ? top : lo);
+	}
+	errno = saved;
+}
+
+/* newfd was just made from oldfd by the kernel. */
+static void after_dup(int oldfd, int newfd)
+{
+	int saved = errno;
+
+	if (ts_fd_peek(newfd) != NULL)
+		ts_fd_forget(newfd); /* a stale entry: the number was free */
+	if (ts_fd_peek(oldfd) != NULL) {
+		ts_fd_dup(oldfd, newfd);
+		if (is_conn(newfd))
+			set_cloexec(newfd);
+	}
+	errno = saved;
+}
+
+int ts_dup(int oldfd)
+{
+	int r;
+
+	if (ts_fd_held(oldfd)) {
+		errno = EBADF;
+		return -1;
+	}
+	r = TS_REAL(dup)(oldfd);
+	if (r >= 0)
+		after_dup(oldfd, r);
+	return r;
+}
+
+/* dup2/dup3 onto a wrapped descriptor end its use of its connection the
+ * way close() does (close_notify when it was the last one), before the
+ * kernel replaces it. oldfd is checked first: a failing dup2 must leave
+ * newfd exactly as it was. */
+static int dup_onto(int oldfd, int newfd, int flags, int three)
+{
+	int r, saved = errno;
+
+	if (ts_fd_held(oldfd) || TS_REAL(fcntl)(oldfd, F_GETFD) < 0 || newfd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (oldfd == newfd) {
+		if (three) {
+			errno = EINVAL;
+			return -1;
+		}
+		return newfd;
+	}
+	if (ts_fd_peek(newfd) != NULL && !ts_fd_held(newfd))
+		(void)ts_fd_detach(newfd);
+	errno = saved;
+	r = three ? TS_REAL(dup3)(oldfd, newfd, flags) : TS_REAL(dup2)(oldfd, newfd);
+	if (r < 0)
+		return r;
+	saved = errno;
+	/* A number held for the core has just been replaced by the kernel. */
+	ts_fd_replaced(newfd);
+	after_dup(oldfd, newfd);
+	errno = saved;
+	return r;
+}
+
+int ts_dup2(int oldfd, int newfd)
+{
+	return dup_onto(oldfd, newfd, 0, 0);
+}
+
+int ts_dup3(int oldfd, int newfd, int flags)
+{
+	return dup_onto(oldfd, newfd, flags, 1);
+}
+
+int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
+{
+	struct ts_conn *c;
+	int r, saved;
+
+	if (ts_fd_held(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		r = real(fd, cmd, arg);
+		if (r >= 0)
+			after_dup(fd, r);
+		return r;
+	case F_SETFL:
+		r = real(fd, cmd, arg);
+		if (r == 0 && (c = ts_conn_acquire(fd)) != NULL) {
+			atomic_store(&c->nonblock, ((long)arg & O_NONBLOCK) != 0);
+			ts_conn_release(c);
+		}
+		return r;
+	case F_SETFD:
+		if (is_conn(fd))
+			arg = (void *)((long)arg | FD_CLOEXEC);
+		return real(fd, cmd, arg);
+	default:
+		saved = errno;
+		errno = saved;
+		return real(fd, cmd, arg);
+	}
+}
+
+int ts_ioctl(int fd, unsigned long req, void *arg)
+{
+	struct ts_conn *c;
+	int r;
+
+	if (ts_fd_held(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	c = ts_conn_acquire(fd);
+	if (c == NULL || c->kind != TS_KIND_CONN) {
+		if (c != NULL)
+			ts_conn_release(c);
+		return TS_REAL(ioctl)(fd, req, arg);
+	}
+	if (req == FIONREAD && c->s != NULL && !(atomic_load(&c->flags) & TS_F_FAILED)) {
+		/* The kernel's count is ciphertext; the program wants what a
+		 * read would return now: decrypt what has arrived (without
+		 * waiting) into the peek buffer and count that. */
+		char probe[1];
+		size_t n;
+		ssize_t k = ts_conn_read(c, probe, 1, MSG_PEEK | MSG_DONTWAIT);
+
+		n = sslsocket_pending(c->s);
+		if (k > 0) {
+			pthread_mutex_lock(&c->peek_lock);
+			n += c->peek_len - c->peek_off;
+			pthread_mutex_unlock(&c->peek_lock);
+		}
+		ts_conn_release(c);
+		if (arg == NULL) {
+			errno = EFAULT;
+			return -1;
+		}
+		*(int *)arg = n > INT_MAX ? INT_MAX : (int)n;
+		return 0;
+	}
+	r = TS_REAL(ioctl)(fd, req, arg);
+	if (r == 0 && req == FIONBIO && arg != NULL)
+		atomic_store(&c->nonblock, *(const int *)arg != 0);
+	ts_conn_release(c);
+	return r;
+}
+
+int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct ts_conn *c;
+	int r = TS_REAL(setsockopt)(fd, level, name, val, len);
+
+	if (r == 0 && level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) &&
+	    len >= (socklen_t)sizeof(struct timeval) && (c = ts_conn_acquire(fd)) != NULL) {
+		int saved = errno;
+
+		ts_conn_load_mode(c, fd);
+		ts_conn_release(c);
+		errno = saved;
+	}
+	return r;
+}

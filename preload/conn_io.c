@@ -1,0 +1,481 @@
+/*
+ * conn_io.c - reads, writes and shutdown of a wrapped connection, in the
+ * POSIX terms the program expects (errno, blocking mode, SIGPIPE).
+ *
+ * The core never blocks inside OpenSSL: it waits with the real poll for
+ * what TLS needs. Here the program's view of its socket (O_NONBLOCK set by
+ * fcntl/ioctl/SOCK_NONBLOCK, SO_RCVTIMEO, SO_SNDTIMEO, MSG_DONTWAIT) is
+ * turned into the core's per-call timeout; the socket's own flags are never
+ * touched.
+ *
+ * Fail closed: once a handshake or verification failed, every read and
+ * write is -1 EPROTO, and nothing reaches the kernel in clear.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+#define PEEK_MAX (64 * 1024)
+
+static int timeval_ms(const struct timeval *tv)
+{
+	long long ms;
+
+	if (tv->tv_sec == 0 && tv->tv_usec == 0)
+		return -1; /* 0 means "no timeout" for SO_RCVTIMEO */
+	ms = (long long)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000;
+	if (ms > 0x7fffffff)
+		ms = 0x7fffffff;
+	return ms > 0 ? (int)ms : 1;
+}
+
+void ts_conn_load_mode(struct ts_conn *c, int fd)
+{
+	struct timeval tv;
+	socklen_t len;
+	int fl = TS_REAL(fcntl)(fd, F_GETFL);
+
+	atomic_store(&c->nonblock, fl >= 0 && (fl & O_NONBLOCK) != 0);
+	len = sizeof tv;
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
+		atomic_store(&c->rcvtimeo_ms, timeval_ms(&tv));
+	len = sizeof tv;
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0)
+		atomic_store(&c->sndtimeo_ms, timeval_ms(&tv));
+}
+
+/* The core's timeout for one call: 0 non-blocking, -1 forever, else ms. */
+static void apply_timeout(struct ts_conn *c, int reading, int flags)
+{
+	int t;
+
+	if ((flags & MSG_DONTWAIT) || atomic_load(&c->nonblock))
+		t = 0;
+	else
+		t = atomic_load(reading ? &c->rcvtimeo_ms : &c->sndtimeo_ms);
+	if (sslsocket_gettimeout(c->s) != t)
+		sslsocket_settimeout(c->s, t);
+}
+
+void ts_conn_log_state(struct ts_conn *c)
+{
+	int flags = atomic_load(&c->flags);
+	const char *name = NULL, *version = NULL;
+	int bits = 0;
+
+	if (c->s == NULL)
+		return;
+	if (!(flags & TS_F_LOGGED) && sslsocket_handshake_done(c->s) &&
+	    !(atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)) {
+		if (ts_log_enabled(CFG_LOG_INFO) &&
+		    sslsocket_cipher(c->s, &name, &version, &bits) == 0)
+			ts_log(CFG_LOG_INFO, "%s %s %s %s verify=%s", c->side, c->peer, version, name,
+			       sslsocket_verify_result(c->s));
+		if (c->sni[0] != '\0')
+			ts_log(CFG_LOG_DEBUG, "%s %s: server name %s", c->side, c->peer, c->sni);
+	}
+	if (!(flags & TS_F_FAIL_LOGGED) && sslsocket_failed(c->s) &&
+	    !(atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)) {
+		if (c->rule != NULL)
+			ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"): %s", c->side, c->peer,
+			       c->rule->file, c->rule->line, c->rule->match_text, sslsocket_error(c->s));
+		else
+			ts_log(CFG_LOG_WARN, "%s %s: failed: %s", c->side, c->peer, sslsocket_error(c->s));
+	}
+}
+
+/* After a core call returned -1: record a sticky failure and choose the
+ * errno the program sees. A failed handshake is EPROTO (CONTRACT.md),
+ * unless the TCP connect itself failed (ECONNREFUSED is more useful). */
+static ssize_t io_error(struct ts_conn *c)
+{
+	int e = errno;
+
+	if (sslsocket_failed(c->s)) {
+		const struct sslsocket_error *le = sslsocket_last_error(c->s);
+
+		atomic_fetch_or(&c->flags, TS_F_FAILED);
+		ts_conn_log_state(c);
+		if (!sslsocket_handshake_done(c->s) &&
+		    !(le->code == SSLSOCKET_ERROR_SYSCALL &&
+		      strncmp(le->reason, "connect:", 8) == 0))
+			e = EPROTO;
+	}
+	errno = e;
+	return -1;
+}
+
+static ssize_t failed_closed(void)
+{
+	errno = EPROTO;
+	return -1;
+}
+
+struct ts_conn *ts_io_acquire(int fd, int *pass)
+{
+	struct ts_conn *c = ts_conn_acquire(fd);
+
+	if (c != NULL && c->kind == TS_KIND_CONN) {
+		*pass = 0;
+		return c;
+	}
+	if (c != NULL)
+		ts_conn_release(c);
+	if (ts_fd_held(fd)) {
+		*pass = 0;
+		errno = EBADF;
+		return NULL;
+	}
+	*pass = 1;
+	return NULL;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+/* Bytes a MSG_PEEK read took from TLS and the program has not consumed:
+ * returns the count copied (consumed unless peeking), or 0 if none. */
+static size_t peek_take(struct ts_conn *c, void *buf, size_t n, int peek)
+{
+	size_t avail, k = 0;
+
+	pthread_mutex_lock(&c->peek_lock);
+	avail = c->peek_len - c->peek_off;
+	if (avail > 0) {
+		k = avail < n ? avail : n;
+		memcpy(buf, c->peek_buf + c->peek_off, k);
+		if (!peek) {
+			c->peek_off += k;
+			if (c->peek_off == c->peek_len)
+				c->peek_off = c->peek_len = 0;
+		}
+	}
+	pthread_mutex_unlock(&c->peek_lock);
+	return k;
+}
+
+static size_t peek_pending(struct ts_conn *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->peek_lock);
+	n = c->peek_len - c->peek_off;
+	pthread_mutex_unlock(&c->peek_lock);
+	return n;
+}
+
+/* recv(MSG_PEEK): reads from TLS into the connection's peek buffer and
+ * copies without consuming. */
+static ssize_t peek_read(struct ts_conn *c, void *buf, size_t n, int flags)
+{
+	size_t k;
+	ssize_t r;
+
+	k = peek_take(c, buf, n, 1);
+	if (k > 0)
+		return (ssize_t)k;
+	pthread_mutex_lock(&c->peek_lock);
+	if (c->peek_buf == NULL) {
+		c->peek_buf = malloc(PEEK_MAX);
+		if (c->peek_buf == NULL) {
+			pthread_mutex_unlock(&c->peek_lock);
+			errno = ENOMEM;
+			return -1;
+		}
+		c->peek_cap = PEEK_MAX;
+	}
+	apply_timeout(c, 1, flags);
+	ts_depth++;
+	/* as much as one call gives (FIONREAD peeks one byte to count) */
+	r = sslsocket_read(c->s, c->peek_buf, c->peek_cap);
+	ts_depth--;
+	if (r > 0) {
+		c->peek_off = 0;
+		c->peek_len = (size_t)r;
+		memcpy(buf, c->peek_buf, (size_t)r < n ? (size_t)r : n);
+		r = (size_t)r < n ? r : (ssize_t)n;
+	}
+	pthread_mutex_unlock(&c->peek_lock);
+	if (r < 0)
+		return io_error(c);
+	ts_conn_log_state(c);
+	return r;
+}
+
+static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
+{
+	ssize_t r;
+	size_t k;
+
+	if (c->peek_buf != NULL) {
+		k = peek_take(c, buf, n, 0);
+		if (k > 0)
+			return (ssize_t)k;
+	}
+	apply_timeout(c, 1, flags);
+	ts_depth++;
+	r = sslsocket_read(c->s, buf, n);
+	ts_depth--;
+	if (r < 0)
+		return io_error(c);
+	ts_conn_log_state(c);
+	return r;
+}
+
+ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
+{
+	size_t got = 0;
+	ssize_t r;
+	int flg = atomic_load(&c->flags);
+
+	if (flg & TS_F_FAILED)
+		return failed_closed();
+	if (c->s == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (flg & TS_F_RD_SHUT)
+		return 0;
+	ts_conn_touch(c);
+	if (n == 0)
+		return 0;
+	if (flags & MSG_PEEK)
+		return peek_read(c, buf, n, flags);
+	if (!(flags & MSG_WAITALL))
+		return read_once(c, buf, n, flags);
+	/* MSG_WAITALL: until n bytes, EOF, an error or a timeout. */
+	while (got < n) {
+		r = read_once(c, (char *)buf + got, n - got, flags);
+		if (r < 0)
+			return got > 0 ? (ssize_t)got : -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t ts_conn_readv(struct ts_conn *c, const struct iovec *iov, int iovcnt, int flags)
+{
+	ssize_t total = 0, r;
+	int i, e;
+
+	if (iovcnt < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		r = ts_conn_read(c, iov[i].iov_base, iov[i].iov_len, flags);
+		if (r < 0) {
+			e = errno;
+			if (total > 0)
+				return total; /* the bytes already read are the answer */
+			errno = e;
+			return -1;
+		}
+		total += r;
+		if ((size_t)r < iov[i].iov_len || (flags & MSG_PEEK))
+			break;
+		/* Fill the next buffer only with what is already decrypted. */
+		if (sslsocket_pending(c->s) == 0 && peek_pending(c) == 0)
+			break;
+		flags |= MSG_DONTWAIT;
+	}
+	return total;
+}
+
+/* The peer's address for recvfrom/recvmsg on a connected socket. */
+static void peer_name(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+	if (addr != NULL && alen != NULL && getpeername(fd, addr, alen) < 0)
+		*alen = 0;
+}
+
+ssize_t ts_conn_recvfrom(struct ts_conn *c, int fd, void *buf, size_t n, int flags,
+                         struct sockaddr *addr, socklen_t *alen)
+{
+	ssize_t r = ts_conn_read(c, buf, n, flags);
+
+	if (r >= 0) {
+		int e = errno;
+
+		peer_name(fd, addr, alen);
+		errno = e;
+	}
+	return r;
+}
+
+ssize_t ts_conn_recvmsg(struct ts_conn *c, int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r = ts_conn_readv(c, msg->msg_iov, (int)msg->msg_iovlen, flags);
+
+	if (r >= 0) {
+		int e = errno;
+
+		if (msg->msg_name != NULL)
+			peer_name(fd, msg->msg_name, &msg->msg_namelen);
+		/* No ancillary data travels inside TLS. */
+		msg->msg_controllen = 0;
+		msg->msg_flags = 0;
+		errno = e;
+	}
+	return r;
+}
+
+/* ---- writes --------------------------------------------------------------- */
+
+/* EPIPE keeps its POSIX meaning: the signal too, unless MSG_NOSIGNAL. */
+static ssize_t write_error(struct ts_conn *c, int flags)
+{
+	ssize_t r = io_error(c);
+	int e = errno;
+
+	if (e == EPIPE && !(flags & MSG_NOSIGNAL)) {
+		raise(SIGPIPE);
+		errno = e;
+	}
+	return r;
+}
+
+static int write_check(struct ts_conn *c, int flags)
+{
+	int flg = atomic_load(&c->flags);
+
+	if (flg & TS_F_FAILED) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (c->s == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (flg & TS_F_WR_SHUT) {
+		errno = EPIPE;
+		if (!(flags & MSG_NOSIGNAL))
+			raise(SIGPIPE);
+		errno = EPIPE;
+		return -1;
+	}
+	ts_conn_touch(c);
+	return 0;
+}
+
+ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
+{
+	ssize_t r;
+
+	if (write_check(c, flags) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	apply_timeout(c, 0, flags);
+	ts_depth++;
+	r = sslsocket_write(c->s, buf, n);
+	ts_depth--;
+	if (r < 0)
+		return write_error(c, flags);
+	ts_conn_log_state(c);
+	return r;
+}
+
+ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, int flags)
+{
+	ssize_t r;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (write_check(c, flags) < 0)
+		return -1;
+	apply_timeout(c, 0, flags);
+	ts_depth++;
+	r = sslsocket_writev(c->s, iov, iovcnt);
+	ts_depth--;
+	if (r < 0)
+		return write_error(c, flags);
+	ts_conn_log_state(c);
+	return r;
+}
+
+/* ---- shutdown and teardown ------------------------------------------------ */
+
+int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
+{
+	int r, flg = atomic_load(&c->flags);
+
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c->s == NULL || (flg & TS_F_FAILED)) {
+		/* Nothing of the program's can leak: plain shutdown. */
+		r = TS_REAL(shutdown)(fd, how);
+	} else if (how == SHUT_RD) {
+		r = TS_REAL(shutdown)(fd, SHUT_RD);
+	} else if (flg & TS_F_WR_SHUT) {
+		r = TS_REAL(shutdown)(fd, how);
+	} else {
+		ts_conn_touch(c);
+		ts_depth++;
+		/* A lazy handshake that never ran: run it now (blocking
+		 * programs), so the peer gets a close_notify, not a truncated
+		 * handshake. */
+		if (!sslsocket_handshake_done(c->s)) {
+			apply_timeout(c, 0, 0);
+			if (sslsocket_do_handshake(c->s) < 0) {
+				ts_depth--;
+				io_error(c);
+				ts_depth++;
+			}
+		}
+		if (how == SHUT_WR) {
+			r = sslsocket_shutdown_write(c->s);
+			if (r < 0 && errno == EPROTO) /* the half-close happened */
+				r = 0;
+		} else {
+			(void)sslsocket_send_close_notify(c->s);
+			r = TS_REAL(shutdown)(fd, SHUT_RDWR);
+		}
+		ts_depth--;
+	}
+	if (r == 0) {
+		if (how != SHUT_RD)
+			atomic_fetch_or(&c->flags, TS_F_WR_SHUT);
+		if (how != SHUT_WR)
+			atomic_fetch_or(&c->flags, TS_F_RD_SHUT);
+	}
+	return r;
+}
+
+void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
+{
+	int saved = errno;
+
+	ts_depth++;
+	if (c->kind == TS_KIND_CONN && c->s != NULL) {
+		if (send_notify && !(atomic_load(&c->flags) & TS_F_WR_SHUT) &&
+		    sslsocket_handshake_done(c->s)) {
+			/* close() must not hang on a stuck peer, but a full send
+			 * buffer right after a large write is common: wait a
+			 * bounded time for room (briefly for event loops). */
+			sslsocket_settimeout(c->s, atomic_load(&c->nonblock) ? 100 : 5000);
+			(void)sslsocket_send_close_notify(c->s);
+		}
+		sslsocket_free(c->s);
+		c->s = NULL;
+	}
+	if (close_core_fd && c->core_fd >= 0)
+		TS_REAL(close)(c->core_fd);
+	ts_depth--;
+	errno = saved;
+}

@@ -1,0 +1,372 @@
+/*
+ * conn_open.c - where sockets become TLS: connect() to a destination a
+ * client rule matches, accept() on a listener a server rule matches.
+ *
+ * The seed's lazy client context: a socket is only wrapped when connect()
+ * names a matching destination. A blocking connect with
+ * do_handshake_on_connect returns after the handshake; a non-blocking one
+ * returns EINPROGRESS honestly and TLS finishes on the first I/O.
+ *
+ * Fail closed: whatever goes wrong after a rule matched, the socket either
+ * stays unconnected or enters the table as failed, so no byte of the
+ * program's ever reaches the kernel in clear.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+#define MAX_NAMES 8
+
+static int sa_family_of(const struct sockaddr *sa, socklen_t len)
+{
+	sa_family_t fam;
+
+	if (sa == NULL || len < (socklen_t)sizeof fam)
+		return -1;
+	memcpy(&fam, (const char *)sa + offsetof(struct sockaddr, sa_family), sizeof fam);
+	return fam;
+}
+
+static int is_stream(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof type;
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM;
+}
+
+static void set_cloexec(int fd)
+{
+	int fl = TS_REAL(fcntl)(fd, F_GETFD);
+
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
+		TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+/* The per-socket options of a rule: server_hostname is the rule's, else
+ * the name the process resolved for the address (never an IP literal). */
+static void socket_options(const struct cfg_rule *r, const char *name,
+                           struct sslsocket_options *o)
+{
+	*o = r->opts;
+	if (o->server_hostname == NULL && name != NULL && name[0] != '\0')
+		o->server_hostname = name;
+}
+
+/* The client rule for addr, or NULL (plain). *name receives the newest
+ * resolved name (or ""). */
+static const struct cfg_rule *match_connect(const struct sockaddr *addr, socklen_t len,
+                                            char *name, size_t cap)
+{
+	char names[MAX_NAMES][TS_NAME_LEN];
+	const char *ptrs[MAX_NAMES];
+	size_t n, i;
+
+	n = ts_names_lookup(addr, len, names, MAX_NAMES);
+	for (i = 0; i < n; i++)
+		ptrs[i] = names[i];
+	name[0] = '\0';
+	if (n > 0) {
+		strncpy(name, names[0], cap - 1);
+		name[cap - 1] = '\0';
+	}
+	return cfg_match(ts_rules, CFG_CONNECT, addr, len, ptrs, n);
+}
+
+int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	const struct cfg_rule *rule;
+	struct sslsocket_options o;
+	struct sslsocket_error err;
+	sslsocket_ctx *ctx;
+	struct ts_conn *c;
+	sslsocket *s;
+	char name[TS_NAME_LEN];
+	int fam, r, e, saved = errno;
+
+	c = ts_conn_acquire(fd);
+	if (c != NULL) {
+		/* Already ours: a second connect() (polling a non-blocking
+		 * connect's progress) only asks the kernel. */
+		ts_conn_release(c);
+		return TS_REAL(connect)(fd, addr, len);
+	}
+	if (ts_fd_held(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (!ts_active())
+		return TS_REAL(connect)(fd, addr, len);
+	fam = sa_family_of(addr, len);
+	if ((fam != AF_INET && fam != AF_INET6) || !is_stream(fd)) {
+		errno = saved;
+		return TS_REAL(connect)(fd, addr, len);
+	}
+	rule = match_connect(addr, len, name, sizeof name);
+	errno = saved;
+	if (rule == NULL || rule->passthrough) {
+		if (rule != NULL && ts_log_enabled(CFG_LOG_DEBUG)) {
+			char peer[64];
+
+			ts_addr_format(addr, len, peer, sizeof peer);
+			ts_log(CFG_LOG_DEBUG, "connect %s: passthrough (rule %s:%d)", peer, rule->file,
+			       rule->line);
+		}
+		return TS_REAL(connect)(fd, addr, len);
+	}
+
+	c = ts_conn_new(TS_KIND_CONN);
+	if (c == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	c->rule = rule;
+	c->side = "connect";
+	ts_addr_format(addr, len, c->peer, sizeof c->peer);
+	memset(&err, 0, sizeof err);
+	ctx = ts_rule_ctx(rule, &err);
+	s = NULL;
+	if (ctx != NULL) {
+		socket_options(rule, name, &o);
+		if (o.server_hostname != NULL) {
+			strncpy(c->sni, o.server_hostname, sizeof c->sni - 1);
+			c->sni[sizeof c->sni - 1] = '\0';
+		}
+		ts_depth++;
+		s = sslsocket_wrap_ctx(fd, ctx, &o, ts_real_io(), &err);
+		ts_depth--;
+	}
+	if (s == NULL) {
+		/* Nothing was connected: the program's later writes fail
+		 * (ENOTCONN/EPIPE) in the kernel, never in clear. */
+		ts_log(CFG_LOG_WARN, "connect %s: cannot set up TLS (rule %s:%d \"%s\"): %s", c->peer,
+		       rule->file, rule->line, rule->match_text, err.reason);
+		ts_conn_release(c);
+		errno = EPROTO;
+		return -1;
+	}
+	c->s = s;
+	ts_conn_load_mode(c, fd);
+	set_cloexec(fd);
+	c->core_fd = fd;
+	if (ts_fd_install(fd, c) < 0) {
+		e = errno;
+		c->core_fd = -1;
+		ts_conn_release(c); /* frees s; fd stays open and unconnected */
+		errno = e;
+		return -1;
+	}
+	/* c's first reference now belongs to the table; take our own. The
+	 * kernel's connect timeout is SO_SNDTIMEO. */
+	c = ts_conn_acquire(fd);
+	if (c == NULL) { /* closed by another thread meanwhile */
+		errno = EBADF;
+		return -1;
+	}
+	if (!atomic_load(&c->nonblock))
+		sslsocket_settimeout(s, atomic_load(&c->sndtimeo_ms));
+	ts_depth++;
+	r = sslsocket_connect(s, addr, len);
+	e = errno;
+	ts_depth--;
+	if (r == 0) {
+		ts_conn_log_state(c);
+		ts_conn_release(c);
+		errno = saved;
+		return 0;
+	}
+	if (e == EINPROGRESS || e == EINTR || e == EAGAIN) {
+		/* Non-blocking (or interrupted): the kernel goes on connecting,
+		 * TLS finishes on the first I/O. */
+		ts_conn_release(c);
+		errno = e == EAGAIN ? EINPROGRESS : e;
+		return -1;
+	}
+	if (!sslsocket_failed(s) && !sslsocket_handshake_done(s)) {
+		/* The TCP connect itself failed (ECONNREFUSED, ...): the socket
+		 * is unconnected and the program may try again. */
+		ts_conn_release(c);
+		ts_fd_forget(fd);
+		errno = e;
+		return -1;
+	}
+	atomic_fetch_or(&c->flags, TS_F_FAILED);
+	ts_conn_log_state(c);
+	{
+		const struct sslsocket_error *le = sslsocket_last_error(s);
+
+		if (!(le->code == SSLSOCKET_ERROR_SYSCALL && strncmp(le->reason, "connect:", 8) == 0))
+			e = EPROTO;
+	}
+	ts_conn_release(c);
+	errno = e;
+	return -1;
+}
+
+/* ---- accept ------------------------------------------------------------------ */
+
+/* The listener object for fd: its accept rule, looked up once by local
+ * address. NULL when fd is not an inet stream socket (then the real accept
+ * reports whatever is wrong). */
+static struct ts_conn *listener_for(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	const struct cfg_rule *rule;
+	struct sslsocket_error err;
+	struct ts_conn *l;
+	int fam;
+
+	l = ts_conn_acquire(fd);
+	if (l != NULL)
+		return l;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return NULL;
+	fam = sa_family_of((struct sockaddr *)&ss, sl);
+	if ((fam != AF_INET && fam != AF_INET6) || !is_stream(fd))
+		return NULL;
+	rule = cfg_match(ts_rules, CFG_ACCEPT, (struct sockaddr *)&ss, sl, NULL, 0);
+	l = ts_conn_new(TS_KIND_LISTENER);
+	if (l == NULL)
+		return NULL;
+	l->side = "accept";
+	ts_addr_format((struct sockaddr *)&ss, sl, l->peer, sizeof l->peer);
+	if (rule != NULL && !rule->passthrough) {
+		memset(&err, 0, sizeof err);
+		l->ctx = ts_rule_ctx(rule, &err); /* built by the constructor */
+		if (l->ctx == NULL)
+			ts_log(CFG_LOG_ERROR, "accept on %s: no TLS context (rule %s:%d): %s", l->peer,
+			       rule->file, rule->line, err.reason);
+		l->rule = rule;
+	}
+	if (ts_fd_install(fd, l) < 0) {
+		ts_conn_release(l);
+		return NULL;
+	}
+	/* the creation reference is the table's; the caller gets its own */
+	return ts_conn_acquire(fd);
+}
+
+int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
+{
+	struct ts_conn *l, *c;
+	struct sslsocket_options o;
+	struct sslsocket_error err;
+	struct sockaddr_storage peer;
+	socklen_t pl;
+	sslsocket *s;
+	int nfd, e, saved = errno;
+
+	if (ts_fd_held(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (!ts_active() || (l = listener_for(fd)) == NULL) {
+		errno = saved;
+		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
+		                  : TS_REAL(accept)(fd, addr, len);
+	}
+	errno = saved;
+	if (l->kind != TS_KIND_LISTENER || l->rule == NULL) {
+		ts_conn_release(l);
+		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
+		                  : TS_REAL(accept)(fd, addr, len);
+	}
+	for (;;) {
+		pl = sizeof peer;
+		nfd = TS_REAL(accept4)(fd, (struct sockaddr *)&peer, &pl, flags);
+		if (nfd < 0)
+			break;
+		if (ts_fd_peek(nfd) != NULL)
+			ts_fd_forget(nfd); /* a stale entry: the number was free */
+		if (l->ctx == NULL) {
+			/* fail closed: a rule matched but TLS cannot be offered */
+			TS_REAL(close)(nfd);
+			continue;
+		}
+		c = ts_conn_new(TS_KIND_CONN);
+		if (c == NULL) {
+			TS_REAL(close)(nfd);
+			errno = ENOMEM;
+			nfd = -1;
+			break;
+		}
+		c->rule = l->rule;
+		c->side = "accept";
+		ts_addr_format((struct sockaddr *)&peer, pl, c->peer, sizeof c->peer);
+		set_cloexec(nfd);
+		o = l->rule->opts;
+		memset(&err, 0, sizeof err);
+		/* A blocking descriptor with an eager handshake handshakes
+		 * here, bounded by handshake_timeout; a non-blocking one
+		 * handshakes on its first I/O. */
+		ts_depth++;
+		s = sslsocket_wrap_ctx(nfd, l->ctx, &o, ts_real_io(), &err);
+		ts_depth--;
+		if (s == NULL) {
+			/* That client failed; the server goes on with the next. */
+			ts_log(CFG_LOG_WARN, "accept %s: failed (rule %s:%d \"%s\"): %s", c->peer,
+			       l->rule->file, l->rule->line, l->rule->match_text, err.reason);
+			ts_conn_release(c);
+			TS_REAL(close)(nfd);
+			continue;
+		}
+		c->s = s;
+		ts_conn_load_mode(c, nfd);
+		ts_conn_log_state(c);
+		c->core_fd = nfd;
+		if (ts_fd_install(nfd, c) < 0) {
+			e = errno;
+			c->core_fd = -1;
+			ts_conn_release(c);
+			TS_REAL(close)(nfd);
+			errno = e;
+			nfd = -1;
+			break;
+		}
+		if (addr != NULL && len != NULL) {
+			memcpy(addr, &peer, *len < pl ? *len : pl);
+			*len = pl;
+		}
+		errno = saved;
+		break;
+	}
+	e = errno;
+	ts_conn_release(l);
+	errno = e;
+	return nfd;
+}
+
+/* ---- TCP Fast Open ------------------------------------------------------------- */
+
+int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, ssize_t *ret)
+{
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *rule;
+	int fam, saved = errno;
+
+	if (!ts_active() || addr == NULL)
+		return 0;
+	fam = sa_family_of(addr, len);
+	if ((fam != AF_INET && fam != AF_INET6) || !is_stream(fd)) {
+		errno = saved;
+		return 0;
+	}
+	rule = match_connect(addr, len, name, sizeof name);
+	errno = saved;
+	if (rule == NULL || rule->passthrough)
+		return 0;
+	/* sendto(MSG_FASTOPEN) would put the data in the SYN, in clear: connect
+	 * through TLS instead; the caller then writes through the
+	 * connection. */
+	if (ts_connect(fd, addr, len) < 0 && errno != EINPROGRESS) {
+		*ret = -1;
+		return 1;
+	}
+	return -1;
+}

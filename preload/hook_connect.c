@@ -1,0 +1,30 @@
+/*
+ * hook_connect.c - socket, connect: where client sockets become TLS.
+ */
+#include <errno.h>
+
+#include <sys/socket.h>
+
+#include "ts.h"
+
+TS_EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd = TS_REAL(socket)(domain, type, protocol);
+
+	/* A fresh number: whatever the table still says about it is stale
+	 * (closed behind our back by a raw syscall or glibc itself). */
+	if (TS_UNLIKELY(fd >= 0 && ts_fd_peek(fd) != NULL)) {
+		int saved = errno;
+
+		ts_fd_forget(fd);
+		errno = saved;
+	}
+	return fd;
+}
+
+TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (ts_depth > 0)
+		return TS_REAL(connect)(fd, addr, len);
+	return ts_connect(fd, addr, len);
+}

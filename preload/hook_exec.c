@@ -1,0 +1,169 @@
+/*
+ * hook_exec.c - the exec family and posix_spawn: no setuid, setgid or
+ * file-capability program from a wrapped process (exec.c). glibc's own
+ * internal calls (system(), popen(), execl -> execve inside libc) never
+ * pass through here; every public entry point is hooked for that reason.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+extern char **environ;
+
+#define DENY_ERRNO()            \
+	do {                    \
+		errno = EPERM;  \
+		return -1;      \
+	} while (0)
+
+TS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
+		DENY_ERRNO();
+	return TS_REAL(execve)(path, argv, envp);
+}
+
+TS_EXPORT int execv(const char *path, char *const argv[])
+{
+	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
+		DENY_ERRNO();
+	return TS_REAL(execv)(path, argv);
+}
+
+TS_EXPORT int execvp(const char *file, char *const argv[])
+{
+	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
+		DENY_ERRNO();
+	return TS_REAL(execvp)(file, argv);
+}
+
+TS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
+		DENY_ERRNO();
+	if (TS_REAL(execvpe) == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return TS_REAL(execvpe)(file, argv, envp);
+}
+
+TS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	if (ts_depth == 0 && ts_exec_check_fd(fd) < 0)
+		DENY_ERRNO();
+	if (TS_REAL(fexecve) == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return TS_REAL(fexecve)(fd, argv, envp);
+}
+
+TS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                       int flags)
+{
+	if (ts_depth == 0 && ts_exec_check_at(dirfd, path, flags) < 0)
+		DENY_ERRNO();
+	if (TS_REAL(execveat) == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return TS_REAL(execveat)(dirfd, path, argv, envp, flags);
+}
+
+/* execl, execlp, execle: the list becomes an argv on the stack (no malloc:
+ * these run in the child of fork), as glibc builds it. */
+static size_t count_args(const char *arg, va_list ap)
+{
+	va_list aq;
+	size_t n = 1;
+
+	if (arg == NULL)
+		return 0;
+	va_copy(aq, ap);
+	while (va_arg(aq, const char *) != NULL)
+		n++;
+	va_end(aq);
+	return n;
+}
+
+TS_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n, i;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)(uintptr_t)arg;
+		for (i = 1; i < n; i++)
+			argv[i] = va_arg(ap, char *);
+		argv[n] = NULL;
+		va_end(ap);
+		return execv(path, argv);
+	}
+}
+
+TS_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	size_t n, i;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)(uintptr_t)arg;
+		for (i = 1; i < n; i++)
+			argv[i] = va_arg(ap, char *);
+		argv[n] = NULL;
+		va_end(ap);
+		return execvp(file, argv);
+	}
+}
+
+TS_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n, i;
+	char *const *envp;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	{
+		char *argv[n + 1];
+
+		argv[0] = (char *)(uintptr_t)arg;
+		for (i = 1; i < n; i++)
+			argv[i] = va_arg(ap, char *);
+		argv[n] = NULL;
+		if (n > 0)
+			(void)va_arg(ap, char *); /* the NULL that ends the list */
+		envp = va_arg(ap, char *const *);
+		va_end(ap);
+		return execve(path, argv, envp);
+	}
+}
+
+TS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
+		return EPERM;
+	return TS_REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+}
+
+TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
+		return EPERM;
+	return TS_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+}

@@ -1,0 +1,66 @@
+/*
+ * hook_read.c - read, recv, recvfrom, recvmsg, readv: plaintext from TLS
+ * on wrapped sockets, libc untouched on every other descriptor.
+ */
+#include <errno.h>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+#define SLOW(fd, call)                                          \
+	do {                                                    \
+		int pass_;                                      \
+		ssize_t r_;                                     \
+		struct ts_conn *c_ = ts_io_acquire((fd), &pass_); \
+		if (c_ == NULL && !pass_)                       \
+			return -1;                              \
+		if (c_ != NULL) {                               \
+			r_ = (call);                            \
+			ts_conn_release(c_);                    \
+			return r_;                              \
+		}                                               \
+	} while (0)
+
+TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	if (TS_PLAIN(fd))
+		return TS_REAL(read)(fd, buf, n);
+	SLOW(fd, ts_conn_read(c_, buf, n, 0));
+	return TS_REAL(read)(fd, buf, n);
+}
+
+TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	if (TS_PLAIN(fd))
+		return TS_REAL(recv)(fd, buf, n, flags);
+	SLOW(fd, ts_conn_read(c_, buf, n, flags));
+	return TS_REAL(recv)(fd, buf, n, flags);
+}
+
+TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                           socklen_t *alen)
+{
+	if (TS_PLAIN(fd))
+		return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+	SLOW(fd, ts_conn_recvfrom(c_, fd, buf, n, flags, addr, alen));
+	return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+}
+
+TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (TS_PLAIN(fd))
+		return TS_REAL(recvmsg)(fd, msg, flags);
+	SLOW(fd, ts_conn_recvmsg(c_, fd, msg, flags));
+	return TS_REAL(recvmsg)(fd, msg, flags);
+}
+
+TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	if (TS_PLAIN(fd))
+		return TS_REAL(readv)(fd, iov, iovcnt);
+	SLOW(fd, ts_conn_readv(c_, iov, iovcnt, 0));
+	return TS_REAL(readv)(fd, iov, iovcnt);
+}

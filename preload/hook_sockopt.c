@@ -1,0 +1,31 @@
+/*
+ * hook_sockopt.c - ioctl (FIONBIO, FIONREAD) and setsockopt (SO_RCVTIMEO,
+ * SO_SNDTIMEO): the program's view of a wrapped socket's blocking mode and
+ * of how much can be read.
+ */
+#include <stdarg.h>
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "ts.h"
+
+TS_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (TS_PLAIN(fd))
+		return TS_REAL(ioctl)(fd, req, arg);
+	return ts_ioctl(fd, req, arg);
+}
+
+TS_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	if (TS_PLAIN(fd))
+		return TS_REAL(setsockopt)(fd, level, name, val, len);
+	return ts_setsockopt(fd, level, name, val, len);
+}

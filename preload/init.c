@@ -1,0 +1,176 @@
+/*
+ * init.c - the constructor: rules, log, contexts, fork handlers.
+ *
+ * Runs before main (and earlier if a hook gets here first: pthread_once).
+ * A configuration error stops the program before main with
+ * "tlsshim: FILE:LINE: what" and status 1 (CONTRACT.md). With neither
+ * TLSSHIM_CONFIG nor TLSSHIM_CONFIG_STRING set nothing is allocated and
+ * every hook passes straight through.
+ *
+ * Server contexts are built here, eagerly: servers load their keys as root
+ * and drop privileges (nginx's workers run as nobody with a cleared
+ * environment), so by the first accept the key may no longer be readable.
+ * Client contexts are built on the first connect that matches their rule
+ * (the seed's lazy client context), once per rule.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ts.h"
+
+const struct cfg_ruleset *ts_rules;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static atomic_int init_done;
+static _Atomic(sslsocket_ctx *) *rule_ctx;
+static char *keylog;
+
+/* "tlsshim: " + msg + "\n" on stderr, then exit 1, before main. */
+static void die(const char *a, const char *b, const char *c)
+{
+	char line[1024];
+	size_t n = 0;
+	const char *parts[4] = {"tlsshim: ", a, b, c};
+	int i;
+	ssize_t (*w)(int, const void *, size_t) = TS_REAL(write);
+
+	for (i = 0; i < 4; i++) {
+		size_t l = parts[i] ? strlen(parts[i]) : 0;
+
+		if (l > sizeof line - 2 - n)
+			l = sizeof line - 2 - n;
+		memcpy(line + n, parts[i], l);
+		n += l;
+	}
+	line[n++] = '\n';
+	if (w(2, line, n) < 0) {
+		/* nowhere else to say it */
+	}
+	_exit(1);
+}
+
+const char *ts_keylog_file(void)
+{
+	return keylog;
+}
+
+/* The context options of a rule: its wrap_socket options, plus what the
+ * process adds (SSLKEYLOGFILE). */
+static void rule_ctx_options(const struct cfg_rule *r, struct sslsocket_options *o)
+{
+	*o = r->opts;
+	if (keylog != NULL)
+		o->keylog_file = keylog;
+}
+
+sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err)
+{
+	struct sslsocket_options o;
+	sslsocket_ctx *ctx, *expect = NULL;
+
+	ctx = atomic_load_explicit(&rule_ctx[r->index], memory_order_acquire);
+	if (ctx != NULL)
+		return ctx;
+	rule_ctx_options(r, &o);
+	ts_depth++;
+	ctx = sslsocket_ctx_new(&o, err);
+	ts_depth--;
+	if (ctx == NULL)
+		return NULL;
+	/* Built once per rule: a thread that lost the race frees its copy. */
+	if (!atomic_compare_exchange_strong(&rule_ctx[r->index], &expect, ctx)) {
+		ts_depth++;
+		sslsocket_ctx_free(ctx);
+		ts_depth--;
+		ctx = expect;
+	}
+	return ctx;
+}
+
+static void init_log(const struct cfg_ruleset *rs)
+{
+	int fd = -1;
+
+	if (rs->log_file != NULL && rs->log_file[0] != '\0') {
+		fd = open(rs->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			char why[128];
+
+			snprintf(why, sizeof why, ": %s", strerror(errno));
+			die("TLSSHIM_LOG_FILE: cannot open ", rs->log_file, why);
+		}
+	}
+	ts_log_setup(rs->log_level, fd);
+}
+
+static void init_once_fn(void)
+{
+	struct cfg_error err;
+	struct cfg_ruleset *rs;
+	struct sslsocket_error serr;
+	const char *kl;
+	size_t i;
+	int saved = errno;
+
+	ts_depth++;
+	ts_real_resolve();
+	atomic_store(&ts_pid, (int)getpid());
+	memset(&err, 0, sizeof err);
+	rs = cfg_load_env(&err);
+	if (rs == NULL) {
+		if (err.msg[0] != '\0')
+			die(err.msg, NULL, NULL);
+		goto out; /* inert */
+	}
+	init_log(rs);
+	kl = getenv("SSLKEYLOGFILE");
+	if (kl != NULL && kl[0] != '\0') {
+		keylog = strdup(kl);
+		ts_log(CFG_LOG_WARN, "SSLKEYLOGFILE is set: session secrets are written to %s", kl);
+	}
+	rule_ctx = calloc(rs->count ? rs->count : 1, sizeof *rule_ctx);
+	if (rule_ctx == NULL)
+		die("out of memory", NULL, NULL);
+	for (i = 0; i < rs->count; i++) {
+		const struct cfg_rule *r = &rs->rules[i];
+		char where[64];
+
+		if (r->side != CFG_ACCEPT || r->passthrough)
+			continue;
+		memset(&serr, 0, sizeof serr);
+		ts_depth--;
+		if (ts_rule_ctx(r, &serr) == NULL) {
+			snprintf(where, sizeof where, ":%d: ", r->line);
+			die(r->file, where, serr.reason);
+		}
+		ts_depth++;
+	}
+	ts_conn_teardown_hook = ts_conn_teardown;
+	pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child);
+	ts_rules = rs;
+out:
+	atomic_store_explicit(&init_done, 1, memory_order_release);
+	ts_depth--;
+	errno = saved;
+}
+
+void ts_init(void)
+{
+	if (!atomic_load_explicit(&init_done, memory_order_acquire))
+		pthread_once(&init_once, init_once_fn);
+}
+
+int ts_active(void)
+{
+	ts_init();
+	return ts_rules != NULL;
+}
+
+__attribute__((constructor)) static void ts_constructor(void)
+{
+	ts_init();
+}
