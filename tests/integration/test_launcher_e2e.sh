@@ -1,7 +1,7 @@
 #!/bin/sh
 # The launcher end to end with real tools: nc as a TLS client to
 # openssl s_server (--connect), nc -l as a TLS server to openssl s_client
-# (--accept), a config file (-c), IPv6, a lazy handshake, and the version
+# (--accept), a config file (-c), IPv6, a lazy handshake, a wrong CA, and the version
 # pin (--ssl-version TLSv1_2 fails closed against a TLS 1.3-only server and
 # negotiates 1.2 against a default one).
 . "$(dirname "$0")/lib.sh"
@@ -47,12 +47,19 @@ printf 'from a config file\n' | timeout 20 "$TLSSHIM" -c "$T/app.conf" -- nc -N 
 	>"$T/reply" 2>"$T/log" || { cat "$T/log" >&2; fail "nc under -c"; }
 assert_eq "$(reversed 'from a config file')" "$(cat "$T/reply")" "reply with -c"
 
-# ... a wrong CA fails closed: nc fails, nothing reaches the server.
+# ... a wrong CA fails closed: nothing reaches the server. nc connects
+# without blocking, so its first read drives the handshake; it takes the
+# failed read as the end and exits 0. socat connects blocking, so its
+# connect() fails with EPROTO and it exits non-zero.
 printf 'must not arrive\n' | timeout 20 "$TLSSHIM" --connect "127.0.0.1:$port" \
 	--ca-certs "$CERTS/other-ca.pem" -- nc -N 127.0.0.1 "$port" >"$T/reply" 2>"$T/log"
-[ $? -ne 0 ] || fail "nc succeeded against a server its CA did not issue"
 [ ! -s "$T/reply" ] || fail "a reply over an unverified connection"
 assert_contains "$T/log" "certificate verify failed" "the reason is logged"
+printf 'must not arrive either\n' | timeout 20 "$TLSSHIM" --connect "127.0.0.1:$port" \
+	--ca-certs "$CERTS/other-ca.pem" -- socat - "TCP:127.0.0.1:$port" >"$T/reply" 2>"$T/log"
+[ $? -ne 0 ] || fail "socat succeeded against a server its CA did not issue"
+assert_contains "$T/log" "connect(.*Protocol error" "connect() fails with EPROTO"
+[ ! -s "$T/reply" ] || fail "a reply over an unverified connection (socat)"
 assert_not_contains "$T/server-$port.log" "must not arrive" "plaintext reached the server"
 stop_bg "$SERVER_PID"
 
@@ -84,10 +91,14 @@ stop_bg "$SERVER_PID"
 port=$(free_port)
 start_server 127.0.0.1 "$port" -tls1_3
 printf 'pinned secret\n' | timeout 20 "$TLSSHIM" --connect "127.0.0.1:$port" --ssl-version TLSv1_2 \
-	--ca-certs "$CERTS/ca.pem" -- nc -N 127.0.0.1 "$port" >"$T/reply" 2>"$T/log"
+	--ca-certs "$CERTS/ca.pem" -- socat - "TCP:127.0.0.1:$port" >"$T/reply" 2>"$T/log"
 [ $? -ne 0 ] || fail "TLSv1_2 against a TLS 1.3-only server succeeded"
 [ ! -s "$T/reply" ] || fail "a reply from a TLS 1.3-only server to a TLS 1.2 client"
-assert_contains "$T/log" "Protocol error" "nc reports EPROTO"
+assert_contains "$T/log" "connect(.*Protocol error" "connect() fails with EPROTO"
+assert_contains "$T/log" "protocol version" "the reason is logged"
+printf 'pinned secret\n' | timeout 20 "$TLSSHIM" --connect "127.0.0.1:$port" --ssl-version TLSv1_2 \
+	--ca-certs "$CERTS/ca.pem" -- nc -N 127.0.0.1 "$port" >"$T/reply" 2>"$T/log"
+[ ! -s "$T/reply" ] || fail "a reply from a TLS 1.3-only server to a TLS 1.2 client (nc)"
 assert_not_contains "$T/server-$port.log" "pinned secret" "plaintext reached the server"
 stop_bg "$SERVER_PID"
 # ... and against a default server it negotiates 1.2.
