@@ -123,6 +123,15 @@ static void real_resolve_once(void)
 	REQ(posix_spawn);
 	REQ(posix_spawnp);
 	REQ(poll);
+	REQ(ppoll);
+	REQ(select);
+	REQ(pselect);
+	REQ(sendfile);
+	REQ(splice);
+	OPT(copy_file_range);
+	REQ(sendmmsg);
+	REQ(recvmmsg);
+	REQ(pread);
 
 	real_io.recv = ts_real.recv;
 	real_io.send = ts_real.send;

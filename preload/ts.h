@@ -29,6 +29,8 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -88,6 +90,16 @@ struct ts_real {
 	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 	                    const posix_spawnattr_t *, char *const[], char *const[]);
 	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+	               const sigset_t *);
+	ssize_t (*sendfile)(int, int, off_t *, size_t);
+	ssize_t (*splice)(int, loff_t *, int, loff_t *, size_t, unsigned);
+	ssize_t (*copy_file_range)(int, loff_t *, int, loff_t *, size_t, unsigned);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
+	ssize_t (*pread)(int, void *, size_t, off_t);
 };
 
 extern struct ts_real ts_real;
@@ -346,6 +358,27 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd);
 void ts_conn_log_state(struct ts_conn *c);
 /* Reads the program's blocking mode and timeouts off the descriptor. */
 void ts_conn_load_mode(struct ts_conn *c, int fd);
+
+/* ---- conn_copy.c ------------------------------------------------------- */
+
+/* sendfile onto a wrapped socket: the file's bytes through TLS. */
+ssize_t ts_conn_sendfile(struct ts_conn *c, int in_fd, off_t *offset, size_t count);
+/* splice from a pipe into a wrapped socket, and from one into a pipe. */
+ssize_t ts_conn_splice_out(struct ts_conn *c, int in_fd, size_t len, unsigned flags);
+ssize_t ts_conn_splice_in(struct ts_conn *c, int out_fd, size_t len, unsigned flags);
+int ts_conn_sendmmsg(struct ts_conn *c, struct mmsghdr *v, unsigned n, int flags);
+int ts_conn_recvmmsg(struct ts_conn *c, int fd, struct mmsghdr *v, unsigned n, int flags);
+
+/* ---- ready.c ----------------------------------------------------------- */
+
+/* 1 if any descriptor of the set is in the table (the hooks' fast test). */
+int ts_poll_has_wrapped(const struct pollfd *fds, nfds_t n);
+int ts_select_has_wrapped(int nfds, const fd_set *rd, const fd_set *wr, const fd_set *ex);
+/* poll/ppoll and select/pselect over wrapped sockets (timeout_ms -1:
+ * forever; sigmask applied around the kernel wait as ppoll/pselect do). */
+int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmask);
+int ts_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,
+              const sigset_t *sigmask);
 
 /* ---- cookie.c ---------------------------------------------------------- */
 

@@ -1,0 +1,282 @@
+/*
+ * ready.c - poll, ppoll, select and pselect over wrapped sockets.
+ *
+ * TLS breaks the kernel's idea of readiness twice (DESIGN.md part 3):
+ * decrypted bytes can wait inside OpenSSL while the socket reads as empty,
+ * and a handshake can need to read while the program waits to write. So
+ * for each wrapped descriptor the core says what is ready without the
+ * kernel (pending plaintext, a close_notify, a failure) and what the
+ * kernel must be asked for instead of what the program asked; when the
+ * kernel answers for a connection still handshaking, the handshake is
+ * advanced (never blocking) and the descriptor is only reported once the
+ * program's own event can make progress. Nothing stalls, nothing spins.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+
+#include "ts.h"
+
+#define STACK_FDS 64
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ts_poll_has_wrapped(const struct pollfd *fds, nfds_t n)
+{
+	nfds_t i;
+
+	for (i = 0; i < n; i++)
+		if (ts_fd_peek(fds[i].fd) != NULL)
+			return 1;
+	return 0;
+}
+
+/* One pass: what is ready without the kernel (returns the count, revents
+ * filled) and what the kernel must be asked (k[i]). conns[i] holds a
+ * reference for wrapped descriptors. */
+static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_conn **conns)
+{
+	nfds_t i;
+	int ready = 0;
+	short kev, r;
+
+	for (i = 0; i < n; i++) {
+		k[i] = fds[i];
+		k[i].revents = 0;
+		fds[i].revents = 0;
+		if (conns[i] == NULL || conns[i]->s == NULL)
+			continue;
+		r = sslsocket_poll_events(conns[i]->s, fds[i].events, &kev);
+		if (atomic_load(&conns[i]->flags) & TS_F_FAILED)
+			r |= fds[i].events & (POLLIN | POLLOUT);
+		if (r) {
+			fds[i].revents = r;
+			ready++;
+		}
+		/* keep POLLPRI etc.; swap the read/write interest for TLS's */
+		k[i].events = (short)((fds[i].events & ~(POLLIN | POLLOUT)) | kev);
+	}
+	return ready;
+}
+
+/* The kernel answered k[i] for a wrapped connection: drive a handshake
+ * that is in progress, then tell what the program may now do. */
+static short wrapped_result(struct ts_conn *c, short asked, short kernel)
+{
+	short kev, r;
+
+	if (kernel & POLLNVAL)
+		return POLLNVAL;
+	if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
+		ts_depth++;
+		(void)sslsocket_advance(c->s);
+		ts_depth--;
+		ts_conn_log_state(c);
+		if (sslsocket_failed(c->s))
+			atomic_fetch_or(&c->flags, TS_F_FAILED);
+		r = sslsocket_poll_events(c->s, asked, &kev);
+		if (atomic_load(&c->flags) & TS_F_FAILED)
+			r |= asked & (POLLIN | POLLOUT);
+		if (r)
+			return r;
+		if (!sslsocket_handshake_done(c->s) && (kernel & (POLLERR | POLLHUP)))
+			return (short)((asked & (POLLIN | POLLOUT)) | (kernel & (POLLERR | POLLHUP)));
+		/* still handshaking, or established just now: the next pass
+		 * asks the kernel for what the program wants */
+		return 0;
+	}
+	/* Established: the kernel event stands for the program's (a
+	 * write-side want of POLLIN is a renegotiation or ticket). */
+	r = kernel & (POLLERR | POLLHUP | POLLPRI | POLLRDHUP);
+	if (kernel & (POLLIN | POLLOUT))
+		r |= asked & (POLLIN | POLLOUT) & (short)((kernel & POLLIN ? POLLIN : 0) |
+		                                          (kernel & POLLOUT ? POLLOUT : 0));
+	/* a want swapped for the other direction */
+	if ((asked & POLLOUT) && !(kernel & POLLOUT) && (kernel & POLLIN))
+		r |= POLLOUT & asked;
+	return r;
+}
+
+/* poll() semantics over wrapped and plain descriptors. timeout_ms -1 is
+ * forever. sigmask (ppoll) is applied only around the kernel wait. */
+int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmask)
+{
+	struct pollfd kstack[STACK_FDS], *k = kstack;
+	struct ts_conn *cstack[STACK_FDS], **conns = cstack;
+	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+	nfds_t i;
+	int ready, r, wait, e = 0, result = -1;
+
+	if (n > STACK_FDS) {
+		k = malloc(n * sizeof *k);
+		conns = calloc(n, sizeof *conns);
+		if (k == NULL || conns == NULL) {
+			free(k);
+			free(conns);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		conns[i] = ts_fd_peek(fds[i].fd) ? ts_conn_acquire(fds[i].fd) : NULL;
+		if (conns[i] != NULL && conns[i]->kind != TS_KIND_CONN) {
+			ts_conn_release(conns[i]);
+			conns[i] = NULL;
+		}
+	}
+	for (;;) {
+		ready = ready_pass(fds, n, k, conns);
+		if (ready > 0) {
+			wait = 0;
+		} else if (deadline < 0) {
+			wait = -1;
+		} else {
+			long long left = deadline - now_ms();
+
+			wait = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
+		}
+		if (sigmask != NULL) {
+			struct timespec ts, *tsp = NULL;
+
+			if (wait >= 0) {
+				ts.tv_sec = wait / 1000;
+				ts.tv_nsec = (long)(wait % 1000) * 1000000;
+				tsp = &ts;
+			}
+			r = TS_REAL(ppoll)(k, n, tsp, sigmask);
+		} else {
+			r = TS_REAL(poll)(k, n, wait);
+		}
+		if (r < 0) {
+			e = errno;
+			if (ready > 0 && e == EINTR)
+				r = 0;
+			else
+				break;
+		}
+		for (i = 0; i < n; i++) {
+			if (conns[i] == NULL) {
+				fds[i].revents = k[i].revents;
+			} else if (k[i].revents) {
+				fds[i].revents |= wrapped_result(conns[i], fds[i].events, k[i].revents);
+			}
+		}
+		result = 0;
+		for (i = 0; i < n; i++)
+			if (fds[i].revents)
+				result++;
+		if (result > 0 || wait == 0 || (deadline >= 0 && now_ms() >= deadline))
+			break;
+		/* only a handshake moved: wait again for what the program wants */
+	}
+	for (i = 0; i < n; i++)
+		if (conns[i] != NULL)
+			ts_conn_release(conns[i]);
+	if (k != kstack) {
+		free(k);
+		free(conns);
+	}
+	if (result < 0)
+		errno = e;
+	return result;
+}
+
+/* select/pselect: the same engine over a pollfd array. */
+int ts_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,
+              const sigset_t *sigmask)
+{
+	struct pollfd stack[STACK_FDS], *p = stack;
+	int fd, n = 0, r, count = 0;
+
+	if (nfds < 0 || nfds > FD_SETSIZE) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (fd = 0; fd < nfds; fd++)
+		if ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex)))
+			n++;
+	if (n > STACK_FDS && (p = malloc((size_t)n * sizeof *p)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = 0;
+	for (fd = 0; fd < nfds; fd++) {
+		short ev = 0;
+
+		if (rd && FD_ISSET(fd, rd))
+			ev |= POLLIN;
+		if (wr && FD_ISSET(fd, wr))
+			ev |= POLLOUT;
+		if (ex && FD_ISSET(fd, ex))
+			ev |= POLLPRI;
+		if (ev) {
+			p[n].fd = fd;
+			p[n].events = ev;
+			p[n].revents = 0;
+			n++;
+		}
+	}
+	r = ts_poll(p, (nfds_t)n, timeout_ms, sigmask);
+	if (r < 0) {
+		if (p != stack)
+			free(p);
+		return -1;
+	}
+	if (rd)
+		FD_ZERO(rd);
+	if (wr)
+		FD_ZERO(wr);
+	if (ex)
+		FD_ZERO(ex);
+	for (fd = 0; fd < n; fd++) {
+		short re = p[fd].revents;
+
+		if (re & POLLNVAL) {
+			if (p != stack)
+				free(p);
+			errno = EBADF;
+			return -1;
+		}
+		/* as the kernel's select: an error or hangup is readable */
+		if (rd && (p[fd].events & POLLIN) && (re & (POLLIN | POLLHUP | POLLERR))) {
+			FD_SET(p[fd].fd, rd);
+			count++;
+		}
+		if (wr && (p[fd].events & POLLOUT) && (re & (POLLOUT | POLLERR))) {
+			FD_SET(p[fd].fd, wr);
+			count++;
+		}
+		if (ex && (p[fd].events & POLLPRI) && (re & POLLPRI)) {
+			FD_SET(p[fd].fd, ex);
+			count++;
+		}
+	}
+	if (p != stack)
+		free(p);
+	return count;
+}
+
+int ts_select_has_wrapped(int nfds, const fd_set *rd, const fd_set *wr, const fd_set *ex)
+{
+	int fd, top = atomic_load_explicit(&ts_fd_high, memory_order_relaxed);
+
+	if (nfds > top)
+		nfds = top;
+	if (nfds > FD_SETSIZE)
+		nfds = FD_SETSIZE;
+	for (fd = 0; fd < nfds; fd++)
+		if (ts_fd_peek(fd) != NULL &&
+		    ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex))))
+			return 1;
+	return 0;
+}
