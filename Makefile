@@ -68,6 +68,8 @@ VERSION := 0.1.0
 CORE_SRC      := $(wildcard core/*.c)
 CONFIG_SRC    := $(wildcard config/*.c)
 LAUNCHER_SRC  := $(wildcard preload/launcher*.c)
+# The launcher's logic without its main(), for the unit runner.
+LAUNCHER_LIB_SRC := $(filter-out preload/launcher.c,$(LAUNCHER_SRC))
 HOOK_SRC      := $(wildcard preload/hook_*.c)
 PRELOAD_SRC   := $(filter-out $(LAUNCHER_SRC),$(wildcard preload/*.c))
 PRELOAD_INT_SRC := $(filter-out $(HOOK_SRC),$(PRELOAD_SRC))
@@ -82,6 +84,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ     := $(call obj,$(CORE_SRC))
 CONFIG_OBJ   := $(call obj,$(CONFIG_SRC))
 LAUNCHER_OBJ := $(call obj,$(LAUNCHER_SRC))
+LAUNCHER_LIB_OBJ := $(call obj,$(LAUNCHER_LIB_SRC))
 PRELOAD_OBJ  := $(call obj,$(PRELOAD_SRC))
 PRELOAD_INT_OBJ := $(call obj,$(PRELOAD_INT_SRC))
 UNIT_OBJ     := $(call obj,$(UNIT_SRC) $(UNIT_SUPPORT))
@@ -150,9 +153,10 @@ $(UNIT_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Wno-missing-prototypes
 $(BUILD)/libts_int.a: $(PRELOAD_INT_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(UNIT_RUNNER): $(UNIT_OBJ) $(CONFIG_OBJ) $(BUILD)/libts_int.a $(LIBS_A)
+$(UNIT_RUNNER): $(UNIT_OBJ) $(CONFIG_OBJ) $(LAUNCHER_LIB_OBJ) $(BUILD)/libts_int.a $(LIBS_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(CONFIG_OBJ) $(BUILD)/libts_int.a $(LIBS_A) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(CONFIG_OBJ) $(LAUNCHER_LIB_OBJ) \
+		$(BUILD)/libts_int.a $(LIBS_A) \
 		$(CHECK_LIBS) $(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
 
 # Small programs the tests drive (plain C; some use libsslsocket).

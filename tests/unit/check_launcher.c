@@ -3,9 +3,8 @@
  * reads it back, error mapping, HOST:PORT, LD_PRELOAD, PATH search and the
  * ELF checks on programs that are at hand.
  *
- * Lives in tests/unit/launcher/ until the Makefile links the launcher
- * objects (all of preload/launcher_*.c except launcher.c) into the unit
- * runner; then it moves to tests/unit/check_launcher.c. */
+ * The Makefile links the launcher objects (all of preload/launcher_*.c
+ * except launcher.c) into the unit runner. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
