@@ -427,16 +427,29 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 	} else {
 		ts_conn_touch(c);
 		ts_depth++;
-		/* A lazy handshake that never ran: run it now (blocking
-		 * programs), so the peer gets a close_notify, not a truncated
-		 * handshake. */
+		/* A handshake that has not finished (lazy, or a non-blocking
+		 * socket): finish it now, bounded by the rule's
+		 * handshake_timeout, so the peer gets a close_notify and not a
+		 * truncated handshake. This is the one place a non-blocking
+		 * program may wait: shutdown() cannot report "try again". */
 		if (!sslsocket_handshake_done(c->s)) {
-			apply_timeout(c, 0, 0);
+			int t = c->rule && c->rule->opts.handshake_timeout_ms > 0
+			                ? c->rule->opts.handshake_timeout_ms
+			                : 10000;
+
+			sslsocket_settimeout(c->s, t);
 			if (sslsocket_do_handshake(c->s) < 0) {
 				ts_depth--;
 				io_error(c);
 				ts_depth++;
 			}
+		}
+		if (!sslsocket_handshake_done(c->s)) {
+			/* failed: nothing of the program's can go out; plain
+			 * half-close */
+			r = TS_REAL(shutdown)(fd, how);
+			ts_depth--;
+			goto done;
 		}
 		if (how == SHUT_WR) {
 			r = sslsocket_shutdown_write(c->s);
@@ -448,6 +461,7 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 		}
 		ts_depth--;
 	}
+done:
 	if (r == 0) {
 		if (how != SHUT_RD)
 			atomic_fetch_or(&c->flags, TS_F_WR_SHUT);
