@@ -10,6 +10,7 @@
 # Missing dependencies are installed by tests/deps.sh (apt-get when root,
 # otherwise it prints the command). V=1 shows full commands.
 
+VERSION := 0.1.0
 BUILD   ?= build
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -62,7 +63,6 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -fPIC -fvisibility=hidden -D_GNU_SOUR
         $(OPT) $(SAN) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
-VERSION := 0.1.0
 
 # ---- sources ----------------------------------------------------------------
 CORE_SRC      := $(wildcard core/*.c)
