@@ -153,25 +153,32 @@ int core_wait(struct sslsocket *s, short events, long long call_deadline, long l
 			t = dl > now ? (int)(dl - now) : 0;
 		struct pollfd p = {.fd = s->fd, .events = events};
 		int r = s->io.poll(&p, 1, t);
+		if (r > 0 && !(p.revents & POLLNVAL))
+			return 0; /* POLLERR/POLLHUP too: the next call reports it */
+		/* Errors are recorded under the lock: another thread may be
+		 * recording its own outcome on s at the same time. */
 		if (r > 0) {
-			if (p.revents & POLLNVAL) {
-				core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, EBADF, "descriptor %d is not open", s->fd);
-				return -1;
-			}
-			return 0; /* POLLERR/POLLHUP: let the next call report it */
+			pthread_mutex_lock(&s->lock);
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, EBADF, "descriptor %d is not open", s->fd);
+			pthread_mutex_unlock(&s->lock);
+			return -1;
 		}
 		if (r < 0) {
 			int e = errno;
+			pthread_mutex_lock(&s->lock);
 			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "poll: %s", strerror(e));
+			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}
 		if (dl >= 0 && core_now_ms() >= dl) {
+			pthread_mutex_lock(&s->lock);
 			if (hs)
 				core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, ETIMEDOUT, "handshake timed out");
 			else
 				core_sock_err(s, (events & POLLIN) ? SSLSOCKET_ERROR_WANT_READ
 				                                   : SSLSOCKET_ERROR_WANT_WRITE,
 				              EAGAIN, "timed out");
+			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}
 	}

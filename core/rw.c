@@ -124,7 +124,9 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 				goto partial;
 			continue;
 		case CORE_IO_CLOSED:
+			pthread_mutex_lock(&s->lock);
 			core_sock_err(s, SSLSOCKET_ERROR_ZERO_RETURN, EPIPE, "peer closed the connection");
+			pthread_mutex_unlock(&s->lock);
 			goto partial;
 		default:
 			goto partial;

@@ -3,7 +3,10 @@
  * client certificates, SNI and host checks, ALPN, session resumption. */
 #include "check_core_util.h"
 
+#include <signal.h>
+
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 START_TEST(test_echo_blocking)
@@ -524,6 +527,173 @@ START_TEST(test_keyfile_in_certfile)
 }
 END_TEST
 
+
+/* ---- SNI, seen by a raw OpenSSL server ---------------------------------------- */
+
+struct raw_srv {
+	int fd;
+	char sni[256];
+	pthread_t th;
+};
+
+static void *raw_srv_main(void *arg)
+{
+	struct raw_srv *r = arg;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX_use_certificate_chain_file(ctx, tu_cert("server.pem"));
+	SSL_CTX_use_PrivateKey_file(ctx, tu_cert("server.key"), SSL_FILETYPE_PEM);
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, r->fd);
+	snprintf(r->sni, sizeof r->sni, "(handshake failed)");
+	if (SSL_accept(ssl) == 1) {
+		const char *n = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+		snprintf(r->sni, sizeof r->sni, "%s", n ? n : "(none)");
+		char b[4];
+		SSL_read(ssl, b, sizeof b);
+	}
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(r->fd);
+	return NULL;
+}
+
+static const struct sni_case {
+	const char *host, *expect;
+	int verify;
+} sni_cases[] = {
+	{"localhost", "localhost", 1},
+	{"127.0.0.1", "(none)", 1},     /* RFC 6066: never an IP literal */
+	{"::1", "(none)", 0},
+	{NULL, "(none)", 0},
+	{"some.name.example", "some.name.example", 0}, /* CERT_NONE: SNI without a check */
+};
+
+START_TEST(test_sni)
+{
+	const struct sni_case *sc = &sni_cases[_i];
+	signal(SIGPIPE, SIG_IGN); /* the raw server writes with write(2) */
+	int fds[2];
+	cu_pair(fds);
+	struct raw_srv r = {.fd = fds[1]};
+	ck_assert_int_eq(pthread_create(&r.th, NULL, raw_srv_main, &r), 0);
+	struct sslsocket_options o;
+	if (sc->verify)
+		cu_client_opts(&o);
+	else
+		sslsocket_options_init(&o);
+	o.server_hostname = sc->host;
+	sslsocket *c = NULL;
+	struct sslsocket_error err;
+	c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	sslsocket_close(c);
+	pthread_join(r.th, NULL);
+	ck_assert_str_eq(r.sni, sc->expect);
+}
+END_TEST
+
+/* ---- server-side certificate requests ---------------------------------------------- */
+
+static void report_peer(struct cu_peer *p)
+{
+	struct sslsocket_certinfo *ci = NULL;
+	if (sslsocket_getpeercert(p->s, &ci) < 0) {
+		snprintf(p->buf, sizeof p->buf, "error");
+	} else if (!ci) {
+		snprintf(p->buf, sizeof p->buf, "None");
+	} else {
+		snprintf(p->buf, sizeof p->buf, "%s", ci->validated ? "validated" : "{}");
+		sslsocket_certinfo_free(ci);
+	}
+	snprintf(p->buf + 100, 100, "%s", sslsocket_verify_result(p->s));
+	char b[4];
+	(void)sslsocket_read(p->s, b, sizeof b);
+}
+
+START_TEST(test_server_cert_optional)
+{
+	int with_cert = _i;
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = report_peer};
+	cu_server_opts(&srv.o);
+	srv.o.cert_reqs = SSLSOCKET_CERT_OPTIONAL;
+	srv.o.ca_certs = tu_cert("ca.pem");
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	if (with_cert) {
+		o.certfile = tu_cert("client.pem");
+		o.keyfile = tu_cert("client.key");
+	}
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	ck_assert_int_eq(sslsocket_write(c, "x", 1), 1);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+	ck_assert(!srv.wrap_failed);
+	ck_assert_str_eq(srv.buf, with_cert ? "validated" : "None");
+	ck_assert_str_eq(srv.buf + 100, with_cert ? "ok" : "none");
+}
+END_TEST
+
+START_TEST(test_server_cert_optional_bad_client)
+{
+	/* OPTIONAL still validates what it gets: a certificate from another CA
+	 * is refused. */
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = report_peer};
+	cu_server_opts(&srv.o);
+	srv.o.cert_reqs = SSLSOCKET_CERT_OPTIONAL;
+	srv.o.ca_certs = tu_cert("other-ca.pem");
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.certfile = tu_cert("client.pem");
+	o.keyfile = tu_cert("client.key");
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
+	if (c) {
+		char b[4];
+		ck_assert_int_eq(sslsocket_read(c, b, sizeof b), -1);
+		ck_assert_int_eq(errno, EPROTO);
+		sslsocket_close(c);
+	} else {
+		close(fds[0]);
+	}
+	cu_peer_join(&srv);
+	ck_assert(srv.wrap_failed);
+	ck_assert_str_eq(srv.err.reason, "certificate verify failed: unable to get local issuer certificate");
+}
+END_TEST
+
+/* release_buffers reaches OpenSSL (checked through the internals). */
+#include "sslsocket_int.h"
+START_TEST(test_release_buffers)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.do_handshake_on_connect = 0;
+	struct sslsocket_error err;
+	sslsocket *a = sslsocket_wrap(fds[0], &o, NULL, &err);
+	o.release_buffers = 1;
+	sslsocket *b = sslsocket_wrap(fds[1], &o, NULL, &err);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(sslsocket_ctx_count(), 2);
+	ck_assert(!(SSL_get_mode(a->ssl) & SSL_MODE_RELEASE_BUFFERS));
+	ck_assert(SSL_get_mode(b->ssl) & SSL_MODE_RELEASE_BUFFERS);
+	ck_assert(SSL_get_mode(b->ssl) & SSL_MODE_ENABLE_PARTIAL_WRITE);
+	ck_assert(SSL_get_mode(b->ssl) & SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	sslsocket_close(a);
+	sslsocket_close(b);
+}
+END_TEST
+
 Suite *core_socket_suite(void)
 {
 	Suite *s = suite_create("core_socket");
@@ -544,6 +714,10 @@ Suite *core_socket_suite(void)
 	tcase_add_test(tc, test_keylog);
 	tcase_add_test(tc, test_ciphers_option);
 	tcase_add_test(tc, test_keyfile_in_certfile);
+	tcase_add_loop_test(tc, test_sni, 0, (int)(sizeof sni_cases / sizeof sni_cases[0]));
+	tcase_add_loop_test(tc, test_server_cert_optional, 0, 2);
+	tcase_add_test(tc, test_server_cert_optional_bad_client);
+	tcase_add_test(tc, test_release_buffers);
 	suite_add_tcase(s, tc);
 	return s;
 }
