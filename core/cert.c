@@ -372,27 +372,30 @@ static int general_name(GENERAL_NAME *g, struct sslsocket_attr **v, size_t *n,
 	return 0;
 }
 
-/* Every subjectAltName extension, in order, concatenated (as CPython). */
+/* The subjectAltName extension as CPython reads it: X509_get_ext_d2i,
+ * which yields nothing when the extension is missing, appears more than
+ * once or does not decode (then there is no subjectAltName key; OpenSSL's
+ * verification rejects such certificates anyway). An extension with no
+ * names is Python's empty tuple: a non-NULL array with san_count 0. */
 static int alt_names(X509 *x, struct sslsocket_certinfo *ci, struct sslsocket_error *err)
 {
-	int idx = -1;
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int rc = 0;
 
-	while ((idx = X509_get_ext_by_NID(x, NID_subject_alt_name, idx)) >= 0) {
-		GENERAL_NAMES *names = X509V3_EXT_d2i(X509_get_ext(x, idx));
-		int rc = 0;
-
-		if (!names) {
-			core_cert_error_set(err, SSLSOCKET_ERROR_SSL, "cannot decode subjectAltName");
-			return -1;
-		}
-		for (int i = 0; i < sk_GENERAL_NAME_num(names) && rc == 0; i++)
-			rc = general_name(sk_GENERAL_NAME_value(names, i), &ci->subject_alt_name,
-			                  &ci->san_count, err);
+	ERR_clear_error();
+	if (!names)
+		return 0;
+	ci->subject_alt_name = calloc(1, sizeof *ci->subject_alt_name);
+	if (!ci->subject_alt_name) {
 		GENERAL_NAMES_free(names);
-		if (rc < 0)
-			return -1;
+		core_cert_error_set(err, SSLSOCKET_ERROR_SSL, "out of memory");
+		return -1;
 	}
-	return 0;
+	for (int i = 0; i < sk_GENERAL_NAME_num(names) && rc == 0; i++)
+		rc = general_name(sk_GENERAL_NAME_value(names, i), &ci->subject_alt_name,
+		                  &ci->san_count, err);
+	GENERAL_NAMES_free(names);
+	return rc;
 }
 
 struct sslsocket_certinfo *core_certinfo_from_x509(X509 *x, int validated,

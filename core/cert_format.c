@@ -495,7 +495,10 @@ static int build(struct pnode *dict, struct pool *p, const struct sslsocket_cert
 {
 	size_t k = 0;
 	struct pnode *vals;
-	size_t nkeys = (ci->not_after ? 1 : 0) + 1 + (ci->san_count ? 1 : 0);
+	/* An empty but present subjectAltName (non-NULL array, count 0) is
+	 * Python's (). */
+	int san = ci->san_count > 0 || ci->subject_alt_name != NULL;
+	size_t nkeys = (ci->not_after ? 1 : 0) + 1 + (san ? 1 : 0);
 
 	/* Sorted: 'notAfter' < 'subject' < 'subjectAltName'. */
 	vals = take(p, nkeys);
@@ -522,7 +525,7 @@ static int build(struct pnode *dict, struct pool *p, const struct sslsocket_cert
 				return -1;
 	}
 	k++;
-	if (ci->san_count) {
+	if (san) {
 		keys[k] = "subjectAltName";
 		vals[k].kind = P_TUPLE;
 		vals[k].n = ci->san_count;

@@ -24,13 +24,13 @@
 static const char py_script[] =
 	"import pprint, sys\n"
 	"def h(x): return bytes.fromhex(x[1:]).decode('utf-8', 'surrogateescape')\n"
-	"def flush(na, subj, san):\n"
+	"def flush(na, subj, san, present):\n"
 	"    d = {}\n"
 	"    if na is not None: d['notAfter'] = na\n"
 	"    d['subject'] = tuple(tuple(r) for r in subj)\n"
-	"    if san: d['subjectAltName'] = tuple(san)\n"
+	"    if san or present: d['subjectAltName'] = tuple(san)\n"
 	"    sys.stdout.write(pprint.pformat(d) + '\\n" SEP "\\n')\n"
-	"na, subj, san = None, [], []\n"
+	"na, subj, san, present = None, [], [], False\n"
 	"for line in open(sys.argv[1]):\n"
 	"    f = line.split()\n"
 	"    if not f: continue\n"
@@ -38,8 +38,9 @@ static const char py_script[] =
 	"    elif f[0] == 'R': subj.append([])\n"
 	"    elif f[0] == 'A': subj[-1].append((h(f[1]), h(f[2])))\n"
 	"    elif f[0] == 'S': san.append((h(f[1]), h(f[2])))\n"
+	"    elif f[0] == 'P': present = True\n"
 	"    elif f[0] == 'E':\n"
-	"        flush(na, subj, san); na, subj, san = None, [], []\n";
+	"        flush(na, subj, san, present); na, subj, san, present = None, [], [], False\n";
 
 static void put_hex(FILE *f, const char *s)
 {
@@ -64,6 +65,8 @@ static void write_record(FILE *f, const struct sslsocket_certinfo *ci)
 			fputs("\n", f);
 		}
 	}
+	if (ci->subject_alt_name)
+		fputs("P\n", f); /* present, even when empty */
 	for (size_t i = 0; i < ci->san_count; i++) {
 		fputs("S", f);
 		put_hex(f, ci->subject_alt_name[i].name);
@@ -258,7 +261,7 @@ START_TEST(test_shapes)
 {
 	/* Empty subject, one-element tuples at every level, a wide multi-RDN
 	 * subject, and many alt names. */
-	struct sslsocket_certinfo *v[5];
+	struct sslsocket_certinfo *v[6];
 	char name[64];
 
 	v[0] = ci_new(NULL);
@@ -282,8 +285,13 @@ START_TEST(test_shapes)
 	}
 	v[4] = ci_new("Jan  1 00:00:00 1970 GMT");
 	ci_san(v[4], "DNS", "only.example");
-	compare_all(v, 5);
-	ci_free_all(v, 5);
+	/* A subjectAltName extension without names: Python's (). */
+	v[5] = ci_new("Jan  1 00:00:00 1970 GMT");
+	ci_rdn(v[5]);
+	ci_attr(v[5], "commonName", "x");
+	v[5]->subject_alt_name = calloc(1, sizeof *v[5]->subject_alt_name);
+	compare_all(v, 6);
+	ci_free_all(v, 6);
 }
 END_TEST
 
