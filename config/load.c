@@ -44,10 +44,6 @@ static int grow_rules(struct loader *L)
 	struct cfg_ruleset *rs = &L->ri->pub;
 	if (rs->count < L->cap)
 		return 0;
-	if (rs->count >= MAX_RULES) {
-		cfg_errorf(L->err, "more than %d rules", MAX_RULES);
-		return -1;
-	}
 	size_t cap = L->cap ? L->cap * 2 : 8;
 	struct cfg_rule *r = realloc(rs->rules, cap * sizeof *r);
 	if (!r) {
@@ -340,6 +336,10 @@ static int read_rule(struct loader *L, struct source *src, config_setting_t *ele
 	if (!(own.set & LD_BIT(LD_MATCH))) {
 		ld_fail(L, src, elem, "%s rule %u has no match (expected "
 		        "match = \"HOST:PORT\")", side_name[side], nth);
+		goto fail;
+	}
+	if (rs->count >= MAX_RULES) {
+		ld_fail(L, src, elem, "more than %d rules", MAX_RULES);
 		goto fail;
 	}
 	builtin_options(&fin, side);
