@@ -1,0 +1,228 @@
+/*
+ * tsprog_client - a plain socket client the preload tests run under
+ * LD_PRELOAD. It knows nothing of TLS; each mode exercises one path of the
+ * interposer and prints what the calls returned, one "name=value" per line:
+ *
+ *   leak HOST PORT      connect, then write "SECRET" anyway (twice), read
+ *   nbleak HOST PORT    the same with a non-blocking connect and poll
+ *   dup HOST PORT       write on fd, dup, close fd, write and read on the dup
+ *   fdopen HOST PORT    fprintf/fgets on a FILE from fdopen, then fclose
+ *   readall HOST PORT   write "ping\n", read until EOF or an error
+ *   exec PATH           execv(PATH), report the errno
+ *   spawn PATH          posix_spawn(PATH), report the result
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *ename(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "?";
+}
+
+static void report(const char *what, long r, int e)
+{
+	if (r < 0)
+		printf("%s=-1 errno=%s\n", what, ename(e));
+	else
+		printf("%s=%ld\n", what, r);
+	fflush(stdout);
+}
+
+static int open_socket(const char *host, const char *port, struct addrinfo **out)
+{
+	struct addrinfo hints, *res;
+	int fd, r;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r != 0) {
+		fprintf(stderr, "getaddrinfo: %s\n", gai_strerror(r));
+		exit(2);
+	}
+	fd = socket(res->ai_family, SOCK_STREAM, 0);
+	if (fd < 0) {
+		perror("socket");
+		exit(2);
+	}
+	*out = res;
+	return fd;
+}
+
+static int connect_to(const char *host, const char *port)
+{
+	struct addrinfo *res;
+	int fd = open_socket(host, port, &res);
+	int r = connect(fd, res->ai_addr, res->ai_addrlen);
+
+	report("connect", r, errno);
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void write_secret(int fd, const char *label)
+{
+	ssize_t w = send(fd, "SECRET\n", 7, MSG_NOSIGNAL);
+
+	report(label, (long)w, errno);
+}
+
+static int mode_leak(const char *host, const char *port)
+{
+	char buf[64];
+	int fd = connect_to(host, port);
+	ssize_t r;
+
+	write_secret(fd, "write1");
+	r = read(fd, buf, sizeof buf);
+	report("read", (long)r, errno);
+	write_secret(fd, "write2");
+	close(fd);
+	return 0;
+}
+
+static int mode_nbleak(const char *host, const char *port)
+{
+	struct addrinfo *res;
+	struct pollfd p;
+	char buf[64];
+	int fd = open_socket(host, port, &res), r, i;
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	r = connect(fd, res->ai_addr, res->ai_addrlen);
+	report("connect", r, errno);
+	freeaddrinfo(res);
+	/* a careless event loop: write as soon as poll says writable */
+	for (i = 0; i < 50; i++) {
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		r = poll(&p, 1, 2000);
+		n = send(fd, "SECRET\n", 7, MSG_NOSIGNAL);
+		if (n >= 0 || errno != EAGAIN)
+			break;
+	}
+	report("write1", (long)n, errno);
+	n = read(fd, buf, sizeof buf);
+	report("read", (long)n, errno);
+	write_secret(fd, "write2");
+	close(fd);
+	return 0;
+}
+
+static int mode_dup(const char *host, const char *port)
+{
+	char buf[256];
+	int fd = connect_to(host, port), d;
+	ssize_t n, got = 0;
+
+	report("write_fd", (long)write(fd, "first\n", 6), errno);
+	d = dup(fd);
+	report("dup", d, errno);
+	report("close_fd", close(fd), errno);
+	report("write_dup", (long)write(d, "second\n", 7), errno);
+	shutdown(d, SHUT_WR);
+	while ((n = read(d, buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+		got += n;
+	report("read_dup", (long)n, errno);
+	buf[got] = '\0';
+	printf("reply=%s", buf);
+	report("close_dup", close(d), errno);
+	return 0;
+}
+
+static int mode_fdopen(const char *host, const char *port)
+{
+	char line[256];
+	int fd = connect_to(host, port);
+	FILE *f = fdopen(fd, "r+");
+
+	if (f == NULL) {
+		report("fdopen", -1, errno);
+		return 1;
+	}
+	fprintf(f, "hello %s\n", "stdio");
+	fflush(f);
+	if (fgets(line, sizeof line, f) != NULL)
+		printf("line=%s", line);
+	else
+		printf("line=NULL\n");
+	report("fclose", fclose(f), errno);
+	return 0;
+}
+
+static int mode_readall(const char *host, const char *port)
+{
+	char buf[4096];
+	int fd = connect_to(host, port);
+	ssize_t n, total = 0;
+
+	report("write", (long)write(fd, "ping\n", 5), errno);
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		total += n;
+	printf("total=%ld\n", (long)total);
+	report("last_read", (long)n, errno);
+	close(fd);
+	return 0;
+}
+
+static int mode_exec(char *path)
+{
+	char *argv[] = {path, NULL};
+
+	execv(path, argv);
+	report("execv", -1, errno);
+	execl(path, path, (char *)NULL);
+	report("execl", -1, errno);
+	return 0;
+}
+
+static int mode_spawn(char *path)
+{
+	char *argv[] = {path, NULL};
+	pid_t pid;
+	int r = posix_spawn(&pid, path, NULL, NULL, argv, environ), st;
+
+	printf("posix_spawn=%s\n", r ? ename(r) : "0");
+	if (r == 0)
+		waitpid(pid, &st, 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 4 && strcmp(argv[1], "leak") == 0)
+		return mode_leak(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "nbleak") == 0)
+		return mode_nbleak(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "dup") == 0)
+		return mode_dup(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "fdopen") == 0)
+		return mode_fdopen(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "readall") == 0)
+		return mode_readall(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "exec") == 0)
+		return mode_exec(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
+		return mode_spawn(argv[2]);
+	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall HOST PORT | exec|spawn PATH\n");
+	return 2;
+}
