@@ -1,0 +1,25 @@
+#!/bin/sh
+# The core's rules that the linker can check: no socket I/O by name outside
+# the libc table (core/io.c), and libsslsocket.so exports only sslsocket_*.
+. "$(dirname "$0")/lib.sh"
+
+objs=$(ls "$BUILD"/obj/core/*.o 2>/dev/null) || fail "no core objects in $BUILD/obj/core"
+for o in $objs; do
+	[ "$(basename "$o")" = io.o ] && continue
+	bad=$(nm -u "$o" | awk '{print $2}' | grep -xE \
+		'read|write|send|recv|poll|ppoll|select|pselect|sendto|recvfrom|sendmsg|recvmsg|readv|writev|connect|accept|accept4|close|shutdown' \
+		| tr '\n' ' ')
+	[ -z "$bad" ] || fail "$(basename "$o") calls $bad by name: use struct sslsocket_io"
+done
+# io.o is where libc's functions enter the table.
+nm -u "$BUILD/obj/core/io.o" | grep -qw recv || fail "io.o should hold libc's recv"
+
+extra=$(nm -D --defined-only "$BUILD/libsslsocket.so" | awk '{print $3}' | grep -v '^sslsocket_' | tr '\n' ' ')
+[ -z "$extra" ] || fail "libsslsocket.so exports non-sslsocket_ symbols: $extra"
+# Every function the header declares is exported, and nothing else.
+tr '\n' ' ' <"$ROOT/core/sslsocket.h" | grep -oE 'sslsocket_[A-Za-z0-9_]+\(' | tr -d '(' | sort -u >"$T/declared"
+nm -D --defined-only "$BUILD/libsslsocket.so" | awk '$2 == "T" {print $3}' | sort -u >"$T/exported"
+missing=$(comm -23 "$T/declared" "$T/exported" | tr '\n' ' ')
+[ -z "$missing" ] || fail "declared but not exported: $missing"
+n=$(wc -l <"$T/exported")
+echo "core seam ok: $n exports"
