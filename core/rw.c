@@ -12,12 +12,6 @@
 
 #include "sslsocket_int.h"
 
-/* Ensures the connection is established before I/O. */
-static int ready_for_io(struct sslsocket *s, long long deadline)
-{
-	return core_drive(s, s->timeout_ms != 0, deadline);
-}
-
 ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 {
 	int saved = errno;
@@ -26,14 +20,16 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		return -1;
 	}
 	long long deadline = core_call_deadline(s);
-	if (ready_for_io(s, deadline) < 0)
-		return -1;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		if (s->state == CORE_ST_FAILED) {
-			core_sock_fail(s);
+		if (s->state != CORE_ST_ESTABLISHED) {
+			/* Rare: a connect or handshake to drive first (the state is
+			 * checked under the lock we already hold, so the hot path
+			 * takes the lock once). */
 			pthread_mutex_unlock(&s->lock);
-			return -1;
+			if (core_drive(s, s->timeout_ms != 0, deadline) < 0)
+				return -1;
+			continue;
 		}
 		if (s->got_close_notify || (s->ragged_eof && s->suppress_ragged_eofs)) {
 			pthread_mutex_unlock(&s->lock);
@@ -81,15 +77,16 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 		return -1;
 	}
 	long long deadline = core_call_deadline(s);
-	if (ready_for_io(s, deadline) < 0)
-		return -1;
 	size_t done = 0;
 	while (done < n || n == 0) {
 		pthread_mutex_lock(&s->lock);
-		if (s->state == CORE_ST_FAILED) {
-			core_sock_fail(s);
+		if (s->state != CORE_ST_ESTABLISHED) {
 			pthread_mutex_unlock(&s->lock);
-			return done ? (ssize_t)done : -1;
+			if (done) /* failed after some went out: report those */
+				return (ssize_t)done;
+			if (core_drive(s, s->timeout_ms != 0, deadline) < 0)
+				return -1;
+			continue;
 		}
 		if (s->sent_close_notify || s->write_shut) {
 			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, EPIPE, "write after shutdown");
