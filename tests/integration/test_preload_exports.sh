@@ -1,0 +1,70 @@
+#!/bin/sh
+# Isolation: libtlsshim.so exports exactly the interposed libc names; the
+# core, config, OpenSSL glue and tlsshim's internals stay hidden (a program
+# with its own OpenSSL or libconfig must never bind to ours).
+. "$(dirname "$0")/lib.sh"
+
+nm -D --defined-only "$PRELOAD" | awk '$2 ~ /^[TWDBVRi]$/ {print $3}' | sed 's/@.*//' | sort -u >"$T/got"
+sort -u >"$T/want" <<'LIST'
+__poll_chk
+__ppoll_chk
+__read_chk
+__recv_chk
+__recvfrom_chk
+accept
+accept4
+close
+close_range
+closefrom
+connect
+copy_file_range
+dup
+dup2
+dup3
+execl
+execle
+execlp
+execv
+execve
+execveat
+execvp
+execvpe
+fcntl
+fcntl64
+fdopen
+fexecve
+getaddrinfo
+gethostbyname
+gethostbyname2
+gethostbyname2_r
+gethostbyname_r
+ioctl
+poll
+posix_spawn
+posix_spawnp
+ppoll
+pselect
+read
+readv
+recv
+recvfrom
+recvmmsg
+recvmsg
+select
+send
+sendfile
+sendfile64
+sendmmsg
+sendmsg
+sendto
+setsockopt
+shutdown
+socket
+splice
+write
+writev
+LIST
+diff -u "$T/want" "$T/got" >"$T/diff" || { cat "$T/diff" >&2; fail "exported symbols differ"; }
+# nothing of OpenSSL, libconfig or tlsshim's own namespaces, whatever the list says
+grep -E '^(SSL_|OPENSSL|sslsocket_|cfg_|ts_|config_)' "$T/got" && fail "an internal symbol is exported"
+exit 0
