@@ -1,14 +1,12 @@
 /*
- * io.c - the I/O seam (libc's table) and the translation of OpenSSL's
- * results into the seed's codes and errno, plus waiting with io->poll.
+ * io.c - the I/O seam's default (libc's table) and waiting with io->poll,
+ * the only place the library blocks.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
 
 #include "sslsocket_int.h"
 
@@ -32,109 +30,6 @@ long long core_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	s->err.code = code;
-	s->err.sys_errno = sys_errno;
-	s->err.ossl_error = 0;
-	vsnprintf(s->err.reason, sizeof s->err.reason, fmt, ap);
-	va_end(ap);
-	errno = sys_errno ? sys_errno : saved;
-}
-
-void core_sock_fail(struct sslsocket *s)
-{
-	if (s->state != CORE_ST_FAILED) {
-		s->state = CORE_ST_FAILED;
-		s->fail_err = s->err;
-	}
-	s->err = s->fail_err;
-	errno = s->fail_err.sys_errno ? s->fail_err.sys_errno : EPROTO;
-}
-
-/* The reason of a TLS failure: OpenSSL's text, with the verification
- * result spelled out when that is what failed. */
-static void ssl_failure(struct sslsocket *s, const char *what)
-{
-	unsigned long l = ERR_peek_error();
-	const char *r = core_ossl_reason(l);
-	long vr = s->ssl ? SSL_get_verify_result(s->ssl) : X509_V_OK;
-	if (ERR_GET_LIB(l) == ERR_LIB_SSL && ERR_GET_REASON(l) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
-	    vr != X509_V_OK)
-		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "%s: %s", r, X509_verify_cert_error_string(vr));
-	else if (*r)
-		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "%s", r);
-	else
-		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "TLS failure in %s", what);
-	s->err.ossl_error = l;
-	ERR_clear_error();
-}
-
-enum core_io_result core_ssl_result(struct sslsocket *s, int ret, const char *what)
-{
-	int e = SSL_get_error(s->ssl, ret);
-	int in_handshake = s->state != CORE_ST_ESTABLISHED;
-	switch (e) {
-	case SSL_ERROR_NONE:
-		return CORE_IO_OK;
-	case SSL_ERROR_WANT_READ:
-		core_sock_err(s, SSLSOCKET_ERROR_WANT_READ, EAGAIN,
-		              "The operation did not complete (read)");
-		return CORE_IO_WANT_READ;
-	case SSL_ERROR_WANT_WRITE:
-		core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
-		              "The operation did not complete (write)");
-		return CORE_IO_WANT_WRITE;
-	case SSL_ERROR_ZERO_RETURN:
-		s->got_close_notify = 1;
-		ERR_clear_error();
-		return CORE_IO_CLOSED;
-	case SSL_ERROR_SSL:
-		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-			goto ragged;
-		ssl_failure(s, what);
-		core_sock_fail(s);
-		return CORE_IO_ERROR;
-	case SSL_ERROR_SYSCALL:
-		if (ERR_peek_error() == 0 && s->bio_errno == 0)
-			goto ragged;
-		if (ERR_peek_error() != 0) {
-			ssl_failure(s, what);
-		} else {
-			int se = s->bio_errno;
-			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, in_handshake ? EPROTO : se, "%s: %s",
-			              what, strerror(se));
-		}
-		ERR_clear_error();
-		core_sock_fail(s);
-		return CORE_IO_ERROR;
-	default:
-		ERR_clear_error();
-		core_sock_err(s, SSLSOCKET_ERROR_INVALID_ERROR_CODE, EPROTO,
-		              "unexpected SSL_get_error %d in %s", e, what);
-		core_sock_fail(s);
-		return CORE_IO_ERROR;
-	}
-ragged:
-	ERR_clear_error();
-	if (in_handshake) {
-		/* The seed's "EOF occurred in violation of protocol"; during the
-		 * handshake it is a handshake failure, so fail closed. */
-		core_sock_err(s, SSLSOCKET_ERROR_EOF, EPROTO,
-		              "EOF occurred in violation of protocol (during %s)", what);
-		core_sock_fail(s);
-		return CORE_IO_ERROR;
-	}
-	s->ragged_eof = 1;
-	if (s->suppress_ragged_eofs)
-		return CORE_IO_CLOSED;
-	core_sock_err(s, SSLSOCKET_ERROR_EOF, ECONNRESET, "EOF occurred in violation of protocol");
-	return CORE_IO_ERROR;
 }
 
 int core_wait(struct sslsocket *s, short events, long long call_deadline, long long hs_deadline)

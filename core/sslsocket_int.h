@@ -121,7 +121,7 @@ struct sslsocket {
 /* BIO (bio.c) */
 BIO *core_bio_new(struct sslsocket *s);
 
-/* One OpenSSL call's outcome, translated (io.c). */
+/* One OpenSSL call's outcome, translated (error.c). */
 enum core_io_result {
 	CORE_IO_OK = 0,
 	CORE_IO_WANT_READ,

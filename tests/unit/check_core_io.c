@@ -7,21 +7,6 @@
 #include <signal.h>
 #include <time.h>
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static sslsocket *wrap_or_die(int fd, const struct sslsocket_options *o, const struct sslsocket_io *io)
-{
-	struct sslsocket_error err;
-	sslsocket *s = sslsocket_wrap(fd, o, io, &err);
-	ck_assert_msg(s != NULL, "%s", err.reason);
-	return s;
-}
-
 /* The seed's do_handshake loop, in C (README material). */
 static int handshake_loop(sslsocket *s, int *wants)
 {
@@ -50,7 +35,7 @@ START_TEST(test_nonblocking_handshake_loop)
 	cu_set_nonblock(fds[0], 1);
 	struct sslsocket_options o;
 	cu_client_opts(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	ck_assert_int_eq(sslsocket_gettimeout(c), 0); /* from O_NONBLOCK */
 	ck_assert(!sslsocket_handshake_done(c));
 	/* No server yet: the hello goes out and the handshake wants to read. */
@@ -90,8 +75,8 @@ START_TEST(test_nonblocking_both_sides)
 	struct sslsocket_options co, so;
 	cu_client_opts(&co);
 	cu_server_opts(&so);
-	sslsocket *c = wrap_or_die(fds[0], &co, NULL);
-	sslsocket *s = wrap_or_die(fds[1], &so, NULL);
+	sslsocket *c = cu_wrap(fds[0], &co, NULL);
+	sslsocket *s = cu_wrap(fds[1], &so, NULL);
 	int cd = 0, sd = 0;
 	for (int i = 0; i < 50 && !(cd && sd); i++) {
 		if (!cd)
@@ -127,7 +112,7 @@ START_TEST(test_lazy_connect_nonblocking)
 	int lfd = cu_listen(&addr);
 	struct sslsocket_options so;
 	cu_server_opts(&so);
-	sslsocket *l = wrap_or_die(lfd, &so, NULL);
+	sslsocket *l = cu_wrap(lfd, &so, NULL);
 	pthread_t th;
 	ck_assert_int_eq(pthread_create(&th, NULL, accept_once, l), 0);
 
@@ -136,7 +121,7 @@ START_TEST(test_lazy_connect_nonblocking)
 	struct sslsocket_options o;
 	cu_client_opts(&o);
 	o.server_hostname = "localhost";
-	sslsocket *c = wrap_or_die(fd, &o, NULL); /* not connected: lazy */
+	sslsocket *c = cu_wrap(fd, &o, NULL); /* not connected: lazy */
 	errno = 0;
 	int r = sslsocket_connect(c, (struct sockaddr *)&addr, sizeof addr);
 	ck_assert(r == -1 && errno == EINPROGRESS);
@@ -175,14 +160,14 @@ START_TEST(test_lazy_connect_blocking)
 	int lfd = cu_listen(&addr);
 	struct sslsocket_options so;
 	cu_server_opts(&so);
-	sslsocket *l = wrap_or_die(lfd, &so, NULL);
+	sslsocket *l = cu_wrap(lfd, &so, NULL);
 	pthread_t th;
 	ck_assert_int_eq(pthread_create(&th, NULL, accept_once, l), 0);
 	int fd = cu_tcp_socket();
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
 	o.do_handshake_on_connect = eager;
-	sslsocket *c = wrap_or_die(fd, &o, NULL);
+	sslsocket *c = cu_wrap(fd, &o, NULL);
 	ck_assert_int_eq(sslsocket_connect(c, (struct sockaddr *)&addr, sizeof addr), 0);
 	ck_assert_int_eq(sslsocket_handshake_done(c), eager);
 	ck_assert_int_eq(sslsocket_write(c, "hey", 3), 3); /* drives a lazy handshake */
@@ -209,7 +194,7 @@ START_TEST(test_connect_refused)
 	cu_set_nonblock(fd, _i);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fd, &o, NULL);
+	sslsocket *c = cu_wrap(fd, &o, NULL);
 	int r = sslsocket_connect(c, (struct sockaddr *)&addr, sizeof addr);
 	if (r < 0 && errno == EINPROGRESS) {
 		struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -230,7 +215,7 @@ START_TEST(test_accept_failed_handshake)
 	int lfd = cu_listen(&addr);
 	struct sslsocket_options so;
 	cu_server_opts(&so);
-	sslsocket *l = wrap_or_die(lfd, &so, NULL);
+	sslsocket *l = cu_wrap(lfd, &so, NULL);
 	int fd = cu_tcp_socket();
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
 	const char req[] = "GET / HTTP/1.0\r\n\r\n";
@@ -258,7 +243,7 @@ START_TEST(test_accept_nonblocking)
 	cu_set_nonblock(lfd, 1);
 	struct sslsocket_options so;
 	cu_server_opts(&so);
-	sslsocket *l = wrap_or_die(lfd, &so, NULL);
+	sslsocket *l = cu_wrap(lfd, &so, NULL);
 	errno = 0;
 	ck_assert_ptr_null(sslsocket_accept(l, NULL, NULL, SOCK_NONBLOCK));
 	ck_assert_int_eq(errno, EAGAIN);
@@ -328,16 +313,16 @@ START_TEST(test_full_duplex)
 	cu_peer_start(&srv);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	ck_assert_int_eq(sslsocket_write(c, "a", 1), 1);
 	struct duplex d = {.c = c};
 	pthread_t th;
 	ck_assert_int_eq(pthread_create(&th, NULL, duplex_reader, &d), 0);
 	usleep(200 * 1000); /* the reader is now waiting in poll */
 	ck_assert(!__atomic_load_n(&d.done, __ATOMIC_SEQ_CST));
-	long long t0 = now_ms();
+	long long t0 = cu_now_ms();
 	ck_assert_int_eq(sslsocket_write(c, "b", 1), 1); /* would deadlock if read held the lock */
-	ck_assert_int_lt(now_ms() - t0, 1000);
+	ck_assert_int_lt(cu_now_ms() - t0, 1000);
 	pthread_join(th, NULL);
 	ck_assert_int_eq(d.got, 2);
 	ck_assert_int_eq(memcmp(d.buf, "ok", 2), 0);
@@ -356,11 +341,11 @@ START_TEST(test_handshake_deadline_client)
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
 	o.handshake_timeout_ms = 300;
-	sslsocket *c = wrap_or_die(fd, &o, NULL);
-	long long t0 = now_ms();
+	sslsocket *c = cu_wrap(fd, &o, NULL);
+	long long t0 = cu_now_ms();
 	errno = 0;
 	ck_assert_int_eq(sslsocket_connect(c, (struct sockaddr *)&addr, sizeof addr), -1);
-	long long dt = now_ms() - t0;
+	long long dt = cu_now_ms() - t0;
 	ck_assert_int_eq(errno, ETIMEDOUT);
 	ck_assert_int_ge(dt, 250);
 	ck_assert_int_lt(dt, 2000);
@@ -382,13 +367,13 @@ START_TEST(test_handshake_deadline_server)
 	struct sslsocket_options so;
 	cu_server_opts(&so);
 	so.handshake_timeout_ms = 300;
-	sslsocket *l = wrap_or_die(lfd, &so, NULL);
+	sslsocket *l = cu_wrap(lfd, &so, NULL);
 	int fd = cu_tcp_socket();
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0); /* silent client */
-	long long t0 = now_ms();
+	long long t0 = cu_now_ms();
 	errno = 0;
 	ck_assert_ptr_null(sslsocket_accept(l, NULL, NULL, 0));
-	long long dt = now_ms() - t0;
+	long long dt = cu_now_ms() - t0;
 	ck_assert_int_eq(errno, ETIMEDOUT);
 	ck_assert_int_ge(dt, 250);
 	ck_assert_int_lt(dt, 2000);
@@ -398,32 +383,25 @@ START_TEST(test_handshake_deadline_server)
 }
 END_TEST
 
-static void wait_for_eof(struct cu_peer *p)
-{
-	char b[16];
-	while (sslsocket_read(p->s, b, sizeof b) > 0)
-		;
-}
-
 START_TEST(test_settimeout_read)
 {
 	int fds[2];
 	cu_pair(fds);
-	struct cu_peer srv = {.fd = fds[1], .run = wait_for_eof};
+	struct cu_peer srv = {.fd = fds[1], .run = cu_wait_for_eof};
 	cu_server_opts(&srv.o);
 	cu_peer_start(&srv);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	ck_assert_int_eq(sslsocket_gettimeout(c), -1);
 	sslsocket_settimeout(c, 200);
 	ck_assert_int_eq(sslsocket_gettimeout(c), 200);
 	char b[4];
-	long long t0 = now_ms();
+	long long t0 = cu_now_ms();
 	errno = 0;
 	ck_assert_int_eq(sslsocket_read(c, b, sizeof b), -1);
 	ck_assert_int_eq(errno, EAGAIN);
-	ck_assert_int_ge(now_ms() - t0, 150);
+	ck_assert_int_ge(cu_now_ms() - t0, 150);
 	ck_assert(!sslsocket_failed(c)); /* a timeout is not a failure */
 	sslsocket_settimeout(c, 0);
 	errno = 0;
@@ -455,12 +433,12 @@ START_TEST(test_eintr)
 {
 	int fds[2];
 	cu_pair(fds);
-	struct cu_peer srv = {.fd = fds[1], .run = wait_for_eof};
+	struct cu_peer srv = {.fd = fds[1], .run = cu_wait_for_eof};
 	cu_server_opts(&srv.o);
 	cu_peer_start(&srv);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	struct sigaction sa = {.sa_handler = on_alarm};
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART; /* poll is never restarted: EINTR still */
@@ -479,240 +457,6 @@ START_TEST(test_eintr)
 }
 END_TEST
 
-/* ---- EOFs and shutdown ------------------------------------------------------------ */
-
-/* Writes "data" and then drops the connection without close_notify. */
-static void write_then_vanish(struct cu_peer *p)
-{
-	sslsocket_write(p->s, "data", 4);
-	int fd = sslsocket_fileno(p->s);
-	sslsocket_free(p->s);
-	p->s = NULL;
-	close(fd);
-}
-
-static ssize_t read_n(sslsocket *s, char *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = sslsocket_read(s, buf + got, n - got);
-		if (r <= 0)
-			return r;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
-START_TEST(test_ragged_eof_client_reads)
-{
-	int suppress = _i;
-	int fds[2];
-	cu_pair(fds);
-	struct cu_peer srv = {.fd = fds[1], .run = write_then_vanish};
-	cu_server_opts(&srv.o);
-	cu_peer_start(&srv);
-	struct sslsocket_options o;
-	sslsocket_options_init(&o);
-	o.suppress_ragged_eofs = suppress;
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
-	char b[8];
-	ck_assert_int_eq(read_n(c, b, 4), 4);
-	errno = 0;
-	ssize_t r = sslsocket_read(c, b, sizeof b);
-	if (suppress) {
-		ck_assert_int_eq(r, 0);
-		ck_assert_int_eq(sslsocket_read(c, b, sizeof b), 0); /* stays at EOF */
-	} else {
-		ck_assert_int_eq(r, -1);
-		ck_assert_int_eq(errno, ECONNRESET);
-		ck_assert_int_eq(sslsocket_last_error(c)->code, SSLSOCKET_ERROR_EOF);
-		ck_assert_str_eq(sslsocket_error(c), "EOF occurred in violation of protocol");
-	}
-	sslsocket_close(c);
-	cu_peer_join(&srv);
-}
-END_TEST
-
-START_TEST(test_ragged_eof_server_reads)
-{
-	int fds[2];
-	cu_pair(fds);
-	struct cu_peer srv = {.fd = fds[1], .run = cu_read_all};
-	cu_server_opts(&srv.o);
-	srv.o.suppress_ragged_eofs = 0;
-	cu_peer_start(&srv);
-	struct sslsocket_options o;
-	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
-	ck_assert_int_eq(sslsocket_write(c, "xyz", 3), 3);
-	sslsocket_free(c); /* no close_notify */
-	close(fds[0]);
-	cu_peer_join(&srv);
-	ck_assert_int_eq(srv.got, 3);
-	ck_assert_int_eq(srv.result, ECONNRESET);
-}
-END_TEST
-
-START_TEST(test_clean_close_notify)
-{
-	int fds[2];
-	cu_pair(fds);
-	struct cu_peer srv = {.fd = fds[1], .run = cu_read_all};
-	cu_server_opts(&srv.o);
-	srv.o.suppress_ragged_eofs = 0; /* a real close_notify is 0 regardless */
-	cu_peer_start(&srv);
-	struct sslsocket_options o;
-	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
-	ck_assert_int_eq(sslsocket_write(c, "xyz", 3), 3);
-	ck_assert_int_eq(sslsocket_send_close_notify(c), 0);
-	errno = 0;
-	ck_assert_int_eq(sslsocket_write(c, "late", 4), -1); /* after close_notify */
-	ck_assert_int_eq(errno, EPIPE);
-	cu_peer_join(&srv);
-	ck_assert_int_eq(srv.got, 3);
-	ck_assert_int_eq(srv.result, 0);
-	sslsocket_close(c);
-}
-END_TEST
-
-/* Half-close: the client sends its request and SHUT_WR; the server reads
- * to the close_notify, answers, and closes; the client still reads. */
-static void answer_after_eof(struct cu_peer *p)
-{
-	cu_read_all(p);
-	if (p->result == 0)
-		sslsocket_write(p->s, "answer", 6);
-}
-
-START_TEST(test_half_close)
-{
-	struct sockaddr_in addr;
-	int lfd = cu_listen(&addr);
-	int fd = cu_tcp_socket();
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-	struct cu_peer srv = {.fd = accept(lfd, NULL, NULL), .run = answer_after_eof};
-	cu_server_opts(&srv.o);
-	cu_peer_start(&srv);
-	struct sslsocket_options o;
-	sslsocket_options_init(&o);
-	o.suppress_ragged_eofs = 0;
-	sslsocket *c = wrap_or_die(fd, &o, NULL);
-	ck_assert_int_eq(sslsocket_write(c, "request", 7), 7);
-	ck_assert_int_eq(sslsocket_shutdown_write(c), 0);
-	char b[16];
-	ck_assert_int_eq(read_n(c, b, 6), 6);
-	ck_assert_int_eq(memcmp(b, "answer", 6), 0);
-	ck_assert_int_eq(sslsocket_read(c, b, sizeof b), 0); /* server's close_notify */
-	cu_peer_join(&srv);
-	ck_assert_int_eq(srv.got, 7);
-	sslsocket_close(c);
-	close(lfd);
-}
-END_TEST
-
-/* unwrap on both ends, then plaintext on the same descriptors. */
-static void unwrap_then_plain(struct cu_peer *p)
-{
-	char b[16];
-	if (read_n(p->s, b, 5) != 5)
-		return;
-	sslsocket_write(p->s, "tls", 3);
-	/* The client starts the shutdown; our read sees its close_notify. */
-	if (sslsocket_read(p->s, b, sizeof b) != 0)
-		return;
-	int fd = sslsocket_unwrap(p->s);
-	if (fd < 0)
-		return;
-	p->s = NULL;
-	ssize_t n = write(fd, "plain from server", 17);
-	p->result = n == 17;
-	n = read(fd, p->buf, sizeof p->buf - 1);
-	p->got = n;
-	if (n > 0)
-		p->buf[n] = 0;
-	close(fd);
-}
-
-START_TEST(test_unwrap)
-{
-	int fds[2];
-	int use_tcp = _i;
-	int lfd = -1;
-	if (use_tcp) {
-		struct sockaddr_in addr;
-		lfd = cu_listen(&addr);
-		fds[0] = cu_tcp_socket();
-		ck_assert_int_eq(connect(fds[0], (struct sockaddr *)&addr, sizeof addr), 0);
-		fds[1] = accept(lfd, NULL, NULL);
-	} else {
-		cu_pair(fds);
-	}
-	struct cu_peer srv = {.fd = fds[1], .run = unwrap_then_plain};
-	cu_server_opts(&srv.o);
-	cu_peer_start(&srv);
-	struct sslsocket_options o;
-	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
-	ck_assert_int_eq(sslsocket_write(c, "hello", 5), 5);
-	char b[32];
-	ck_assert_int_eq(read_n(c, b, 3), 3);
-	int fd = sslsocket_unwrap(c);
-	ck_assert_int_eq(fd, fds[0]);
-	size_t got = 0;
-	while (got < 17) {
-		ssize_t n = read(fd, b + got, sizeof b - got);
-		ck_assert_int_gt(n, 0);
-		got += (size_t)n;
-	}
-	ck_assert_int_eq(memcmp(b, "plain from server", 17), 0);
-	ck_assert_int_eq(write(fd, "plain from client", 17), 17);
-	cu_peer_join(&srv);
-	ck_assert_int_eq(srv.result, 1);
-	ck_assert_str_eq(srv.buf, "plain from client");
-	close(fd);
-	if (lfd >= 0)
-		close(lfd);
-}
-END_TEST
-
-START_TEST(test_close_does_not_block)
-{
-	int fds[2];
-	cu_pair(fds);
-	int sz = 4096;
-	setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-	struct cu_peer srv = {.fd = fds[1], .run = NULL};
-	cu_server_opts(&srv.o);
-	/* The server handshakes and then never reads: run NULL closes it, so
-	 * keep it alive by handshaking here instead. */
-	cu_set_nonblock(fds[1], 1);
-	sslsocket *s = wrap_or_die(fds[1], &srv.o, NULL);
-	cu_set_nonblock(fds[0], 1);
-	struct sslsocket_options o;
-	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
-	static char big[65536];
-	while (sslsocket_write(c, big, sizeof big) > 0)
-		;
-	ck_assert_int_eq(errno, EAGAIN);
-	sslsocket_settimeout(c, -1); /* even a blocking socket must not wait */
-	long long t0 = now_ms();
-	sslsocket_close(c);
-	ck_assert_int_lt(now_ms() - t0, 500);
-	sslsocket_free(s);
-	close(fds[1]);
-}
-END_TEST
-
 /* ---- pending and readiness ------------------------------------------------------------ */
 
 static void three_records(struct cu_peer *p)
@@ -720,7 +464,7 @@ static void three_records(struct cu_peer *p)
 	sslsocket_write(p->s, "aaaa", 4);
 	sslsocket_write(p->s, "bbbb", 4);
 	sslsocket_write(p->s, "cccc", 4);
-	wait_for_eof(p);
+	cu_wait_for_eof(p);
 }
 
 START_TEST(test_pending)
@@ -732,7 +476,7 @@ START_TEST(test_pending)
 	cu_peer_start(&srv);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	usleep(200 * 1000); /* all three records are in the kernel */
 	char b[16];
 	ck_assert_int_eq(sslsocket_read(c, b, 1), 1);
@@ -766,7 +510,7 @@ START_TEST(test_poll_events_states)
 	cu_set_nonblock(fds[0], 1);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	short kev = 0;
 	/* Before the handshake a client waits to write its hello, whatever the
 	 * program waits for. */
@@ -807,7 +551,7 @@ START_TEST(test_poll_events_failed)
 	struct sslsocket_options o;
 	cu_client_opts(&o);
 	o.do_handshake_on_connect = 0;
-	sslsocket *c = wrap_or_die(fds[0], &o, NULL);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
 	ck_assert_int_eq(sslsocket_do_handshake(c), -1);
 	short kev = -1;
 	ck_assert_int_eq(sslsocket_poll_events(c, POLLIN | POLLOUT, &kev), POLLIN | POLLOUT);
@@ -916,7 +660,7 @@ START_TEST(test_io_seam)
 	ck_assert_int_eq(sslsocket_connect(c, (struct sockaddr *)&addr, sizeof addr), 0);
 	ck_assert_int_eq(sslsocket_write(c, "ping", 4), 4);
 	char b[8];
-	ck_assert_int_eq(read_n(c, b, 4), 4);
+	ck_assert_int_eq(cu_read_n(c, b, 4), 4);
 	ck_assert_int_eq(sslsocket_shutdown_write(c), 0);
 	ck_assert_int_eq(sslsocket_close(c), 0);
 	pthread_join(th, NULL);
@@ -974,7 +718,7 @@ static void ten_records(struct cu_peer *p)
 {
 	for (int i = 0; i < 10; i++)
 		sslsocket_write(p->s, "0123456789", 10);
-	wait_for_eof(p);
+	cu_wait_for_eof(p);
 }
 
 START_TEST(test_lean_reads)
@@ -987,11 +731,11 @@ START_TEST(test_lean_reads)
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
 	struct sslsocket_io io = counting_io();
-	sslsocket *c = wrap_or_die(fds[0], &o, &io);
+	sslsocket *c = cu_wrap(fds[0], &o, &io);
 	usleep(200 * 1000); /* all ten records (and the tickets) are in the kernel */
 	char b[16];
 	int before = c_recv;
-	ck_assert_int_eq(read_n(c, b, 10), 10);
+	ck_assert_int_eq(cu_read_n(c, b, 10), 10);
 	/* read-ahead: one recv brought every record in */
 	ck_assert_int_eq(c_recv - before, 1);
 	before = c_recv;
@@ -1015,7 +759,7 @@ START_TEST(test_writev_gathers)
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
 	struct sslsocket_io io = counting_io();
-	sslsocket *c = wrap_or_die(fds[0], &o, &io);
+	sslsocket *c = cu_wrap(fds[0], &o, &io);
 	struct iovec iov[12];
 	char parts[12][8];
 	for (int i = 0; i < 12; i++) {
@@ -1045,51 +789,6 @@ START_TEST(test_writev_gathers)
 }
 END_TEST
 
-START_TEST(test_unwrap_nonblocking)
-{
-	int fds[2];
-	cu_pair(fds);
-	cu_set_nonblock(fds[0], 1);
-	cu_set_nonblock(fds[1], 1);
-	struct sslsocket_options co, so;
-	sslsocket_options_init(&co);
-	cu_server_opts(&so);
-	sslsocket *c = wrap_or_die(fds[0], &co, NULL);
-	sslsocket *s = wrap_or_die(fds[1], &so, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
-	/* The client's close_notify goes out; the server's is not there yet. */
-	errno = 0;
-	ck_assert_int_eq(sslsocket_unwrap(c), -1);
-	ck_assert_int_eq(errno, EAGAIN);
-	ck_assert_int_eq(sslsocket_last_error(c)->code, SSLSOCKET_ERROR_WANT_READ);
-	/* The server reads it (0) and unwraps at once (ours was received). */
-	char b[4];
-	ssize_t r;
-	for (int i = 0; i < 50 && (r = sslsocket_read(s, b, sizeof b)) < 0; i++)
-		usleep(10 * 1000);
-	ck_assert_int_eq(r, 0);
-	ck_assert_int_eq(sslsocket_unwrap(s), fds[1]);
-	int fd = -1;
-	for (int i = 0; i < 50 && (fd = sslsocket_unwrap(c)) < 0; i++)
-		usleep(10 * 1000);
-	ck_assert_int_eq(fd, fds[0]);
-	ck_assert_int_eq(write(fds[1], "plain", 5), 5);
-	struct pollfd p = {.fd = fds[0], .events = POLLIN};
-	poll(&p, 1, 1000);
-	ck_assert_int_eq(read(fds[0], b, 4), 4);
-	ck_assert_int_eq(memcmp(b, "plai", 4), 0);
-	close(fds[0]);
-	close(fds[1]);
-}
-END_TEST
-
 Suite *core_io_suite(void)
 {
 	Suite *s = suite_create("core_io");
@@ -1107,19 +806,12 @@ Suite *core_io_suite(void)
 	tcase_add_test(tc, test_handshake_deadline_server);
 	tcase_add_test(tc, test_settimeout_read);
 	tcase_add_test(tc, test_eintr);
-	tcase_add_loop_test(tc, test_ragged_eof_client_reads, 0, 2);
-	tcase_add_test(tc, test_ragged_eof_server_reads);
-	tcase_add_test(tc, test_clean_close_notify);
-	tcase_add_test(tc, test_half_close);
-	tcase_add_loop_test(tc, test_unwrap, 0, 2);
-	tcase_add_test(tc, test_close_does_not_block);
 	tcase_add_test(tc, test_pending);
 	tcase_add_test(tc, test_poll_events_states);
 	tcase_add_test(tc, test_poll_events_failed);
 	tcase_add_test(tc, test_io_seam);
 	tcase_add_test(tc, test_lean_reads);
 	tcase_add_test(tc, test_writev_gathers);
-	tcase_add_test(tc, test_unwrap_nonblocking);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -146,6 +147,44 @@ static inline void cu_read_all(struct cu_peer *p) /* read until EOF/error */
 static inline void cu_handshake_only(struct cu_peer *p)
 {
 	p->result = sslsocket_do_handshake(p->s) == 0 ? 0 : errno;
+}
+
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static inline long long cu_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline sslsocket *cu_wrap(int fd, const struct sslsocket_options *o, const struct sslsocket_io *io)
+{
+	struct sslsocket_error err;
+	sslsocket *s = sslsocket_wrap(fd, o, io, &err);
+	ck_assert_msg(s != NULL, "%s", err.reason);
+	return s;
+}
+
+/* Reads exactly n bytes unless EOF or an error comes first. */
+static inline ssize_t cu_read_n(sslsocket *s, char *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = sslsocket_read(s, buf + got, n - got);
+		if (r <= 0)
+			return r;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static inline void cu_wait_for_eof(struct cu_peer *p)
+{
+	char b[16];
+	while (sslsocket_read(p->s, b, sizeof b) > 0)
+		;
 }
 
 #endif
