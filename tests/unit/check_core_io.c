@@ -1,6 +1,6 @@
 /* check_core_io: blocking and non-blocking I/O around OpenSSL: the retry
  * loop, lazy connect, accept, full duplex, deadlines, timeouts, EINTR,
- * pending and readiness, EOFs, half-close, unwrap and the I/O seam. */
+ * pending and readiness, the I/O seam and what the hot path costs. */
 #include "check_core_util.h"
 
 #include <poll.h>
