@@ -47,13 +47,20 @@ static unsigned short free_port(void)
 	return 0;
 }
 
+/* Where server_start listens: "127.0.0.1" or "[::1]". */
+static const char *listen_host = "127.0.0.1";
+
 static int port_open(unsigned short port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int s = socket(AF_INET, SOCK_STREAM, 0), ok;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int v6 = listen_host[0] == '[';
+	int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0), ok;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+	a6.sin6_addr = in6addr_loopback;
+	ok = v6 ? connect(s, (struct sockaddr *)&a6, sizeof a6) == 0
+	        : connect(s, (struct sockaddr *)&a, sizeof a) == 0;
 	close(s);
 	return ok;
 }
@@ -73,7 +80,7 @@ static void server_start(struct server *sv, const char *cert, const char *key,
 	int n = 0;
 
 	sv->port = free_port();
-	snprintf(accept_arg, sizeof accept_arg, "127.0.0.1:%u", sv->port);
+	snprintf(accept_arg, sizeof accept_arg, "%s:%u", listen_host, sv->port);
 	/* copies: execvp wants char *const[] */
 	argv[n++] = strdup("timeout");
 	argv[n++] = strdup("60");
@@ -234,6 +241,24 @@ START_TEST(test_sni_for_names_only)
 }
 END_TEST
 
+START_TEST(test_ipv6_literal)
+{
+	struct server sv;
+	char ca[600];
+
+	snprintf(ca, sizeof ca, "%s", tu_cert("ca.pem"));
+	listen_host = "[::1]";
+	server_start(&sv, "server.pem", "server.key", NULL);
+	expect_cert("::1", sv.port, NULL, "server.pem");
+	expect_cert("[::1]", sv.port, ca, "server.pem"); /* IP:::1 is in its SAN */
+	server_stop(&sv);
+	server_start(&sv, "wronghost.pem", "wronghost.key", NULL);
+	expect_failure("::1", sv.port, ca, "IP address mismatch");
+	server_stop(&sv);
+	listen_host = "127.0.0.1";
+}
+END_TEST
+
 START_TEST(test_pinned_version)
 {
 	static const char *extra[] = { "-tls1_2", NULL };
@@ -326,6 +351,7 @@ Suite *module_getcert_suite(void)
 	tcase_add_test(tc, test_host_checked);
 	tcase_add_test(tc, test_expired);
 	tcase_add_test(tc, test_sni_for_names_only);
+	tcase_add_test(tc, test_ipv6_literal);
 	tcase_add_test(tc, test_pinned_version);
 	tcase_add_test(tc, test_silent_server_times_out);
 	tcase_add_test(tc, test_connection_refused);
