@@ -241,6 +241,65 @@ START_TEST(test_sni_for_names_only)
 }
 END_TEST
 
+START_TEST(test_sni_recorded_by_python)
+{
+	/* A Python TLS server that writes down the SNI of each connection
+	 * ("None" when the client sent none). */
+	char dir[] = "/tmp/check_getcert_sni.XXXXXX", log[128], portarg[16];
+	unsigned short port = free_port();
+	char line[128], *got;
+	FILE *f;
+	pid_t pid;
+
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(log, sizeof log, "%s/sni", dir);
+	snprintf(portarg, sizeof portarg, "%u", port);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		execlp("timeout", "timeout", "30", "python3", "-c",
+		       "import socket, ssl, sys\n"
+		       "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+		       "ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n"
+		       "log = open(sys.argv[4], 'w', buffering=1)\n"
+		       "ctx.sni_callback = lambda s, name, c: log.write(repr(name) + '\\n') and None\n"
+		       "l = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n"
+		       "while True:\n"
+		       "    c, _ = l.accept()\n"
+		       "    try:\n"
+		       "        t = ctx.wrap_socket(c, server_side=True); t.close()\n"
+		       "    except (ssl.SSLError, OSError):\n"
+		       "        c.close()\n",
+		       portarg, tu_cert("server.pem"), tu_cert("server.key"), log, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && !port_open(port); i++)
+		usleep(25000);
+	ck_assert_msg(port_open(port), "python TLS server did not start");
+	got = sslsocket_get_server_certificate("localhost", port, SSLSOCKET_PROTOCOL_SSLv23, NULL,
+	                                       NULL);
+	ck_assert(got != NULL);
+	free(got);
+	got = sslsocket_get_server_certificate("127.0.0.1", port, SSLSOCKET_PROTOCOL_SSLv23, NULL,
+	                                       NULL);
+	ck_assert(got != NULL);
+	free(got);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	f = fopen(log, "r");
+	ck_assert(f != NULL);
+	/* port_open's probe made a connection too, without TLS: no line. */
+	ck_assert(fgets(line, sizeof line, f) != NULL);
+	ck_assert_str_eq(line, "'localhost'\n");
+	ck_assert(fgets(line, sizeof line, f) != NULL);
+	ck_assert_str_eq(line, "None\n");
+	ck_assert(fgets(line, sizeof line, f) == NULL);
+	fclose(f);
+	unlink(log);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_ipv6_literal)
 {
 	struct server sv;
@@ -351,6 +410,7 @@ Suite *module_getcert_suite(void)
 	tcase_add_test(tc, test_host_checked);
 	tcase_add_test(tc, test_expired);
 	tcase_add_test(tc, test_sni_for_names_only);
+	tcase_add_test(tc, test_sni_recorded_by_python);
 	tcase_add_test(tc, test_ipv6_literal);
 	tcase_add_test(tc, test_pinned_version);
 	tcase_add_test(tc, test_silent_server_times_out);
