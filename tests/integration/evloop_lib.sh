@@ -323,11 +323,18 @@ def cmd_asyncio_client(a):
         loop = asyncio.get_running_loop()
         say("selector", type(loop._selector).__name__)
         r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", a.port), a.timeout)
+
+        async def answer(what):
+            try:
+                return await asyncio.wait_for(r.readline(), a.timeout)
+            except asyncio.TimeoutError:
+                raise AssertionError("%s: no answer in %g s (the loop was never told it is "
+                                     "readable?)" % (what, a.timeout)) from None
         for i in range(a.count):
             msg = b"request %d %s\n" % (i, b"x" * (i % 300))
             w.write(msg)
             await w.drain()
-            got = await asyncio.wait_for(r.readline(), a.timeout)
+            got = await answer("round trip %d" % i)
             if got != b"echo: " + msg:
                 raise AssertionError("round trip %d: %r" % (i, got[:80]))
         say("round trips ok", a.count)
@@ -335,7 +342,7 @@ def cmd_asyncio_client(a):
         w.write(b"".join(msgs))
         await w.drain()
         for i, msg in enumerate(msgs):
-            got = await asyncio.wait_for(r.readline(), a.timeout)
+            got = await answer("pipelined %d" % i)
             if got != b"echo: " + msg:
                 raise AssertionError("pipelined %d: %r" % (i, got[:80]))
         say("pipelined ok", a.count)

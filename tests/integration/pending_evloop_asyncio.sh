@@ -8,11 +8,11 @@
 ev_need_preload
 
 P=$(free_port)
-start_bg 120 "$EVPY" "$EV" line-server --port "$P" > "$T/server.log" 2>&1
+start_bg 120 "$EVPY" "$EV" line-server --port "$P" --timeout 60 > "$T/server.log" 2>&1
 wait_port "$P"
 
 timeout 90 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$P")" \
-	"$EVPY" "$EV" asyncio-client --port "$P" --count 1000 > "$T/client.log" 2>&1
+	"$EVPY" "$EV" asyncio-client --port "$P" --count 1000 --timeout 5 > "$T/client.log" 2>&1
 rc=$?
 cat "$T/client.log"
 [ $rc -eq 0 ] || { cat "$T/server.log" >&2; fail "asyncio client exited $rc"; }
