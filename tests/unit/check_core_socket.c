@@ -532,6 +532,7 @@ END_TEST
 
 struct raw_srv {
 	int fd;
+	char cert[600], key[600]; /* tu_cert is not thread-safe */
 	char sni[256];
 	pthread_t th;
 };
@@ -540,8 +541,8 @@ static void *raw_srv_main(void *arg)
 {
 	struct raw_srv *r = arg;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	SSL_CTX_use_certificate_chain_file(ctx, tu_cert("server.pem"));
-	SSL_CTX_use_PrivateKey_file(ctx, tu_cert("server.key"), SSL_FILETYPE_PEM);
+	SSL_CTX_use_certificate_chain_file(ctx, r->cert);
+	SSL_CTX_use_PrivateKey_file(ctx, r->key, SSL_FILETYPE_PEM);
 	SSL *ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, r->fd);
 	snprintf(r->sni, sizeof r->sni, "(handshake failed)");
@@ -575,6 +576,8 @@ START_TEST(test_sni)
 	int fds[2];
 	cu_pair(fds);
 	struct raw_srv r = {.fd = fds[1]};
+	snprintf(r.cert, sizeof r.cert, "%s", tu_cert("server.pem"));
+	snprintf(r.key, sizeof r.key, "%s", tu_cert("server.key"));
 	ck_assert_int_eq(pthread_create(&r.th, NULL, raw_srv_main, &r), 0);
 	struct sslsocket_options o;
 	if (sc->verify)
@@ -694,6 +697,112 @@ START_TEST(test_release_buffers)
 }
 END_TEST
 
+
+/* ---- many threads, one shared context and session cache ----------------------------- */
+
+enum { MT_THREADS = 6, MT_CONNS = 8 };
+
+struct mt_server {
+	sslsocket *l;
+	int n;
+};
+
+static void *mt_conn(void *arg)
+{
+	sslsocket *s = arg;
+	char buf[64];
+	ssize_t r;
+	while ((r = sslsocket_read(s, buf, sizeof buf)) > 0)
+		if (sslsocket_write(s, buf, (size_t)r) != r)
+			break;
+	sslsocket_close(s);
+	return NULL;
+}
+
+static void *mt_server_main(void *arg)
+{
+	struct mt_server *m = arg;
+	pthread_t th[MT_THREADS * MT_CONNS];
+	int k = 0;
+	for (int i = 0; i < m->n; i++) {
+		sslsocket *s = sslsocket_accept(m->l, NULL, NULL, 0);
+		if (s && pthread_create(&th[k], NULL, mt_conn, s) == 0)
+			k++;
+	}
+	for (int i = 0; i < k; i++)
+		pthread_join(th[i], NULL);
+	return NULL;
+}
+
+struct mt_client {
+	struct sockaddr_in addr;
+	const struct sslsocket_options *o; /* tu_cert is not thread-safe: built once */
+	int ok, reused;
+	pthread_t th;
+};
+
+static void *mt_client_main(void *arg)
+{
+	struct mt_client *c = arg;
+	for (int i = 0; i < MT_CONNS; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sslsocket_error err;
+		sslsocket *s = sslsocket_wrap(fd, c->o, NULL, &err);
+		if (!s) {
+			close(fd);
+			continue;
+		}
+		char msg[32], back[32];
+		int len = snprintf(msg, sizeof msg, "thread %p conn %d", (void *)c, i);
+		if (sslsocket_connect(s, (struct sockaddr *)&c->addr, sizeof c->addr) == 0 &&
+		    sslsocket_write(s, msg, (size_t)len) == len && cu_read_n(s, back, (size_t)len) == len &&
+		    memcmp(msg, back, (size_t)len) == 0)
+			c->ok++;
+		c->reused += sslsocket_session_reused(s);
+		sslsocket_close(s);
+	}
+	return NULL;
+}
+
+START_TEST(test_many_threads)
+{
+	struct sockaddr_in addr;
+	int lfd = cu_listen(&addr);
+	struct sslsocket_options so;
+	cu_server_opts(&so);
+	struct sslsocket_error err;
+	struct mt_server m = {.l = sslsocket_wrap(lfd, &so, NULL, &err), .n = MT_THREADS * MT_CONNS};
+	ck_assert_ptr_nonnull(m.l);
+	pthread_t sth;
+	ck_assert_int_eq(pthread_create(&sth, NULL, mt_server_main, &m), 0);
+	struct mt_client c[MT_THREADS];
+	struct sslsocket_options co;
+	cu_client_opts(&co);
+	co.server_hostname = "localhost";
+	for (int i = 0; i < MT_THREADS; i++) {
+		memset(&c[i], 0, sizeof c[i]);
+		c[i].addr = addr;
+		c[i].o = &co;
+		ck_assert_int_eq(pthread_create(&c[i].th, NULL, mt_client_main, &c[i]), 0);
+	}
+	int ok = 0, reused = 0;
+	for (int i = 0; i < MT_THREADS; i++) {
+		pthread_join(c[i].th, NULL);
+		ok += c[i].ok;
+		reused += c[i].reused;
+	}
+	pthread_join(sth, NULL);
+	ck_assert_int_eq(ok, MT_THREADS * MT_CONNS);
+	/* every thread's later connections can resume a cached session */
+	ck_assert_int_gt(reused, 0);
+	/* one client context (kept idle: it holds sessions) and one server */
+	ck_assert_uint_eq(sslsocket_ctx_count(), 2);
+	sslsocket_free(m.l);
+	ck_assert_uint_eq(sslsocket_ctx_count(), 1);
+	close(lfd);
+}
+END_TEST
+
 Suite *core_socket_suite(void)
 {
 	Suite *s = suite_create("core_socket");
@@ -718,6 +827,7 @@ Suite *core_socket_suite(void)
 	tcase_add_loop_test(tc, test_server_cert_optional, 0, 2);
 	tcase_add_test(tc, test_server_cert_optional_bad_client);
 	tcase_add_test(tc, test_release_buffers);
+	tcase_add_test(tc, test_many_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,7 +10,7 @@
 
 struct vsrv {
 	int lfd;
-	enum sslsocket_protocol v;
+	struct sslsocket_options o; /* built by the caller: tu_cert is not thread-safe */
 	char version[32];
 	pthread_t th;
 };
@@ -18,12 +18,8 @@ struct vsrv {
 static void *vsrv_main(void *arg)
 {
 	struct vsrv *p = arg;
-	struct sslsocket_options o;
-	cu_server_opts(&o);
-	o.ssl_version = p->v;
-	o.handshake_timeout_ms = 5000;
 	struct sslsocket_error err;
-	sslsocket *l = sslsocket_wrap(p->lfd, &o, NULL, &err);
+	sslsocket *l = sslsocket_wrap(p->lfd, &p->o, NULL, &err);
 	if (!l)
 		return NULL;
 	sslsocket *s = sslsocket_accept(l, NULL, NULL, 0);
@@ -45,7 +41,10 @@ static void *vsrv_main(void *arg)
 static void try_pair(int cv, int sv, char *out, size_t outlen)
 {
 	struct sockaddr_in addr;
-	struct vsrv srv = {.lfd = cu_listen(&addr), .v = (enum sslsocket_protocol)sv};
+	struct vsrv srv = {.lfd = cu_listen(&addr)};
+	cu_server_opts(&srv.o);
+	srv.o.ssl_version = (enum sslsocket_protocol)sv;
+	srv.o.handshake_timeout_ms = 5000;
 	ck_assert_int_eq(pthread_create(&srv.th, NULL, vsrv_main, &srv), 0);
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
