@@ -91,6 +91,43 @@ def ratio(res, section, placement, wl_a, car_a, wl_b, car_b):
     return a[0] / b[0], None
 
 
+def full_sides(res, placement):
+    """Per-side full-handshake ratios and the pair estimate, or None.
+    Client side: tlsshim client vs ideal client, both against an ideal
+    server that issues no tickets; server side: the ideal client without a
+    session against the tlsshim server vs the ideal server. With all
+    processes on one CPU the times per connection add up, so the pair
+    costs T_ideal + (client extra) + (server extra)."""
+    st = {c: res.stat("throughput", placement, "conn_full", c)[0]
+          for c in ("ideal", "ideal_nt", "tlsshim_cli", "tlsshim_srv")}
+    if any(v is None for v in st.values()):
+        return None
+    t_ideal = 1 / st["ideal"][0]
+    extra_c = 1 / st["tlsshim_cli"][0] - 1 / st["ideal_nt"][0]
+    extra_s = 1 / st["tlsshim_srv"][0] - t_ideal
+    return (st["tlsshim_cli"][0] / st["ideal_nt"][0], st["tlsshim_srv"][0] / st["ideal"][0],
+            t_ideal / (t_ideal + extra_c + extra_s))
+
+
+def full_handshakes(res, out):
+    name, goal = "tlsshim / ideal, full handshakes", 0.90
+    r, why = ratio(res, "throughput", "pinned", "conn_full", "tlsshim", "conn_full", "ideal")
+    if r is not None:
+        out.append((name, f"≥ {goal}", f"{r:.2f}", "PASS" if r >= goal else
+                    f"MISS (by {100 * (goal - r) / goal:.0f} %)"))
+        return
+    sides = full_sides(res, "pinned")
+    if sides is None:
+        out.append((name, f"≥ {goal}", f"n/a ({why})", "n/a"))
+        return
+    c, s, est = sides
+    out.append((name, f"≥ {goal}",
+                f"≈ {est:.2f}: estimate from one side at a time (client {c:.2f}, server {s:.2f});"
+                f" the pair always resumes ({why})",
+                ("PASS" if est >= goal else f"MISS (by {100 * (goal - est) / goal:.0f} %)")
+                + " (estimate)"))
+
+
 def goal_rows(res):
     """(ratio name, goal text, measured text, verdict)."""
     out = []
@@ -106,8 +143,7 @@ def goal_rows(res):
     ratio_goal("tlsshim / ideal, bulk", 0.95, "throughput", "pinned", "bulk", "tlsshim", "bulk", "ideal")
     ratio_goal("tlsshim / ideal, ping-pong", 0.90, "throughput", "pinned", "pingpong", "tlsshim",
                "pingpong", "ideal")
-    ratio_goal("tlsshim / ideal, full handshakes", 0.90, "throughput", "pinned", "conn_full",
-               "tlsshim", "conn_full", "ideal")
+    full_handshakes(res, out)
     ratio_goal("tlsshim / stunnel, bulk", 2.0, "throughput", "pinned", "bulk", "tlsshim", "bulk",
                "stunnel")
     ratio_goal("tlsshim / stunnel, ping-pong", 3.0, "throughput", "pinned", "pingpong", "tlsshim",
@@ -190,6 +226,16 @@ def ratio_table(res, placement):
             row.append(f"{s[0] / ideal[0]:.2f}" if s and ideal else "n/a")
         rows.append(row)
     return md_table(["workload", "tlsshim / ideal", "stunnel / ideal", "socat / ideal"], rows)
+
+
+def sides_table(res, placement):
+    rows = []
+    for car, label in (("ideal_nt", "ideal client → ideal server issuing no tickets"),
+                       ("tlsshim_cli", "tlsshim client → ideal server issuing no tickets"),
+                       ("ideal", "ideal client → ideal server"),
+                       ("tlsshim_srv", "ideal client → tlsshim server")):
+        rows.append([label, cell(*res.stat("throughput", placement, "conn_full", car))])
+    return md_table(["full handshakes, one side under tlsshim (/s)", "rate"], rows)
 
 
 def redis_table(res, placement):
@@ -300,6 +346,9 @@ def main():
         md.append("")
         md.append(ratio_table(res, pl))
         md.append("")
+        if res.stat("throughput", pl, "conn_full", "tlsshim_cli")[0]:
+            md.append(sides_table(res, pl))
+            md.append("")
     md.append("stunnel's client resumes sessions (sessionResume = yes, its default) in the "
               "resumed row and runs with sessionResume = no in the full row. socat copies in "
               "8 KiB chunks (`-b 8192`), so its records are 8 KiB.\n")

@@ -223,13 +223,13 @@ probe_tlsshim() {
 	if "$TLSSHIM" -c "$W/full.conf" -- /bin/true >"$W/probe-full.err" 2>&1; then
 		TLSSHIM_FULL=1
 	else
-		TLSSHIM_FULL_WHY="no rule key to turn off tlsshim's session cache ($(head -n 1 "$W/probe-full.err"))"
+		TLSSHIM_FULL_WHY="no rule key turns tlsshim's session cache off: $(sed -n 's/.*\(unknown key "[a-z_]*"\).*/\1/p' "$W/probe-full.err" | head -n 1)"
 	fi
 	tlsshim_conf "$W/rb.conf" accept "127.0.0.1:1" "release_buffers = true;"
 	if "$TLSSHIM" -c "$W/rb.conf" -- /bin/true >"$W/probe-rb.err" 2>&1; then
 		TLSSHIM_RB=1
 	else
-		TLSSHIM_RB_WHY="no release_buffers rule key ($(head -n 1 "$W/probe-rb.err"))"
+		TLSSHIM_RB_WHY="no release_buffers rule key: $(head -c 160 "$W/probe-rb.err" | head -n 1)"
 	fi
 }
 probe_tlsshim
@@ -251,6 +251,12 @@ start_carriers() { # PLACEMENT
 			newport; eval "EP_${_pl}_ideal=$PORT"
 			bg "$_pl-ideal" 900 $(pinpfx "$_pl") "$BIN/tls_server" -p "$PORT" \
 				--cert "$CERTS/server.pem" --key "$CERTS/server.key"
+			wait_port "$PORT" "$BG" || die "tls_server did not start"
+			# A server that issues no tickets: full handshakes whatever
+			# the client caches (tlsshim's full-handshake client side).
+			newport; eval "EP_${_pl}_ideal_nt=$PORT"
+			bg "$_pl-ideal-nt" 900 $(pinpfx "$_pl") "$BIN/tls_server" -p "$PORT" \
+				--cert "$CERTS/server.pem" --key "$CERTS/server.key" --no-tickets
 			wait_port "$PORT" "$BG" || die "tls_server did not start" ;;
 		tlsshim)
 			[ $TLSSHIM_OK = 1 ] || continue
@@ -302,15 +308,21 @@ measure() {
 	conn_*) set -- -w connect -d "$SECS" ;;
 	esac
 	[ "$_car" = stunnel ] && [ "$_wl" = conn_full ] && _ep=stunnel_full
+	# One side under tlsshim, full handshakes (see the matrix below).
+	[ "$_car" = tlsshim_cli ] && _ep=ideal_nt
+	[ "$_car" = tlsshim_srv ] && _ep=tlsshim
 	eval "_port=\${EP_${_pl}_${_ep}:-}"
 	if [ -z "$_port" ]; then
 		[ "$_car" = tlsshim ] && na throughput "$_pl" "$_wl" "$_car" rate "$TLSSHIM_WHY"
 		return
 	fi
 	case $_car in
-	ideal)
+	ideal|ideal_nt|tlsshim_srv)
 		[ "$_wl" = conn_resumed ] && set -- "$@" --resume
 		set -- "$BIN/tls_client" -p "$_port" --ca "$CERTS/ca.pem" "$@" ;;
+	tlsshim_cli)
+		# shellcheck disable=SC2046
+		set -- $(tls_client_cmd "$_port") "$BIN/plain_client" -p "$_port" "$@" ;;
 	tlsshim)
 		if [ "$_wl" = conn_full ]; then
 			if [ $TLSSHIM_FULL = 0 ]; then
@@ -342,6 +354,13 @@ measure() {
 for pl in $PLACEMENTS; do start_carriers "$pl"; done
 log "carriers up: $CARRIERS (ports from $BASE)"
 WORKLOADS="bulk pingpong conn_full conn_resumed"
+# Without a rule key that turns tlsshim's session cache off, its pair
+# always resumes; its full-handshake cost is then measured one side at a
+# time: the tlsshim client against a server that issues no tickets (next
+# to the ideal client against the same server), and the ideal client
+# without a session against the tlsshim server (next to the ideal pair).
+FULL_SIDES=""
+[ $TLSSHIM_OK = 1 ] && FULL_SIDES="ideal_nt tlsshim_cli tlsshim_srv"
 rep=1
 while [ $rep -le "$REPS" ]; do
 	for pl in $PLACEMENTS; do
@@ -356,6 +375,9 @@ while [ $rep -le "$REPS" ]; do
 				esac
 				measure "$rep" "$pl" "$wl" "$car"
 			done
+			if [ "$wl" = conn_full ]; then
+				for car in $FULL_SIDES; do measure "$rep" "$pl" "$wl" "$car"; done
+			fi
 		done
 	done
 	log "repetition $rep of $REPS done"
@@ -746,6 +768,9 @@ if command -v strace >/dev/null && [ $SMOKE = 0 ]; then
 		done
 	done
 	log "syscall counts done"
+elif [ $SMOKE = 0 ]; then
+	na syscalls free pingpong tlsshim client_per_op "strace not installed"
+	log "strace not installed: no syscall counts"
 fi
 
 # ---- report -------------------------------------------------------------------------

@@ -54,6 +54,14 @@ for car in plain ideal tlsshim; do
 	case $r in *,ok,*) ;; *) fail "idle connections over $car: [$r]" ;; esac
 	assert_contains "$csv" "^memory,1,free,idle,$car,heap_client," "client memory over $car"
 done
+# Full handshakes with one side under tlsshim (the pair resumes by itself).
+for car in ideal_nt tlsshim_cli tlsshim_srv; do
+	r=$(row throughput pinned conn_full $car rate)
+	case $r in *,ok,*) ;; *) fail "full handshakes, $car: [$r]" ;; esac
+	conns=$(note_field "$r" conns)
+	[ "${conns:-0}" -gt 0 ] || fail "no connections, $car"
+	assert_eq 0 "$(note_field "$r" resumed)" "resumed handshakes in the full row, $car"
+done
 for car in ideal tlsshim; do
 	r=$(row throughput pinned conn_resumed $car rate)
 	case $r in *,ok,*) ;; *) fail "resumed connections over $car: [$r]" ;; esac
