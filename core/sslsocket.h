@@ -328,7 +328,9 @@ struct sslsocket_certinfo {
 	size_t subject_count;
 	struct sslsocket_rdn *subject;
 	char *not_after;         /* "May  9 00:00:00 2007 GMT" */
-	size_t san_count;        /* 0: no subjectAltName key */
+	/* subject_alt_name NULL: no subjectAltName key; non-NULL with
+	 * san_count 0: the extension is present but empty ('subjectAltName': ()). */
+	size_t san_count;
 	struct sslsocket_attr *subject_alt_name;
 };
 
