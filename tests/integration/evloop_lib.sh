@@ -156,13 +156,23 @@ def cmd_echo_server(a):
 
 
 def cmd_send_server(a):
-    """Sends --msg in one write (one TLS record), then waits for the client
-    to close."""
+    """After --delay seconds, sends --msg in one write (one TLS record), then
+    waits for the client to close."""
     def handle(c):
+        if a.delay:
+            time.sleep(a.delay)
         c.sendall(a.msg.encode())
         while c.recv(4096):
             pass
         say("closed")
+    serve_threads(a, handle)
+
+
+def cmd_close_server(a):
+    """Handshakes, then closes at once (no close_notify: Python's close does
+    not send one), so that the client's writes end in EPIPE."""
+    def handle(c):
+        say("closing")
     serve_threads(a, handle)
 
 
@@ -354,13 +364,14 @@ def cmd_asyncio_client(a):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("echo-server", "send-server", "sink-server", "line-server", "relay",
+    for name in ("echo-server", "send-server", "close-server", "sink-server", "line-server", "relay",
                  "tls-clients", "line-client", "fork-clients", "forking-server",
                  "asyncio-client"):
         q = sub.add_parser(name)
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--plain", action="store_true")
         q.add_argument("--handshake-delay", type=float, default=0)
+        q.add_argument("--delay", type=float, default=0)
         q.add_argument("--timeout", type=float, default=10)
         q.add_argument("--msg", default="")
         q.add_argument("--dir", default=".")

@@ -1,0 +1,35 @@
+#!/bin/sh
+# POSIX semantics kept on wrapped sockets (issue 4, items 1 and 5), with
+# evprog_signals, a plain C client under a connect rule, against Python TLS
+# servers: EINTR from a blocking read interrupted by a handler without
+# SA_RESTART; a restarted read with SA_RESTART; SO_RCVTIMEO's EAGAIN;
+# EPIPE with SIGPIPE, without it under MSG_NOSIGNAL or SIG_IGN; and no
+# wrapped descriptor open in an exec'd image.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/evloop_lib.sh"
+ev_need_preload
+ev_need_progs evprog_signals
+
+P=$(free_port)
+PC=$(free_port)
+# Answers 1 s after the handshake (the SA_RESTART case needs an answer
+# after the 300 ms alarm; the others never wait that long).
+start_bg 120 "$EVPY" "$EV" send-server --port "$P" --delay 1 --msg answer > "$T/send.log" 2>&1
+start_bg 120 "$EVPY" "$EV" close-server --port "$PC" > "$T/close.log" 2>&1
+wait_port "$P"
+wait_port "$PC"
+
+bad=""
+for c in eintr restart rcvtimeo exec sigpipe nosignal ignored; do
+	case $c in sigpipe|nosignal|ignored) port=$PC ;; *) port=$P ;; esac
+	timeout 20 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$port")" \
+		"$PROGS/evprog_signals" 127.0.0.1 "$port" "$c" > "$T/$c.out" 2>&1
+	rc=$?
+	cat "$T/$c.out"
+	if [ $rc -ne 0 ] || ! grep -q "^$c ok" "$T/$c.out"; then
+		[ $rc -eq 124 ] && echo "$c: timed out"
+		bad="$bad $c"
+	fi
+done
+[ -z "$bad" ] || fail "POSIX semantics differ on a wrapped socket for:$bad"
+exit 0

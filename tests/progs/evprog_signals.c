@@ -1,0 +1,227 @@
+/*
+ * evprog_signals HOST PORT CASE: POSIX semantics a wrapped socket must keep
+ * (issue 4, items 1 and 5). A plain program, run under a connect rule; each
+ * CASE expects exactly what the kernel does for a plain socket:
+ *
+ *   eintr     a blocking read, interrupted by SIGALRM (handler without
+ *             SA_RESTART) after 300 ms: -1 with EINTR, soon after 300 ms
+ *   restart   the same with SA_RESTART while the peer answers after 1 s:
+ *             the read is restarted and returns the peer's bytes
+ *   rcvtimeo  SO_RCVTIMEO of 300 ms and a silent peer: -1 with EAGAIN
+ *             after about 300 ms
+ *   sigpipe   the peer closes; writes end in EPIPE and SIGPIPE is raised
+ *             (a handler counts it)
+ *   nosignal  the same with send(MSG_NOSIGNAL): EPIPE, no SIGPIPE
+ *   ignored   the same with SIGPIPE ignored: EPIPE
+ *   exec      after connecting, the program execs itself; the new image
+ *             must not see the wrapped descriptor open (a TLS connection
+ *             cannot cross exec; its bytes would go out in plaintext)
+ *
+ * Prints "CASE ok ..." and exits 0, or says what differed and exits 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t alarms, pipes;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void on_pipe(int sig)
+{
+	(void)sig;
+	pipes++;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int dial(const char *host, const char *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "bad address %s\n", host);
+		exit(2);
+	}
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		perror("connect");
+		exit(1);
+	}
+	return fd;
+}
+
+static void handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void alarm_in(long ms)
+{
+	struct itimerval it = { { 0, 0 }, { ms / 1000, (ms % 1000) * 1000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+__attribute__((format(printf, 2, 3))) static int fail(const char *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", c);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int case_eintr(int fd, const char *c)
+{
+	char buf[64];
+	handle(SIGALRM, on_alarm, 0);
+	alarm_in(300);
+	long t = now_ms();
+	ssize_t n = read(fd, buf, sizeof buf);
+	int e = errno;
+	long dt = now_ms() - t;
+	if (n != -1 || e != EINTR)
+		return fail(c, "read returned %zd (%s), expected -1 with EINTR", n, strerror(e));
+	if (dt < 250 || dt > 2000)
+		return fail(c, "EINTR after %ld ms, expected about 300", dt);
+	printf("%s ok: EINTR after %ld ms\n", c, dt);
+	return 0;
+}
+
+static int case_restart(int fd, const char *c)
+{
+	char buf[64];
+	handle(SIGALRM, on_alarm, SA_RESTART);
+	alarm_in(300);
+	long t = now_ms();
+	ssize_t n;
+	n = read(fd, buf, sizeof buf);
+	int e = errno;
+	long dt = now_ms() - t;
+	if (n <= 0)
+		return fail(c, "read returned %zd (%s), expected the peer's bytes (SA_RESTART)",
+		            n, n < 0 ? strerror(e) : "EOF");
+	if (alarms != 1)
+		return fail(c, "%d alarms, expected 1", (int)alarms);
+	printf("%s ok: %ld bytes after %ld ms, the 300 ms alarm did not interrupt\n", c, (long)n, dt);
+	return 0;
+}
+
+static int case_rcvtimeo(int fd, const char *c)
+{
+	char buf[64];
+	struct timeval tv = { 0, 300 * 1000 };
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+		perror("setsockopt");
+		return 1;
+	}
+	long t = now_ms();
+	ssize_t n = read(fd, buf, sizeof buf);
+	int e = errno;
+	long dt = now_ms() - t;
+	if (n != -1 || (e != EAGAIN && e != EWOULDBLOCK))
+		return fail(c, "read returned %zd (%s), expected -1 with EAGAIN", n, strerror(e));
+	if (dt < 250 || dt > 2000)
+		return fail(c, "EAGAIN after %ld ms, expected about 300", dt);
+	printf("%s ok: EAGAIN after %ld ms\n", c, dt);
+	return 0;
+}
+
+static int case_pipe(int fd, const char *c)
+{
+	static char buf[16384];
+	int nosig = strcmp(c, "nosignal") == 0, ignored = strcmp(c, "ignored") == 0;
+	if (ignored)
+		handle(SIGPIPE, SIG_IGN, 0);
+	else
+		handle(SIGPIPE, on_pipe, 0);
+	memset(buf, 'p', sizeof buf);
+	/* The peer closed right after its handshake; the first writes may
+	 * still be accepted by the kernel, then the reset makes them fail. */
+	for (int i = 0; i < 500; i++) {
+		ssize_t n = nosig ? send(fd, buf, sizeof buf, MSG_NOSIGNAL) : write(fd, buf, sizeof buf);
+		if (n >= 0) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		if (e != EPIPE && e != ECONNRESET)
+			return fail(c, "write failed with %s, expected EPIPE", strerror(e));
+		if (e == ECONNRESET) /* the reset itself; the next write is EPIPE */
+			continue;
+		if (nosig || ignored) {
+			if (pipes != 0)
+				return fail(c, "%d SIGPIPE raised, expected none", (int)pipes);
+		} else if (pipes < 1) {
+			return fail(c, "EPIPE without SIGPIPE after %d writes", i + 1);
+		}
+		printf("%s ok: EPIPE after %d writes, %d SIGPIPE\n", c, i + 1, (int)pipes);
+		return 0;
+	}
+	return fail(c, "500 writes to a closed peer never failed");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "exec-child") == 0) {
+		int fd = atoi(argv[2]);
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			printf("exec ok: descriptor %d is closed in the exec'd image\n", fd);
+			return 0;
+		}
+		fprintf(stderr, "exec: descriptor %d (a wrapped TLS connection) is open after exec\n", fd);
+		return 1;
+	}
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sigpipe|nosignal|ignored|exec\n",
+		        argv[0]);
+		return 2;
+	}
+	const char *c = argv[3];
+	int fd = dial(argv[1], argv[2]);
+	if (!strcmp(c, "eintr"))
+		return case_eintr(fd, c);
+	if (!strcmp(c, "restart"))
+		return case_restart(fd, c);
+	if (!strcmp(c, "rcvtimeo"))
+		return case_rcvtimeo(fd, c);
+	if (!strcmp(c, "sigpipe") || !strcmp(c, "nosignal") || !strcmp(c, "ignored"))
+		return case_pipe(fd, c);
+	if (!strcmp(c, "exec")) {
+		char num[16];
+		snprintf(num, sizeof num, "%d", fd);
+		execl("/proc/self/exe", argv[0], "exec-child", num, (char *)NULL);
+		perror("execl");
+		return 1;
+	}
+	fprintf(stderr, "unknown case %s\n", c);
+	return 2;
+}
