@@ -299,6 +299,21 @@ start_carriers() { # PLACEMENT
 
 # ---- one measurement --------------------------------------------------------
 
+# The run stays bounded even when a carrier hangs or breaks: a carrier that
+# failed twice in a section is skipped from then on, and past BUDGET
+# seconds every remaining measurement is skipped (each with an n/a row).
+BUDGET=${BENCH_BUDGET:-540}
+FAILS=" "
+failed_twice() { # SECTION CARRIER
+	case $FAILS in *" $1/$2 "*" $1/$2 "*) return 0 ;; esac
+	return 1
+}
+skip_why() { # SECTION CARRIER: prints why to skip, or nothing
+	if failed_twice "$1" "$2"; then echo "skipped after 2 failures (see the failed rows)"
+	elif [ $(( $(date +%s) - START )) -gt "$BUDGET" ]; then echo "skipped: past the ${BUDGET} s budget"
+	fi
+}
+
 # measure REP PLACEMENT WORKLOAD CARRIER: one client run, one CSV row.
 measure() {
 	_rep=$1 _pl=$2 _wl=$3 _car=$4 _ep=$4
@@ -314,6 +329,11 @@ measure() {
 	eval "_port=\${EP_${_pl}_${_ep}:-}"
 	if [ -z "$_port" ]; then
 		[ "$_car" = tlsshim ] && na throughput "$_pl" "$_wl" "$_car" rate "$TLSSHIM_WHY"
+		return
+	fi
+	_skip=$(skip_why throughput "$_car")
+	if [ -n "$_skip" ]; then
+		row throughput "$_rep" "$_pl" "$_wl" "$_car" rate "" "" na "$_skip"
 		return
 	fi
 	case $_car in
@@ -338,7 +358,7 @@ measure() {
 	*)
 		set -- "$BIN/plain_client" -p "$_port" "$@" ;;
 	esac
-	if timeout -k 2 60 $(pinpfx "$_pl") "$@" >"$W/m.out" 2>"$W/m.err" && grep -q '^RESULT' "$W/m.out"; then
+	if timeout -k 2 30 $(pinpfx "$_pl") "$@" >"$W/m.out" 2>"$W/m.err" && grep -q '^RESULT' "$W/m.out"; then
 		_line=$(sed -n 's/^RESULT //p' "$W/m.out" | head -n 1)
 		row throughput "$_rep" "$_pl" "$_wl" "$_car" rate "$(field value "$W/m.out")" \
 			"$(field unit "$W/m.out")" ok "$_line"
@@ -346,6 +366,7 @@ measure() {
 		row throughput "$_rep" "$_pl" "$_wl" "$_car" rate "" "" fail \
 			"exit $?: $(tail -n 2 "$W/m.err" | tr '\n' ' ')"
 		log "FAILED $_pl $_wl $_car: $(tail -n 2 "$W/m.err" | tr '\n' ' ')"
+		FAILS="$FAILS throughput/$_car "
 	fi
 }
 
@@ -475,6 +496,11 @@ redis_measure() { # REP PLACEMENT CARRIER
 		done
 		return
 	fi
+	_skip=$(skip_why redis "$_car")
+	if [ -n "$_skip" ]; then
+		for _t in SET GET; do row redis "$_rep" "$_pl" "$_t" "$_car" rate "" "" na "$_skip"; done
+		return
+	fi
 	set -- redis-benchmark -h 127.0.0.1 -p "$_port" -t set,get -c 50 -P 1 -n "$REDIS_N" --csv
 	case $_car in
 	native) set -- "$@" --tls --cacert "$CERTS/ca.pem" --tls-ciphersuites "$SUITE" ;;
@@ -482,7 +508,7 @@ redis_measure() { # REP PLACEMENT CARRIER
 	tlsshim) set -- $(tls_client_cmd "$_port") "$@" ;;
 	esac
 	# redis-benchmark spins forever when it cannot connect: always bounded.
-	if timeout -k 2 90 $(pinpfx "$_pl") "$@" >"$W/r.out" 2>"$W/r.err"; then
+	if timeout -k 2 45 $(pinpfx "$_pl") "$@" >"$W/r.out" 2>"$W/r.err"; then
 		for _t in SET GET; do
 			_v=$(sed -n "s/^\"$_t\",\"\\([0-9.]*\\)\".*/\\1/p" "$W/r.out")
 			if [ -n "$_v" ]; then row redis "$_rep" "$_pl" "$_t" "$_car" rate "$_v" req/s ok "-n $REDIS_N -c 50 -P 1"
@@ -494,6 +520,7 @@ redis_measure() { # REP PLACEMENT CARRIER
 			row redis "$_rep" "$_pl" "$_t" "$_car" rate "" "" fail "exit $_rc: $(tail -n 1 "$W/r.err")"
 		done
 		log "FAILED redis $_pl $_car (exit $_rc)"
+		FAILS="$FAILS redis/$_car "
 	fi
 }
 if [ "$REDIS_N" -gt 0 ]; then
