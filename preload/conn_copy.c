@@ -36,6 +36,7 @@ static void unread(struct ts_conn *c, const char *buf, size_t n)
 		memcpy(c->peek_buf, buf, n);
 		c->peek_off = 0;
 		c->peek_len = n + rest;
+		atomic_store(&c->peek_avail, c->peek_len);
 	}
 	pthread_mutex_unlock(&c->peek_lock);
 }

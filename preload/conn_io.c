@@ -155,6 +155,7 @@ static size_t peek_take(struct ts_conn *c, void *buf, size_t n, int peek)
 			c->peek_off += k;
 			if (c->peek_off == c->peek_len)
 				c->peek_off = c->peek_len = 0;
+			atomic_store(&c->peek_avail, c->peek_len - c->peek_off);
 		}
 	}
 	pthread_mutex_unlock(&c->peek_lock);
@@ -199,6 +200,7 @@ static ssize_t peek_read(struct ts_conn *c, void *buf, size_t n, int flags)
 	if (r > 0) {
 		c->peek_off = 0;
 		c->peek_len = (size_t)r;
+		atomic_store(&c->peek_avail, (size_t)r);
 		memcpy(buf, c->peek_buf, (size_t)r < n ? (size_t)r : n);
 		r = (size_t)r < n ? r : (ssize_t)n;
 	}
@@ -214,7 +216,7 @@ static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
 	ssize_t r;
 	size_t k;
 
-	if (c->peek_buf != NULL) {
+	if (ts_conn_peeked(c) > 0) {
 		k = peek_take(c, buf, n, 0);
 		if (k > 0)
 			return (ssize_t)k;

@@ -59,6 +59,10 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 		r = sslsocket_poll_events(conns[i]->s, fds[i].events, &kev);
 		if (atomic_load(&conns[i]->flags) & TS_F_FAILED)
 			r |= fds[i].events & (POLLIN | POLLOUT);
+		if ((fds[i].events & POLLIN) && ts_conn_peeked(conns[i]) > 0) {
+			r |= POLLIN;
+			kev &= (short)~POLLIN;
+		}
 		if (r) {
 			fds[i].revents = r;
 			ready++;

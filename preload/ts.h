@@ -166,6 +166,7 @@ struct ts_conn {
 	pthread_mutex_t peek_lock;
 	unsigned char *peek_buf;
 	size_t peek_len, peek_off, peek_cap;
+	atomic_size_t peek_avail;  /* peek_len - peek_off, readable unlocked */
 	/* Logs. */
 	char peer[64];         /* "127.0.0.1:4433", "[::1]:4433" */
 	char sni[256];         /* the name sent as SNI, "" if none */
@@ -379,6 +380,12 @@ int ts_select_has_wrapped(int nfds, const fd_set *rd, const fd_set *wr, const fd
 int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmask);
 int ts_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int timeout_ms,
               const sigset_t *sigmask);
+
+/* Bytes waiting in the peek buffer (recv MSG_PEEK, FIONREAD, splice). */
+static inline size_t ts_conn_peeked(const struct ts_conn *c)
+{
+	return atomic_load_explicit(&c->peek_avail, memory_order_acquire);
+}
 
 /* ---- cookie.c ---------------------------------------------------------- */
 

@@ -8,6 +8,11 @@
  *   dup HOST PORT       write on fd, dup, close fd, write and read on the dup
  *   fdopen HOST PORT    fprintf/fgets on a FILE from fdopen, then fclose
  *   readall HOST PORT   write "ping\n", read until EOF or an error
+ *   peek HOST PORT      recv(MSG_PEEK), ioctl(FIONREAD), then recv
+ *   timeout HOST PORT   SO_RCVTIMEO 300 ms on a silent peer: EAGAIN
+ *   sigpipe HOST PORT   writes after the peer closed: EPIPE and SIGPIPE,
+ *                       none with MSG_NOSIGNAL
+ *   sendfile HOST PORT FILE   sendfile the file, half-close, print reply
  *   exec PATH           execv(PATH), report the errno
  *   spawn PATH          posix_spawn(PATH), report the result
  */
@@ -21,7 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +192,115 @@ static int mode_readall(const char *host, const char *port)
 	return 0;
 }
 
+static int mode_peek(const char *host, const char *port)
+{
+	char buf[64];
+	int fd = connect_to(host, port), avail = -1;
+	ssize_t n;
+
+	report("write", (long)write(fd, "ping\n", 5), errno);
+	n = recv(fd, buf, 4, MSG_PEEK);
+	report("peek", (long)n, errno);
+	if (n > 0)
+		printf("peeked=%.*s\n", (int)n, buf);
+	report("fionread", ioctl(fd, FIONREAD, &avail), errno);
+	printf("avail_positive=%d\n", avail > 0);
+	n = recv(fd, buf, sizeof buf - 1, 0);
+	report("recv", (long)n, errno);
+	if (n > 0)
+		printf("got=%.*s", (int)n, buf);
+	close(fd);
+	return 0;
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int mode_timeout(const char *host, const char *port)
+{
+	struct timeval tv = {0, 300000};
+	char buf[16];
+	int fd = connect_to(host, port);
+	long long t0;
+	ssize_t n;
+
+	report("setsockopt", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), errno);
+	report("write", (long)write(fd, "ping\n", 5), errno);
+	t0 = ms_now();
+	n = read(fd, buf, sizeof buf);
+	report("read", (long)n, errno);
+	t0 = ms_now() - t0;
+	printf("waited_about_300ms=%d\n", t0 >= 250 && t0 < 2000);
+	close(fd);
+	return 0;
+}
+
+static volatile sig_atomic_t pipes;
+
+static void on_pipe(int sig)
+{
+	(void)sig;
+	pipes++;
+}
+
+static int mode_sigpipe(const char *host, const char *port)
+{
+	char buf[64];
+	int fd = connect_to(host, port), i;
+	ssize_t n = 0;
+
+	signal(SIGPIPE, on_pipe);
+	report("write", (long)write(fd, "bye\n", 4), errno);
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	/* the peer has closed: keep writing until the kernel says EPIPE */
+	for (i = 0; i < 100; i++) {
+		n = write(fd, "more\n", 5);
+		if (n < 0)
+			break;
+		usleep(10000);
+	}
+	report("write_after_close", (long)n, errno);
+	printf("sigpipe_seen=%d\n", pipes > 0);
+	pipes = 0;
+	n = send(fd, "more\n", 5, MSG_NOSIGNAL);
+	report("send_nosignal", (long)n, errno);
+	printf("sigpipe_seen=%d\n", pipes > 0);
+	close(fd);
+	return 0;
+}
+
+static int mode_sendfile(const char *host, const char *port, const char *file)
+{
+	char buf[256];
+	struct stat st;
+	int fd = connect_to(host, port), in = open(file, O_RDONLY);
+	off_t off = 0;
+	ssize_t n, got = 0;
+
+	fstat(in, &st);
+	while (off < st.st_size) {
+		n = sendfile(fd, in, &off, (size_t)(st.st_size - off));
+		if (n <= 0) {
+			report("sendfile", (long)n, errno);
+			return 1;
+		}
+	}
+	printf("sent=%ld\n", (long)off);
+	shutdown(fd, SHUT_WR);
+	while ((n = read(fd, buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	printf("reply=%s", buf);
+	close(fd);
+	return 0;
+}
+
 static int mode_exec(char *path)
 {
 	char *argv[] = {path, NULL};
@@ -219,10 +338,19 @@ int main(int argc, char **argv)
 		return mode_fdopen(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "readall") == 0)
 		return mode_readall(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "peek") == 0)
+		return mode_peek(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "timeout") == 0)
+		return mode_timeout(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "sigpipe") == 0)
+		return mode_sigpipe(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "sendfile") == 0)
+		return mode_sendfile(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return mode_exec(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
 		return mode_spawn(argv[2]);
-	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall HOST PORT | exec|spawn PATH\n");
+	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe HOST PORT |"
+	                " sendfile HOST PORT FILE | exec|spawn PATH\n");
 	return 2;
 }
