@@ -103,12 +103,14 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 		int r = SSL_write_ex(s->ssl, (const char *)buf + done, n - done, &w);
 		if (r == 1) {
 			s->write_want = 0;
+			s->write_pending = 0;
 			pthread_mutex_unlock(&s->lock);
 			done += w;
 			continue;
 		}
 		enum core_io_result res = core_ssl_result(s, r, "write");
 		s->write_want = res == CORE_IO_WANT_READ ? POLLIN : 0;
+		s->write_pending = res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE;
 		pthread_mutex_unlock(&s->lock);
 		switch (res) {
 		case CORE_IO_WANT_READ:
@@ -278,6 +280,10 @@ short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events)
 			else
 				kev |= s->write_want ? s->write_want : POLLOUT;
 		}
+		/* A queued close_notify or an unwrap in progress needs the kernel
+		 * whatever the program waits for; sslsocket_advance moves it. */
+		if (s->shut_want && s->state == CORE_ST_ESTABLISHED)
+			kev |= s->shut_want;
 		break;
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -12,23 +12,79 @@
 
 int core_close_notify_locked(struct sslsocket *s)
 {
-	if (s->state != CORE_ST_ESTABLISHED || !s->ssl || s->sent_close_notify)
-		return 0;
-	if (s->ragged_eof)
-		return 0; /* nobody to tell */
+	if (s->state != CORE_ST_ESTABLISHED || !s->ssl || s->ragged_eof)
+		return 0; /* nothing established, or nobody left to tell */
+	if (s->sent_close_notify)
+		return s->shut_want == POLLOUT ? 1 : 0;
+	if (s->write_pending) {
+		/* Part of a record is in the kernel and the rest in OpenSSL, which
+		 * sends it only when that write is retried; an alert now would
+		 * corrupt the stream. */
+		core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+		              "cannot send close_notify: a record is half sent (retry the write that "
+		              "returned EAGAIN first)");
+		return -1;
+	}
 	ERR_clear_error();
 	s->bio_errno = 0;
 	int r = SSL_shutdown(s->ssl);
-	if (r >= 0) {
-		s->sent_close_notify = 1;
+	/* OpenSSL marks the write side shut whether or not the alert left. */
+	s->sent_close_notify = 1;
+	if (r >= 0)
 		return 0;
+	if (SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE) {
+		/* Socket buffer full: the alert waits inside OpenSSL; never
+		 * block here for it. */
+		ERR_clear_error();
+		s->shut_want = POLLOUT;
+		return 1;
 	}
-	/* Socket buffer full or connection gone: give up rather than block. */
-	int e = SSL_get_error(s->ssl, r);
-	core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e == SSL_ERROR_WANT_WRITE ? EAGAIN : EPIPE,
-	              "cannot send close_notify");
+	core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->bio_errno ? s->bio_errno : EPIPE,
+	              "cannot send close_notify: %s", strerror(s->bio_errno ? s->bio_errno : EPIPE));
 	ERR_clear_error();
 	return -1;
+}
+
+int core_shutdown_progress_locked(struct sslsocket *s)
+{
+	if (!s->shut_want)
+		return 0;
+	/* At most two rounds: flush our alert, then (unwrap) read theirs. */
+	for (int round = 0; round < 2; round++) {
+		ERR_clear_error();
+		s->bio_errno = 0;
+		int r = SSL_shutdown(s->ssl);
+		if (r < 0) {
+			enum core_io_result res = core_ssl_result(s, r, "shutdown");
+			if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE) {
+				s->shut_want = res == CORE_IO_WANT_READ ? POLLIN : POLLOUT;
+				return 1;
+			}
+			s->shut_want = 0;
+			if (res == CORE_IO_CLOSED && !s->got_close_notify)
+				core_sock_err(s, SSLSOCKET_ERROR_EOF, ECONNRESET,
+				              "EOF occurred in violation of protocol (during shutdown)");
+			return -1;
+		}
+		if (r == 0 && s->unwrapping)
+			continue; /* ours is out; now theirs */
+		break;
+	}
+	s->shut_want = 0;
+	if (s->unwrapping && !(SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+		s->shut_want = POLLIN;
+		return 1;
+	}
+	if (s->shut_wr_pending) {
+		s->shut_wr_pending = 0;
+		if (s->io.shutdown(s->fd, SHUT_WR) < 0) {
+			int e = errno;
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", strerror(e));
+			return -1;
+		}
+		s->write_shut = 1;
+	}
+	return 0;
 }
 
 int sslsocket_send_close_notify(sslsocket *s)
@@ -40,10 +96,13 @@ int sslsocket_send_close_notify(sslsocket *s)
 	int saved = errno;
 	pthread_mutex_lock(&s->lock);
 	int r = core_close_notify_locked(s);
+	if (r == 1 && !s->unwrapping && (r = core_shutdown_progress_locked(s)) == 1)
+		core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+		              "close_notify queued: the socket buffer is full (sslsocket_advance sends it)");
 	pthread_mutex_unlock(&s->lock);
 	if (r == 0)
 		errno = saved;
-	return r;
+	return r == 0 ? 0 : -1;
 }
 
 int sslsocket_shutdown_write(sslsocket *s)
@@ -53,26 +112,70 @@ int sslsocket_shutdown_write(sslsocket *s)
 		return -1;
 	}
 	int saved = errno;
+	long long deadline = core_call_deadline(s);
 	pthread_mutex_lock(&s->lock);
 	if (s->state == CORE_ST_FAILED) {
 		core_sock_fail(s);
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
-	/* A failed close_notify still half-closes: the peer then sees a
-	 * ragged EOF, which is better than an open write side. */
-	int cn = core_close_notify_locked(s);
-	int r = s->io.shutdown(s->fd, SHUT_WR);
-	if (r < 0) {
-		int e = errno;
-		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", strerror(e));
-	} else {
-		s->write_shut = 1;
+	if (s->write_shut || s->shut_wr_pending) {
+		pthread_mutex_unlock(&s->lock);
+		return 0;
 	}
-	pthread_mutex_unlock(&s->lock);
-	if (r == 0 && cn == 0)
+	s->shut_wr_pending = 1;
+	int r = core_close_notify_locked(s);
+	if (r < 0 && s->write_pending) {
+		s->shut_wr_pending = 0; /* the caller may finish its write first */
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	if (r < 0) {
+		/* A close_notify that cannot be sent still half-closes: the peer
+		 * sees a ragged EOF, better than a write side left open. */
+		s->shut_want = 0;
+		(void)s->io.shutdown(s->fd, SHUT_WR);
+		s->write_shut = 1;
+		s->shut_wr_pending = 0;
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	if (r == 0) {
+		s->shut_want = 0;
+		s->shut_wr_pending = 0;
+		if (s->io.shutdown(s->fd, SHUT_WR) < 0) {
+			int e = errno;
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", strerror(e));
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		s->write_shut = 1;
+		pthread_mutex_unlock(&s->lock);
 		errno = saved;
-	return r < 0 || cn < 0 ? -1 : 0;
+		return 0;
+	}
+	/* Queued behind a full socket buffer. Non-blocking: like the kernel's
+	 * FIN, it goes out later (sslsocket_advance, or poll asking for
+	 * POLLOUT). Blocking: wait for room, within the socket's timeout. */
+	for (;;) {
+		if (s->timeout_ms == 0) {
+			pthread_mutex_unlock(&s->lock);
+			errno = saved;
+			return 0;
+		}
+		short want = s->shut_want;
+		pthread_mutex_unlock(&s->lock);
+		if (core_wait(s, want, deadline, -1) < 0)
+			return -1;
+		pthread_mutex_lock(&s->lock);
+		r = core_shutdown_progress_locked(s);
+		if (r <= 0) {
+			pthread_mutex_unlock(&s->lock);
+			if (r == 0)
+				errno = saved;
+			return r;
+		}
+	}
 }
 
 int sslsocket_unwrap(sslsocket *s)
@@ -99,9 +202,17 @@ int sslsocket_unwrap(sslsocket *s)
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
+	if (!s->sent_close_notify && s->write_pending) {
+		core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+		              "cannot unwrap: a record is half sent (retry the write that returned EAGAIN first)");
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
 	/* From here on read exactly one record at a time: bytes behind the
 	 * peer's close_notify are plaintext and must stay in the kernel. */
 	SSL_set_read_ahead(s->ssl, 0);
+	s->unwrapping = 1;
+	s->shut_wr_pending = 0;
 	pthread_mutex_unlock(&s->lock);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
@@ -118,6 +229,8 @@ int sslsocket_unwrap(sslsocket *s)
 			continue; /* ours is out; now read theirs */
 		}
 		enum core_io_result res = core_ssl_result(s, r, "shutdown");
+		if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE)
+			s->shut_want = res == CORE_IO_WANT_READ ? POLLIN : POLLOUT; /* for poll/advance */
 		pthread_mutex_unlock(&s->lock);
 		if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE) {
 			if (s->timeout_ms == 0)
@@ -161,8 +274,9 @@ int sslsocket_close(sslsocket *s)
 	}
 	int saved = errno;
 	pthread_mutex_lock(&s->lock);
-	if (!s->write_shut)
-		(void)core_close_notify_locked(s);
+	/* One try to get a queued alert out, then give up: close never waits. */
+	if (core_close_notify_locked(s) == 1 || s->shut_want == POLLOUT)
+		(void)core_shutdown_progress_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	int r = s->io.close(s->fd);
 	int e = errno;

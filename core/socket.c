@@ -481,6 +481,13 @@ int sslsocket_advance(sslsocket *s)
 	}
 	if (core_drive(s, 0, -1) < 0)
 		return -1;
+	/* A close_notify queued behind a full buffer, a half-close waiting for
+	 * it, or an unwrap waiting for the peer's close_notify. */
+	pthread_mutex_lock(&s->lock);
+	int r = core_shutdown_progress_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	if (r != 0)
+		return -1; /* s->err: WANT_READ/WANT_WRITE (EAGAIN) or the failure */
 	errno = saved;
 	return 0;
 }

@@ -109,7 +109,12 @@ struct sslsocket {
 	int sent_close_notify;
 	int write_shut;
 	short hs_want;          /* POLLIN/POLLOUT the handshake waits for */
+	short shut_want;        /* what a queued close_notify or unwrap waits for */
+	int shut_wr_pending;    /* SHUT_WR once the queued close_notify is out */
+	int unwrapping;         /* unwrap started: wait for the peer's too */
 	short write_want;       /* POLLIN when SSL_write wanted to read */
+	int write_pending;      /* an SSL_write returned want-*: OpenSSL holds a
+	                           half-sent record until the write is retried */
 	long long hs_deadline;  /* -1 until a blocking handshake starts */
 	char alpn_buf[256];
 	struct sslsocket_error err;      /* the last failure */
@@ -155,7 +160,12 @@ int core_drive(struct sslsocket *s, int may_wait, long long call_deadline);
 /* The deadline of a call that starts now under s's timeout (-1: none). */
 long long core_call_deadline(const struct sslsocket *s);
 /* Sends close_notify once, never waiting (lock held). 0 sent or not
- * needed, -1 could not. */
+ * needed, 1 queued in OpenSSL because the socket buffer is full (shut_want
+ * is POLLOUT; core_shutdown_progress_locked sends it), -1 failed. */
 int core_close_notify_locked(struct sslsocket *s);
+/* Moves a queued close_notify, a pending SHUT_WR and an unwrap's wait for
+ * the peer's close_notify on, without waiting (lock held). 0 nothing left,
+ * 1 still waiting (for s->shut_want), -1 failed (s->err). */
+int core_shutdown_progress_locked(struct sslsocket *s);
 
 #endif /* SSLSOCKET_INT_H */

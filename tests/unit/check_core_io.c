@@ -761,7 +761,7 @@ START_TEST(test_writev_gathers)
 	struct sslsocket_io io = counting_io();
 	sslsocket *c = cu_wrap(fds[0], &o, &io);
 	struct iovec iov[12];
-	char parts[12][8];
+	char parts[12][24];
 	for (int i = 0; i < 12; i++) {
 		snprintf(parts[i], sizeof parts[i], "part%02d;", i);
 		iov[i].iov_base = parts[i];

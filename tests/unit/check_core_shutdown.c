@@ -270,6 +270,214 @@ START_TEST(test_unwrap_nonblocking)
 }
 END_TEST
 
+
+/* ---- a close_notify queued behind a full socket buffer ---------------------------------- */
+
+/* The client's sends fail with EAGAIN while block_sends is set: a full
+ * socket buffer on demand, through the I/O seam. */
+static int block_sends;
+
+static ssize_t gate_send(int fd, const void *buf, size_t len, int flags)
+{
+	if (__atomic_load_n(&block_sends, __ATOMIC_SEQ_CST)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return send(fd, buf, len, flags);
+}
+
+static void nb_pair(int fds[2], sslsocket **c, sslsocket **s, const struct sslsocket_io *cio)
+{
+	cu_pair(fds);
+	cu_set_nonblock(fds[0], 1);
+	cu_set_nonblock(fds[1], 1);
+	struct sslsocket_options co, so;
+	sslsocket_options_init(&co);
+	cu_server_opts(&so);
+	so.suppress_ragged_eofs = 0; /* so that only a real close_notify reads as 0 */
+	*c = cu_wrap(fds[0], &co, cio);
+	*s = cu_wrap(fds[1], &so, NULL);
+	int cd = 0, sd = 0;
+	for (int i = 0; i < 50 && !(cd && sd); i++) {
+		if (!cd)
+			cd = sslsocket_do_handshake(*c) == 0;
+		if (!sd)
+			sd = sslsocket_do_handshake(*s) == 0;
+	}
+	ck_assert(cd && sd);
+}
+
+/* Reads s to its end while advance() runs on c; returns the last read's
+ * result and the bytes read. */
+static ssize_t drain_until_end(sslsocket *c, sslsocket *s, size_t *total)
+{
+	static char buf[65536];
+	ssize_t r = -1;
+	*total = 0;
+	for (int i = 0; i < 3000; i++) {
+		(void)sslsocket_advance(c);
+		r = sslsocket_read(s, buf, sizeof buf);
+		if (r > 0)
+			*total += (size_t)r;
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			break;
+		if (r < 0)
+			usleep(1000);
+	}
+	return r;
+}
+
+START_TEST(test_shutdown_write_queued)
+{
+	int fds[2];
+	sslsocket *c, *s;
+	struct sslsocket_io io = *sslsocket_io_libc();
+	io.send = gate_send;
+	nb_pair(fds, &c, &s, &io);
+	ck_assert_int_eq(sslsocket_write(c, "data", 4), 4);
+	__atomic_store_n(&block_sends, 1, __ATOMIC_SEQ_CST);
+	errno = 4321;
+	ck_assert_int_eq(sslsocket_shutdown_write(c), 0); /* queued, like a FIN */
+	ck_assert_int_eq(errno, 4321);
+	errno = 0;
+	ck_assert_int_eq(sslsocket_write(c, "x", 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	short kev = 0;
+	ck_assert_int_eq(sslsocket_poll_events(c, POLLIN, &kev), 0);
+	ck_assert(kev & POLLOUT); /* the queued alert needs room */
+	errno = 0;
+	ck_assert_int_eq(sslsocket_advance(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	/* the kernel's write side stays open until the alert is out */
+	struct pollfd p = {.fd = fds[1], .events = POLLRDHUP};
+	ck_assert_int_eq(poll(&p, 1, 0), 0);
+	__atomic_store_n(&block_sends, 0, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(sslsocket_advance(c), 0);
+	ck_assert_int_eq(sslsocket_poll_events(c, POLLIN, &kev), 0);
+	ck_assert_int_eq(kev, POLLIN);
+	size_t total = 0;
+	ck_assert_int_eq(drain_until_end(c, s, &total), 0); /* a clean close_notify */
+	ck_assert_uint_eq(total, 4);
+	ck_assert_int_eq(poll(&p, 1, 1000), 1); /* and then the FIN */
+	ck_assert(p.revents & POLLRDHUP);
+	sslsocket_close(c);
+	sslsocket_close(s);
+}
+END_TEST
+
+START_TEST(test_send_close_notify_queued)
+{
+	int fds[2];
+	sslsocket *c, *s;
+	struct sslsocket_io io = *sslsocket_io_libc();
+	io.send = gate_send;
+	nb_pair(fds, &c, &s, &io);
+	__atomic_store_n(&block_sends, 1, __ATOMIC_SEQ_CST);
+	errno = 0;
+	ck_assert_int_eq(sslsocket_send_close_notify(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(sslsocket_last_error(c)->code, SSLSOCKET_ERROR_WANT_WRITE);
+	__atomic_store_n(&block_sends, 0, __ATOMIC_SEQ_CST);
+	size_t total = 0;
+	ck_assert_int_eq(drain_until_end(c, s, &total), 0);
+	ck_assert_int_eq(sslsocket_send_close_notify(c), 0); /* already out */
+	sslsocket_close(c);
+	sslsocket_close(s);
+}
+END_TEST
+
+/* A write that returned EAGAIN leaves half a record in OpenSSL: no alert
+ * may follow until that write is retried. */
+START_TEST(test_close_notify_after_eagain_write)
+{
+	int fds[2];
+	sslsocket *c, *s;
+	int sz = 4096;
+	nb_pair(fds, &c, &s, NULL);
+	setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	static char big[65536];
+	size_t sent = 0;
+	ssize_t w;
+	while ((w = sslsocket_write(c, big, sizeof big)) > 0)
+		sent += (size_t)w;
+	ck_assert_int_eq(errno, EAGAIN);
+	errno = 0;
+	ck_assert_int_eq(sslsocket_shutdown_write(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_ptr_nonnull(strstr(sslsocket_error(c), "half sent"));
+	/* the program retries its write as POSIX asks, then shuts down */
+	static char rbuf[65536];
+	size_t got = 0;
+	for (int i = 0; i < 3000; i++) {
+		ssize_t r = sslsocket_read(s, rbuf, sizeof rbuf);
+		if (r > 0)
+			got += (size_t)r;
+		w = sslsocket_write(c, big, sizeof big);
+		if (w > 0) {
+			sent += (size_t)w;
+			break;
+		}
+		usleep(1000);
+	}
+	ck_assert_int_gt(w, 0);
+	int sh = -1;
+	for (int i = 0; i < 3000 && sh < 0; i++) {
+		sh = sslsocket_shutdown_write(c);
+		ssize_t r = sslsocket_read(s, rbuf, sizeof rbuf);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	ck_assert_int_eq(sh, 0);
+	size_t rest = 0;
+	ck_assert_int_eq(drain_until_end(c, s, &rest), 0); /* clean end, nothing lost */
+	ck_assert_uint_eq(got + rest, sent);
+	sslsocket_close(c);
+	sslsocket_close(s);
+}
+END_TEST
+
+START_TEST(test_unwrap_advance)
+{
+	int fds[2];
+	cu_pair(fds);
+	cu_set_nonblock(fds[0], 1);
+	cu_set_nonblock(fds[1], 1);
+	struct sslsocket_options co, so;
+	sslsocket_options_init(&co);
+	cu_server_opts(&so);
+	sslsocket *c = cu_wrap(fds[0], &co, NULL);
+	sslsocket *s = cu_wrap(fds[1], &so, NULL);
+	int cd = 0, sd = 0;
+	for (int i = 0; i < 50 && !(cd && sd); i++) {
+		if (!cd)
+			cd = sslsocket_do_handshake(c) == 0;
+		if (!sd)
+			sd = sslsocket_do_handshake(s) == 0;
+	}
+	ck_assert(cd && sd);
+	ck_assert_int_eq(sslsocket_unwrap(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	short kev = 0;
+	ck_assert_int_eq(sslsocket_poll_events(c, 0, &kev), 0);
+	ck_assert_int_eq(kev, POLLIN); /* waiting for the peer's close_notify */
+	ck_assert_int_eq(sslsocket_advance(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	char b[4];
+	ssize_t r = -1;
+	for (int i = 0; i < 50 && (r = sslsocket_read(s, b, sizeof b)) < 0; i++)
+		usleep(10 * 1000);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(sslsocket_unwrap(s), fds[1]);
+	int ok = 0;
+	for (int i = 0; i < 50 && !(ok = sslsocket_advance(c) == 0); i++)
+		usleep(10 * 1000);
+	ck_assert(ok);
+	ck_assert_int_eq(sslsocket_unwrap(c), fds[0]); /* done at once */
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 Suite *core_shutdown_suite(void)
 {
 	Suite *s = suite_create("core_shutdown");
@@ -282,6 +490,10 @@ Suite *core_shutdown_suite(void)
 	tcase_add_loop_test(tc, test_unwrap, 0, 2);
 	tcase_add_test(tc, test_close_does_not_block);
 	tcase_add_test(tc, test_unwrap_nonblocking);
+	tcase_add_test(tc, test_shutdown_write_queued);
+	tcase_add_test(tc, test_send_close_notify_queued);
+	tcase_add_test(tc, test_close_notify_after_eagain_write);
+	tcase_add_test(tc, test_unwrap_advance);
 	suite_add_tcase(s, tc);
 	return s;
 }
