@@ -41,6 +41,11 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}
+		/* A close_notify queued behind a full buffer goes out as soon as
+		 * there is room, even if the program only reads now. */
+		if (s->shut_want == POLLOUT && !s->unwrapping)
+			(void)core_shutdown_progress_locked(s);
+		short also = s->shut_want == POLLOUT && !s->unwrapping ? POLLOUT : 0;
 		size_t got = 0;
 		ERR_clear_error();
 		s->bio_errno = 0;
@@ -60,7 +65,7 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		case CORE_IO_WANT_WRITE:
 			if (s->timeout_ms == 0)
 				return -1;
-			if (core_wait(s, res == CORE_IO_WANT_READ ? POLLIN : POLLOUT, deadline, -1) < 0)
+			if (core_wait(s, (res == CORE_IO_WANT_READ ? POLLIN : POLLOUT) | also, deadline, -1) < 0)
 				return -1;
 			continue;
 		default:

@@ -94,11 +94,26 @@ int sslsocket_send_close_notify(sslsocket *s)
 		return -1;
 	}
 	int saved = errno;
+	/* Waits for buffer room only within a positive timeout: callers that
+	 * close set one (a full buffer right after a big write is common);
+	 * blocking forever here would hang a close on a stuck peer. */
+	long long deadline = s->timeout_ms > 0 ? core_call_deadline(s) : -1;
 	pthread_mutex_lock(&s->lock);
 	int r = core_close_notify_locked(s);
-	if (r == 1 && !s->unwrapping && (r = core_shutdown_progress_locked(s)) == 1)
-		core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
-		              "close_notify queued: the socket buffer is full (sslsocket_advance sends it)");
+	while (r == 1 && !s->unwrapping) {
+		r = core_shutdown_progress_locked(s);
+		if (r != 1)
+			break;
+		short want = s->shut_want;
+		pthread_mutex_unlock(&s->lock);
+		int w = deadline >= 0 && core_now_ms() < deadline ? core_wait(s, want, deadline, -1) : -1;
+		pthread_mutex_lock(&s->lock);
+		if (w < 0) {
+			core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+			              "close_notify queued: the socket buffer is full (sslsocket_advance sends it)");
+			break;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (r == 0)
 		errno = saved;
@@ -165,6 +180,10 @@ int sslsocket_shutdown_write(sslsocket *s)
 		}
 		short want = s->shut_want;
 		pthread_mutex_unlock(&s->lock);
+		if (deadline >= 0 && core_now_ms() >= deadline) {
+			core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN, "timed out");
+			return -1;
+		}
 		if (core_wait(s, want, deadline, -1) < 0)
 			return -1;
 		pthread_mutex_lock(&s->lock);

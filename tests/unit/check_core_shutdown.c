@@ -286,6 +286,14 @@ static ssize_t gate_send(int fd, const void *buf, size_t len, int flags)
 	return send(fd, buf, len, flags);
 }
 
+static void *unblock_later(void *arg)
+{
+	(void)arg;
+	usleep(150 * 1000);
+	__atomic_store_n(&block_sends, 0, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
 static void nb_pair(int fds[2], sslsocket **c, sslsocket **s, const struct sslsocket_io *cio)
 {
 	cu_pair(fds);
@@ -352,7 +360,16 @@ START_TEST(test_shutdown_write_queued)
 	struct pollfd p = {.fd = fds[1], .events = POLLRDHUP};
 	ck_assert_int_eq(poll(&p, 1, 0), 0);
 	__atomic_store_n(&block_sends, 0, __ATOMIC_SEQ_CST);
-	ck_assert_int_eq(sslsocket_advance(c), 0);
+	if (_i == 0) {
+		ck_assert_int_eq(sslsocket_advance(c), 0);
+	} else {
+		/* a program that only reads after shutdown(SHUT_WR) also gets
+		 * the alert out */
+		char b[4];
+		errno = 0;
+		ck_assert_int_eq(sslsocket_read(c, b, sizeof b), -1);
+		ck_assert_int_eq(errno, EAGAIN);
+	}
 	ck_assert_int_eq(sslsocket_poll_events(c, POLLIN, &kev), 0);
 	ck_assert_int_eq(kev, POLLIN);
 	size_t total = 0;
@@ -377,7 +394,21 @@ START_TEST(test_send_close_notify_queued)
 	ck_assert_int_eq(sslsocket_send_close_notify(c), -1);
 	ck_assert_int_eq(errno, EAGAIN);
 	ck_assert_int_eq(sslsocket_last_error(c)->code, SSLSOCKET_ERROR_WANT_WRITE);
-	__atomic_store_n(&block_sends, 0, __ATOMIC_SEQ_CST);
+	/* With a timeout it waits for room, within the timeout. */
+	sslsocket_settimeout(c, 200);
+	long long t0 = cu_now_ms();
+	errno = 0;
+	ck_assert_int_eq(sslsocket_send_close_notify(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_ge(cu_now_ms() - t0, 150);
+	sslsocket_settimeout(c, 5000);
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, unblock_later, NULL), 0);
+	t0 = cu_now_ms();
+	ck_assert_int_eq(sslsocket_send_close_notify(c), 0);
+	ck_assert_int_lt(cu_now_ms() - t0, 4000);
+	pthread_join(th, NULL);
+	sslsocket_settimeout(c, 0);
 	size_t total = 0;
 	ck_assert_int_eq(drain_until_end(c, s, &total), 0);
 	ck_assert_int_eq(sslsocket_send_close_notify(c), 0); /* already out */
@@ -490,7 +521,7 @@ Suite *core_shutdown_suite(void)
 	tcase_add_loop_test(tc, test_unwrap, 0, 2);
 	tcase_add_test(tc, test_close_does_not_block);
 	tcase_add_test(tc, test_unwrap_nonblocking);
-	tcase_add_test(tc, test_shutdown_write_queued);
+	tcase_add_loop_test(tc, test_shutdown_write_queued, 0, 2);
 	tcase_add_test(tc, test_send_close_notify_queued);
 	tcase_add_test(tc, test_close_notify_after_eagain_write);
 	tcase_add_test(tc, test_unwrap_advance);
