@@ -73,6 +73,8 @@ void ts_conn_log_state(struct ts_conn *c)
 
 	if (c->s == NULL)
 		return;
+	if (!(flags & TS_F_HS_DONE) && sslsocket_handshake_done(c->s))
+		flags = atomic_fetch_or(&c->flags, TS_F_HS_DONE) | TS_F_HS_DONE;
 	if (!(flags & TS_F_LOGGED) && sslsocket_handshake_done(c->s) &&
 	    !(atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)) {
 		if (ts_log_enabled(CFG_LOG_INFO) &&
@@ -101,12 +103,21 @@ static ssize_t io_error(struct ts_conn *c)
 
 	if (sslsocket_failed(c->s)) {
 		const struct sslsocket_error *le = sslsocket_last_error(c->s);
+		/* the core's state is FAILED now: did the handshake finish
+		 * before? (the core never reports a non-TLS failure during
+		 * the handshake with anything but EPROTO or a connect error) */
+		int hs = (atomic_load(&c->flags) & TS_F_HS_DONE) != 0 ||
+		         (le->code == SSLSOCKET_ERROR_SYSCALL && le->sys_errno != EPROTO &&
+		          strncmp(le->reason, "connect:", 8) != 0);
 
-		atomic_fetch_or(&c->flags, TS_F_FAILED);
 		ts_conn_log_state(c);
-		if (!sslsocket_handshake_done(c->s) &&
-		    !(le->code == SSLSOCKET_ERROR_SYSCALL &&
-		      strncmp(le->reason, "connect:", 8) == 0))
+		/* A TLS failure (handshake, verification, a bad record) fails
+		 * closed with EPROTO from now on. A reset or a broken pipe
+		 * after the handshake is the network's: its errno stands. */
+		if (!hs || le->code != SSLSOCKET_ERROR_SYSCALL)
+			atomic_fetch_or(&c->flags, TS_F_FAILED);
+		if (!hs && !(le->code == SSLSOCKET_ERROR_SYSCALL &&
+		             strncmp(le->reason, "connect:", 8) == 0))
 			e = EPROTO;
 	}
 	errno = e;
@@ -341,6 +352,10 @@ static ssize_t write_error(struct ts_conn *c, int flags)
 	ssize_t r = io_error(c);
 	int e = errno;
 
+	/* Writing to a connection the peer reset: the kernel says EPIPE
+	 * (the reset arrives in CLOSE_WAIT), whatever the BIO saw first. */
+	if (e == ECONNRESET)
+		e = errno = EPIPE;
 	if (e == EPIPE && !(flags & MSG_NOSIGNAL)) {
 		raise(SIGPIPE);
 		errno = e;
@@ -478,6 +493,10 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 	int saved = errno;
 
 	ts_depth++;
+	if (c->kind == TS_KIND_EPOLL) {
+		ts_epset_free(c->ep);
+		c->ep = NULL;
+	}
 	if (c->kind == TS_KIND_CONN && c->s != NULL) {
 		if (send_notify && !(atomic_load(&c->flags) & TS_F_WR_SHUT) &&
 		    sslsocket_handshake_done(c->s)) {

@@ -73,6 +73,7 @@ struct ts_conn *ts_conn_new(int kind)
 	c->s = NULL;
 	c->rule = NULL;
 	c->ctx = NULL;
+	c->ep = NULL;
 	atomic_store(&c->owner_epoch, atomic_load(&ts_epoch));
 	atomic_store(&c->owner_pid, atomic_load(&ts_pid));
 	atomic_store(&c->nonblock, 0);

@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
@@ -21,6 +22,34 @@ atomic_int ts_real_ready;
 __thread int ts_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+/* The core waits with io->poll. poll() never restarts after a signal, but
+ * a blocking read does when the handler has SA_RESTART, and programs rely
+ * on that. So the indefinite wait for readability on a blocking socket is
+ * a blocking recv(MSG_PEEK) of one byte: the kernel then restarts it, or
+ * returns EINTR, exactly as it would for the program's own read. (With a
+ * timeout the kernel returns EINTR whatever SA_RESTART says, as poll
+ * does.) */
+static int io_poll(struct pollfd *p, nfds_t n, int timeout)
+{
+	if (n == 1 && timeout < 0 && p->events == POLLIN) {
+		int fl = ts_real.fcntl(p->fd, F_GETFL);
+		char b;
+		ssize_t r;
+
+		if (fl >= 0 && !(fl & O_NONBLOCK)) {
+			r = ts_real.recv(p->fd, &b, 1, MSG_PEEK);
+			if (r >= 0) {
+				p->revents = POLLIN;
+				return 1;
+			}
+			if (errno == EINTR)
+				return -1;
+			/* anything else: let poll say what the socket's state is */
+		}
+	}
+	return ts_real.poll(p, n, timeout);
+}
 static struct sslsocket_io real_io;
 
 /* Writes msg on stderr and aborts: no stdio, the table may be half-built. */
@@ -132,10 +161,16 @@ static void real_resolve_once(void)
 	REQ(sendmmsg);
 	REQ(recvmmsg);
 	REQ(pread);
+	REQ(epoll_create);
+	REQ(epoll_create1);
+	REQ(epoll_ctl);
+	REQ(epoll_wait);
+	REQ(epoll_pwait);
+	OPT(epoll_pwait2);
 
 	real_io.recv = ts_real.recv;
 	real_io.send = ts_real.send;
-	real_io.poll = ts_real.poll;
+	real_io.poll = io_poll;
 	real_io.connect = ts_real.connect;
 	real_io.accept4 = ts_real.accept4;
 	real_io.close = ts_real.close;

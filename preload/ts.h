@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -100,6 +101,13 @@ struct ts_real {
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned, int);
 	int (*recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
 	ssize_t (*pread)(int, void *, size_t, off_t);
+	int (*epoll_create)(int);
+	int (*epoll_create1)(int);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+	int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *,
+	                    const sigset_t *);
 };
 
 extern struct ts_real ts_real;
@@ -128,7 +136,8 @@ extern __thread int ts_depth __attribute__((tls_model("initial-exec")));
 
 enum ts_kind {
 	TS_KIND_CONN = 1,     /* a wrapped (or failed) TLS connection */
-	TS_KIND_LISTENER = 2  /* a listening socket, its accept rule cached */
+	TS_KIND_LISTENER = 2, /* a listening socket, its accept rule cached */
+	TS_KIND_EPOLL = 3     /* an epoll instance, its registrations recorded */
 };
 
 enum ts_flag {
@@ -139,7 +148,8 @@ enum ts_flag {
 	TS_F_FAIL_LOGGED = 1 << 4,/* the warn line was written */
 	TS_F_CLOSING = 1 << 5,    /* no descriptor names it any more */
 	TS_F_HELD = 1 << 6,       /* the program closed core_fd; we hold it open */
-	TS_F_CORE_LOST = 1 << 7   /* core_fd was replaced (dup2 onto it) */
+	TS_F_CORE_LOST = 1 << 7,  /* core_fd was replaced (dup2 onto it) */
+	TS_F_HS_DONE = 1 << 8     /* the handshake completed (seen once) */
 };
 
 struct ts_conn {
@@ -173,6 +183,8 @@ struct ts_conn {
 	const char *side;      /* "connect" or "accept" */
 	/* Listeners: the context of their rule (rule NULL: no rule matched). */
 	sslsocket_ctx *ctx;
+	/* epoll instances: the recorded registrations (epoll.c). */
+	struct ts_epset *ep;
 	struct ts_conn *next_free;
 };
 
@@ -386,6 +398,18 @@ static inline size_t ts_conn_peeked(const struct ts_conn *c)
 {
 	return atomic_load_explicit(&c->peek_avail, memory_order_acquire);
 }
+
+/* ---- epoll.c ----------------------------------------------------------- */
+
+struct ts_epset;
+struct ts_epset *ts_epset_new(void);
+void ts_epset_free(struct ts_epset *e);
+/* epoll_ctl on an instance tlsshim records (e is the instance's set). */
+int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_event *ev);
+/* epoll_wait/epoll_pwait: TLS readiness for wrapped descriptors, the
+ * kernel's for the others. timeout_ms -1 is forever. */
+int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
+                  const sigset_t *sigmask);
 
 /* ---- cookie.c ---------------------------------------------------------- */
 

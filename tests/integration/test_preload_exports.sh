@@ -21,6 +21,12 @@ copy_file_range
 dup
 dup2
 dup3
+epoll_create
+epoll_create1
+epoll_ctl
+epoll_pwait
+epoll_pwait2
+epoll_wait
 execl
 execle
 execlp

@@ -1,0 +1,113 @@
+/*
+ * hook_epoll.c - epoll_create, epoll_create1, epoll_ctl, epoll_wait,
+ * epoll_pwait, epoll_pwait2: instances created while a configuration is
+ * loaded record their registrations (epoll.c); the others, and every call
+ * when tlsshim is inert, go straight to libc.
+ */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "ts.h"
+
+static int track(int fd)
+{
+	struct ts_conn *c;
+	int saved = errno;
+
+	if (fd < 0 || ts_depth > 0)
+		return fd;
+	if (ts_fd_peek(fd) != NULL)
+		ts_fd_forget(fd); /* a stale entry: the number is fresh */
+	if (!ts_active())
+		return fd;
+	c = ts_conn_new(TS_KIND_EPOLL);
+	if (c != NULL) {
+		c->ep = ts_epset_new();
+		if (c->ep == NULL || ts_fd_install(fd, c) < 0)
+			ts_conn_release(c);
+	}
+	errno = saved;
+	return fd;
+}
+
+TS_EXPORT int epoll_create(int size)
+{
+	return track(TS_REAL(epoll_create)(size));
+}
+
+TS_EXPORT int epoll_create1(int flags)
+{
+	return track(TS_REAL(epoll_create1)(flags));
+}
+
+static struct ts_conn *epset_at(int epfd)
+{
+	struct ts_conn *c;
+
+	if (ts_depth > 0 || ts_fd_peek(epfd) == NULL)
+		return NULL;
+	c = ts_conn_acquire(epfd);
+	if (c != NULL && (c->kind != TS_KIND_EPOLL || c->ep == NULL)) {
+		ts_conn_release(c);
+		return NULL;
+	}
+	return c;
+}
+
+TS_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct ts_conn *c = epset_at(epfd);
+	int r;
+
+	if (c == NULL)
+		return TS_REAL(epoll_ctl)(epfd, op, fd, ev);
+	r = ts_epoll_ctl(c->ep, epfd, op, fd, ev);
+	ts_conn_release(c);
+	return r;
+}
+
+static int wait_common(int epfd, struct epoll_event *out, int max, int timeout,
+                       const sigset_t *sigmask)
+{
+	struct ts_conn *c = epset_at(epfd);
+	int r, e;
+
+	if (c == NULL)
+		return sigmask ? TS_REAL(epoll_pwait)(epfd, out, max, timeout, sigmask)
+		               : TS_REAL(epoll_wait)(epfd, out, max, timeout);
+	r = ts_epoll_wait(c->ep, epfd, out, max, timeout < 0 ? -1 : timeout, sigmask);
+	e = errno;
+	ts_conn_release(c);
+	errno = e;
+	return r;
+}
+
+TS_EXPORT int epoll_wait(int epfd, struct epoll_event *out, int max, int timeout)
+{
+	return wait_common(epfd, out, max, timeout, NULL);
+}
+
+TS_EXPORT int epoll_pwait(int epfd, struct epoll_event *out, int max, int timeout,
+                          const sigset_t *sigmask)
+{
+	return wait_common(epfd, out, max, timeout, sigmask);
+}
+
+TS_EXPORT int epoll_pwait2(int epfd, struct epoll_event *out, int max, const struct timespec *ts,
+                           const sigset_t *sigmask)
+{
+	struct ts_conn *c = epset_at(epfd);
+	long long ms;
+
+	if (c == NULL) {
+		if (TS_REAL(epoll_pwait2) == NULL) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return TS_REAL(epoll_pwait2)(epfd, out, max, ts, sigmask);
+	}
+	ts_conn_release(c);
+	ms = ts ? (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000 : -1;
+	return wait_common(epfd, out, max, ms > 0x7fffffff ? 0x7fffffff : (int)ms, sigmask);
+}
