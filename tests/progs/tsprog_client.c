@@ -13,6 +13,8 @@
  *   sigpipe HOST PORT   writes after the peer closed: EPIPE and SIGPIPE,
  *                       none with MSG_NOSIGNAL
  *   sendfile HOST PORT FILE   sendfile the file, half-close, print reply
+ *   ghbn NAME PORT      gethostbyname(NAME), connect to its first
+ *                       address, write "ping\n", print the reply
  *   exec PATH           execv(PATH), report the errno
  *   spawn PATH          posix_spawn(PATH), report the result
  */
@@ -301,6 +303,34 @@ static int mode_sendfile(const char *host, const char *port, const char *file)
 	return 0;
 }
 
+static int mode_ghbn(const char *name, const char *port)
+{
+	struct hostent *h = gethostbyname(name);
+	struct sockaddr_in sa;
+	char buf[64];
+	int fd, r;
+	ssize_t n;
+
+	if (h == NULL || h->h_addrtype != AF_INET) {
+		printf("gethostbyname=NULL\n");
+		return 1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)atoi(port));
+	memcpy(&sa.sin_addr, h->h_addr_list[0], 4);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	report("connect", r, errno);
+	report("write", (long)write(fd, "ping\n", 5), errno);
+	n = read(fd, buf, sizeof buf - 1);
+	report("read", (long)n, errno);
+	if (n > 0)
+		printf("got=%.*s", (int)n, buf);
+	close(fd);
+	return 0;
+}
+
 static int mode_exec(char *path)
 {
 	char *argv[] = {path, NULL};
@@ -346,11 +376,13 @@ int main(int argc, char **argv)
 		return mode_sigpipe(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "sendfile") == 0)
 		return mode_sendfile(argv[2], argv[3], argv[4]);
+	if (argc == 4 && strcmp(argv[1], "ghbn") == 0)
+		return mode_ghbn(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return mode_exec(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
 		return mode_spawn(argv[2]);
-	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe HOST PORT |"
+	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe|ghbn HOST PORT |"
 	                " sendfile HOST PORT FILE | exec|spawn PATH\n");
 	return 2;
 }
