@@ -20,8 +20,23 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		return -1;
 	}
 	long long deadline = core_call_deadline(s);
+	int first = 1, waited = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
+		/* Request/response traffic finds the socket empty at every read;
+		 * after a read that had to wait, a blocking read waits first
+		 * (poll + recv) instead of recv, EAGAIN, poll, recv. Streams keep
+		 * finding data and go straight to recv. */
+		if (first && s->read_waited && s->timeout_ms != 0 && s->state == CORE_ST_ESTABLISHED &&
+		    !s->got_close_notify && !s->ragged_eof && !s->shut_want && !SSL_has_pending(s->ssl)) {
+			pthread_mutex_unlock(&s->lock);
+			first = 0;
+			waited = 1;
+			if (core_wait(s, POLLIN, deadline, -1) < 0)
+				return -1;
+			continue;
+		}
+		first = 0;
 		if (s->state != CORE_ST_ESTABLISHED) {
 			/* Rare: a connect or handshake to drive first (the state is
 			 * checked under the lock we already hold, so the hot path
@@ -51,12 +66,14 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		s->bio_errno = 0;
 		int r = n ? SSL_read_ex(s->ssl, buf, n, &got) : 1;
 		if (r == 1) {
+			s->read_waited = waited;
 			pthread_mutex_unlock(&s->lock);
 			errno = saved;
 			return (ssize_t)got;
 		}
 		enum core_io_result res = core_ssl_result(s, r, "read");
 		pthread_mutex_unlock(&s->lock);
+		waited = 1;
 		switch (res) {
 		case CORE_IO_CLOSED:
 			errno = saved;

@@ -113,6 +113,7 @@ struct sslsocket {
 	int shut_wr_pending;    /* SHUT_WR once the queued close_notify is out */
 	int unwrapping;         /* unwrap started: wait for the peer's too */
 	short write_want;       /* POLLIN when SSL_write wanted to read */
+	int read_waited;        /* the last read had to wait for the peer */
 	int write_pending;      /* an SSL_write returned want-*: OpenSSL holds a
 	                           half-sent record until the write is retried */
 	long long hs_deadline;  /* -1 until a blocking handshake starts */

@@ -706,13 +706,53 @@ static ssize_t cnt_send(int fd, const void *buf, size_t len, int flags)
 	return send(fd, buf, len, flags);
 }
 
+static int c_poll;
+
+static int cnt_poll(struct pollfd *f, nfds_t n, int t)
+{
+	__atomic_add_fetch(&c_poll, 1, __ATOMIC_SEQ_CST);
+	return poll(f, n, t);
+}
+
 static struct sslsocket_io counting_io(void)
 {
 	struct sslsocket_io io = *sslsocket_io_libc();
 	io.recv = cnt_recv;
 	io.send = cnt_send;
+	io.poll = cnt_poll;
 	return io;
 }
+
+/* Request/response: after the first wait, each blocking read costs one
+ * poll and one recv (what a plain blocking SSL_read costs: header, body),
+ * not recv-EAGAIN, poll, recv. */
+START_TEST(test_lean_ping_pong)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	struct sslsocket_io io = counting_io();
+	sslsocket *c = cu_wrap(fds[0], &o, &io);
+	char b[16];
+	ck_assert_int_eq(sslsocket_write(c, "ping", 4), 4);
+	ck_assert_int_eq(cu_read_n(c, b, 4), 4);
+	int r0 = c_recv, p0 = c_poll, s0 = c_send;
+	enum { ROUNDS = 50 };
+	for (int i = 0; i < ROUNDS; i++) {
+		ck_assert_int_eq(sslsocket_write(c, "ping", 4), 4);
+		ck_assert_int_eq(cu_read_n(c, b, 4), 4);
+	}
+	ck_assert_int_eq(c_send - s0, ROUNDS);
+	ck_assert_int_le(c_recv - r0, ROUNDS + 2);
+	ck_assert_int_le(c_poll - p0, ROUNDS + 2);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
 
 static void ten_records(struct cu_peer *p)
 {
@@ -811,6 +851,7 @@ Suite *core_io_suite(void)
 	tcase_add_test(tc, test_poll_events_failed);
 	tcase_add_test(tc, test_io_seam);
 	tcase_add_test(tc, test_lean_reads);
+	tcase_add_test(tc, test_lean_ping_pong);
 	tcase_add_test(tc, test_writev_gathers);
 	suite_add_tcase(s, tc);
 	return s;
