@@ -370,6 +370,21 @@ def main():
     if tops:
         md.append("\nMost frequent calls (name:count):\n")
         md.extend(tops)
+    md.append("\n## Profile: user-space instructions per ping-pong round trip, client side\n")
+    prof = [r for r in rows if r["section"] == "profile"]
+    if prof and all(r["status"] == "ok" for r in prof):
+        tot = {r["carrier"]: r["value"] for r in prof if r["metric"] == "total_per_rt"}
+        md.append(f"callgrind, the growth from a 1 s to a 3 s run per extra round trip: ideal client "
+                  f"{tot.get('ideal')}, plain client under tlsshim {tot.get('tlsshim')}. "
+                  "Functions where tlsshim spends more (self cost per round trip):\n")
+        md.append(md_table(["function", "extra instructions per round trip", "ideal → tlsshim"],
+                           [[r["metric"][len("extra:"):], r["value"],
+                             r["note"].split("(", 1)[-1].rstrip(")").replace("; ", " → ")]
+                            for r in prof if r["metric"].startswith("extra:")]))
+    else:
+        md.extend(f"- n/a ({r['note']})" for r in prof if r["status"] != "ok")
+        if not prof:
+            md.append("- not measured")
     fails = [f"- {r['section']} {r['placement']} {r['workload']} {r['carrier']} rep {r['rep']}: {r['note']}"
              for r in rows if r["status"] == "fail"]
     if fails:

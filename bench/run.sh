@@ -800,6 +800,46 @@ elif [ $SMOKE = 0 ]; then
 	log "strace not installed: no syscall counts"
 fi
 
+# ---- profile: user-space instructions per round trip ---------------------------------
+
+# The client side of ping-pong under callgrind, ideal client against the
+# plain client under tlsshim, both against the ideal server; bench/profile.py
+# turns two durations into a cost per round trip and lists the functions
+# where tlsshim spends more than the ideal client.
+profile_pingpong() {
+	newport
+	bg prof-srv 300 "$BIN/tls_server" -p "$PORT" --cert "$CERTS/server.pem" --key "$CERTS/server.key"
+	_ps=$BG
+	wait_port "$PORT" "$_ps" || { na profile free pingpong tlsshim total_per_rt "server did not start"; return; }
+	tlsshim_conf "$W/prof.conf" connect "127.0.0.1:$PORT" ""
+	for _d in 1 3; do
+		timeout 120 valgrind --tool=callgrind --callgrind-out-file="$W/prof-i$_d.out" \
+			"$BIN/tls_client" -p "$PORT" --ca "$CERTS/ca.pem" -w pingpong -d $_d \
+			>"$W/prof-i$_d.txt" 2>/dev/null
+		timeout 120 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG="$W/prof.conf" valgrind --tool=callgrind \
+			--callgrind-out-file="$W/prof-s$_d.out" "$BIN/plain_client" -p "$PORT" -w pingpong -d $_d \
+			>"$W/prof-s$_d.txt" 2>/dev/null
+	done
+	stop "$_ps"
+	if ! python3 "$ROOT/bench/profile.py" "$W/prof-i1.out" "$W/prof-i3.out" "$W/prof-s1.out" \
+		"$W/prof-s3.out" "$(field rounds "$W/prof-i1.txt")" "$(field rounds "$W/prof-i3.txt")" \
+		"$(field rounds "$W/prof-s1.txt")" "$(field rounds "$W/prof-s3.txt")" >"$W/prof.csv" 2>"$W/prof.err"; then
+		na profile free pingpong tlsshim total_per_rt "profile failed: $(tail -n 1 "$W/prof.err")"
+		return
+	fi
+	cat "$W/prof.csv" >>"$CSV"
+}
+if [ $SMOKE = 0 ]; then
+	if [ $TLSSHIM_OK = 0 ]; then
+		na profile free pingpong tlsshim total_per_rt "$TLSSHIM_WHY"
+	elif ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
+		na profile free pingpong tlsshim total_per_rt "valgrind not installed"
+	else
+		profile_pingpong
+		log "profile done"
+	fi
+fi
+
 # ---- report -------------------------------------------------------------------------
 
 meta elapsed_s "$(( $(date +%s) - START ))"
