@@ -726,11 +726,23 @@ static struct sslsocket_io counting_io(void)
 /* Request/response: after the first wait, each blocking read costs one
  * poll and one recv (what a plain blocking SSL_read costs: header, body),
  * not recv-EAGAIN, poll, recv. */
+static void slow_echo(struct cu_peer *p) /* answers after 2 ms: reads find nothing */
+{
+	for (;;) {
+		ssize_t n = sslsocket_read(p->s, p->buf, sizeof p->buf);
+		if (n <= 0)
+			return;
+		usleep(2000);
+		if (sslsocket_write(p->s, p->buf, (size_t)n) != n)
+			return;
+	}
+}
+
 START_TEST(test_lean_ping_pong)
 {
 	int fds[2];
 	cu_pair(fds);
-	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	struct cu_peer srv = {.fd = fds[1], .run = slow_echo};
 	cu_server_opts(&srv.o);
 	cu_peer_start(&srv);
 	struct sslsocket_options o;
