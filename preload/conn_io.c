@@ -256,6 +256,11 @@ ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
 	}
 	if (flg & TS_F_RD_SHUT)
 		return 0;
+	if (flags & MSG_OOB) {
+		/* TCP urgent data cannot travel inside TLS records */
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	ts_conn_touch(c);
 	if (n == 0)
 		return 0;
@@ -373,6 +378,11 @@ static int write_check(struct ts_conn *c, int flags)
 	}
 	if (c->s == NULL) {
 		errno = ENOTCONN;
+		return -1;
+	}
+	if (flags & MSG_OOB) {
+		/* an urgent byte would leave outside TLS, in clear */
+		errno = EOPNOTSUPP;
 		return -1;
 	}
 	if (flg & TS_F_WR_SHUT) {

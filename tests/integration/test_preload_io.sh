@@ -1,6 +1,6 @@
 #!/bin/sh
 # POSIX details on a wrapped socket: recv(MSG_PEEK) and ioctl(FIONREAD)
-# see decrypted bytes; SO_RCVTIMEO gives EAGAIN on time; writes after the
+# see decrypted bytes; MSG_OOB (urgent data outside TLS) is refused; SO_RCVTIMEO gives EAGAIN on time; writes after the
 # peer closed give EPIPE with SIGPIPE (none with MSG_NOSIGNAL); sendfile
 # sends the file through TLS (the server decrypts the right bytes).
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +51,8 @@ peeked=ping
 fionread=0
 avail_positive=1
 recv=5
-got=ping" "$(cat "$T/out")" "MSG_PEEK and FIONREAD"
+got=ping
+send_oob=-1 errno=EOPNOTSUPP" "$(cat "$T/out")" "MSG_PEEK, FIONREAD, MSG_OOB"
 stop_bg $SRV
 
 serve silent

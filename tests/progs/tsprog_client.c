@@ -8,7 +8,7 @@
  *   dup HOST PORT       write on fd, dup, close fd, write and read on the dup
  *   fdopen HOST PORT    fprintf/fgets on a FILE from fdopen, then fclose
  *   readall HOST PORT   write "ping\n", read until EOF or an error
- *   peek HOST PORT      recv(MSG_PEEK), ioctl(FIONREAD), then recv
+ *   peek HOST PORT      recv(MSG_PEEK), ioctl(FIONREAD), recv, send(MSG_OOB)
  *   timeout HOST PORT   SO_RCVTIMEO 300 ms on a silent peer: EAGAIN
  *   sigpipe HOST PORT   writes after the peer closed: EPIPE and SIGPIPE,
  *                       none with MSG_NOSIGNAL
@@ -211,6 +211,8 @@ static int mode_peek(const char *host, const char *port)
 	report("recv", (long)n, errno);
 	if (n > 0)
 		printf("got=%.*s", (int)n, buf);
+	/* urgent data would bypass TLS: refused */
+	report("send_oob", (long)send(fd, "!", 1, MSG_OOB), errno);
 	close(fd);
 	return 0;
 }
