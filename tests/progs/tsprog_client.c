@@ -55,6 +55,14 @@ static void report(const char *what, long r, int e)
 	fflush(stdout);
 }
 
+/* The call first, then errno (an argument list has no evaluation order). */
+#define REPORT(what, expr)                      \
+	do {                                    \
+		long r_ = (long)(expr);         \
+		int e_ = errno;                 \
+		report((what), r_, e_);         \
+	} while (0)
+
 static int open_socket(const char *host, const char *port, struct addrinfo **out)
 {
 	struct addrinfo hints, *res;
@@ -144,18 +152,18 @@ static int mode_dup(const char *host, const char *port)
 	int fd = connect_to(host, port), d;
 	ssize_t n, got = 0;
 
-	report("write_fd", (long)write(fd, "first\n", 6), errno);
+	REPORT("write_fd", write(fd, "first\n", 6));
 	d = dup(fd);
 	report("dup", d, errno);
-	report("close_fd", close(fd), errno);
-	report("write_dup", (long)write(d, "second\n", 7), errno);
+	REPORT("close_fd", close(fd));
+	REPORT("write_dup", write(d, "second\n", 7));
 	shutdown(d, SHUT_WR);
 	while ((n = read(d, buf + got, sizeof buf - 1 - (size_t)got)) > 0)
 		got += n;
 	report("read_dup", (long)n, errno);
 	buf[got] = '\0';
 	printf("reply=%s", buf);
-	report("close_dup", close(d), errno);
+	REPORT("close_dup", close(d));
 	return 0;
 }
 
@@ -175,7 +183,7 @@ static int mode_fdopen(const char *host, const char *port)
 		printf("line=%s", line);
 	else
 		printf("line=NULL\n");
-	report("fclose", fclose(f), errno);
+	REPORT("fclose", fclose(f));
 	return 0;
 }
 
@@ -185,7 +193,7 @@ static int mode_readall(const char *host, const char *port)
 	int fd = connect_to(host, port);
 	ssize_t n, total = 0;
 
-	report("write", (long)write(fd, "ping\n", 5), errno);
+	REPORT("write", write(fd, "ping\n", 5));
 	while ((n = read(fd, buf, sizeof buf)) > 0)
 		total += n;
 	printf("total=%ld\n", (long)total);
@@ -200,19 +208,19 @@ static int mode_peek(const char *host, const char *port)
 	int fd = connect_to(host, port), avail = -1;
 	ssize_t n;
 
-	report("write", (long)write(fd, "ping\n", 5), errno);
+	REPORT("write", write(fd, "ping\n", 5));
 	n = recv(fd, buf, 4, MSG_PEEK);
 	report("peek", (long)n, errno);
 	if (n > 0)
 		printf("peeked=%.*s\n", (int)n, buf);
-	report("fionread", ioctl(fd, FIONREAD, &avail), errno);
+	REPORT("fionread", ioctl(fd, FIONREAD, &avail));
 	printf("avail_positive=%d\n", avail > 0);
 	n = recv(fd, buf, sizeof buf - 1, 0);
 	report("recv", (long)n, errno);
 	if (n > 0)
 		printf("got=%.*s", (int)n, buf);
 	/* urgent data would bypass TLS: refused */
-	report("send_oob", (long)send(fd, "!", 1, MSG_OOB), errno);
+	REPORT("send_oob", send(fd, "!", 1, MSG_OOB));
 	close(fd);
 	return 0;
 }
@@ -233,8 +241,8 @@ static int mode_timeout(const char *host, const char *port)
 	long long t0;
 	ssize_t n;
 
-	report("setsockopt", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), errno);
-	report("write", (long)write(fd, "ping\n", 5), errno);
+	REPORT("setsockopt", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	REPORT("write", write(fd, "ping\n", 5));
 	t0 = ms_now();
 	n = read(fd, buf, sizeof buf);
 	report("read", (long)n, errno);
@@ -259,7 +267,7 @@ static int mode_sigpipe(const char *host, const char *port)
 	ssize_t n = 0;
 
 	signal(SIGPIPE, on_pipe);
-	report("write", (long)write(fd, "bye\n", 4), errno);
+	REPORT("write", write(fd, "bye\n", 4));
 	while (read(fd, buf, sizeof buf) > 0)
 		;
 	/* the peer has closed: keep writing until the kernel says EPIPE */
@@ -324,7 +332,7 @@ static int mode_ghbn(const char *name, const char *port)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
 	report("connect", r, errno);
-	report("write", (long)write(fd, "ping\n", 5), errno);
+	REPORT("write", write(fd, "ping\n", 5));
 	n = read(fd, buf, sizeof buf - 1);
 	report("read", (long)n, errno);
 	if (n > 0)
