@@ -77,3 +77,62 @@ int ts_exec_check_at(int dirfd, const char *path, int flags)
 	snprintf(buf, sizeof buf, "/proc/self/fd/%d/%s", dirfd, path);
 	return ts_exec_check_path(buf);
 }
+
+/* posix_spawn's file actions run in the child inside glibc, past every
+ * hook: a dup2 action would hand a wrapped socket to the new program with
+ * FD_CLOEXEC cleared, and that program would read ciphertext and write
+ * plaintext into a TLS stream. glibc's layout of the actions (stable since
+ * 2.2; posix/spawn_int.h) is mirrored to find such an action. */
+struct glibc_spawn_action {
+	int tag; /* 1: spawn_do_dup2 */
+	union {
+		struct {
+			int fd;
+			int newfd;
+		} dup2_action;
+		void *pad[4];
+	} action;
+};
+
+struct glibc_spawn_file_actions {
+	int allocated;
+	int used;
+	struct glibc_spawn_action *actions;
+};
+
+int ts_spawn_check_actions(const posix_spawn_file_actions_t *fa)
+{
+#if defined(__GLIBC__)
+	const struct glibc_spawn_file_actions *g = (const void *)fa;
+	int i;
+
+	if (fa == NULL || !ts_active())
+		return 0;
+	if (g->used < 0 || g->used > g->allocated || (g->used > 0 && g->actions == NULL))
+		return 0;
+	for (i = 0; i < g->used; i++) {
+		const struct glibc_spawn_action *a = &g->actions[i];
+		struct ts_conn *c;
+
+		if (a->tag != 1)
+			continue;
+		c = ts_conn_acquire(a->action.dup2_action.fd);
+		if (c != NULL) {
+			int conn = c->kind == TS_KIND_CONN;
+
+			ts_conn_release(c);
+			if (conn) {
+				ts_log(CFG_LOG_WARN,
+				       "posix_spawn: refused: descriptor %d is a TLS connection and "
+				       "cannot be handed to another program (its bytes would leave in "
+				       "plaintext)",
+				       a->action.dup2_action.fd);
+				return -1;
+			}
+		}
+	}
+#else
+	(void)fa;
+#endif
+	return 0;
+}

@@ -155,7 +155,7 @@ TS_EXPORT int execle(const char *path, const char *arg, ...)
 TS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
+	if (ts_depth == 0 && (ts_exec_check_path(path) < 0 || ts_spawn_check_actions(fa) < 0))
 		return EPERM;
 	return TS_REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
 }
@@ -163,7 +163,7 @@ TS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
+	if (ts_depth == 0 && (ts_exec_check_file(file) < 0 || ts_spawn_check_actions(fa) < 0))
 		return EPERM;
 	return TS_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
 }

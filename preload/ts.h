@@ -316,6 +316,9 @@ int ts_exec_check_path(const char *path);
 int ts_exec_check_file(const char *file);   /* searched in PATH */
 int ts_exec_check_fd(int fd);
 int ts_exec_check_at(int dirfd, const char *path, int flags);
+/* -1 (a warn line written) when posix_spawn's file actions would dup2 a
+ * wrapped connection into the child. */
+int ts_spawn_check_actions(const posix_spawn_file_actions_t *fa);
 
 /* ---- init.c ------------------------------------------------------------ */
 

@@ -4,7 +4,8 @@
 # over a non-blocking connect. A recording proxy in front of the TLS
 # server keeps every byte the client sends: the handshake must be there
 # (the recording works), "SECRET" must not, and every call after the
-# failure reports EPROTO.
+# failure reports EPROTO. Then a healthy connection handed to a child
+# program (posix_spawn, fork+dup2+exec) must not become a plaintext socket.
 . "$(dirname "$0")/lib.sh"
 
 UP=$(free_port)
@@ -83,3 +84,30 @@ n=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x16\x03
 [ "$n" -ge 3 ] || fail "the proxy recorded $n ClientHellos, expected 3"
 # ...and not one byte of the application's data
 assert_not_contains "$T/rec" "SECRET" "plaintext on the wire"
+
+# A healthy connection handed to another program: TLS state cannot cross
+# exec, so the child must not get a usable plaintext socket. posix_spawn
+# with a dup2 file action is refused; fork + dup2 + exec (the inetd
+# pattern) leaves the child's stdout closed (the dup is close-on-exec).
+UP2=$(free_port)
+start_bg 60 openssl s_server -rev -accept 127.0.0.1:$UP2 -cert "$CERTS/server.pem" \
+	-key "$CERTS/server.key"
+wait_port $UP2
+P2=$(free_port)
+: >"$T/rec2"
+start_bg 60 python3 "$T/proxy.py" $P2 $UP2 "$T/rec2"
+wait_port $P2
+export TLSSHIM_CONFIG_STRING="connect = ({ match = \"127.0.0.1:$P2\"; ca_certs = \"$CERTS/ca.pem\"; });"
+LD_PRELOAD=$PRELOAD timeout 20 "$PROGS/tsprog_client" spawndup 127.0.0.1 $P2 >"$T/out" 2>"$T/log"
+assert_eq "connect=0
+posix_spawn=EPERM
+write=7" "$(cat "$T/out")" "posix_spawn with the connection as a child's stdout"
+assert_contains "$T/log" "posix_spawn: refused: descriptor 3 is a TLS connection" "warn line"
+LD_PRELOAD=$PRELOAD timeout 20 "$PROGS/tsprog_client" forkdup 127.0.0.1 $P2 >"$T/out" 2>/dev/null
+assert_eq "connect=0
+child_exit=1
+write=7" "$(cat "$T/out")" "fork, dup2, exec: the child's stdout is closed"
+sleep 0.3
+assert_contains "$T/rec2" "$(printf '\026\003\001')" "the proxy recorded the handshakes"
+assert_not_contains "$T/rec2" "PLAINTEXT-FROM-CHILD" "a child wrote plaintext into the TLS stream"
+assert_not_contains "$T/rec2" "parent" "the parent's write went out in clear"

@@ -15,6 +15,10 @@
  *   sendfile HOST PORT FILE   sendfile the file, half-close, print reply
  *   ghbn NAME PORT      gethostbyname(NAME), connect to its first
  *                       address, write "ping\n", print the reply
+ *   spawndup HOST PORT  posix_spawn /bin/echo with the connection as its
+ *                       stdout (a dup2 file action)
+ *   forkdup HOST PORT   fork; the child dup2s the connection onto stdout
+ *                       and execs /bin/echo (the inetd pattern)
  *   exec PATH           execv(PATH), report the errno
  *   spawn PATH          posix_spawn(PATH), report the result
  */
@@ -341,6 +345,43 @@ static int mode_ghbn(const char *name, const char *port)
 	return 0;
 }
 
+static int mode_spawndup(const char *host, const char *port)
+{
+	char echo[] = "/bin/echo", text[] = "PLAINTEXT-FROM-CHILD";
+	char *argv[] = {echo, text, NULL};
+	posix_spawn_file_actions_t fa;
+	int fd = connect_to(host, port), r, st;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	r = posix_spawn(&pid, echo, &fa, NULL, argv, environ);
+	printf("posix_spawn=%s\n", r ? ename(r) : "0");
+	if (r == 0)
+		waitpid(pid, &st, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	REPORT("write", write(fd, "parent\n", 7));
+	close(fd);
+	return 0;
+}
+
+static int mode_forkdup(const char *host, const char *port)
+{
+	int fd = connect_to(host, port), st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(fd, 1);
+		execl("/bin/echo", "echo", "PLAINTEXT-FROM-CHILD", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	printf("child_exit=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	REPORT("write", write(fd, "parent\n", 7));
+	close(fd);
+	return 0;
+}
+
 static int mode_exec(char *path)
 {
 	char *argv[] = {path, NULL};
@@ -386,13 +427,18 @@ int main(int argc, char **argv)
 		return mode_sigpipe(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "sendfile") == 0)
 		return mode_sendfile(argv[2], argv[3], argv[4]);
+	if (argc == 4 && strcmp(argv[1], "spawndup") == 0)
+		return mode_spawndup(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "forkdup") == 0)
+		return mode_forkdup(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "ghbn") == 0)
 		return mode_ghbn(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return mode_exec(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
 		return mode_spawn(argv[2]);
-	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe|ghbn HOST PORT |"
+	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe|ghbn|spawndup|forkdup"
+	                " HOST PORT |"
 	                " sendfile HOST PORT FILE | exec|spawn PATH\n");
 	return 2;
 }
