@@ -199,8 +199,11 @@ fuzz:
 
 fuzz-run: $(FUZZ_BINS)
 	$(Q)set -e; for f in $(FUZZ_BINS); do \
-		mkdir -p $$f.corpus; echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$f.corpus 2>&1 | tail -n 3; \
+		n=$$(basename $$f); d=tests/fuzz/$$n.dict; mkdir -p $$f.corpus; \
+		echo "  FUZZ    $$n ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) $$(test -f $$d && echo -dict=$$d) \
+			$$f.corpus >$$f.log 2>&1 || { tail -n 30 $$f.log; exit 1; }; \
+		grep -E '^(Done|#[0-9]+.*DONE)' $$f.log | tail -n 1; \
 	done
 
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(CONFIG_OBJ) $(LIBS_A)

@@ -12,6 +12,7 @@
 
 #include "sslsocket_int.h"
 
+__attribute__((format(printf, 6, 0)))
 static void err_vset(struct sslsocket_error *e, int code, int sys_errno, unsigned long ossl,
                      const char *suffix, const char *fmt, va_list ap)
 {

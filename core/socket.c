@@ -75,7 +75,8 @@ int core_ssl_setup(struct sslsocket *s)
 			if (verify && !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), h))
 				goto bad_name;
 		} else if (h) {
-			if (!SSL_set_tlsext_host_name(ssl, h))
+			/* The macro casts away const; s->server_hostname is our own copy. */
+			if (!SSL_set_tlsext_host_name(ssl, s->server_hostname))
 				goto bad_name;
 			if (verify) {
 				SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
