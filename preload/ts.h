@@ -3,15 +3,20 @@
  *
  * Files and their concerns:
  *   real.c        the table of libc's real functions (dlsym RTLD_NEXT),
- *                 the per-thread depth counter
+ *                 the per-thread depth counter, the core's I/O seam
  *   fdtab.c       descriptor -> connection table, the connection objects'
  *                 lifetime (dup, close, fork ownership)
  *   names.c       address -> host name cache fed by the resolver hooks
  *   log.c         log lines (stack buffer + the real write)
- *   execcheck.c   the setuid/setgid/file-capability exec rule
+ *   execcheck.c   what is privileged (setuid, setgid, file capabilities)
+ *   exec.c        the exec/posix_spawn policy around it
  *   init.c        constructor: rules, contexts, log, fork handlers
  *   conn_open.c   connect and accept: matching and wrapping
- *   conn_io.c     reads, writes, shutdown, close through the core
+ *   conn_io.c     reads, writes, shutdown, teardown through the core
+ *   conn_fd.c     close, close_range, dup*, fcntl, ioctl, setsockopt
+ *   conn_copy.c   sendfile, splice, sendmmsg, recvmmsg through TLS
+ *   ready.c       poll, ppoll, select, pselect over TLS readiness
+ *   epoll.c       epoll over TLS readiness (recorded registrations)
  *   cookie.c      fdopen on a wrapped socket: a fopencookie stream
  *   hook_*.c      the exported wrappers (nothing else may reference them)
  *
