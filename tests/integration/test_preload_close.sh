@@ -1,6 +1,7 @@
 #!/bin/sh
-# Ending connections: close() sends close_notify (the peer sees a clean
-# TLS close, not a ragged one); shutdown(SHUT_WR) half-closes (nc -N gets
+# Ending connections: close(), close_range() and dup2() onto the
+# descriptor send close_notify (the peer sees a clean TLS close, not a
+# ragged one); shutdown(SHUT_WR) half-closes (nc -N gets
 # the reply after its close_notify); a dup'ed descriptor shares the
 # connection, which ends only with the last close; fdopen's FILE reads and
 # writes through TLS and fclose sends close_notify; a ragged EOF from the
@@ -73,6 +74,29 @@ s.sendall(b'data1')
 s.close()" $P || fail "python client"
 finish
 assert_eq "clean data1" "$(cat "$T/report")" "close() sends close_notify"
+
+# close_range() (os.closerange) and dup2() onto the descriptor end the
+# connection the same way
+serve collect
+LD_PRELOAD=$PRELOAD timeout 10 python3 -c "
+import socket, sys, os, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'ranged')
+fd = s.detach()
+os.closerange(fd, fd + 1)
+time.sleep(0.5)" $P || fail "python client (closerange)"
+finish
+assert_eq "clean ranged" "$(cat "$T/report")" "close_range sends close_notify"
+serve collect
+LD_PRELOAD=$PRELOAD timeout 10 python3 -c "
+import socket, sys, os, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'replaced')
+null = os.open('/dev/null', os.O_RDONLY)
+os.dup2(null, s.fileno())
+time.sleep(0.5)" $P || fail "python client (dup2)"
+finish
+assert_eq "clean replaced" "$(cat "$T/report")" "dup2 onto the descriptor sends close_notify"
 
 # control: an exit without close() is ragged (the server can tell)
 serve collect
