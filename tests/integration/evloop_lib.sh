@@ -326,6 +326,30 @@ def cmd_forking_server(a):
         srv.serve_forever()
 
 
+def cmd_asyncio_server(a):
+    """A plain asyncio echo server (the default loop: epoll selector) on
+    127.0.0.1:--port; each connection echoes until EOF."""
+    async def handle(r, w):
+        n = 0
+        while True:
+            d = await r.read(65536)
+            if not d:
+                break
+            w.write(d)
+            await w.drain()
+            n += len(d)
+        w.close()
+        say("echoed", n)
+
+    async def main():
+        srv = await asyncio.start_server(handle, "127.0.0.1", a.port)
+        say("selector", type(asyncio.get_running_loop()._selector).__name__)
+        say("listening", a.port)
+        async with srv:
+            await srv.serve_forever()
+    asyncio.run(main())
+
+
 def cmd_asyncio_client(a):
     """A plain asyncio client (the default loop: epoll selector): --count
     request/response round trips, then --count pipelined requests."""
@@ -366,7 +390,7 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("echo-server", "send-server", "close-server", "sink-server", "line-server", "relay",
                  "tls-clients", "line-client", "fork-clients", "forking-server",
-                 "asyncio-client"):
+                 "asyncio-client", "asyncio-server"):
         q = sub.add_parser(name)
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--plain", action="store_true")

@@ -1,9 +1,10 @@
 #!/bin/sh
 # nginx (master + 1 worker, epoll, sendfile on, keep-alive) under
 # `tlsshim --accept`, serving a 10 MiB random file to curl --cacert 20 times
-# over one connection, sha256 equal; and no file byte in plaintext on the
-# wire (a recording relay between curl and nginx never sees the marker that
-# the file carries every 64 KiB). When run as root the workers run as
+# over one connection, sha256 equal; 4 rate-limited curls at once (full
+# socket buffers under sendfile); and no file byte in plaintext on the wire
+# (a recording relay between curl and nginx never sees the marker that the
+# files carry every 64 KiB). When run as root the workers run as
 # nobody with a cleared environment, and the server key is readable by root
 # only: the interposer must have loaded it in the master.
 . "$(dirname "$0")/lib.sh"
@@ -17,8 +18,9 @@ R=$(free_port)
 MARK="tlsshim-nginx-plaintext-marker-$$-$P"
 mkdir -p "$T/www" "$T/tmp"
 ev_marker_file "$T/www/f" 10 "$MARK"
+ev_marker_file "$T/www/g" 3 "$MARK"
 # Workers (nobody when root) must reach the document root.
-chmod 755 "$T" "$T/www" && chmod 644 "$T/www/f"
+chmod 755 "$T" "$T/www" && chmod 644 "$T/www/f" "$T/www/g"
 
 user_line=""
 if [ "$(id -u)" = 0 ]; then
@@ -94,8 +96,24 @@ timeout 60 curl -sS --fail --cacert "$CERTS/ca.pem" --resolve "localhost:$R:127.
 	-o "$T/got1" -o "$T/got2" "https://localhost:$R/f" "https://localhost:$R/f" 2> "$T/curl2.err" \
 	|| { cat "$T/curl2.err" >&2; fail "curl through the relay failed"; }
 cmp -s "$T/www/f" "$T/got1" && cmp -s "$T/www/f" "$T/got2" || fail "file through the relay differs"
+# Slow readers, 4 at once, through the relay: nginx's non-blocking sendfile
+# meets full socket buffers (partial writes, EAGAIN, EPOLLOUT) on several
+# TLS connections at the same time.
+pids=""
+for i in 1 2 3 4; do
+	timeout 60 curl -sS --fail --cacert "$CERTS/ca.pem" --resolve "localhost:$R:127.0.0.1" \
+		--limit-rate 1500k -o "$T/slow$i" "https://localhost:$R/g" 2> "$T/slow$i.err" &
+	pids="$pids $!"
+done
+i=0
+for p in $pids; do
+	i=$((i + 1))
+	wait "$p" || { cat "$T/slow$i.err" >&2; fail "slow reader $i failed"; }
+	cmp -s "$T/www/g" "$T/slow$i" || fail "slow reader $i got different bytes"
+done
+echo "4 slow readers at once: 3 MiB each, intact"
 size=$(stat -c %s "$T/wire")
-[ "$size" -ge $((2 * 10485760)) ] || fail "the relay recorded only $size bytes"
+[ "$size" -ge $((2 * 10485760 + 4 * 3145728)) ] || fail "the relay recorded only $size bytes"
 grep -q -a -F "$MARK" "$T/www/f" || fail "the marker is not in the file (test bug)"
 if grep -q -a -F "$MARK" "$T/wire"; then
 	fail "file bytes went out in plaintext: the marker is on the wire (sendfile not wrapped?)"
