@@ -4,7 +4,8 @@
 # over one connection, sha256 equal; 4 rate-limited curls at once (full
 # socket buffers under sendfile); and no file byte in plaintext on the wire
 # (a recording relay between curl and nginx never sees the marker that the
-# files carry every 64 KiB). When run as root the workers run as
+# files carry every 64 KiB); over IPv6; and after a reload (SIGHUP: new
+# worker). When run as root the workers run as
 # nobody with a cleared environment, and the server key is readable by root
 # only: the interposer must have loaded it in the master.
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +52,7 @@ http {
 	scgi_temp_path $T/tmp/scgi;
 	server {
 		listen 127.0.0.1:$P;
+		listen [::1]:$P;
 		root $T/www;
 	}
 }
@@ -119,6 +121,27 @@ if grep -q -a -F "$MARK" "$T/wire"; then
 	fail "file bytes went out in plaintext: the marker is on the wire (sendfile not wrapped?)"
 fi
 echo "wire: $size bytes recorded, no plaintext marker"
+
+# IPv6: the same rule (*:P) wraps nginx's [::1] listener.
+timeout 60 curl -sS --fail --cacert "$CERTS/ca.pem" -o "$T/got6" "https://[::1]:$P/g" 2> "$T/curl6.err" \
+	|| { cat "$T/curl6.err" >&2; fail "curl over IPv6 failed"; }
+cmp -s "$T/www/g" "$T/got6" || fail "file over IPv6 differs"
+echo "IPv6 [::1]:$P: served over TLS"
+
+# Reload (SIGHUP): the master starts a new worker, forked after the
+# reload, which must serve TLS as the first one did.
+kill -HUP "$master"
+i=0
+while :; do
+	new=$(pgrep -P "$master" | grep -v -x "$worker" | head -n 1)
+	[ -n "$new" ] && ! kill -0 "$worker" 2>/dev/null && break
+	i=$((i + 1)); [ $i -lt 200 ] || fail "no new nginx worker after SIGHUP"
+	sleep 0.05
+done
+timeout 60 curl -sS --fail --cacert "$CERTS/ca.pem" -o "$T/got7" "https://localhost:$P/g" 2> "$T/curl7.err" \
+	|| { cat "$T/curl7.err" >&2; fail "curl after nginx reload failed"; }
+cmp -s "$T/www/g" "$T/got7" || fail "file after reload differs"
+echo "after SIGHUP: new worker $new (old $worker gone) serves TLS"
 
 kill -0 "$NGINX" 2>/dev/null || fail "nginx died"
 if grep -E '\[(alert|emerg|crit)\]' "$T/error.log"; then fail "nginx logged alerts"; fi

@@ -6,7 +6,8 @@
 #     running its own native TLS;
 #  3. redis-benchmark (50 clients, no pipelining) under `tlsshim --connect`
 #     completes against both, with non-zero rates; and pipelined (-P 16)
-#     against the wrapped server.
+#     against the wrapped server; and against a wrapped redis-server with
+#     4 I/O threads.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_launcher
@@ -25,8 +26,17 @@ start_bg 120 redis-server --bind 127.0.0.1 --port 0 --tls-port "$P2" --save '' -
 	--tls-cert-file "$CERTS/server.pem" --tls-key-file "$CERTS/server.key" \
 	--tls-ca-cert-file "$CERTS/ca.pem" --tls-auth-clients no
 NATIVE=$BG_PID
+# A third, wrapped, with I/O threads: reads and writes of wrapped sockets
+# from several threads (redis hands clients to them when busy).
+P3=$(free_port)
+mkdir -p "$T/r3"
+start_bg 120 "$TLSSHIM" --accept "*:$P3" --certfile "$CERTS/server.pem" --keyfile "$CERTS/server.key" \
+	-- redis-server --bind 127.0.0.1 --port "$P3" --save '' --appendonly no --dir "$T/r3" \
+	--logfile "$T/r3/log" --io-threads 4 --io-threads-do-reads yes
+THREADED=$BG_PID
 wait_port "$P"
 wait_port "$P2"
+wait_port "$P3"
 
 cli_shim() { # PORT args...: a plain redis-cli under a connect rule
 	_port=$1; shift
@@ -81,7 +91,10 @@ bench "$P2" native
 # Pipelined (16 commands a write): many replies per TLS read, plaintext
 # pending in the library on both wrapped ends.
 bench "$P" wrapped-pipelined 16
+bench "$P3" wrapped-io-threads
+assert_eq PONG "$(cli_tls "$P3" ping 2>&1)" "redis-cli --tls ping to the wrapped server with I/O threads"
 
 kill -0 "$WRAPPED" 2>/dev/null || fail "the wrapped redis-server died"
 kill -0 "$NATIVE" 2>/dev/null || fail "the native TLS redis-server died"
+kill -0 "$THREADED" 2>/dev/null || fail "the wrapped redis-server with I/O threads died"
 exit 0
