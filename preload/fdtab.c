@@ -302,3 +302,9 @@ void ts_fork_child(void)
 	pthread_mutex_init(&pool_lock, NULL);
 	ts_names_reinit();
 }
+
+void ts_fork_child_nolock(void)
+{
+	atomic_fetch_add(&ts_epoch, 1);
+	atomic_store(&ts_pid, (int)getpid());
+}

@@ -167,6 +167,7 @@ static void real_resolve_once(void)
 	REQ(epoll_wait);
 	REQ(epoll_pwait);
 	OPT(epoll_pwait2);
+	OPT(_Fork);
 
 	real_io.recv = ts_real.recv;
 	real_io.send = ts_real.send;

@@ -113,6 +113,7 @@ struct ts_real {
 	int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
 	int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *,
 	                    const sigset_t *);
+	pid_t (*_Fork)(void);
 };
 
 extern struct ts_real ts_real;
@@ -254,6 +255,8 @@ extern atomic_int ts_pid;
 void ts_fork_prepare(void);
 void ts_fork_parent(void);
 void ts_fork_child(void);
+/* The child's side of _Fork (no prepare handler ran: no lock is held). */
+void ts_fork_child_nolock(void);
 /* Records that this process did I/O on c. */
 void ts_conn_touch(struct ts_conn *c);
 /* 1 if this process did I/O on c since its last fork (or never forked and

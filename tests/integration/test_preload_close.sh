@@ -1,7 +1,8 @@
 #!/bin/sh
 # Ending connections: close(), close_range() and dup2() onto the
 # descriptor send close_notify (the peer sees a clean TLS close, not a
-# ragged one); shutdown(SHUT_WR) half-closes (nc -N gets
+# ragged one), but not from a forked child that did no I/O;
+# shutdown(SHUT_WR) half-closes (nc -N gets
 # the reply after its close_notify); a dup'ed descriptor shares the
 # connection, which ends only with the last close; fdopen's FILE reads and
 # writes through TLS and fclose sends close_notify; a ragged EOF from the
@@ -97,6 +98,19 @@ os.dup2(null, s.fileno())
 time.sleep(0.5)" $P || fail "python client (dup2)"
 finish
 assert_eq "clean replaced" "$(cat "$T/report")" "dup2 onto the descriptor sends close_notify"
+
+# fork (and _Fork, which runs no atfork handlers): the child closes its
+# copy first; it did no I/O since the fork, so it must not end the
+# parent's session; the parent's bytes and close_notify still arrive
+for how in forkclose _forkclose; do
+	serve collect
+	LD_PRELOAD=$PRELOAD timeout 10 "$PROGS/tsprog_client" $how 127.0.0.1 $P >"$T/out" || fail "$how"
+	finish
+	assert_eq "connect=0
+write=10
+close=0" "$(cat "$T/out")" "$how: calls"
+	assert_eq "clean after-fork" "$(cat "$T/report")" "$how: the child's close ended the session"
+done
 
 # control: an exit without close() is ragged (the server can tell)
 serve collect

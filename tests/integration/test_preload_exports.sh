@@ -11,6 +11,7 @@ __ppoll_chk
 __read_chk
 __recv_chk
 __recvfrom_chk
+_Fork
 accept
 accept4
 close

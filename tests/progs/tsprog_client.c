@@ -19,6 +19,9 @@
  *                       stdout (a dup2 file action)
  *   forkdup HOST PORT   fork; the child dup2s the connection onto stdout
  *                       and execs /bin/echo (the inetd pattern)
+ *   forkclose HOST PORT fork; the child closes the connection and exits;
+ *                       then the parent writes "after-fork" and closes
+ *   _forkclose HOST PORT  the same with _Fork (no atfork handlers)
  *   exec PATH           execv(PATH), report the errno
  *   spawn PATH          posix_spawn(PATH), report the result
  */
@@ -382,6 +385,21 @@ static int mode_forkdup(const char *host, const char *port)
 	return 0;
 }
 
+static int mode_forkclose(const char *host, const char *port, int raw)
+{
+	int fd = connect_to(host, port), st;
+	pid_t pid = raw ? _Fork() : fork();
+
+	if (pid == 0) {
+		close(fd); /* not the owner: must not end the parent's session */
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	REPORT("write", write(fd, "after-fork", 10));
+	REPORT("close", close(fd));
+	return 0;
+}
+
 static int mode_exec(char *path)
 {
 	char *argv[] = {path, NULL};
@@ -431,13 +449,17 @@ int main(int argc, char **argv)
 		return mode_spawndup(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "forkdup") == 0)
 		return mode_forkdup(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "forkclose") == 0)
+		return mode_forkclose(argv[2], argv[3], 0);
+	if (argc == 4 && strcmp(argv[1], "_forkclose") == 0)
+		return mode_forkclose(argv[2], argv[3], 1);
 	if (argc == 4 && strcmp(argv[1], "ghbn") == 0)
 		return mode_ghbn(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "exec") == 0)
 		return mode_exec(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
 		return mode_spawn(argv[2]);
-	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe|ghbn|spawndup|forkdup"
+	fprintf(stderr, "usage: tsprog_client leak|nbleak|dup|fdopen|readall|peek|timeout|sigpipe|ghbn|spawndup|forkdup|forkclose|_forkclose"
 	                " HOST PORT |"
 	                " sendfile HOST PORT FILE | exec|spawn PATH\n");
 	return 2;
