@@ -11,6 +11,7 @@
 #   a recording relay, TLS clients, and the asyncio / forking programs that
 #   run under the interposer.
 #   ev_wait_file FILE PATTERN [SECONDS]   until a log line appears
+#   ev_cpu_ms PID                          CPU time of a process, in ms
 
 # pyenv and similar put a shell script first in PATH; resolve the real
 # interpreter so that LD_PRELOAD lands in the process that makes the sockets.
@@ -53,6 +54,13 @@ ev_wait_file() {
 	done
 	echo "--- $1:" >&2; head -c 3000 "$1" >&2 2>/dev/null
 	fail "[$2] never appeared in $1"
+}
+
+# ev_cpu_ms PID: user + system CPU time of a process so far, in ms
+# (/proc/PID/stat, clock ticks).
+ev_cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
+		"/proc/$1/stat"
 }
 
 # ev_marker_file FILE MIB MARKER: random data with MARKER written every
@@ -279,6 +287,47 @@ def cmd_line_client(a):
     say("answer", got.decode().strip(), "after %.2f s" % (time.monotonic() - t0))
 
 
+def cmd_slow_hello(a):
+    """A TLS client whose ClientHello trickles out in 4 pieces over --delay
+    seconds (the server's handshake gets partial records and must wait
+    without spinning), then an echo of 'ping'."""
+    ctx = client_ctx()
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    sock = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
+    step = (len(hello) + 3) // 4
+    for i in range(0, len(hello), step):
+        sock.sendall(hello[i:i + step])
+        time.sleep(a.delay / 4)
+
+    def pump_until(done):
+        while True:
+            try:
+                return done()
+            except ssl.SSLWantReadError:
+                pending = out.read()
+                if pending:
+                    sock.sendall(pending)
+                d = sock.recv(65536)
+                if not d:
+                    raise EOFError("server closed during the handshake")
+                inc.write(d)
+    pump_until(obj.do_handshake)
+    sock.sendall(out.read())
+    obj.write(b"ping\n")
+    sock.sendall(out.read())
+    got = b""
+    while len(got) < 5:
+        got += pump_until(lambda: obj.read(5 - len(got)))
+    say("slow hello answer", got.decode().strip())
+    sock.close()
+
+
 def cmd_fork_clients(a):
     """--count clients in a row: each sends a line, reads the answer, then
     requires a clean TLS close (close_notify, not a reset or a bare EOF)."""
@@ -389,7 +438,7 @@ def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("echo-server", "send-server", "close-server", "sink-server", "line-server", "relay",
-                 "tls-clients", "line-client", "fork-clients", "forking-server",
+                 "tls-clients", "line-client", "fork-clients", "slow-hello", "forking-server",
                  "asyncio-client", "asyncio-server"):
         q = sub.add_parser(name)
         q.add_argument("--port", type=int, required=True)

@@ -3,7 +3,9 @@
 # C programs (tests/progs/evprog_*) under LD_PRELOAD and
 # TLSSHIM_CONFIG_STRING:
 #  1. evprog_epollserver, level- and edge-triggered: one client connects and
-#     never sends a ClientHello, 100 TLS clients are all served meanwhile.
+#     never sends a ClientHello: the server stays idle (< 30 ms CPU in 1 s),
+#     does not spin over a ClientHello that arrives in 4 pieces over 2 s
+#     (< 50 ms CPU), and serves 100 TLS clients meanwhile.
 #  2. evprog_blockserver with handshake_timeout = 1: a client that never
 #     speaks is given up after about 1 s, and the next client is served.
 # (The slow-handshake CPU check is test_evloop_slowclient.sh.)
@@ -23,6 +25,20 @@ for mode in lt et; do
 	start_bg 120 nc -d 127.0.0.1 "$P"
 	SILENT=$BG_PID
 	ev_wait_file "$T/epoll-$mode.log" "^accepted 1\$" 10
+	# The server (timeout -> the program) must sleep while the silent
+	# client waits, and must not spin while a ClientHello trickles in.
+	prog=$(pgrep -P "$SERVER" | head -n 1)
+	[ -n "$prog" ] || fail "no epoll server process"
+	c0=$(ev_cpu_ms "$prog")
+	sleep 1
+	c1=$(ev_cpu_ms "$prog")
+	[ $((c1 - c0)) -lt 30 ] || fail "epoll server ($mode) used $((c1 - c0)) ms of CPU in 1 s with one silent client: it spins"
+	timeout 20 "$EVPY" "$EV" slow-hello --port "$P" --delay 2 > "$T/slowhello-$mode.log" 2>&1 \
+		|| { cat "$T/slowhello-$mode.log" >&2; fail "epoll server ($mode): the slow-ClientHello client failed"; }
+	c2=$(ev_cpu_ms "$prog")
+	assert_contains "$T/slowhello-$mode.log" "slow hello answer ping" "echo to the slow-ClientHello client ($mode)"
+	[ $((c2 - c1)) -lt 50 ] || fail "epoll server ($mode) used $((c2 - c1)) ms of CPU over a ClientHello sent in 4 pieces in 2 s: it spins"
+	echo "epoll server ($mode): $((c1 - c0)) ms CPU in 1 s idle with a silent client, $((c2 - c1)) ms over a 2 s trickled ClientHello"
 	timeout 90 "$EVPY" "$EV" tls-clients --port "$P" --count 100 --parallel 4 --size 20000 --timeout 10 \
 		> "$T/clients-$mode.log" 2>&1
 	rc=$?

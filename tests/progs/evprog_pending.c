@@ -3,8 +3,10 @@
  * the kernel, the program a test wraps with a connect rule against a server
  * that sends NBYTES in one write (one TLS record). The socket is
  * non-blocking; the program reads ONE byte at a time and, before each read,
- * waits for readability with MODE: poll, ppoll, select, pselect or epoll
- * (level-triggered), with a 3 s timeout. After the first byte the rest of
+ * waits for readability with MODE: poll, ppoll, select, pselect, epoll
+ * (level-triggered), epoll-oneshot (EPOLLONESHOT, re-armed with
+ * EPOLL_CTL_MOD before each wait) or epoll-et-mod (EPOLLET, re-armed the
+ * same way: a MOD re-evaluates readiness), with a 3 s timeout. After the first byte the rest of
  * the record is already decrypted inside the interposer while the kernel
  * socket is empty, so every later wait must return at once.
  *
@@ -83,6 +85,16 @@ static int wait_readable(const char *mode, int fd, int ep)
 		return n;
 	}
 	struct epoll_event ev;
+	if (!strcmp(mode, "epoll-oneshot") || !strcmp(mode, "epoll-et-mod")) {
+		/* Re-arming evaluates readiness now, as the kernel does for a
+		 * socket with unread bytes. */
+		ev.events = EPOLLIN | (mode[6] == 'o' ? EPOLLONESHOT : EPOLLET);
+		ev.data.fd = fd;
+		if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0) {
+			perror("epoll_ctl MOD");
+			exit(1);
+		}
+	}
 	int n = epoll_wait(ep, &ev, 1, TIMEOUT_MS);
 	if (n < 0) {
 		perror("epoll_wait");
@@ -98,7 +110,7 @@ static int wait_readable(const char *mode, int fd, int ep)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s HOST PORT poll|ppoll|select|pselect|epoll NBYTES\n", argv[0]);
+		fprintf(stderr, "usage: %s HOST PORT poll|ppoll|select|pselect|epoll|epoll-oneshot|epoll-et-mod NBYTES\n", argv[0]);
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -118,9 +130,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int ep = -1;
-	if (!strcmp(mode, "epoll")) {
+	if (!strncmp(mode, "epoll", 5)) {
 		ep = epoll_create1(0);
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+		if (!strcmp(mode, "epoll-oneshot"))
+			ev.events |= EPOLLONESHOT;
+		else if (!strcmp(mode, "epoll-et-mod"))
+			ev.events |= EPOLLET;
+		else if (strcmp(mode, "epoll")) {
+			fprintf(stderr, "unknown mode %s\n", mode);
+			return 2;
+		}
 		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			perror("epoll");
 			return 1;

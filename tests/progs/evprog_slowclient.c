@@ -1,9 +1,10 @@
 /*
- * evprog_slowclient HOST PORT: a plain non-blocking epoll client, the
- * program a test wraps with a connect rule against a server that delays its
- * TLS handshake. It connects (EINPROGRESS), waits for EPOLLOUT, writes
- * "ping\n", waits for EPOLLIN and reads the 5-byte echo, waiting with
- * epoll_wait whenever a call says EAGAIN, as an event loop does.
+ * evprog_slowclient HOST PORT [epoll|poll|select]: a plain non-blocking
+ * client, the program a test wraps with a connect rule against a server
+ * that delays its TLS handshake. It connects (EINPROGRESS), waits to be
+ * writable, writes "ping\n", waits to be readable and reads the 5-byte
+ * echo, waiting (epoll_wait by default, or poll, or select) whenever a
+ * call says EAGAIN, as an event loop does.
  *
  * Prints "wall_ms=W cpu_ms=C waits=N eagain=E reply=ping": the CPU time
  * (getrusage, user + system) from just before connect to the end, so that
@@ -18,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -40,10 +43,44 @@ static long now_ms(void)
 }
 
 static long waits, eagains;
+static const char *mode = "epoll";
 
-/* Waits until fd is ready for `events`; 1 ready, 0 timed out. */
+/* Waits until fd is ready for `events` (EPOLLIN or EPOLLOUT) with the
+ * chosen call; 1 ready, 0 timed out. */
 static int wait_for(int ep, int fd, unsigned events, int timeout_ms)
 {
+	if (!strcmp(mode, "poll")) {
+		struct pollfd p = { .fd = fd, .events = events == EPOLLIN ? POLLIN : POLLOUT };
+		for (;;) {
+			int n = poll(&p, 1, timeout_ms);
+			waits++;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				perror("poll");
+				exit(1);
+			}
+			return n;
+		}
+	}
+	if (!strcmp(mode, "select")) {
+		for (;;) {
+			fd_set set;
+			FD_ZERO(&set);
+			FD_SET(fd, &set);
+			struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+			int n = events == EPOLLIN ? select(fd + 1, &set, NULL, NULL, &tv)
+			                          : select(fd + 1, NULL, &set, NULL, &tv);
+			waits++;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				perror("select");
+				exit(1);
+			}
+			return n;
+		}
+	}
 	struct epoll_event ev = { .events = events, .data.fd = fd };
 	struct epoll_event out;
 	if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0) {
@@ -65,8 +102,14 @@ static int wait_for(int ep, int fd, unsigned events, int timeout_ms)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s HOST PORT\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s HOST PORT [epoll|poll|select]\n", argv[0]);
+		return 2;
+	}
+	if (argc == 4)
+		mode = argv[3];
+	if (strcmp(mode, "epoll") && strcmp(mode, "poll") && strcmp(mode, "select")) {
+		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;
 	}
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
@@ -149,7 +192,8 @@ int main(int argc, char **argv)
 	reply[got] = '\0';
 	if (got && reply[got - 1] == '\n')
 		reply[got - 1] = '\0';
-	printf("wall_ms=%ld cpu_ms=%ld waits=%ld eagain=%ld reply=%s\n", wall, cpu, waits, eagains, reply);
+	printf("%s: wall_ms=%ld cpu_ms=%ld waits=%ld eagain=%ld reply=%s\n", mode, wall, cpu, waits,
+	       eagains, reply);
 	close(fd);
 	close(ep);
 	return strcmp(reply, "ping") == 0 ? 0 : 1;
