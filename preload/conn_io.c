@@ -71,6 +71,7 @@ void ts_conn_log_state(struct ts_conn *c)
 	const char *name = NULL, *version = NULL;
 	int bits = 0;
 
+	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
 	if (c->s == NULL)
 		return;
 	if (!(flags & TS_F_HS_DONE) && sslsocket_handshake_done(c->s))
@@ -101,6 +102,7 @@ static ssize_t io_error(struct ts_conn *c)
 {
 	int e = errno;
 
+	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
 	if (sslsocket_failed(c->s)) {
 		const struct sslsocket_error *le = sslsocket_last_error(c->s);
 		/* the core's state is FAILED now: did the handshake finish
@@ -167,6 +169,7 @@ static size_t peek_take(struct ts_conn *c, void *buf, size_t n, int peek)
 			if (c->peek_off == c->peek_len)
 				c->peek_off = c->peek_len = 0;
 			atomic_store(&c->peek_avail, c->peek_len - c->peek_off);
+			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
 		}
 	}
 	pthread_mutex_unlock(&c->peek_lock);

@@ -34,6 +34,12 @@ struct epreg {
 	int tagged;              /* the kernel holds our tag, not the data */
 	int armed;               /* EPOLLONESHOT: not yet delivered */
 	int et_reported;         /* EPOLLET: pending-ready already said once */
+	/* The connection and its io_gen when a pass last found it idle (not
+	 * ready, kernel in line): unchanged since, it is skipped. Objects are
+	 * recycled, never freed, so reading a stale pointer's counter is
+	 * safe; a recycled object is a different generation anyway. */
+	const struct ts_conn *idle_conn;
+	unsigned idle_gen;
 	uint32_t events;         /* as the program registered them */
 	uint32_t kernel;         /* what the kernel was last asked for */
 	epoll_data_t data;
@@ -192,6 +198,7 @@ int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_even
 			r->data = ev->data;
 			r->armed = 1;
 			r->et_reported = 0;
+			r->idle_conn = NULL;
 			r->tagged = c != NULL;
 			r->kernel = c != NULL ? kev.events : ev->events;
 		}
@@ -242,16 +249,27 @@ static int ready_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int
 		uint32_t want;
 		short ready;
 
+		unsigned gen;
+
 		if (!r->used || !r->armed || ts_fd_peek(fd) == NULL)
+			continue;
+		if (r->idle_conn != NULL && ts_fd_peek(fd) == r->idle_conn &&
+		    atomic_load_explicit(&r->idle_conn->io_gen, memory_order_relaxed) == r->idle_gen)
 			continue;
 		c = conn_at(fd);
 		if (c == NULL)
 			continue;
+		gen = atomic_load_explicit(&c->io_gen, memory_order_relaxed);
+		r->idle_conn = NULL;
 		want = wrapped_state(c, r->events, &ready);
 		if (kernel_sync(epfd, fd, r, want) < 0) {
 			memset(r, 0, sizeof *r); /* the kernel forgot it: stale */
 			ts_conn_release(c);
 			continue;
+		}
+		if (!ready) {
+			r->idle_conn = c;
+			r->idle_gen = gen;
 		}
 		if (ready && (r->events & EPOLLET) && r->et_reported)
 			ready = 0;
@@ -287,6 +305,7 @@ static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t ker
 	*data = r->data;
 	asked = r->events;
 	r->et_reported = 0;
+	r->idle_conn = NULL;
 	c = conn_at(fd);
 	if (c == NULL) /* no longer ours (closed, or a plain socket again) */
 		return kernel & (asked | EPOLLERR | EPOLLHUP);

@@ -183,6 +183,9 @@ struct ts_conn {
 	unsigned char *peek_buf;
 	size_t peek_len, peek_off, peek_cap;
 	atomic_size_t peek_avail;  /* peek_len - peek_off, readable unlocked */
+	/* Bumped whenever the connection's TLS state may have changed (I/O,
+	 * a handshake step, an error): epoll skips the ones that did not. */
+	atomic_uint io_gen;
 	/* Logs. */
 	char peer[64];         /* "127.0.0.1:4433", "[::1]:4433" */
 	char sni[256];         /* the name sent as SNI, "" if none */
