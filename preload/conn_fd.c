@@ -202,7 +202,7 @@ int ts_dup3(int oldfd, int newfd, int flags)
 int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 {
 	struct ts_conn *c;
-	int r, saved;
+	int r;
 
 	if (ts_fd_held(fd)) {
 		errno = EBADF;
@@ -227,8 +227,6 @@ int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 			arg = (void *)((long)arg | FD_CLOEXEC);
 		return real(fd, cmd, arg);
 	default:
-		saved = errno;
-		errno = saved;
 		return real(fd, cmd, arg);
 	}
 }
