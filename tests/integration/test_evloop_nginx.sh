@@ -2,7 +2,7 @@
 # nginx (master + 1 worker, epoll, sendfile on, keep-alive) under
 # `tlsshim --accept`, serving a 10 MiB random file to curl --cacert 20 times
 # over one connection, sha256 equal; 4 rate-limited curls at once (full
-# socket buffers under sendfile); and no file byte in plaintext on the wire
+# socket buffers under sendfile) and 3 more on a limit_rate location; and no file byte in plaintext on the wire
 # (a recording relay between curl and nginx never sees the marker that the
 # files carry every 64 KiB); over IPv6; and after a reload (SIGHUP: new
 # worker). When run as root the workers run as
@@ -54,6 +54,13 @@ http {
 		listen 127.0.0.1:$P;
 		listen [::1]:$P;
 		root $T/www;
+		# nginx's own rate limit: sendfile in 64 KiB pieces on timers,
+		# retried after EAGAIN with whatever the limit allows then.
+		location /limited/ {
+			alias $T/www/;
+			limit_rate 3m;
+			sendfile_max_chunk 64k;
+		}
 	}
 }
 EOF
@@ -114,8 +121,21 @@ for p in $pids; do
 	cmp -s "$T/www/g" "$T/slow$i" || fail "slow reader $i got different bytes"
 done
 echo "4 slow readers at once: 3 MiB each, intact"
+pids=""
+for i in 1 2 3; do
+	timeout 60 curl -sS --fail --cacert "$CERTS/ca.pem" --resolve "localhost:$R:127.0.0.1" \
+		--limit-rate $((i * 700))k -o "$T/lim$i" "https://localhost:$R/limited/g" 2> "$T/lim$i.err" &
+	pids="$pids $!"
+done
+i=0
+for p in $pids; do
+	i=$((i + 1))
+	wait "$p" || { cat "$T/lim$i.err" >&2; fail "rate-limited reader $i failed"; }
+	cmp -s "$T/www/g" "$T/lim$i" || fail "rate-limited reader $i got different bytes"
+done
+echo "3 readers of nginx's limit_rate location at once: intact"
 size=$(stat -c %s "$T/wire")
-[ "$size" -ge $((2 * 10485760 + 4 * 3145728)) ] || fail "the relay recorded only $size bytes"
+[ "$size" -ge $((2 * 10485760 + 7 * 3145728)) ] || fail "the relay recorded only $size bytes"
 grep -q -a -F "$MARK" "$T/www/f" || fail "the marker is not in the file (test bug)"
 if grep -q -a -F "$MARK" "$T/wire"; then
 	fail "file bytes went out in plaintext: the marker is on the wire (sendfile not wrapped?)"
