@@ -20,7 +20,7 @@ wait_port "$P"
 wait_port "$PC"
 
 bad=""
-for c in eintr restart rcvtimeo exec sigpipe nosignal ignored; do
+for c in eintr restart rcvtimeo flags exec sigpipe nosignal ignored; do
 	case $c in sigpipe|nosignal|ignored) port=$PC ;; *) port=$P ;; esac
 	timeout 20 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$port")" \
 		"$PROGS/evprog_signals" 127.0.0.1 "$port" "$c" > "$T/$c.out" 2>&1

@@ -9,6 +9,9 @@
  *             the read is restarted and returns the peer's bytes
  *   rcvtimeo  SO_RCVTIMEO of 300 ms and a silent peer: -1 with EAGAIN
  *             after about 300 ms
+ *   flags     O_NONBLOCK reads as the program set it; MSG_DONTWAIT,
+ *             O_NONBLOCK set and cleared after connect, then SO_RCVTIMEO,
+ *             each honoured at once
  *   sigpipe   the peer closes; writes end in EPIPE and SIGPIPE is raised
  *             (a handler counts it)
  *   nosignal  the same with send(MSG_NOSIGNAL): EPIPE, no SIGPIPE
@@ -189,6 +192,43 @@ static int case_pipe(int fd, const char *c)
 	return fail(c, "500 writes to a closed peer never failed");
 }
 
+/* The program's own view of its socket: the flags it set, and each
+ * blocking mode honoured as it changes (O_NONBLOCK after connect,
+ * MSG_DONTWAIT on a blocking socket, back to blocking with a timeout). */
+static int case_flags(int fd, const char *c)
+{
+	char buf[64];
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return fail(c, "a blocking socket reads as flags 0x%x after connect", fl);
+	long t = now_ms();
+	ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+	int e = errno;
+	if (n != -1 || (e != EAGAIN && e != EWOULDBLOCK) || now_ms() - t > 100)
+		return fail(c, "recv(MSG_DONTWAIT) on a silent peer: %zd (%s) after %ld ms, expected EAGAIN at once",
+		            n, strerror(e), now_ms() - t);
+	if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || !(fcntl(fd, F_GETFL) & O_NONBLOCK))
+		return fail(c, "%s", "O_NONBLOCK did not stick");
+	t = now_ms();
+	n = read(fd, buf, sizeof buf);
+	e = errno;
+	if (n != -1 || (e != EAGAIN && e != EWOULDBLOCK) || now_ms() - t > 100)
+		return fail(c, "non-blocking read on a silent peer: %zd (%s) after %ld ms, expected EAGAIN at once",
+		            n, strerror(e), now_ms() - t);
+	if (fcntl(fd, F_SETFL, fl) < 0 || (fcntl(fd, F_GETFL) & O_NONBLOCK))
+		return fail(c, "%s", "clearing O_NONBLOCK did not stick");
+	struct timeval tv = { 0, 200 * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	t = now_ms();
+	n = read(fd, buf, sizeof buf);
+	e = errno;
+	long dt = now_ms() - t;
+	if (n != -1 || (e != EAGAIN && e != EWOULDBLOCK) || dt < 150 || dt > 2000)
+		return fail(c, "blocking read again, SO_RCVTIMEO 200 ms: %zd (%s) after %ld ms", n, strerror(e), dt);
+	printf("%s ok: MSG_DONTWAIT, O_NONBLOCK on and off, SO_RCVTIMEO (%ld ms) all honoured\n", c, dt);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "exec-child") == 0) {
@@ -201,7 +241,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sigpipe|nosignal|ignored|exec\n",
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|flags|sigpipe|nosignal|ignored|exec\n",
 		        argv[0]);
 		return 2;
 	}
@@ -213,6 +253,8 @@ int main(int argc, char **argv)
 		return case_restart(fd, c);
 	if (!strcmp(c, "rcvtimeo"))
 		return case_rcvtimeo(fd, c);
+	if (!strcmp(c, "flags"))
+		return case_flags(fd, c);
 	if (!strcmp(c, "sigpipe") || !strcmp(c, "nosignal") || !strcmp(c, "ignored"))
 		return case_pipe(fd, c);
 	if (!strcmp(c, "exec")) {
