@@ -65,18 +65,32 @@ static void apply_timeout(struct ts_conn *c, int reading, int flags)
 		sslsocket_settimeout(c->s, t);
 }
 
+/* The warn line of a failed connection, once. */
+static void log_failure(struct ts_conn *c)
+{
+	if (atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
+		return;
+	if (c->rule != NULL)
+		ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"): %s", c->side, c->peer,
+		       c->rule->file, c->rule->line, c->rule->match_text, sslsocket_error(c->s));
+	else
+		ts_log(CFG_LOG_WARN, "%s %s: failed: %s", c->side, c->peer, sslsocket_error(c->s));
+}
+
 void ts_conn_log_state(struct ts_conn *c)
 {
-	int flags = atomic_load(&c->flags);
+	int flags;
 	const char *name = NULL, *version = NULL;
 	int bits = 0;
 
 	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
-	if (c->s == NULL)
+	flags = atomic_load(&c->flags);
+	/* the hot path of every read and write: one load */
+	if ((flags & (TS_F_HS_DONE | TS_F_LOGGED)) == (TS_F_HS_DONE | TS_F_LOGGED) || c->s == NULL)
 		return;
 	if (!(flags & TS_F_HS_DONE) && sslsocket_handshake_done(c->s))
 		flags = atomic_fetch_or(&c->flags, TS_F_HS_DONE) | TS_F_HS_DONE;
-	if (!(flags & TS_F_LOGGED) && sslsocket_handshake_done(c->s) &&
+	if ((flags & TS_F_HS_DONE) && !(flags & TS_F_LOGGED) &&
 	    !(atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)) {
 		if (ts_log_enabled(CFG_LOG_INFO) &&
 		    sslsocket_cipher(c->s, &name, &version, &bits) == 0)
@@ -85,14 +99,8 @@ void ts_conn_log_state(struct ts_conn *c)
 		if (c->sni[0] != '\0')
 			ts_log(CFG_LOG_DEBUG, "%s %s: server name %s", c->side, c->peer, c->sni);
 	}
-	if (!(flags & TS_F_FAIL_LOGGED) && sslsocket_failed(c->s) &&
-	    !(atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)) {
-		if (c->rule != NULL)
-			ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"): %s", c->side, c->peer,
-			       c->rule->file, c->rule->line, c->rule->match_text, sslsocket_error(c->s));
-		else
-			ts_log(CFG_LOG_WARN, "%s %s: failed: %s", c->side, c->peer, sslsocket_error(c->s));
-	}
+	if (!(flags & TS_F_HS_DONE) && !(flags & TS_F_FAIL_LOGGED) && sslsocket_failed(c->s))
+		log_failure(c);
 }
 
 /* After a core call returned -1: record a sticky failure and choose the
@@ -112,7 +120,7 @@ static ssize_t io_error(struct ts_conn *c)
 		         (le->code == SSLSOCKET_ERROR_SYSCALL && le->sys_errno != EPROTO &&
 		          strncmp(le->reason, "connect:", 8) != 0);
 
-		ts_conn_log_state(c);
+		log_failure(c);
 		/* A TLS failure (handshake, verification, a bad record) fails
 		 * closed with EPROTO from now on. A reset or a broken pipe
 		 * after the handshake is the network's: its errno stands. */
