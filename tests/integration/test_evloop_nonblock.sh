@@ -5,7 +5,9 @@
 #  1. evprog_epollserver, level- and edge-triggered: one client connects and
 #     never sends a ClientHello: the server stays idle (< 30 ms CPU in 1 s),
 #     does not spin over a ClientHello that arrives in 4 pieces over 2 s
-#     (< 50 ms CPU), and serves 100 TLS clients meanwhile.
+#     (< 50 ms CPU), and serves 100 TLS clients meanwhile; and, closing
+#     without EPOLL_CTL_DEL, 200 clients (8 at a time) with no event for a
+#     closed connection.
 #  2. evprog_blockserver with handshake_timeout = 1: a client that never
 #     speaks is given up after about 1 s, and the next client is served.
 # (The slow-handshake CPU check is test_evloop_slowclient.sh.)
@@ -49,6 +51,25 @@ for mode in lt et; do
 	stop_bg "$SILENT"
 	stop_bg "$SERVER"
 	echo "epoll server ($mode): 100 TLS clients served while one client stayed silent"
+done
+
+# 1b. Connections closed without EPOLL_CTL_DEL (close ends the kernel's
+# registration): descriptor numbers are reused at once by new connections,
+# and no event may arrive for a connection already closed.
+for mode in lt-nodel et-nodel; do
+	P=$(free_port)
+	start_bg 120 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P")" \
+		"$PROGS/evprog_epollserver" "$P" "$mode" > "$T/epoll-$mode.log" 2>&1
+	SERVER=$BG_PID
+	wait_port "$P"
+	timeout 90 "$EVPY" "$EV" tls-clients --port "$P" --count 200 --parallel 8 --size 3000 --timeout 10 \
+		> "$T/clients-$mode.log" 2>&1
+	rc=$?
+	cat "$T/clients-$mode.log"
+	[ $rc -eq 0 ] || { tail -n 20 "$T/epoll-$mode.log" >&2; fail "epoll server ($mode): TLS clients failed"; }
+	assert_contains "$T/clients-$mode.log" "clients ok 200 of 200" "TLS clients served ($mode)"
+	assert_not_contains "$T/epoll-$mode.log" "stale event" "events for closed connections ($mode)"
+	stop_bg "$SERVER"
 done
 
 # 2. A blocking server's eager handshake has a deadline.

@@ -1,7 +1,10 @@
 /*
- * evprog_epollserver PORT lt|et: a plain non-blocking epoll echo server on
- * 127.0.0.1:PORT, level-triggered (lt) or edge-triggered (et), the program
- * a test wraps with an accept rule. One thread, accept4(SOCK_NONBLOCK),
+ * evprog_epollserver PORT lt|et|lt-nodel|et-nodel: a plain non-blocking
+ * epoll echo server on 127.0.0.1:PORT, level-triggered (lt) or
+ * edge-triggered (et), the program a test wraps with an accept rule. With
+ * -nodel it closes connections without EPOLL_CTL_DEL (close ends the
+ * registration); every event carries the connection's generation, and an
+ * event for a closed connection is printed as "stale event ...". One thread, accept4(SOCK_NONBLOCK),
  * echo with a per-connection buffer and EPOLLOUT when the peer is slow.
  * Runs until killed; prints "listening", "accepted N" and "closed N" lines
  * (stdout, flushed) so the test can follow it without sleeping.
@@ -9,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +26,20 @@
 struct conn {
 	char *buf;      /* bytes read and not yet echoed */
 	size_t len, off;
+	uint32_t gen;   /* which connection on this descriptor number */
 };
 
 static struct conn conns[MAXFD];
-static int ep, et;
-static long n_accepted, n_closed;
+static int ep, et, nodel;
+static uint32_t next_gen = 1;
+static long n_accepted, n_closed, n_stale;
 
+/* Event data: the connection's generation and its descriptor, so that an
+ * event for a connection already closed (whose number was reused) shows. */
 static void set_events(int fd, unsigned events, int op)
 {
-	struct epoll_event ev = { .events = events | (et ? EPOLLET : 0), .data.fd = fd };
+	struct epoll_event ev = { .events = events | (et ? EPOLLET : 0) };
+	ev.data.u64 = (uint64_t)conns[fd].gen << 32 | (uint32_t)fd;
 	if (epoll_ctl(ep, op, fd, &ev) < 0) {
 		perror("epoll_ctl");
 		exit(1);
@@ -39,7 +48,10 @@ static void set_events(int fd, unsigned events, int op)
 
 static void drop(int fd)
 {
-	epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	/* nodel: rely on close() to end the registration, as the kernel does
+	 * when no other descriptor refers to the socket. */
+	if (!nodel)
+		epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
 	close(fd);
 	free(conns[fd].buf);
 	memset(&conns[fd], 0, sizeof conns[fd]);
@@ -116,11 +128,13 @@ static void on_conn(int fd, unsigned events)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[2], "lt") && strcmp(argv[2], "et"))) {
-		fprintf(stderr, "usage: %s PORT lt|et\n", argv[0]);
+	if (argc != 3 || (strcmp(argv[2], "lt") && strcmp(argv[2], "et") &&
+	                  strcmp(argv[2], "lt-nodel") && strcmp(argv[2], "et-nodel"))) {
+		fprintf(stderr, "usage: %s PORT lt|et|lt-nodel|et-nodel\n", argv[0]);
 		return 2;
 	}
-	et = strcmp(argv[2], "et") == 0;
+	et = argv[2][0] == 'e';
+	nodel = strstr(argv[2], "nodel") != NULL;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -132,7 +146,8 @@ int main(int argc, char **argv)
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	set_events(ls, EPOLLIN, EPOLL_CTL_ADD);
-	printf("listening %s %s\n", argv[1], et ? "edge-triggered" : "level-triggered");
+	printf("listening %s %s%s\n", argv[1], et ? "edge-triggered" : "level-triggered",
+	       nodel ? ", close without EPOLL_CTL_DEL" : "");
 	fflush(stdout);
 
 	struct epoll_event evs[64];
@@ -145,10 +160,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
+			int fd = (int)(uint32_t)evs[i].data.u64;
+			uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
 			if (fd != ls) {
-				if (conns[fd].buf)
-					on_conn(fd, evs[i].events);
+				if (fd < 0 || fd >= MAXFD || !conns[fd].buf || conns[fd].gen != gen) {
+					printf("stale event 0x%x for fd %d generation %u (now %u)\n",
+					       evs[i].events, fd, gen, fd >= 0 && fd < MAXFD ? conns[fd].gen : 0);
+					fflush(stdout);
+					n_stale++;
+					continue;
+				}
+				on_conn(fd, evs[i].events);
 				continue;
 			}
 			for (;;) {
@@ -163,6 +185,7 @@ int main(int argc, char **argv)
 					close(cfd);
 					continue;
 				}
+				conns[cfd].gen = next_gen++;
 				conns[cfd].buf = malloc(BUFSZ);
 				if (!conns[cfd].buf) {
 					perror("malloc");
