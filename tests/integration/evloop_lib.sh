@@ -461,4 +461,42 @@ def main():
 if __name__ == "__main__":
     main()
 PY
+# Node.js programs (plain net sockets: libuv's epoll loop) for the node test.
+cat > "$T/node-client.js" <<'JS'
+// node-client.js PORT COUNT: COUNT request/response lines, one at a time,
+// then COUNT pipelined in one write; prints "node client ok N".
+const net = require('net');
+const port = +process.argv[2], count = +process.argv[3];
+const sock = net.connect(port, '127.0.0.1');
+let buf = '', got = 0, sent = 0;
+const timer = setTimeout(() => { console.log(`timeout: ${got} of ${2 * count} answers`); process.exit(1); }, 20000);
+function expect(i) { return i < count ? `echo: msg ${i}` : `echo: pipelined ${i}`; }
+sock.on('connect', () => { sock.write(`msg ${sent++}\n`); });
+sock.on('data', (d) => {
+  buf += d.toString();
+  let i;
+  while ((i = buf.indexOf('\n')) >= 0) {
+    const line = buf.slice(0, i); buf = buf.slice(i + 1);
+    if (line !== expect(got)) { console.log(`bad answer ${got}: ${line}`); process.exit(1); }
+    got++;
+    if (got < count) sock.write(`msg ${sent++}\n`);
+    else if (got === count) {
+      let all = '';
+      for (let k = count; k < 2 * count; k++) all += `pipelined ${k}\n`;
+      sock.write(all);
+    } else if (got === 2 * count) {
+      console.log(`node client ok ${got}`); clearTimeout(timer); sock.end();
+    }
+  }
+});
+sock.on('error', (e) => { console.log('error', e.message); process.exit(1); });
+JS
+cat > "$T/node-server.js" <<'JS'
+// node-server.js PORT: an echo server; prints "listening".
+const net = require('net');
+net.createServer((c) => { c.on('data', (d) => c.write(d)); c.on('end', () => c.end());
+  c.on('error', (e) => console.log('conn error', e.message)); })
+  .listen(+process.argv[2], '127.0.0.1', () => console.log('listening'));
+JS
+
 export EV_CERTS="$CERTS"
