@@ -290,7 +290,8 @@ def cmd_line_client(a):
 def cmd_slow_hello(a):
     """A TLS client whose ClientHello trickles out in 4 pieces over --delay
     seconds (the server's handshake gets partial records and must wait
-    without spinning), then an echo of 'ping'."""
+    without spinning), then an echo of --line; with --line greeting it
+    sends nothing and reads the server's 'hello' line."""
     ctx = client_ctx()
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
@@ -319,11 +320,13 @@ def cmd_slow_hello(a):
                 inc.write(d)
     pump_until(obj.do_handshake)
     sock.sendall(out.read())
-    obj.write(b"ping\n")
-    sock.sendall(out.read())
+    if a.line != "greeting":  # else the server speaks first
+        obj.write(a.line.encode() + b"\n")
+        sock.sendall(out.read())
+    want = len(a.line) + 1 if a.line != "greeting" else len("hello\n")
     got = b""
-    while len(got) < 5:
-        got += pump_until(lambda: obj.read(5 - len(got)))
+    while len(got) < want:
+        got += pump_until(lambda: obj.read(want - len(got)))
     say("slow hello answer", got.decode().strip())
     sock.close()
 

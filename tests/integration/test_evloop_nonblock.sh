@@ -35,7 +35,7 @@ for mode in lt et; do
 	sleep 1
 	c1=$(ev_cpu_ms "$prog")
 	[ $((c1 - c0)) -lt 30 ] || fail "epoll server ($mode) used $((c1 - c0)) ms of CPU in 1 s with one silent client: it spins"
-	timeout 20 "$EVPY" "$EV" slow-hello --port "$P" --delay 2 > "$T/slowhello-$mode.log" 2>&1 \
+	timeout 20 "$EVPY" "$EV" slow-hello --port "$P" --delay 2 --line ping > "$T/slowhello-$mode.log" 2>&1 \
 		|| { cat "$T/slowhello-$mode.log" >&2; fail "epoll server ($mode): the slow-ClientHello client failed"; }
 	c2=$(ev_cpu_ms "$prog")
 	assert_contains "$T/slowhello-$mode.log" "slow hello answer ping" "echo to the slow-ClientHello client ($mode)"
