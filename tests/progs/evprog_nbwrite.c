@@ -1,5 +1,6 @@
 /*
- * evprog_nbwrite HOST PORT BYTES COPY: non-blocking writes that a TLS layer
+ * evprog_nbwrite HOST PORT BYTES COPY [write|send|writev|sendmsg]:
+ * non-blocking writes that a TLS layer
  * must not trip over, the program a test wraps with a connect rule against
  * a sink that answers "ok SIZE SHA256". The socket has a 16 KiB send buffer
  * (so EAGAIN is certain), the stream is an 8-byte big-endian length and
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int ep, fd;
@@ -45,6 +47,26 @@ static void wait_ev(unsigned events)
 	}
 }
 
+static const char *path = "write";
+
+/* One write through the chosen call; writev and sendmsg split the bytes
+ * over three buffers. */
+static ssize_t out_write(const unsigned char *p, size_t n)
+{
+	if (!strcmp(path, "send"))
+		return send(fd, p, n, 0);
+	if (!strcmp(path, "writev") || !strcmp(path, "sendmsg")) {
+		size_t a = n / 3, b = n / 3;
+		struct iovec iov[3] = { { (void *)(uintptr_t)p, a }, { (void *)(uintptr_t)(p + a), b },
+		                        { (void *)(uintptr_t)(p + a + b), n - a - b } };
+		if (path[0] == 'w')
+			return writev(fd, iov, 3);
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 3 };
+		return sendmsg(fd, &m, 0);
+	}
+	return write(fd, p, n);
+}
+
 /* Sends len bytes of p; after EAGAIN, retries from a copy at another
  * address with at most half the length (at least 1). */
 static void send_all(const unsigned char *p, size_t len)
@@ -54,7 +76,7 @@ static void send_all(const unsigned char *p, size_t len)
 	size_t cap = len;
 	while (len > 0) {
 		size_t n = len < cap ? len : cap;
-		ssize_t w = write(fd, p, n);
+		ssize_t w = out_write(p, n);
 		if (w > 0) {
 			if ((size_t)w < n)
 				partials++;
@@ -83,8 +105,15 @@ static void send_all(const unsigned char *p, size_t len)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s HOST PORT BYTES COPY\n", argv[0]);
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: %s HOST PORT BYTES COPY [write|send|writev|sendmsg]\n", argv[0]);
+		return 2;
+	}
+	if (argc == 6)
+		path = argv[5];
+	if (strcmp(path, "write") && strcmp(path, "send") && strcmp(path, "writev") &&
+	    strcmp(path, "sendmsg")) {
+		fprintf(stderr, "unknown write path %s\n", path);
 		return 2;
 	}
 	FILE *copy = fopen(argv[4], "wb");
@@ -158,7 +187,7 @@ int main(int argc, char **argv)
 	}
 	line[got] = '\0';
 	printf("answer: %s", line);
-	printf("eagain=%ld partial=%ld\n", eagains, partials);
+	printf("%s: eagain=%ld partial=%ld\n", path, eagains, partials);
 	close(fd);
 	return 0;
 }
