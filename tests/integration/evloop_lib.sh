@@ -402,6 +402,44 @@ def cmd_asyncio_server(a):
     asyncio.run(main())
 
 
+def cmd_asyncio_sendfile_server(a):
+    """A plain asyncio server that answers each request line with the file
+    --record through loop.sendfile (os.sendfile on a non-blocking socket,
+    retried on EAGAIN), then closes."""
+    async def handle(r, w):
+        await r.readline()
+        with open(a.record, "rb") as f:
+            n = await asyncio.get_running_loop().sendfile(w.transport, f)
+        say("sent", n)
+        w.close()
+
+    async def main():
+        srv = await asyncio.start_server(handle, "127.0.0.1", a.port)
+        say("listening", a.port)
+        async with srv:
+            await srv.serve_forever()
+    asyncio.run(main())
+
+
+def cmd_fetch(a):
+    """TLS client: sends a line, reads until the server closes, reading at
+    most --size bytes a second when --size is not 0; prints 'fetched N
+    SHA256'."""
+    with socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout) as raw:
+        s = client_ctx().wrap_socket(raw, server_hostname="localhost")
+        s.sendall(b"go\n")
+        h, n = hashlib.sha256(), 0
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            h.update(d)
+            n += len(d)
+            if a.size:
+                time.sleep(len(d) / a.size)
+    say("fetched", n, h.hexdigest())
+
+
 def cmd_asyncio_client(a):
     """A plain asyncio client (the default loop: epoll selector): --count
     request/response round trips, then --count pipelined requests."""
@@ -442,7 +480,7 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("echo-server", "send-server", "close-server", "sink-server", "line-server", "relay",
                  "tls-clients", "line-client", "fork-clients", "slow-hello", "forking-server",
-                 "asyncio-client", "asyncio-server"):
+                 "asyncio-client", "asyncio-server", "asyncio-sendfile-server", "fetch"):
         q = sub.add_parser(name)
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--plain", action="store_true")

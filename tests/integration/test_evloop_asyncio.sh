@@ -4,7 +4,7 @@
 # TLSSHIM_CONFIG_STRING, no launcher) exchanges 1000 request/response
 # round trips, then 1000 pipelined requests, with a Python ssl server; and
 # a plain asyncio echo server under an accept rule serves 200 TLS clients,
-# 8 at a time.
+# 8 at a time; and an asyncio server's loop.sendfile goes out through TLS.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload
@@ -36,4 +36,26 @@ cat "$T/clients.log"
 assert_contains "$T/clients.log" "clients ok 200 of 200" "200 TLS clients of the wrapped asyncio server"
 assert_contains "$T/aserver.log" "selector EpollSelector" "the asyncio server used epoll"
 kill -0 "$ASERVER" 2>/dev/null || fail "the wrapped asyncio server died"
+
+# loop.sendfile: os.sendfile on a non-blocking wrapped socket, retried on
+# EAGAIN, to a fast and a slow (10 MB/s) reader, through the recording
+# relay: right bytes, no plaintext marker on the wire.
+P3=$(free_port)
+R=$(free_port)
+MARK="tlsshim-asyncio-sendfile-marker-$$-$P3"
+ev_marker_file "$T/file" 8 "$MARK"
+want=$(sha256sum < "$T/file" | cut -d' ' -f1)
+start_bg 120 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P3")" \
+	"$EVPY" "$EV" asyncio-sendfile-server --port "$P3" --record "$T/file" > "$T/sfserver.log" 2>&1
+start_bg 120 "$EVPY" "$EV" relay --port "$R" --to "$P3" --record "$T/wire" > "$T/relay.log" 2>&1
+wait_port "$P3"
+wait_port "$R"
+for rate in 0 10000000; do
+	timeout 60 "$EVPY" "$EV" fetch --port "$R" --size "$rate" --timeout 20 > "$T/fetch.log" 2>&1 \
+		|| { cat "$T/fetch.log" "$T/sfserver.log" >&2; fail "fetch from the asyncio sendfile server (rate $rate) failed"; }
+	cat "$T/fetch.log"
+	assert_contains "$T/fetch.log" "^fetched 8388608 $want\$" "the file through asyncio's loop.sendfile (rate $rate)"
+done
+if grep -q -a -F "$MARK" "$T/wire"; then fail "asyncio sendfile bytes went out in plaintext"; fi
+echo "asyncio loop.sendfile: 2 x 8 MiB intact, no plaintext on the wire"
 exit 0
