@@ -29,6 +29,13 @@ if [ "$(id -u)" = 0 ]; then
 	user_line="user nobody $grp;"
 	# The point of the test: a worker cannot open the key itself.
 	[ "$(stat -c %a "$CERTS/server.key")" = 600 ] || chmod 600 "$CERTS/server.key"
+	"$EVPY" -c 'import os, pwd, sys
+os.setgid(pwd.getpwnam("nobody").pw_gid); os.setuid(pwd.getpwnam("nobody").pw_uid)
+try:
+    open(sys.argv[1]).close()
+except PermissionError:
+    sys.exit(0)
+sys.exit(1)' "$CERTS/server.key" || fail "test bug: nobody can read the server key"
 fi
 
 cat > "$T/nginx.conf" <<EOF
