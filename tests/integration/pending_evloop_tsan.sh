@@ -1,0 +1,76 @@
+#!/bin/sh
+# Threads under ThreadSanitizer (issue 4, item 4: "make tsan runs these
+# clean"): the interposer and the test programs are built with
+# -fsanitize=thread into a private build directory, then evprog_duplex
+# (full duplex on one connection), evprog_threads (8 threads x 30
+# connections) and evprog_mtserver (4 threads on one epoll instance, 100
+# TLS clients) run under it. A report whose innermost frame is tlsshim's
+# own code (preload/ or core/) fails the test; reports entirely inside
+# OpenSSL (not instrumented, so its atomics look like races) are counted
+# and shown, not failed.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/evloop_lib.sh"
+
+TSB=$T/build-tsan
+make -s -C "$ROOT" BUILD="$TSB" OPT="-O1 -g" SAN="-fsanitize=thread" all progs > "$T/build.log" 2>&1 \
+	|| { tail -n 30 "$T/build.log" >&2; fail "cannot build the interposer with -fsanitize=thread"; }
+LIBTSAN=$(${CC:-cc} -print-file-name=libtsan.so)
+[ -f "$LIBTSAN" ] || fail "no libtsan.so for ${CC:-cc}"
+LIBTSAN=$(readlink -f "$LIBTSAN")
+
+# tsan_env NAME CFG: the environment (as env(1) arguments) that runs a
+# program with the TSan interposer; reports go to $T/tsan-NAME.PID.
+tsan_env() {
+	echo "LD_PRELOAD=$LIBTSAN $TSB/libtlsshim.so"
+	echo "TSAN_OPTIONS=halt_on_error=0 report_signal_unsafe=0 exitcode=0 log_path=$T/tsan-$1"
+	echo "TLSSHIM_CONFIG_STRING=$2"
+}
+
+P=$(free_port)
+start_bg 170 "$EVPY" "$EV" echo-server --port "$P" --timeout 60 > "$T/echo.log" 2>&1
+wait_port "$P"
+P2=$(free_port)
+# One line each: the environment is passed one variable per line.
+CFG=$(ev_connect_cfg "$P" | tr '\n' ' ')
+ACFG=$(ev_accept_cfg "$P2" | tr '\n' ' ')
+IFS='
+'
+set -f
+timeout 120 env $(tsan_env duplex "$CFG") "$TSB/progs/evprog_duplex" 127.0.0.1 "$P" 4000000 \
+	|| fail "evprog_duplex under TSan failed"
+timeout 120 env $(tsan_env threads "$CFG") "$TSB/progs/evprog_threads" 127.0.0.1 "$P" 8 30 \
+	|| fail "evprog_threads under TSan failed"
+start_bg 120 env $(tsan_env mtserver "$ACFG") "$TSB/progs/evprog_mtserver" "$P2" 4 \
+	> "$T/mtserver.log" 2>&1
+unset IFS
+set +f
+MT=$BG_PID
+wait_port "$P2" 30
+timeout 100 "$EVPY" "$EV" tls-clients --port "$P2" --count 100 --parallel 8 --size 20000 --timeout 20 \
+	|| fail "TLS clients of evprog_mtserver under TSan failed"
+stop_bg "$MT"
+
+ours=0 theirs=0
+: > "$T/ours"
+for f in "$T"/tsan-*; do
+	[ -f "$f" ] || continue
+	# The first frame line after each WARNING is the innermost one.
+	awk '/WARNING: ThreadSanitizer/ { w = 1; next } w && /#0 / { print; w = 0 }' "$f" > "$T/top"
+	o=$(grep -c -E ' (preload|core)/' "$T/top" || true)
+	a=$(grep -c 'WARNING: ThreadSanitizer' "$f" || true)
+	ours=$((ours + o)) theirs=$((theirs + a - o))
+	grep -E ' (preload|core)/' "$T/top" | sed "s|^ *#0 \([^ ]*\) \([^ ]*\) .*|\1 \2 (${f##*/tsan-})|" >> "$T/ours"
+done
+if [ "$ours" -gt 0 ]; then
+	echo "innermost tlsshim frames of the reports (function file:line (program.pid)):"
+	sed 's/\.[0-9]*)$/)/' "$T/ours" | sort | uniq -c | sort -rn
+	echo "one full report:"
+	for f in "$T"/tsan-*; do
+		awk '/WARNING: ThreadSanitizer/ { n++ } n == 1' "$f" | grep -E ' (preload|core)/' >/dev/null || continue
+		awk '/WARNING: ThreadSanitizer/ { n++ } n == 1 && /WARNING|#[0-3] |Previous|Location|Mutex/' "$f" | head -n 30
+		break
+	done
+fi
+echo "TSan: $ours report(s) in tlsshim code, $theirs inside OpenSSL"
+[ "$ours" -eq 0 ] || fail "ThreadSanitizer found $ours data race(s) in tlsshim's own code"
+exit 0
