@@ -19,7 +19,7 @@ mkdir -p "$T/r1" "$T/r2"
 
 start_bg 120 "$TLSSHIM" --accept "*:$P" --certfile "$CERTS/server.pem" --keyfile "$CERTS/server.key" \
 	-- redis-server --bind 127.0.0.1 --port "$P" --save '' --appendonly no --dir "$T/r1" \
-	--logfile "$T/r1/log"
+	--logfile "$T/r1/log" --unixsocket "$T/r1/sock"
 WRAPPED=$BG_PID
 start_bg 120 redis-server --bind 127.0.0.1 --port 0 --tls-port "$P2" --save '' --appendonly no \
 	--dir "$T/r2" --logfile "$T/r2/log" \
@@ -60,7 +60,10 @@ assert_eq PONG "$(cli_shim "$P" ping 2>&1)" "wrapped redis-cli ping to the wrapp
 assert_eq OK "$(cli_shim "$P" set k2 shim-client-value 2>&1)" "wrapped redis-cli set"
 assert_eq shim-client-value "$(cli_shim "$P" get k2 2>&1)" "wrapped redis-cli get"
 assert_eq native-client-value "$(cli_shim "$P" get k1 2>&1)" "wrapped redis-cli get of the other client's key"
-echo "wrapped redis-server: redis-cli --tls and wrapped redis-cli both served"
+# Unix sockets are never wrapped: the same server answers plain redis-cli -s.
+assert_eq PONG "$(timeout 10 redis-cli -s "$T/r1/sock" ping 2>&1)" "plain ping over the wrapped server's unix socket"
+assert_eq native-client-value "$(timeout 10 redis-cli -s "$T/r1/sock" get k1 2>&1)" "plain get over the unix socket"
+echo "wrapped redis-server: redis-cli --tls and wrapped redis-cli both served; its unix socket stays plain"
 
 # 2. Native TLS server, wrapped client.
 assert_eq PONG "$(cli_tls "$P2" ping 2>&1)" "redis-cli --tls ping to the native TLS server (control)"
