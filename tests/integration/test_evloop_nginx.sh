@@ -4,7 +4,8 @@
 # over one connection, sha256 equal; 4 rate-limited curls at once (full
 # socket buffers under sendfile) and 3 more on a limit_rate location; and no file byte in plaintext on the wire
 # (a recording relay between curl and nginx never sees the marker that the
-# files carry every 64 KiB); over IPv6; and after a reload (SIGHUP: new
+# files carry every 64 KiB); a plain-HTTP curl --parallel under a connect
+# rule (both ends wrapped); over IPv6; and after a reload (SIGHUP: new
 # worker). When run as root the workers run as
 # nobody with a cleared environment, and the server key is readable by root
 # only: the interposer must have loaded it in the master.
@@ -96,6 +97,19 @@ assert_eq "$N" "$(grep -c ' 200 10485760$' "$T/curl.err")" "responses with statu
 connects=$(awk '{ s += $1 } END { print s }' "$T/curl.err")
 assert_eq 1 "$connects" "TCP connections for $N requests (keep-alive)"
 echo "nginx: $N x 10 MiB over one keep-alive TLS connection, sha256 equal"
+
+# Both ends wrapped: plain-HTTP curl (non-blocking connects, poll) under a
+# connect rule, 4 transfers in parallel on 4 connections.
+timeout 120 "$TLSSHIM" --connect "127.0.0.1:$P" --ca-certs "$CERTS/ca.pem" -- \
+	curl -sS --fail --parallel --parallel-max 4 -w '%{stderr}%{num_connects} %{http_code} %{size_download}\n' \
+	-o "$T/p1" -o "$T/p2" -o "$T/p3" -o "$T/p4" \
+	"http://127.0.0.1:$P/f" "http://127.0.0.1:$P/f" "http://127.0.0.1:$P/f" "http://127.0.0.1:$P/f" \
+	2> "$T/pcurl.err" || { cat "$T/pcurl.err" >&2; fail "wrapped plain-HTTP curl --parallel failed"; }
+for i in 1 2 3 4; do
+	cmp -s "$T/www/f" "$T/p$i" || fail "wrapped curl --parallel transfer $i differs"
+	rm -f "$T/p$i"
+done
+echo "wrapped curl (plain HTTP) --parallel: 4 x 10 MiB over TLS intact ($(awk '{ s += $1 } END { print s }' "$T/pcurl.err") connections)"
 
 # Master and worker are distinct processes (timeout -> nginx master -> worker).
 master=$(pgrep -P "$NGINX" | head -n 1)
