@@ -6,7 +6,8 @@
  * waits for readability with MODE: poll, ppoll, select, pselect, epoll
  * (level-triggered), epoll-oneshot (EPOLLONESHOT, re-armed with
  * EPOLL_CTL_MOD before each wait) or epoll-et-mod (EPOLLET, re-armed the
- * same way: a MOD re-evaluates readiness), with a 3 s timeout. After the first byte the rest of
+ * same way: a MOD re-evaluates readiness) or poll-many (poll over 150 idle
+ * pipes and then the socket), with a 3 s timeout. After the first byte the rest of
  * the record is already decrypted inside the interposer while the kernel
  * socket is empty, so every later wait must return at once.
  *
@@ -38,9 +39,34 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* For poll-many: 150 idle pipe read ends before the socket. */
+#define NIDLE 150
+static struct pollfd many[NIDLE + 1];
+
 /* 1 readable, 0 timed out. */
 static int wait_readable(const char *mode, int fd, int ep)
 {
+	if (!strcmp(mode, "poll-many")) {
+		for (int i = 0; i <= NIDLE; i++)
+			many[i].revents = 0;
+		many[NIDLE].fd = fd;
+		many[NIDLE].events = POLLIN;
+		int n = poll(many, NIDLE + 1, TIMEOUT_MS);
+		if (n < 0) {
+			perror("poll");
+			exit(1);
+		}
+		for (int i = 0; i < NIDLE; i++)
+			if (many[i].revents) {
+				fprintf(stderr, "poll-many: idle pipe %d reported 0x%x\n", i, (unsigned)many[i].revents);
+				exit(1);
+			}
+		if (n == 1 && !(many[NIDLE].revents & (POLLIN | POLLHUP | POLLERR))) {
+			fprintf(stderr, "poll-many: revents 0x%x without POLLIN\n", (unsigned)many[NIDLE].revents);
+			exit(1);
+		}
+		return n;
+	}
 	if (!strcmp(mode, "poll") || !strcmp(mode, "ppoll")) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int n;
@@ -110,7 +136,7 @@ static int wait_readable(const char *mode, int fd, int ep)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s HOST PORT poll|ppoll|select|pselect|epoll|epoll-oneshot|epoll-et-mod NBYTES\n", argv[0]);
+		fprintf(stderr, "usage: %s HOST PORT poll|ppoll|select|pselect|epoll|epoll-oneshot|epoll-et-mod|poll-many NBYTES\n", argv[0]);
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -144,6 +170,16 @@ int main(int argc, char **argv)
 		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			perror("epoll");
 			return 1;
+		}
+	} else if (!strcmp(mode, "poll-many")) {
+		for (int i = 0; i < NIDLE; i++) {
+			int p[2];
+			if (pipe(p) < 0) {
+				perror("pipe");
+				return 1;
+			}
+			many[i].fd = p[0];
+			many[i].events = POLLIN;
 		}
 	} else if (strcmp(mode, "poll") && strcmp(mode, "ppoll") && strcmp(mode, "select") &&
 	           strcmp(mode, "pselect")) {
