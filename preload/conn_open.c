@@ -211,8 +211,8 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 /* ---- accept ------------------------------------------------------------------ */
 
 /* The listener object for fd: its accept rule, looked up once by local
- * address. NULL when fd is not an inet stream socket (then the real accept
- * reports whatever is wrong). */
+ * address. NULL when fd is not a socket (then the real accept reports
+ * whatever is wrong). */
 static struct ts_conn *listener_for(int fd)
 {
 	struct sockaddr_storage ss;
@@ -228,9 +228,11 @@ static struct ts_conn *listener_for(int fd)
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return NULL;
 	fam = sa_family_of((struct sockaddr *)&ss, sl);
-	if ((fam != AF_INET && fam != AF_INET6) || !is_stream(fd))
-		return NULL;
-	rule = cfg_match(ts_rules, CFG_ACCEPT, (struct sockaddr *)&ss, sl, NULL, 0);
+	/* Unix and datagram listeners are cached too (rule NULL), so their
+	 * accepts cost no further lookups. */
+	rule = (fam == AF_INET || fam == AF_INET6) && is_stream(fd)
+	               ? cfg_match(ts_rules, CFG_ACCEPT, (struct sockaddr *)&ss, sl, NULL, 0)
+	               : NULL;
 	l = ts_conn_new(TS_KIND_LISTENER);
 	if (l == NULL)
 		return NULL;

@@ -33,17 +33,11 @@ TS_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 TS_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
                     const sigset_t *sigmask)
 {
-	sigset_t none;
-
 	if (ts_depth > 0 || !ts_poll_has_wrapped(fds, n))
 		return TS_REAL(ppoll)(fds, n, ts, sigmask);
 	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
 		errno = EINVAL;
 		return -1;
-	}
-	if (sigmask == NULL) {
-		sigemptyset(&none);
-		return ts_poll(fds, n, timespec_ms(ts), NULL);
 	}
 	return ts_poll(fds, n, timespec_ms(ts), sigmask);
 }
