@@ -129,6 +129,8 @@ def serve_threads(a, handle):
     --handshake-delay seconds) is handled in its own thread."""
     ls = listener(a.port)
     ctx = None if a.plain else server_ctx()
+    if ctx is not None and a.no_tickets:
+        ctx.num_tickets = 0  # no TLS 1.3 NewSessionTicket after the handshake
     say("listening", a.port)
 
     def run(c, peer):
@@ -484,6 +486,7 @@ def main():
         q = sub.add_parser(name)
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--plain", action="store_true")
+        q.add_argument("--no-tickets", action="store_true")
         q.add_argument("--handshake-delay", type=float, default=0)
         q.add_argument("--delay", type=float, default=0)
         q.add_argument("--timeout", type=float, default=10)

@@ -9,6 +9,9 @@
  *             the read is restarted and returns the peer's bytes
  *   rcvtimeo  SO_RCVTIMEO of 300 ms and a silent peer: -1 with EAGAIN
  *             after about 300 ms
+ *   poll-eintr, select-eintr, epoll-eintr
+ *             a wait on a silent peer interrupted by a SA_RESTART handler:
+ *             -1 with EINTR (these calls are never restarted)
  *   flags     O_NONBLOCK reads as the program set it; MSG_DONTWAIT,
  *             O_NONBLOCK set and cleared after connect, then SO_RCVTIMEO,
  *             each honoured at once
@@ -26,11 +29,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -192,6 +198,40 @@ static int case_pipe(int fd, const char *c)
 	return fail(c, "500 writes to a closed peer never failed");
 }
 
+/* poll, select and epoll_wait are never restarted after a handler, even
+ * with SA_RESTART (signal(7)): -1 with EINTR. */
+static int case_wait_eintr(int fd, const char *c)
+{
+	handle(SIGALRM, on_alarm, SA_RESTART);
+	alarm_in(300);
+	long t = now_ms();
+	int n;
+	if (!strcmp(c, "poll-eintr")) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		n = poll(&p, 1, 3000);
+	} else if (!strcmp(c, "select-eintr")) {
+		fd_set r;
+		FD_ZERO(&r);
+		FD_SET(fd, &r);
+		struct timeval tv = { 3, 0 };
+		n = select(fd + 1, &r, NULL, NULL, &tv);
+	} else {
+		int ep = epoll_create1(0);
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+		n = epoll_wait(ep, &ev, 1, 3000);
+	}
+	int e = errno;
+	long dt = now_ms() - t;
+	if (n != -1 || e != EINTR)
+		return fail(c, "returned %d (%s) after %ld ms, expected -1 with EINTR after about 300 ms", n,
+		            n < 0 ? strerror(e) : "no error", dt);
+	if (dt > 2000)
+		return fail(c, "EINTR after %ld ms, expected about 300", dt);
+	printf("%s ok: EINTR after %ld ms despite SA_RESTART\n", c, dt);
+	return 0;
+}
+
 /* The program's own view of its socket: the flags it set, and each
  * blocking mode honoured as it changes (O_NONBLOCK after connect,
  * MSG_DONTWAIT on a blocking socket, back to blocking with a timeout). */
@@ -241,7 +281,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|flags|sigpipe|nosignal|ignored|exec\n",
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|flags|poll-eintr|select-eintr|epoll-eintr|sigpipe|nosignal|ignored|exec\n",
 		        argv[0]);
 		return 2;
 	}
@@ -255,6 +295,8 @@ int main(int argc, char **argv)
 		return case_rcvtimeo(fd, c);
 	if (!strcmp(c, "flags"))
 		return case_flags(fd, c);
+	if (!strcmp(c, "poll-eintr") || !strcmp(c, "select-eintr") || !strcmp(c, "epoll-eintr"))
+		return case_wait_eintr(fd, c);
 	if (!strcmp(c, "sigpipe") || !strcmp(c, "nosignal") || !strcmp(c, "ignored"))
 		return case_pipe(fd, c);
 	if (!strcmp(c, "exec")) {
