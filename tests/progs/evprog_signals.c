@@ -12,6 +12,10 @@
  *   poll-eintr, select-eintr, epoll-eintr
  *             a wait on a silent peer interrupted by a SA_RESTART handler:
  *             -1 with EINTR (these calls are never restarted)
+ *   pollwait, selectwait, epollwait
+ *             the peer answers after 1 s: readiness comes with the answer,
+ *             not before it for a record without application data (a TLS
+ *             1.3 session ticket), and the read after it does not block
  *   flags     O_NONBLOCK reads as the program set it; MSG_DONTWAIT,
  *             O_NONBLOCK set and cleared after connect, then SO_RCVTIMEO,
  *             each honoured at once
@@ -232,6 +236,44 @@ static int case_wait_eintr(int fd, const char *c)
 	return 0;
 }
 
+/* The peer answers 1 s after the handshake and sends nothing else of the
+ * program's: a wait for readability returns when the answer is there (not
+ * earlier, for a record that carries no application data, such as a TLS 1.3
+ * session ticket), and a blocking read then returns at once. */
+static int case_wait_data(int fd, const char *c)
+{
+	long t = now_ms();
+	int n;
+	if (!strcmp(c, "pollwait")) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		n = poll(&p, 1, 3000);
+	} else if (!strcmp(c, "selectwait")) {
+		fd_set r;
+		FD_ZERO(&r);
+		FD_SET(fd, &r);
+		struct timeval tv = { 3, 0 };
+		n = select(fd + 1, &r, NULL, NULL, &tv);
+	} else {
+		int ep = epoll_create1(0);
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+		n = epoll_wait(ep, &ev, 1, 3000);
+	}
+	long dt = now_ms() - t;
+	if (n != 1)
+		return fail(c, "returned %d after %ld ms, expected readable when the answer comes (1 s)", n, dt);
+	if (dt < 800)
+		return fail(c, "readable after %ld ms, before the peer sent any application data (1 s): "
+		            "a record without application data (session ticket?) reported as readable", dt);
+	char buf[64];
+	long t2 = now_ms();
+	ssize_t r = read(fd, buf, sizeof buf);
+	if (r <= 0 || now_ms() - t2 > 200)
+		return fail(c, "read after readiness: %zd after %ld ms", r, now_ms() - t2);
+	printf("%s ok: readable after %ld ms, read returned %zd bytes at once\n", c, dt, r);
+	return 0;
+}
+
 /* The program's own view of its socket: the flags it set, and each
  * blocking mode honoured as it changes (O_NONBLOCK after connect,
  * MSG_DONTWAIT on a blocking socket, back to blocking with a timeout). */
@@ -281,7 +323,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|flags|poll-eintr|select-eintr|epoll-eintr|sigpipe|nosignal|ignored|exec\n",
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
 		        argv[0]);
 		return 2;
 	}
@@ -295,6 +337,8 @@ int main(int argc, char **argv)
 		return case_rcvtimeo(fd, c);
 	if (!strcmp(c, "flags"))
 		return case_flags(fd, c);
+	if (!strcmp(c, "pollwait") || !strcmp(c, "selectwait") || !strcmp(c, "epollwait"))
+		return case_wait_data(fd, c);
 	if (!strcmp(c, "poll-eintr") || !strcmp(c, "select-eintr") || !strcmp(c, "epoll-eintr"))
 		return case_wait_eintr(fd, c);
 	if (!strcmp(c, "sigpipe") || !strcmp(c, "nosignal") || !strcmp(c, "ignored"))
