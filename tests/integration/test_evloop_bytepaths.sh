@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every byte path of a wrapped socket goes through TLS (issue 4, item 6).
 # evprog_bytepaths, a plain C client under a connect rule, sends a 4 MiB
-# file (a marker string every 64 KiB) with write, sendfile, splice,
+# file (a marker string every 64 KiB) with write, sendfile (with and
+# without an offset pointer, the file offset kept as the kernel does), splice,
 # copy_file_range, sendmmsg, writev and sendmsg, and reads the answer with
 # read, recv, recvfrom, recvmsg, readv and recvmmsg. The peer is a Python
 # TLS server that checks the size and sha256; between them a relay records
@@ -26,8 +27,8 @@ CFG=$(ev_connect_cfg "$R")
 
 bad=""
 n=0
-set -- write:read sendfile:recv splice:recvfrom copy_file_range:recvmsg sendmmsg:readv \
-	writev:recvmmsg sendmsg:read
+set -- write:read sendfile:recv sendfile-nulloff:read splice:recvfrom copy_file_range:recvmsg \
+	sendmmsg:readv writev:recvmmsg sendmsg:read
 for pair in "$@"; do
 	send=${pair%%:*} recv=${pair#*:}
 	timeout 60 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$CFG" \

@@ -4,7 +4,9 @@
  * write(), then FILE's bytes through the SEND path, then reads the peer's
  * one-line answer ("ok SIZE SHA256") through the RECV path and prints it.
  *
- *   SEND: write, sendfile, splice (file -> pipe -> socket),
+ *   SEND: write, sendfile (offset pointer: the file offset must not
+ *         move), sendfile-nulloff (no pointer: it must advance), splice
+ *         (file -> pipe -> socket),
  *         copy_file_range, sendmmsg (many messages per call), writev and
  *         sendmsg (up to IOV_MAX small buffers per call)
  *   RECV: read, recv, recvfrom, recvmsg, readv, recvmmsg
@@ -131,6 +133,28 @@ static void send_file(int fd, const char *mode, int file, const unsigned char *d
 				continue;
 			if (w <= 0)
 				die("sendfile");
+		}
+		/* With an offset pointer the file's own offset stays put. */
+		if (lseek(file, 0, SEEK_CUR) != 0) {
+			fprintf(stderr, "sendfile moved the file offset to %lld (expected 0)\n",
+			        (long long)lseek(file, 0, SEEK_CUR));
+			exit(1);
+		}
+	} else if (!strcmp(mode, "sendfile-nulloff")) {
+		/* Without one, the file offset advances by what was sent. */
+		size_t done = 0;
+		while (done < size) {
+			ssize_t w = sendfile(fd, file, NULL, size - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				die("sendfile");
+			done += (size_t)w;
+			if (lseek(file, 0, SEEK_CUR) != (off_t)done) {
+				fprintf(stderr, "sendfile(NULL offset): file offset %lld after %zu bytes sent\n",
+				        (long long)lseek(file, 0, SEEK_CUR), done);
+				exit(1);
+			}
 		}
 	} else if (!strcmp(mode, "splice")) {
 		int p[2];
