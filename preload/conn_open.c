@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
@@ -48,14 +49,40 @@ static void set_cloexec(int fd)
 		TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC);
 }
 
-/* The per-socket options of a rule: server_hostname is the rule's, else
- * the name the process resolved for the address (never an IP literal). */
-static void socket_options(const struct cfg_rule *r, const char *name,
+/* The destination address as text for the identity check, with an
+ * IPv4-mapped IPv6 address written as the IPv4 address it carries (the
+ * certificate names that one). "" if the family is unknown. */
+static void dest_ip_literal(const struct sockaddr *addr, char *out, size_t cap)
+{
+	const unsigned char *a6;
+
+	out[0] = '\0';
+	if (addr->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)addr)->sin_addr, out,
+		          (socklen_t)cap);
+	} else if (addr->sa_family == AF_INET6) {
+		a6 = ((const struct sockaddr_in6 *)(const void *)addr)->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)a6))
+			inet_ntop(AF_INET, a6 + 12, out, (socklen_t)cap);
+		else
+			inet_ntop(AF_INET6, a6, out, (socklen_t)cap);
+	}
+}
+
+/* The per-socket options of a rule. The peer's identity is the rule's
+ * server_hostname, else the name the process resolved for the address,
+ * else the address itself: a client rule that verifies must check some
+ * identity, or any certificate from a trusted CA would do. The core sends
+ * SNI for names only (RFC 6066 3) and checks an IP literal against the
+ * certificate's IP addresses. */
+static void socket_options(const struct cfg_rule *r, const char *name, const char *ip,
                            struct sslsocket_options *o)
 {
 	*o = r->opts;
 	if (o->server_hostname == NULL && name != NULL && name[0] != '\0')
 		o->server_hostname = name;
+	if (o->server_hostname == NULL && ip[0] != '\0')
+		o->server_hostname = ip;
 }
 
 /* The client rule for addr, or NULL (plain). *name receives the newest
@@ -87,6 +114,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct ts_conn *c;
 	sslsocket *s;
 	char name[TS_NAME_LEN];
+	char ip[INET6_ADDRSTRLEN];
 	int fam, r, e, saved = errno;
 
 	c = ts_conn_acquire(fd);
@@ -132,8 +160,9 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	ctx = ts_rule_ctx(rule, &err);
 	s = NULL;
 	if (ctx != NULL) {
-		socket_options(rule, name, &o);
-		if (o.server_hostname != NULL) {
+		dest_ip_literal(addr, ip, sizeof ip);
+		socket_options(rule, name, ip, &o);
+		if (o.server_hostname != NULL && o.server_hostname != ip) {
 			strncpy(c->sni, o.server_hostname, sizeof c->sni - 1);
 			c->sni[sizeof c->sni - 1] = '\0';
 		}
