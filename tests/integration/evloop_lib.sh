@@ -188,7 +188,8 @@ def cmd_close_server(a):
 
 def cmd_sink_server(a):
     """Reads an 8-byte big-endian length and that many bytes, answers
-    'ok SIZE SHA256' and keeps the data in --dir/conn-N.bin."""
+    'ok SIZE SHA256' (then, with --echo, the data itself) and keeps the
+    data in --dir/conn-N.bin."""
     counter = [0]
     lock = threading.Lock()
 
@@ -201,6 +202,8 @@ def cmd_sink_server(a):
         with open(os.path.join(a.dir, "conn-%d.bin" % k), "wb") as f:
             f.write(data)
         c.sendall(("ok %d %s\n" % (n, hashlib.sha256(data).hexdigest())).encode())
+        if a.echo:
+            c.sendall(data)
         say("sink", k, n)
     serve_threads(a, handle)
 
@@ -487,6 +490,7 @@ def main():
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--plain", action="store_true")
         q.add_argument("--no-tickets", action="store_true")
+        q.add_argument("--echo", action="store_true")
         q.add_argument("--handshake-delay", type=float, default=0)
         q.add_argument("--delay", type=float, default=0)
         q.add_argument("--timeout", type=float, default=10)

@@ -1,8 +1,11 @@
 /*
- * evprog_bytepaths HOST PORT SEND RECV FILE: one connection, the program a
- * test wraps with a connect rule. It sends an 8-byte big-endian length with
- * write(), then FILE's bytes through the SEND path, then reads the peer's
- * one-line answer ("ok SIZE SHA256") through the RECV path and prints it.
+ * evprog_bytepaths HOST PORT SEND RECV FILE [echo]: one connection, the
+ * program a test wraps with a connect rule. It sends an 8-byte big-endian
+ * length with write(), then FILE's bytes through the SEND path, then reads
+ * the peer's one-line answer ("ok SIZE SHA256") through the RECV path and
+ * prints it; with "echo" the peer then sends the file back and the program
+ * reads it through the RECV path with many buffers per call (IOV_MAX for
+ * readv and recvmsg, 8 messages of 64 for recvmmsg) and compares.
  *
  *   SEND: write, sendfile (offset pointer: the file offset must not
  *         move), sendfile-nulloff (no pointer: it must advance), splice
@@ -255,10 +258,79 @@ static size_t recv_line(int fd, const char *mode, char *buf, size_t cap)
 	return len;
 }
 
+/* Reads exactly n bytes into dst through the RECV path, with many buffers
+ * per call: readv and recvmsg up to IOV_MAX buffers of 1..997 bytes,
+ * recvmmsg 8 messages of 64 buffers each (the echo has no bytes after the
+ * file, so no call can return more than n). */
+static void recv_many(int fd, const char *mode, unsigned char *dst, size_t n)
+{
+	static struct iovec iov[IOV_MAX];
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r;
+		int k = make_iov(iov, dst, n, got);
+		if (!strcmp(mode, "readv")) {
+			r = readv(fd, iov, k);
+		} else if (!strcmp(mode, "recvmsg")) {
+			struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)k };
+			r = recvmsg(fd, &m, 0);
+		} else if (!strcmp(mode, "recvmmsg")) {
+			/* Each message has its own 64 buffers; on a stream a short
+			 * message is followed by the next bytes in the next one, so
+			 * the messages are joined in order. */
+			static unsigned char scratch[8][64 * 997];
+			static struct iovec miov[8][64];
+			struct mmsghdr mm[8];
+			memset(mm, 0, sizeof mm);
+			for (int m = 0; m < 8; m++) {
+				size_t o = 0;
+				for (int i = 0; i < 64; i++) {
+					size_t l = 1 + (got + (size_t)(m * 64 + i) * 37) % 997;
+					miov[m][i].iov_base = scratch[m] + o;
+					miov[m][i].iov_len = l;
+					o += l;
+				}
+				mm[m].msg_hdr.msg_iov = miov[m];
+				mm[m].msg_hdr.msg_iovlen = 64;
+			}
+			int c = recvmmsg(fd, mm, 8, 0, NULL);
+			r = c < 0 ? -1 : 0;
+			for (int m = 0; m < c; m++) {
+				size_t l = mm[m].msg_len;
+				if (l > n - got - (size_t)r) {
+					fprintf(stderr, "recvmmsg: more than the %zu bytes expected\n", n);
+					exit(1);
+				}
+				memcpy(dst + got + (size_t)r, scratch[m], l);
+				r += (ssize_t)l;
+			}
+		} else {
+			size_t want = 1 + (got * 131) % 70000;
+			if (want > n - got)
+				want = n - got;
+			if (!strcmp(mode, "recv"))
+				r = recv(fd, dst + got, want, 0);
+			else if (!strcmp(mode, "recvfrom"))
+				r = recvfrom(fd, dst + got, want, 0, NULL, NULL);
+			else
+				r = read(fd, dst + got, want);
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die(mode);
+		if (r == 0) {
+			fprintf(stderr, "%s: EOF after %zu of %zu echoed bytes\n", mode, got, n);
+			exit(1);
+		}
+		got += (size_t)r;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: %s HOST PORT SEND RECV FILE\n", argv[0]);
+	if (argc != 6 && !(argc == 7 && !strcmp(argv[6], "echo"))) {
+		fprintf(stderr, "usage: %s HOST PORT SEND RECV FILE [echo]\n", argv[0]);
 		return 2;
 	}
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
@@ -283,10 +355,30 @@ int main(int argc, char **argv)
 	send_file(fd, argv[3], file, data, size);
 
 	char line[256];
-	recv_line(fd, argv[4], line, sizeof line);
-	printf("%s/%s answer: %s", argv[3], argv[4], line);
-	if (!strchr(line, '\n'))
+	size_t len = recv_line(fd, argv[4], line, sizeof line);
+	char *nl = strchr(line, '\n');
+	size_t head = nl ? (size_t)(nl + 1 - line) : len;
+	printf("%s/%s answer: %.*s", argv[3], argv[4], (int)head, line);
+	if (!nl)
 		printf("\n");
+	if (argc == 7 && nl) {
+		/* The echo of the file follows the line; a small read may already
+		 * hold its first bytes. */
+		unsigned char *back = malloc(size ? size : 1);
+		if (!back)
+			die("malloc");
+		size_t extra = len - head;
+		if (extra > size)
+			extra = size;
+		memcpy(back, line + head, extra);
+		recv_many(fd, argv[4], back + extra, size - extra);
+		if (size && memcmp(back, data, size) != 0) {
+			fprintf(stderr, "%s: the echoed file differs\n", argv[4]);
+			return 1;
+		}
+		printf("%s: echo of %zu bytes intact\n", argv[4], size);
+		free(back);
+	}
 	close(fd);
 	return strncmp(line, "ok ", 3) == 0 ? 0 : 1;
 }
