@@ -5,11 +5,12 @@
 #   ev_need_preload, ev_need_launcher, ev_need_progs   fail clearly if missing
 #   ev_connect_cfg PORT [KEYS]  config text: one client rule for 127.0.0.1:PORT
 #   ev_accept_cfg PORT [KEYS]   config text: one server rule for *:PORT
-#   ev_shim CFGTEXT cmd...      runs cmd with LD_PRELOAD and the config string
 #   $EVPY (an interpreter that takes LD_PRELOAD: not a shell shim) and
-#   $EV (the Python helper below, written to $T/ev.py): TLS and plain peers,
-#   a recording relay, TLS clients, and the asyncio / forking programs that
-#   run under the interposer.
+#   $EV (the Python helper below, written to $T/ev.py): TLS and plain peers
+#   (echo, send, close, sink, line servers; a slow handshake on request), a
+#   recording relay, TLS clients (parallel echo, line, fork-checking,
+#   trickled ClientHello, fetch), and the asyncio / forking programs that
+#   run under the interposer; $T/node-client.js and $T/node-server.js.
 #   ev_wait_file FILE PATTERN [SECONDS]   until a log line appears
 #   ev_cpu_ms PID                          CPU time of a process, in ms
 
@@ -37,10 +38,6 @@ ev_connect_cfg() {
 ev_accept_cfg() {
 	printf 'version = 1;\naccept = ( { match = "*:%s"; certfile = "%s"; keyfile = "%s"; %s } );\n' \
 		"$1" "$CERTS/server.pem" "$CERTS/server.key" "${2:-}"
-}
-ev_shim() {
-	_cfg=$1; shift
-	env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$_cfg" "$@"
 }
 
 # ev_wait_file FILE PATTERN [SECONDS]: waits until FILE has a line with
