@@ -19,12 +19,16 @@ PC=$(free_port)
 # (test_evloop_tickets.sh); here the peer is silent until it answers.
 start_bg 120 "$EVPY" "$EV" send-server --port "$P" --delay 1 --msg answer --no-tickets > "$T/send.log" 2>&1
 start_bg 120 "$EVPY" "$EV" close-server --port "$PC" > "$T/close.log" 2>&1
+# A peer that reads nothing for 60 s (SO_SNDTIMEO).
+PS=$(free_port)
+start_bg 120 "$EVPY" "$EV" send-server --port "$PS" --delay 60 --msg late > "$T/stall.log" 2>&1
 wait_port "$P"
 wait_port "$PC"
+wait_port "$PS"
 
 bad=""
-for c in eintr restart rcvtimeo flags poll-eintr select-eintr epoll-eintr exec sigpipe nosignal ignored; do
-	case $c in sigpipe|nosignal|ignored) port=$PC ;; *) port=$P ;; esac
+for c in eintr restart rcvtimeo sndtimeo flags poll-eintr select-eintr epoll-eintr exec sigpipe nosignal ignored; do
+	case $c in sigpipe|nosignal|ignored) port=$PC ;; sndtimeo) port=$PS ;; *) port=$P ;; esac
 	timeout 20 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$port")" \
 		"$PROGS/evprog_signals" 127.0.0.1 "$port" "$c" > "$T/$c.out" 2>&1
 	rc=$?

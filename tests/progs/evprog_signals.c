@@ -16,6 +16,9 @@
  *             the peer answers after 1 s: readiness comes with the answer,
  *             not before it for a record without application data (a TLS
  *             1.3 session ticket), and the read after it does not block
+ *   sndtimeo  SO_SNDTIMEO of 300 ms, a peer that reads nothing: once the
+ *             buffers fill, a write returns a short count or EAGAIN after
+ *             about 300 ms
  *   flags     O_NONBLOCK reads as the program set it; MSG_DONTWAIT,
  *             O_NONBLOCK set and cleared after connect, then SO_RCVTIMEO,
  *             each honoured at once
@@ -202,6 +205,39 @@ static int case_pipe(int fd, const char *c)
 	return fail(c, "500 writes to a closed peer never failed");
 }
 
+/* SO_SNDTIMEO of 300 ms on a blocking socket whose peer does not read:
+ * once the buffers are full a write returns what it wrote (a short count)
+ * or -1 with EAGAIN, after about 300 ms, never blocks for good. */
+static int case_sndtimeo(int fd, const char *c)
+{
+	static char buf[1 << 20];
+	struct timeval tv = { 0, 300 * 1000 };
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
+		perror("setsockopt");
+		return 1;
+	}
+	memset(buf, 's', sizeof buf);
+	long total = 0;
+	for (int i = 0; i < 200; i++) {
+		long t = now_ms();
+		ssize_t n = write(fd, buf, sizeof buf);
+		int e = errno;
+		long dt = now_ms() - t;
+		if (n == (ssize_t)sizeof buf) {
+			total += n;
+			continue;
+		}
+		if (n < 0 && e != EAGAIN && e != EWOULDBLOCK)
+			return fail(c, "write failed with %s after %ld bytes", strerror(e), total);
+		if (dt < 200 || dt > 2000)
+			return fail(c, "the write that filled the buffers returned after %ld ms, expected about 300", dt);
+		printf("%s ok: after %ld bytes a write returned %zd (%s) after %ld ms\n", c, total, n,
+		       n < 0 ? "EAGAIN" : "short count", dt);
+		return 0;
+	}
+	return fail(c, "200 MiB written to a peer that reads nothing (%ld bytes)", total);
+}
+
 /* poll, select and epoll_wait are never restarted after a handler, even
  * with SA_RESTART (signal(7)): -1 with EINTR. */
 static int case_wait_eintr(int fd, const char *c)
@@ -323,7 +359,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sndtimeo|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
 		        argv[0]);
 		return 2;
 	}
@@ -337,6 +373,8 @@ int main(int argc, char **argv)
 		return case_rcvtimeo(fd, c);
 	if (!strcmp(c, "flags"))
 		return case_flags(fd, c);
+	if (!strcmp(c, "sndtimeo"))
+		return case_sndtimeo(fd, c);
 	if (!strcmp(c, "pollwait") || !strcmp(c, "selectwait") || !strcmp(c, "epollwait"))
 		return case_wait_data(fd, c);
 	if (!strcmp(c, "poll-eintr") || !strcmp(c, "select-eintr") || !strcmp(c, "epoll-eintr"))
