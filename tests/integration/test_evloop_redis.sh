@@ -55,6 +55,16 @@ assert_eq native-client-value "$(cli_tls "$P" get k1 2>&1)" "redis-cli --tls get
 # A plain client does not get an answer from the wrapped server (it is TLS).
 out=$(timeout 5 redis-cli -h 127.0.0.1 -p "$P" ping 2>&1)
 [ "$out" != PONG ] || fail "the wrapped redis-server answered a plaintext PING"
+# A client that never sends its ClientHello does not stall redis's loop.
+start_bg 60 nc -d 127.0.0.1 "$P"
+SILENT=$BG_PID
+i=0
+until ss -Htn state established "( dport = :$P )" | grep -q .; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "nc never connected"; sleep 0.05
+done
+assert_eq PONG "$(timeout 3 redis-cli --tls --cacert "$CERTS/ca.pem" -h 127.0.0.1 -p "$P" ping 2>&1)" \
+	"redis-cli --tls ping within 3 s while a silent client is connected"
+stop_bg "$SILENT"
 # 1b. Wrapped server, wrapped client.
 assert_eq PONG "$(cli_shim "$P" ping 2>&1)" "wrapped redis-cli ping to the wrapped server"
 assert_eq OK "$(cli_shim "$P" set k2 shim-client-value 2>&1)" "wrapped redis-cli set"
