@@ -16,6 +16,8 @@
  *             the peer answers after 1 s: readiness comes with the answer,
  *             not before it for a record without application data (a TLS
  *             1.3 session ticket), and the read after it does not block
+ *   shutdown  a thread blocked in read is woken by shutdown(SHUT_RDWR) from
+ *             another thread: its read returns 0 at once
  *   sndtimeo  SO_SNDTIMEO of 300 ms, a peer that reads nothing: once the
  *             buffers fill, a write returns a short count or EAGAIN after
  *             about 300 ms
@@ -37,6 +39,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,6 +208,47 @@ static int case_pipe(int fd, const char *c)
 	return fail(c, "500 writes to a closed peer never failed");
 }
 
+/* A thread blocked in read is woken by shutdown(SHUT_RDWR) from another
+ * thread (how threaded programs stop a reader): read returns 0 at once. */
+static int blocked_fd;
+static volatile long woke_ms;
+static volatile ssize_t woke_ret;
+
+static void *blocked_reader(void *arg)
+{
+	(void)arg;
+	char buf[64];
+	woke_ret = read(blocked_fd, buf, sizeof buf);
+	woke_ms = now_ms();
+	return NULL;
+}
+
+static int case_shutdown_wakes(int fd, const char *c)
+{
+	pthread_t th;
+	blocked_fd = fd;
+	woke_ms = 0;
+	pthread_create(&th, NULL, blocked_reader, NULL);
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	if (woke_ms)
+		return fail(c, "%s", "read returned before the shutdown");
+	long t = now_ms();
+	if (shutdown(fd, SHUT_RDWR) < 0)
+		return fail(c, "shutdown: %s", strerror(errno));
+	for (int i = 0; i < 200 && !woke_ms; i++) {
+		struct timespec step = { 0, 10 * 1000 * 1000 };
+		nanosleep(&step, NULL);
+	}
+	if (!woke_ms)
+		return fail(c, "%s", "the reader is still blocked 2 s after shutdown(SHUT_RDWR)");
+	pthread_join(th, NULL);
+	if (woke_ret != 0)
+		return fail(c, "the woken read returned %zd, expected 0 (EOF)", woke_ret);
+	printf("%s ok: the blocked read returned 0 %ld ms after shutdown\n", c, woke_ms - t);
+	return 0;
+}
+
 /* SO_SNDTIMEO of 300 ms on a blocking socket whose peer does not read:
  * once the buffers are full a write returns what it wrote (a short count)
  * or -1 with EAGAIN, after about 300 ms, never blocks for good. */
@@ -359,7 +403,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sndtimeo|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sndtimeo|shutdown|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
 		        argv[0]);
 		return 2;
 	}
@@ -375,6 +419,8 @@ int main(int argc, char **argv)
 		return case_flags(fd, c);
 	if (!strcmp(c, "sndtimeo"))
 		return case_sndtimeo(fd, c);
+	if (!strcmp(c, "shutdown"))
+		return case_shutdown_wakes(fd, c);
 	if (!strcmp(c, "pollwait") || !strcmp(c, "selectwait") || !strcmp(c, "epollwait"))
 		return case_wait_data(fd, c);
 	if (!strcmp(c, "poll-eintr") || !strcmp(c, "select-eintr") || !strcmp(c, "epoll-eintr"))
