@@ -27,7 +27,7 @@ wait_port "$PC"
 wait_port "$PS"
 
 bad=""
-for c in eintr restart rcvtimeo sndtimeo shutdown flags poll-eintr select-eintr epoll-eintr exec sigpipe nosignal ignored; do
+for c in eintr restart rcvtimeo sndtimeo shutdown closewhileread flags poll-eintr select-eintr epoll-eintr exec sigpipe nosignal ignored; do
 	case $c in sigpipe|nosignal|ignored) port=$PC ;; sndtimeo) port=$PS ;; *) port=$P ;; esac
 	timeout 20 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$port")" \
 		"$PROGS/evprog_signals" 127.0.0.1 "$port" "$c" > "$T/$c.out" 2>&1

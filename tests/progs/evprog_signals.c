@@ -18,6 +18,9 @@
  *             1.3 session ticket), and the read after it does not block
  *   shutdown  a thread blocked in read is woken by shutdown(SHUT_RDWR) from
  *             another thread: its read returns 0 at once
+ *   closewhileread
+ *             another thread closes the descriptor while a read waits: as
+ *             on Linux, the read goes on and returns the peer's answer
  *   sndtimeo  SO_SNDTIMEO of 300 ms, a peer that reads nothing: once the
  *             buffers fill, a write returns a short count or EAGAIN after
  *             about 300 ms
@@ -249,6 +252,36 @@ static int case_shutdown_wakes(int fd, const char *c)
 	return 0;
 }
 
+/* close() from another thread does not interrupt a read in progress on
+ * Linux: the read goes on with the open socket and returns the peer's
+ * answer (1 s after the handshake). The program must not crash or hang. */
+static int case_close_while_read(int fd, const char *c)
+{
+	pthread_t th;
+	blocked_fd = fd;
+	woke_ms = 0;
+	long t = now_ms();
+	pthread_create(&th, NULL, blocked_reader, NULL);
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	if (woke_ms)
+		return fail(c, "%s", "read returned before the close");
+	if (close(fd) < 0)
+		return fail(c, "close: %s", strerror(errno));
+	for (int i = 0; i < 300 && !woke_ms; i++) {
+		struct timespec step = { 0, 10 * 1000 * 1000 };
+		nanosleep(&step, NULL);
+	}
+	if (!woke_ms)
+		return fail(c, "%s", "the reader is still blocked 3 s after the close (the answer came after 1 s)");
+	pthread_join(th, NULL);
+	if (woke_ret <= 0)
+		return fail(c, "the read in progress returned %zd after the close, expected the answer", woke_ret);
+	printf("%s ok: the read in progress returned %zd bytes %ld ms after it began\n", c, woke_ret,
+	       woke_ms - t);
+	return 0;
+}
+
 /* SO_SNDTIMEO of 300 ms on a blocking socket whose peer does not read:
  * once the buffers are full a write returns what it wrote (a short count)
  * or -1 with EAGAIN, after about 300 ms, never blocks for good. */
@@ -403,7 +436,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sndtimeo|shutdown|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
+		fprintf(stderr, "usage: %s HOST PORT eintr|restart|rcvtimeo|sndtimeo|shutdown|closewhileread|flags|poll-eintr|select-eintr|epoll-eintr|pollwait|selectwait|epollwait|sigpipe|nosignal|ignored|exec\n",
 		        argv[0]);
 		return 2;
 	}
@@ -421,6 +454,8 @@ int main(int argc, char **argv)
 		return case_sndtimeo(fd, c);
 	if (!strcmp(c, "shutdown"))
 		return case_shutdown_wakes(fd, c);
+	if (!strcmp(c, "closewhileread"))
+		return case_close_while_read(fd, c);
 	if (!strcmp(c, "pollwait") || !strcmp(c, "selectwait") || !strcmp(c, "epollwait"))
 		return case_wait_data(fd, c);
 	if (!strcmp(c, "poll-eintr") || !strcmp(c, "select-eintr") || !strcmp(c, "epoll-eintr"))
