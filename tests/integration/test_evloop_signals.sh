@@ -2,9 +2,13 @@
 # POSIX semantics kept on wrapped sockets (issue 4, items 1 and 5), with
 # evprog_signals, a plain C client under a connect rule, against Python TLS
 # servers: EINTR from a blocking read interrupted by a handler without
-# SA_RESTART; a restarted read with SA_RESTART; SO_RCVTIMEO's EAGAIN;
-# EPIPE with SIGPIPE, without it under MSG_NOSIGNAL or SIG_IGN; and no
-# wrapped descriptor open in an exec'd image.
+# SA_RESTART; a restarted read with SA_RESTART; EINTR from poll, select and
+# epoll_wait even with SA_RESTART; SO_RCVTIMEO's EAGAIN; SO_SNDTIMEO's short
+# count or EAGAIN; a blocked reader woken by another thread's
+# shutdown(SHUT_RDWR), and one that goes on when another thread closes the
+# descriptor (as on Linux); O_NONBLOCK and MSG_DONTWAIT as the program sets
+# them; EPIPE with SIGPIPE, without it under MSG_NOSIGNAL or SIG_IGN; and
+# no wrapped descriptor open in an exec'd image.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload
