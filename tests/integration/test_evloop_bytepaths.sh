@@ -1,14 +1,14 @@
 #!/bin/sh
 # Every byte path of a wrapped socket goes through TLS (issue 4, item 6).
 # evprog_bytepaths, a plain C client under a connect rule, sends a 4 MiB
-# file (a marker string every 64 KiB) with write, sendfile (with and
-# without an offset pointer, the file offset kept as the kernel does), splice,
+# file (a marker string every 64 KiB) with write, sendfile (with and without
+# an offset pointer, the file offset kept as the kernel keeps it), splice,
 # copy_file_range, sendmmsg, writev and sendmsg, and reads the answer with
 # read, recv, recvfrom, recvmsg, readv and recvmmsg, by which it also reads
 # the file echoed back (IOV_MAX buffers per readv/recvmsg, 8 messages of 64
-# buffers per recvmmsg). The peer is a Python TLS server that checks the
-# size and sha256; between them a relay records every byte on the wire,
-# which must never contain the marker (in either direction).
+# buffers per recvmmsg). The peer is a Python TLS server that checks size
+# and sha256; between them a relay records every byte on the wire, which
+# must never contain the marker (in either direction).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload

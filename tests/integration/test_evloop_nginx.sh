@@ -1,14 +1,16 @@
 #!/bin/sh
 # nginx (master + 1 worker, epoll, sendfile on, keep-alive) under
-# `tlsshim --accept`, serving a 10 MiB random file to curl --cacert 20 times
-# over one connection, sha256 equal; 4 rate-limited curls at once (full
-# socket buffers under sendfile) and 3 more on a limit_rate location; and no file byte in plaintext on the wire
-# (a recording relay between curl and nginx never sees the marker that the
-# files carry every 64 KiB); a plain-HTTP curl --parallel under a connect
-# rule (both ends wrapped); over IPv6; and after a reload (SIGHUP: new
-# worker). When run as root the workers run as
-# nobody with a cleared environment, and the server key is readable by root
-# only: the interposer must have loaded it in the master.
+# `tlsshim --accept`:
+#  - a 10 MiB random file to curl --cacert 20 times over one keep-alive
+#    connection, sha256 equal;
+#  - 4 rate-limited curls at once (full socket buffers under sendfile) and
+#    3 more on a limit_rate location, all through a recording relay that
+#    must never see the marker the files carry every 64 KiB (no plaintext);
+#  - a plain-HTTP curl --parallel under a connect rule (both ends wrapped);
+#  - IPv6 ([::1]), and a reload (SIGHUP: a new worker) that still serves.
+# When run as root the workers run as nobody with a cleared environment and
+# the server key is readable by root only: the interposer must have loaded
+# it in the master.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_launcher

@@ -3,12 +3,12 @@
 # A Python TLS server sends 500 bytes in one write (one TLS record);
 # evprog_pending, a plain C client under a connect rule, reads them ONE byte
 # at a time from a non-blocking socket, waiting for readability before each
-# read with poll, ppoll, select, pselect or epoll (level-triggered, and
+# read with poll, ppoll, select, pselect, epoll (level-triggered, and
 # EPOLLONESHOT or EPOLLET re-armed with EPOLL_CTL_MOD, which re-evaluates
-# readiness), and poll over 150 idle pipes plus the socket. After the
-# first byte the kernel socket is empty and the rest waits decrypted in the
-# library: every wait must report readable at once (a wait that hits its 3 s timeout is a
-# stall; "readable" followed by EAGAIN a thousand times is a spin).
+# readiness), and poll over 150 idle pipes plus the socket. After the first
+# byte the kernel socket is empty and the rest waits decrypted in the
+# library: every wait must report readable at once (a wait that hits its
+# 3 s timeout is a stall; "readable" then EAGAIN 1000 times is a spin).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload

@@ -1,13 +1,14 @@
 #!/bin/sh
 # redis (an epoll event loop) both ways:
 #  1. redis-server under `tlsshim --accept` answers redis's own TLS client
-#     (redis-cli --tls) and a plain redis-cli under `tlsshim --connect`;
+#     (redis-cli --tls), also while a silent client is connected, and a
+#     plain redis-cli under `tlsshim --connect`; its unix socket stays plain;
 #  2. a plain redis-cli under `tlsshim --connect` talks to a redis-server
 #     running its own native TLS;
 #  3. redis-benchmark (50 clients, no pipelining) under `tlsshim --connect`
-#     completes against both, with non-zero rates; and pipelined (-P 16)
-#     against the wrapped server; and against a wrapped redis-server with
-#     4 I/O threads.
+#     completes against both with non-zero rates; also pipelined (-P 16)
+#     against the wrapped server, and against a wrapped redis-server with 4
+#     I/O threads.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_launcher

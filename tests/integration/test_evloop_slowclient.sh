@@ -1,10 +1,9 @@
 #!/bin/sh
 # A non-blocking handshake never spins (issue 4, item 3): evprog_slowclient,
 # a plain non-blocking client (waiting with epoll, then poll, then select)
-# under a connect rule (LD_PRELOAD and
-# TLSSHIM_CONFIG_STRING), against a Python TLS server that waits 2 s before
-# its handshake, must use < 50 ms of CPU (getrusage, from connect to the
-# answer) while it waits.
+# under a connect rule (LD_PRELOAD and TLSSHIM_CONFIG_STRING), against a
+# Python TLS server that waits 2 s before its handshake, must use < 50 ms
+# of CPU (getrusage, from connect to the answer) while it waits.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload
