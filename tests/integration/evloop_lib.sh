@@ -448,7 +448,8 @@ def cmd_asyncio_client(a):
     async def main():
         loop = asyncio.get_running_loop()
         say("selector", type(loop._selector).__name__)
-        r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", a.port), a.timeout)
+        # --host: a name, resolved by asyncio in its executor thread
+        r, w = await asyncio.wait_for(asyncio.open_connection(a.host, a.port), a.timeout)
 
         async def answer(what):
             try:
@@ -499,6 +500,7 @@ def main():
         q.add_argument("--parallel", type=int, default=1)
         q.add_argument("--size", type=int, default=4096)
         q.add_argument("--line", default="hello")
+        q.add_argument("--host", default="127.0.0.1")
     a = p.parse_args()
     globals()["cmd_" + a.cmd.replace("-", "_")](a)
 

@@ -2,7 +2,8 @@
 # A plain Python asyncio client (default loop: the epoll selector, a
 # non-blocking connect) under a connect rule (LD_PRELOAD and
 # TLSSHIM_CONFIG_STRING, no launcher) exchanges 1000 request/response
-# round trips, then 1000 pipelined requests, with a Python ssl server; and
+# round trips, then 1000 pipelined requests, with a Python ssl server (also
+# through a rule that names the host, resolved in asyncio's executor); and
 # a plain asyncio echo server under an accept rule serves 200 TLS clients,
 # 8 at a time; and an asyncio server's loop.sendfile goes out through TLS.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +23,18 @@ assert_contains "$T/client.log" "selector EpollSelector" "asyncio used epoll"
 assert_contains "$T/client.log" "round trips ok 1000" "1000 round trips"
 assert_contains "$T/client.log" "pipelined ok 1000" "1000 pipelined requests"
 assert_not_contains "$T/server.log" "conn-error" "server-side TLS errors"
+
+# A rule by host name: asyncio resolves "localhost" with getaddrinfo in an
+# executor thread; the connect in the loop's thread must still match it.
+NAMECFG=$(printf 'version = 1;\nconnect = ( { match = "localhost:%s"; ca_certs = "%s"; } );\n' \
+	"$P" "$CERTS/ca.pem")
+timeout 60 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$NAMECFG" \
+	"$EVPY" "$EV" asyncio-client --host localhost --port "$P" --count 50 --timeout 5 > "$T/name.log" 2>&1
+rc=$?
+cat "$T/name.log"
+[ $rc -eq 0 ] || { cat "$T/server.log" >&2; fail "asyncio client by host name exited $rc"; }
+assert_contains "$T/name.log" "pipelined ok 50" "asyncio client matched by a host-name rule"
+assert_not_contains "$T/server.log" "conn-error" "server-side TLS errors (host-name rule)"
 
 P2=$(free_port)
 start_bg 120 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P2")" \
