@@ -13,6 +13,7 @@
 #   run under the interposer; $T/node-client.js and $T/node-server.js.
 #   ev_wait_file FILE PATTERN [SECONDS]   until a log line appears
 #   ev_cpu_ms PID                          CPU time of a process, in ms
+#   ev_children PID                        its children's PIDs
 
 # pyenv and similar put a shell script first in PATH; resolve the real
 # interpreter so that LD_PRELOAD lands in the process that makes the sockets.
@@ -58,6 +59,15 @@ ev_wait_file() {
 ev_cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' \
 		"/proc/$1/stat"
+}
+
+# ev_children PID: the PIDs of PID's children, one a line (from /proc, so
+# that no procps is needed).
+ev_children() {
+	for _st in /proc/[0-9]*/stat; do
+		awk -v p="$1" '{ sub(/^.*\) /, ""); if ($2 == p) { split(FILENAME, f, "/"); print f[3] } }' \
+			"$_st" 2>/dev/null
+	done
 }
 
 # ev_marker_file FILE MIB MARKER: random data with MARKER written every

@@ -20,7 +20,7 @@ start_bg 120 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$
 	"$PROGS/evprog_greetserver" "$P" > "$T/server.log" 2>&1
 SERVER=$BG_PID
 wait_port "$P"
-prog=$(pgrep -P "$SERVER" | head -n 1)
+prog=$(ev_children "$SERVER" | head -n 1)
 [ -n "$prog" ] || fail "no greet server process"
 
 start_bg 60 nc -d 127.0.0.1 "$P"

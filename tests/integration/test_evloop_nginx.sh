@@ -115,11 +115,11 @@ done
 echo "wrapped curl (plain HTTP) --parallel: 4 x 10 MiB over TLS intact"
 
 # Master and worker are distinct processes (timeout -> nginx master -> worker).
-master=$(pgrep -P "$NGINX" | head -n 1)
-worker=$(pgrep -P "$master" | head -n 1)
+master=$(ev_children "$NGINX" | head -n 1)
+worker=$(ev_children "$master" | head -n 1)
 [ -n "$worker" ] || fail "no nginx worker process"
 if [ -n "$user_line" ]; then
-	assert_eq nobody "$(ps -o user= -p "$worker" | tr -d ' ')" "user of the nginx worker"
+	assert_eq nobody "$(stat -c %U "/proc/$worker")" "user of the nginx worker"
 fi
 
 # The wire: curl -> relay (records every byte) -> nginx.
@@ -177,7 +177,7 @@ echo "IPv6 [::1]:$P: served over TLS"
 kill -HUP "$master"
 i=0
 while :; do
-	new=$(pgrep -P "$master" | grep -v -x "$worker" | head -n 1)
+	new=$(ev_children "$master" | grep -v -x "$worker" | head -n 1)
 	[ -n "$new" ] && ! kill -0 "$worker" 2>/dev/null && break
 	i=$((i + 1)); [ $i -lt 200 ] || fail "no new nginx worker after SIGHUP"
 	sleep 0.05

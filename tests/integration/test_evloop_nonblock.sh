@@ -29,7 +29,7 @@ for mode in lt et; do
 	ev_wait_file "$T/epoll-$mode.log" "^accepted 1\$" 10
 	# The server (timeout -> the program) must sleep while the silent
 	# client waits, and must not spin while a ClientHello trickles in.
-	prog=$(pgrep -P "$SERVER" | head -n 1)
+	prog=$(ev_children "$SERVER" | head -n 1)
 	[ -n "$prog" ] || fail "no epoll server process"
 	c0=$(ev_cpu_ms "$prog")
 	sleep 1
