@@ -291,7 +291,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 	struct sockaddr_storage peer;
 	socklen_t pl;
 	sslsocket *s;
-	int nfd, e, saved = errno;
+	int nfd, e, fl, lnonblock, saved = errno;
 
 	if (ts_fd_held(fd)) {
 		errno = EBADF;
@@ -308,6 +308,9 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
 		                  : TS_REAL(accept)(fd, addr, len);
 	}
+	fl = TS_REAL(fcntl)(fd, F_GETFL);
+	lnonblock = fl >= 0 && (fl & O_NONBLOCK) != 0;
+	errno = saved;
 	for (;;) {
 		pl = sizeof peer;
 		nfd = TS_REAL(accept4)(fd, (struct sockaddr *)&peer, &pl, flags);
@@ -332,10 +335,16 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		ts_addr_format((struct sockaddr *)&peer, pl, c->peer, sizeof c->peer);
 		set_cloexec(nfd);
 		o = l->rule->opts;
+		/* A blocking server with an eager handshake handshakes here,
+		 * bounded by handshake_timeout. An event loop's accepted
+		 * descriptor handshakes on its first I/O or readiness call:
+		 * whether the server is an event loop is told by its
+		 * LISTENING socket, because accept4 without SOCK_NONBLOCK
+		 * hands a loop (Python's asyncio) a blocking descriptor that
+		 * it makes non-blocking only after accept returns. */
+		if (lnonblock)
+			o.do_handshake_on_connect = 0;
 		memset(&err, 0, sizeof err);
-		/* A blocking descriptor with an eager handshake handshakes
-		 * here, bounded by handshake_timeout; a non-blocking one
-		 * handshakes on its first I/O. */
 		ts_depth++;
 		s = sslsocket_wrap_ctx(nfd, l->ctx, &o, ts_real_io(), &err);
 		ts_depth--;
