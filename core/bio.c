@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "sslsocket_int.h"
@@ -36,16 +38,87 @@ static int bio_read(BIO *b, char *buf, int len)
 	return -1;
 }
 
+void core_obuf_free(struct sslsocket *s)
+{
+	free(s->obuf);
+	s->obuf = NULL;
+	s->olen = s->ooff = s->ocap = 0;
+}
+
+static int obuf_append(struct sslsocket *s, const char *buf, size_t len)
+{
+	if (s->olen + len > s->ocap) {
+		size_t cap = s->ocap ? s->ocap : 16384;
+		while (cap < s->olen + len)
+			cap *= 2;
+		unsigned char *p = realloc(s->obuf, cap);
+		if (!p)
+			return -1;
+		s->obuf = p;
+		s->ocap = cap;
+	}
+	memcpy(s->obuf + s->olen, buf, len);
+	s->olen += len;
+	return 0;
+}
+
+int core_flush_locked(struct sslsocket *s)
+{
+	while (s->ooff < s->olen) {
+		ssize_t n = s->io.send(s->fd, s->obuf + s->ooff, s->olen - s->ooff,
+		                       MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			s->ooff += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		s->out_err = n < 0 ? errno : EPIPE;
+		core_obuf_free(s);
+		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->out_err, "send: %s", strerror(s->out_err));
+		return -1;
+	}
+	core_obuf_free(s); /* idle connections keep no buffer */
+	return 0;
+}
+
 static int bio_write(BIO *b, const char *buf, int len)
 {
 	struct sslsocket *s = BIO_get_data(b);
 	BIO_clear_retry_flags(b);
 	if (len <= 0)
 		return 0;
+	if (s->olen) {
+		/* Records must leave in order: behind what is queued. */
+		int f = core_flush_locked(s);
+		if (f < 0) {
+			s->bio_errno = s->out_err;
+			return -1;
+		}
+		if (f > 0) {
+			if (obuf_append(s, buf, (size_t)len) < 0) {
+				s->bio_errno = ENOMEM;
+				return -1;
+			}
+			return len;
+		}
+	}
 	ssize_t n = s->io.send(s->fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n >= 0)
-		return (int)n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+	if (n == len)
+		return len; /* the hot path: the kernel took it all */
+	if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		size_t took = n > 0 ? (size_t)n : 0;
+		if (s->bio_buffer) {
+			if (obuf_append(s, buf + took, (size_t)len - took) < 0) {
+				s->bio_errno = ENOMEM;
+				return -1;
+			}
+			return len;
+		}
+		if (n > 0)
+			return (int)n;
 		BIO_set_retry_write(b);
 		return -1;
 	}
@@ -60,7 +133,9 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	struct sslsocket *s = BIO_get_data(b);
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
-		return 1; /* every write goes straight to the kernel */
+		/* what the kernel refused waits in the out-buffer; the layers
+		 * above flush it when the socket is writable */
+		return 1;
 	case BIO_CTRL_EOF:
 		return s ? s->bio_eof : 0;
 	default:

@@ -28,7 +28,8 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		 * (poll + recv) instead of recv, EAGAIN, poll, recv. Streams keep
 		 * finding data and go straight to recv. */
 		if (first && s->read_waited && s->timeout_ms != 0 && s->state == CORE_ST_ESTABLISHED &&
-		    !s->got_close_notify && !s->ragged_eof && !s->shut_want && !SSL_has_pending(s->ssl)) {
+		    !s->got_close_notify && !s->ragged_eof && !s->shut_want && !s->olen &&
+		    !SSL_has_pending(s->ssl)) {
 			pthread_mutex_unlock(&s->lock);
 			first = 0;
 			waited = 1;
@@ -60,7 +61,11 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		 * there is room, even if the program only reads now. */
 		if (s->shut_want == POLLOUT && !s->unwrapping)
 			(void)core_shutdown_progress_locked(s);
-		short also = s->shut_want == POLLOUT && !s->unwrapping ? POLLOUT : 0;
+		/* So does ciphertext an earlier write left queued: the peer may
+		 * be waiting for it before it answers. */
+		if (s->olen)
+			(void)core_flush_locked(s);
+		short also = (s->shut_want == POLLOUT && !s->unwrapping) || s->olen ? POLLOUT : 0;
 		size_t got = 0;
 		ERR_clear_error();
 		s->bio_errno = 0;
@@ -100,7 +105,7 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 	}
 	long long deadline = core_call_deadline(s);
 	size_t done = 0;
-	while (done < n || n == 0) {
+	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		if (s->state != CORE_ST_ESTABLISHED) {
 			pthread_mutex_unlock(&s->lock);
@@ -110,24 +115,60 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 				return -1;
 			continue;
 		}
-		if (s->sent_close_notify || s->write_shut) {
-			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, EPIPE, "write after shutdown");
+		if (s->out_err) {
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->out_err, "send: %s", strerror(s->out_err));
 			pthread_mutex_unlock(&s->lock);
 			return done ? (ssize_t)done : -1;
+		}
+		if (!done && (s->sent_close_notify || s->write_shut)) {
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, EPIPE, "write after shutdown");
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		if (s->olen) {
+			/* Ciphertext of an earlier write is still queued: it goes
+			 * first. Like the kernel's full buffer, EAGAIN (non-blocking)
+			 * or a wait, and OpenSSL is not called meanwhile, so the
+			 * program may retry with any buffer and length. */
+			int f = core_flush_locked(s);
+			if (f < 0) {
+				pthread_mutex_unlock(&s->lock);
+				return done ? (ssize_t)done : -1;
+			}
+			if (f > 0) {
+				if (s->timeout_ms == 0 && !done)
+					core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+					              "The operation did not complete (write)");
+				pthread_mutex_unlock(&s->lock);
+				if (s->timeout_ms == 0 || core_wait(s, POLLOUT, deadline, -1) < 0)
+					goto partial; /* queued bytes count as written */
+				continue;
+			}
+		}
+		if (done == n && n != 0) {
+			pthread_mutex_unlock(&s->lock);
+			break; /* all written and, blocking, all in the kernel */
 		}
 		if (n == 0) {
 			pthread_mutex_unlock(&s->lock);
 			break;
 		}
-		size_t w = 0;
+		size_t w = 0, chunk = n - done < CORE_WRITE_CAP ? n - done : CORE_WRITE_CAP;
 		ERR_clear_error();
 		s->bio_errno = 0;
-		int r = SSL_write_ex(s->ssl, (const char *)buf + done, n - done, &w);
+		s->bio_buffer = 1;
+		int r = SSL_write_ex(s->ssl, (const char *)buf + done, chunk, &w);
+		s->bio_buffer = 0;
 		if (r == 1) {
 			s->write_want = 0;
 			s->write_pending = 0;
-			pthread_mutex_unlock(&s->lock);
 			done += w;
+			/* Non-blocking: the bytes are the program's no more (the
+			 * out-buffer sends what the kernel refused); report them. */
+			int stop = s->olen && s->timeout_ms == 0;
+			pthread_mutex_unlock(&s->lock);
+			if (stop)
+				break;
 			continue;
 		}
 		enum core_io_result res = core_ssl_result(s, r, "write");
@@ -227,14 +268,18 @@ out:
 
 /* Plaintext waiting inside OpenSSL (lock held). With read-ahead, whole
  * records can sit undecrypted where SSL_pending cannot see them; a 1-byte
- * non-blocking peek decrypts one without blocking. */
-static size_t pending_locked(struct sslsocket *s)
+ * non-blocking peek decrypts one without blocking. `from_kernel`: peek even
+ * when OpenSSL holds nothing, reading what the kernel has (never
+ * blocking: the BIO reads with MSG_DONTWAIT). */
+static size_t probe_locked(struct sslsocket *s, int from_kernel)
 {
 	if (s->state != CORE_ST_ESTABLISHED || !s->ssl)
 		return 0;
 	int p = SSL_pending(s->ssl);
-	if (p > 0 || !SSL_has_pending(s->ssl))
+	if (p > 0 || (!from_kernel && !SSL_has_pending(s->ssl)))
 		return p > 0 ? (size_t)p : 0;
+	if (s->got_close_notify || s->ragged_eof || s->unwrapping)
+		return 0;
 	char c;
 	size_t got = 0;
 	int save = errno;
@@ -252,6 +297,28 @@ static size_t pending_locked(struct sslsocket *s)
 	errno = save;
 	p = SSL_pending(s->ssl);
 	return p > 0 ? (size_t)p : 0;
+}
+
+static size_t pending_locked(struct sslsocket *s)
+{
+	return probe_locked(s, 0);
+}
+
+int sslsocket_read_ready(sslsocket *s)
+{
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	int ready;
+	if (s->state == CORE_ST_FAILED)
+		ready = 1;
+	else if (s->state != CORE_ST_ESTABLISHED)
+		ready = 0;
+	else
+		ready = probe_locked(s, 1) > 0 || s->got_close_notify || s->ragged_eof ||
+		        s->state == CORE_ST_FAILED;
+	pthread_mutex_unlock(&s->lock);
+	return ready;
 }
 
 size_t sslsocket_pending(sslsocket *s)
@@ -297,11 +364,17 @@ short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events)
 				kev |= POLLIN;
 		}
 		if (events & POLLOUT) {
-			if (s->state == CORE_ST_FAILED || s->sent_close_notify || s->write_shut)
+			if (s->state == CORE_ST_FAILED || s->sent_close_notify || s->write_shut ||
+			    s->out_err)
 				ready |= POLLOUT; /* write reports the error at once */
 			else
 				kev |= s->write_want ? s->write_want : POLLOUT;
 		}
+		/* Queued ciphertext goes out when the kernel has room, whatever
+		 * the program waits for (sslsocket_advance sends it); the
+		 * program's POLLOUT comes only once it is all out. */
+		if (s->olen)
+			kev |= POLLOUT;
 		/* A queued close_notify or an unwrap in progress needs the kernel
 		 * whatever the program waits for; sslsocket_advance moves it. */
 		if (s->shut_want && s->state == CORE_ST_ESTABLISHED)

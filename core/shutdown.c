@@ -27,9 +27,17 @@ int core_close_notify_locked(struct sslsocket *s)
 	}
 	ERR_clear_error();
 	s->bio_errno = 0;
+	s->bio_buffer = 1;
 	int r = SSL_shutdown(s->ssl);
+	s->bio_buffer = 0;
 	/* OpenSSL marks the write side shut whether or not the alert left. */
 	s->sent_close_notify = 1;
+	if (r >= 0 && s->olen) {
+		/* The alert is queued in the out-buffer (behind earlier
+		 * records, or the kernel is full): never block here for it. */
+		s->shut_want = POLLOUT;
+		return 1;
+	}
 	if (r >= 0)
 		return 0;
 	if (SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_WRITE) {
@@ -37,6 +45,7 @@ int core_close_notify_locked(struct sslsocket *s)
 		 * block here for it. */
 		ERR_clear_error();
 		s->shut_want = POLLOUT;
+		s->alert_held = 1;
 		return 1;
 	}
 	core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->bio_errno ? s->bio_errno : EPIPE,
@@ -49,8 +58,21 @@ int core_shutdown_progress_locked(struct sslsocket *s)
 {
 	if (!s->shut_want)
 		return 0;
-	/* At most two rounds: flush our alert, then (unwrap) read theirs. */
-	for (int round = 0; round < 2; round++) {
+	/* Queued records (the alert among them) go out first. */
+	int f = core_flush_locked(s);
+	if (f < 0) {
+		s->shut_want = 0;
+		return -1;
+	}
+	if (f > 0) {
+		s->shut_want = POLLOUT;
+		return 1;
+	}
+	/* At most two rounds: flush our alert, then (unwrap) read theirs.
+	 * Without an unwrap and with the alert out, SSL_shutdown would only
+	 * wait for the peer's: skip it. */
+	for (int round = 0; round < 2 && (s->unwrapping || s->alert_held); round++) {
+		s->alert_held = 0;
 		ERR_clear_error();
 		s->bio_errno = 0;
 		int r = SSL_shutdown(s->ssl);
@@ -58,6 +80,7 @@ int core_shutdown_progress_locked(struct sslsocket *s)
 			enum core_io_result res = core_ssl_result(s, r, "shutdown");
 			if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE) {
 				s->shut_want = res == CORE_IO_WANT_READ ? POLLIN : POLLOUT;
+				s->alert_held = res == CORE_IO_WANT_WRITE;
 				return 1;
 			}
 			s->shut_want = 0;
@@ -235,6 +258,23 @@ int sslsocket_unwrap(sslsocket *s)
 	pthread_mutex_unlock(&s->lock);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
+		/* Queued records first: the peer answers our close_notify only
+		 * once it got it. */
+		int f = core_flush_locked(s);
+		if (f != 0) {
+			if (f > 0)
+				s->shut_want = POLLOUT;
+			pthread_mutex_unlock(&s->lock);
+			if (f < 0 || s->timeout_ms == 0) {
+				if (f > 0)
+					core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+					              "The operation did not complete (write)");
+				return -1;
+			}
+			if (core_wait(s, POLLOUT, deadline, -1) < 0)
+				return -1;
+			continue;
+		}
 		ERR_clear_error();
 		s->bio_errno = 0;
 		int r = SSL_shutdown(s->ssl);
@@ -277,6 +317,7 @@ void sslsocket_free(sslsocket *s)
 		return;
 	int saved = errno;
 	SSL_free(s->ssl);
+	core_obuf_free(s);
 	sslsocket_ctx_free(s->ctx);
 	pthread_mutex_destroy(&s->lock);
 	free(s->server_hostname);

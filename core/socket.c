@@ -123,6 +123,7 @@ static int connect_finished(struct sslsocket *s)
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 		soerr = errno;
 	if (soerr) {
+		s->connect_errno = soerr; /* the kernel's copy is gone now */
 		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, soerr, "connect: %s", strerror(soerr));
 		core_sock_fail(s);
 		return -1;
@@ -473,6 +474,17 @@ int sslsocket_do_handshake(sslsocket *s)
 	return 0;
 }
 
+int sslsocket_take_connect_error(sslsocket *s)
+{
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	int e = s->connect_errno;
+	s->connect_errno = 0;
+	pthread_mutex_unlock(&s->lock);
+	return e;
+}
+
 int sslsocket_advance(sslsocket *s)
 {
 	int saved = errno;
@@ -482,10 +494,19 @@ int sslsocket_advance(sslsocket *s)
 	}
 	if (core_drive(s, 0, -1) < 0)
 		return -1;
-	/* A close_notify queued behind a full buffer, a half-close waiting for
-	 * it, or an unwrap waiting for the peer's close_notify. */
+	/* Ciphertext queued by a write, a close_notify queued behind a full
+	 * buffer, a half-close waiting for it, or an unwrap waiting for the
+	 * peer's close_notify. */
 	pthread_mutex_lock(&s->lock);
-	int r = core_shutdown_progress_locked(s);
+	int r = 0;
+	if (s->olen && !s->shut_want) {
+		r = core_flush_locked(s);
+		if (r > 0)
+			core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
+			              "The operation did not complete (write)");
+	}
+	if (r == 0)
+		r = core_shutdown_progress_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	if (r != 0)
 		return -1; /* s->err: WANT_READ/WANT_WRITE (EAGAIN) or the failure */

@@ -234,7 +234,14 @@ SSLSOCKET_API int sslsocket_do_handshake(sslsocket *s);
 SSLSOCKET_API ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n);
 
 /* Writes n bytes (all of them on a blocking socket; on a non-blocking one
- * possibly fewer, or -1 EAGAIN). Returns the number written. */
+ * possibly fewer, or -1 EAGAIN). Returns the number written.
+ * Non-blocking, as the kernel's send: bytes reported written are the
+ * library's (ciphertext the kernel refused waits in a bounded per-socket
+ * out-buffer, at most 64 KiB of plaintext per call), and after -1 EAGAIN
+ * the program may retry with any buffer and any length. While the
+ * out-buffer is not empty, write sends it first and returns EAGAIN,
+ * sslsocket_poll_events asks the kernel for POLLOUT and reports POLLOUT
+ * only once it is out, and sslsocket_advance sends it. */
 SSLSOCKET_API ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n);
 
 /* Gathers iov into as few records as possible and writes them. */
@@ -242,6 +249,15 @@ SSLSOCKET_API ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, in
 
 /* Decrypted bytes waiting inside the library (readable without the kernel). */
 SSLSOCKET_API size_t sslsocket_pending(sslsocket *s);
+
+/* 1 when a read would not block now: plaintext is decrypted, the peer
+ * closed (close_notify or EOF), or the socket failed (the read reports
+ * it). Reads what the kernel holds without blocking, so records that
+ * carry no application data (TLS 1.3 session tickets, key updates) are
+ * processed here and leave it 0: poll/select/epoll call it when the kernel
+ * says "readable" so that readiness means application data. Added for the
+ * interposer's readiness calls. */
+SSLSOCKET_API int sslsocket_read_ready(sslsocket *s);
 
 /* Sets the blocking behaviour: -1 blocks forever, 0 is non-blocking, > 0 is
  * a timeout in milliseconds for each call (Python's settimeout). The
@@ -260,8 +276,16 @@ SSLSOCKET_API int sslsocket_gettimeout(const sslsocket *s);
  */
 SSLSOCKET_API short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events);
 
-/* Drives a pending non-blocking connect, handshake or shutdown as far as
- * it can go without blocking. Returns 0 when the connection is established
+/* The error of a non-blocking connect that the library found failed
+ * (ECONNREFUSED, ETIMEDOUT, ...) while driving it: reading the socket's
+ * SO_ERROR is how the library learns it, which clears the kernel's copy,
+ * so the library keeps it for the program. Returns it once, as
+ * getsockopt(SO_ERROR) does, then 0. Added for the interposer's
+ * getsockopt hook. */
+SSLSOCKET_API int sslsocket_take_connect_error(sslsocket *s);
+
+/* Drives a pending non-blocking connect, handshake, queued ciphertext (see
+ * sslsocket_write) or shutdown as far as it can go without blocking. Returns 0 when the connection is established
  * (or already was), -1 with WANT_READ/WANT_WRITE (EAGAIN) or an error. */
 SSLSOCKET_API int sslsocket_advance(sslsocket *s);
 

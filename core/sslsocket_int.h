@@ -117,6 +117,19 @@ struct sslsocket {
 	int write_pending;      /* an SSL_write returned want-*: OpenSSL holds a
 	                           half-sent record until the write is retried */
 	long long hs_deadline;  /* -1 until a blocking handshake starts */
+	/* Ciphertext the kernel did not take yet (bio.c). A write that gets
+	 * EAGAIN from the kernel must leave the program free to retry with
+	 * any buffer and length, which OpenSSL forbids ("bad write retry"):
+	 * so while SSL_write runs, the BIO keeps what the kernel refuses here
+	 * and SSL_write completes. Bounded: a write only starts on an empty
+	 * buffer and writes at most CORE_WRITE_CAP bytes of plaintext. */
+	unsigned char *obuf;
+	size_t olen, ooff, ocap;  /* olen 0: empty (reset when flushed) */
+	int bio_buffer;         /* set around SSL_write/SSL_shutdown */
+	int out_err;            /* sticky errno of a failed flush */
+	int alert_held;         /* OpenSSL holds an unsent close_notify */
+	int connect_errno;      /* SO_ERROR of a failed non-blocking connect,
+	                           until sslsocket_take_connect_error */
 	char alpn_buf[256];
 	struct sslsocket_error err;      /* the last failure */
 	struct sslsocket_error fail_err; /* the sticky failure */
@@ -126,6 +139,13 @@ struct sslsocket {
 
 /* BIO (bio.c) */
 BIO *core_bio_new(struct sslsocket *s);
+/* Plaintext bytes of one SSL_write call (the out-buffer's bound). */
+#define CORE_WRITE_CAP (64 * 1024)
+/* Sends the out-buffer without waiting (lock held). 0 empty, 1 the kernel
+ * is full (some may remain), -1 failed (s->out_err, s->err set). */
+int core_flush_locked(struct sslsocket *s);
+/* Drops the out-buffer (sslsocket_free). */
+void core_obuf_free(struct sslsocket *s);
 
 /* One OpenSSL call's outcome, translated (error.c). */
 enum core_io_result {

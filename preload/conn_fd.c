@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -289,4 +290,44 @@ int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		errno = saved;
 	}
 	return r;
+}
+
+int ts_getsockopt_error(int fd, void *val, socklen_t *len)
+{
+	struct ts_conn *c;
+	int e = 0, saved = errno;
+
+	if (ts_fd_held(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	c = ts_conn_acquire(fd);
+	if (c != NULL && c->kind == TS_KIND_CONN && c->s != NULL) {
+		/* A program that learnt of writability some other way (a raw
+		 * syscall) asks before tlsshim drove the connect: drive it now,
+		 * so that the kernel's SO_ERROR is read once, by the core. */
+		if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
+			ts_depth++;
+			(void)sslsocket_advance(c->s);
+			ts_depth--;
+			ts_conn_log_state(c);
+		}
+		e = sslsocket_take_connect_error(c->s);
+	}
+	if (c != NULL)
+		ts_conn_release(c);
+	errno = saved;
+	if (e == 0)
+		return TS_REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, val, len);
+	if (val == NULL || len == NULL) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (*len < (socklen_t)sizeof e) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(val, &e, sizeof e);
+	*len = sizeof e;
+	return 0;
 }

@@ -519,8 +519,9 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 		c->ep = NULL;
 	}
 	if (c->kind == TS_KIND_CONN && c->s != NULL) {
-		if (send_notify && !(atomic_load(&c->flags) & TS_F_WR_SHUT) &&
-		    sslsocket_handshake_done(c->s)) {
+		/* After shutdown(SHUT_WR) too: its close_notify may still be
+		 * queued behind a full buffer (then this sends it). */
+		if (send_notify && sslsocket_handshake_done(c->s)) {
 			/* close() must not hang on a stuck peer, but a full send
 			 * buffer right after a large write is common: wait a
 			 * bounded time for room (briefly for event loops). */

@@ -322,10 +322,33 @@ static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t ker
 			res = (asked & USER_IO) | (kernel & (EPOLLERR | EPOLLHUP));
 	} else {
 		res = kernel & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLPRI);
-		if (kernel & EPOLLIN)
-			res |= asked & (EPOLLIN | EPOLLRDNORM);
-		if (kernel & EPOLLOUT)
-			res |= asked & (EPOLLOUT | EPOLLWRNORM);
+		/* Readable means application data (or the end): records
+		 * without any (TLS 1.3 session tickets) are processed now,
+		 * without blocking, and not reported. */
+		if ((kernel & EPOLLIN) && (asked & (EPOLLIN | EPOLLRDNORM))) {
+			int rr;
+
+			ts_depth++;
+			rr = sslsocket_read_ready(c->s);
+			ts_depth--;
+			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+			if (sslsocket_failed(c->s))
+				atomic_fetch_or(&c->flags, TS_F_FAILED);
+			if (rr)
+				res |= asked & (EPOLLIN | EPOLLRDNORM);
+		}
+		/* Writable means the ciphertext queued by earlier writes is
+		 * out: send it now; while some remains, not writable. */
+		if (kernel & EPOLLOUT) {
+			int a;
+
+			ts_depth++;
+			a = sslsocket_advance(c->s);
+			ts_depth--;
+			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+			if (!(a < 0 && errno == EAGAIN))
+				res |= asked & (EPOLLOUT | EPOLLWRNORM);
+		}
 		/* a write that waits for a read (renegotiation, ticket) */
 		(void)sslsocket_poll_events(c->s, to_poll(asked), &kev);
 		if ((asked & EPOLLOUT) && (kernel & EPOLLIN) && (kev & POLLIN) && !(kev & POLLOUT))

@@ -73,6 +73,19 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 	return ready;
 }
 
+static int read_ready(struct ts_conn *c)
+{
+	int ready;
+
+	ts_depth++;
+	ready = sslsocket_read_ready(c->s);
+	ts_depth--;
+	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+	if (sslsocket_failed(c->s))
+		atomic_fetch_or(&c->flags, TS_F_FAILED);
+	return ready;
+}
+
 /* The kernel answered k[i] for a wrapped connection: drive a handshake
  * that is in progress, then tell what the program may now do. */
 static short wrapped_result(struct ts_conn *c, short asked, short kernel)
@@ -105,9 +118,29 @@ static short wrapped_result(struct ts_conn *c, short asked, short kernel)
 	if (kernel & (POLLIN | POLLOUT))
 		r |= asked & (POLLIN | POLLOUT) & (short)((kernel & POLLIN ? POLLIN : 0) |
 		                                          (kernel & POLLOUT ? POLLOUT : 0));
-	/* a want swapped for the other direction */
-	if ((asked & POLLOUT) && !(kernel & POLLOUT) && (kernel & POLLIN))
-		r |= POLLOUT & asked;
+	/* Readable means application data (or the end): records without any
+	 * (TLS 1.3 session tickets) are processed now, without blocking, and
+	 * the wait goes on; a read after a reported POLLIN never blocks. */
+	if ((r & POLLIN) && !read_ready(c))
+		r &= (short)~POLLIN;
+	/* Writable means the ciphertext queued by earlier writes is out:
+	 * send it now; while some remains, the wait goes on. */
+	if (kernel & POLLOUT) {
+		int a;
+
+		ts_depth++;
+		a = sslsocket_advance(c->s);
+		ts_depth--;
+		if (a < 0 && errno == EAGAIN)
+			r &= (short)~POLLOUT;
+		atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+	}
+	/* a write that waits for a read (renegotiation, ticket) */
+	if ((asked & POLLOUT) && !(kernel & POLLOUT) && (kernel & POLLIN)) {
+		(void)sslsocket_poll_events(c->s, asked, &kev);
+		if ((kev & POLLIN) && !(kev & POLLOUT))
+			r |= POLLOUT & asked;
+	}
 	return r;
 }
 

@@ -137,6 +137,7 @@ static void real_resolve_once(void)
 	OPT(fcntl64);
 	REQ(ioctl);
 	REQ(setsockopt);
+	REQ(getsockopt);
 	REQ(fdopen);
 	REQ(getaddrinfo);
 	REQ(gethostbyname);

@@ -76,6 +76,7 @@ struct ts_real {
 	int (*fcntl64)(int, int, ...);
 	int (*ioctl)(int, unsigned long, ...);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	FILE *(*fdopen)(int, const char *);
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
 	                   struct addrinfo **);
@@ -378,6 +379,9 @@ int ts_dup3(int oldfd, int newfd, int flags);
 int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...));
 int ts_ioctl(int fd, unsigned long req, void *arg);
 int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+/* getsockopt(SOL_SOCKET, SO_ERROR) on a wrapped descriptor: the error of a
+ * non-blocking connect that the core consumed while driving it, once. */
+int ts_getsockopt_error(int fd, void *val, socklen_t *len);
 /* The core's teardown (installed as ts_conn_teardown_hook). */
 void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd);
 /* Logs the info line once the handshake is done, or the warn line once it

@@ -44,6 +44,7 @@ getaddrinfo
 gethostbyname
 gethostbyname2
 gethostbyname2_r
+getsockopt
 gethostbyname_r
 ioctl
 poll

@@ -841,6 +841,135 @@ START_TEST(test_writev_gathers)
 }
 END_TEST
 
+/* ---- non-blocking writes: any retry after EAGAIN -------------------------------------- */
+
+/* Reads what s has now (non-blocking), appending to out. */
+static void drain_some(sslsocket *s, unsigned char *out, size_t *got, size_t cap)
+{
+	for (;;) {
+		if (*got >= cap)
+			return;
+		ssize_t r = sslsocket_read(s, out + *got, cap - *got);
+		if (r <= 0)
+			return;
+		*got += (size_t)r;
+	}
+}
+
+/* As the kernel allows and event loops do: after EAGAIN the rest is
+ * retried from another buffer address with a smaller length. OpenSSL
+ * alone fails that ("bad write retry"); the out-buffer makes it legal. */
+START_TEST(test_nonblocking_write_moving_retry)
+{
+	int fds[2];
+	cu_pair(fds);
+	int sz = 4096;
+	ck_assert_int_eq(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz), 0);
+	cu_set_nonblock(fds[0], 1);
+	cu_set_nonblock(fds[1], 1);
+	struct sslsocket_options co, so;
+	sslsocket_options_init(&co);
+	cu_server_opts(&so);
+	sslsocket *c = cu_wrap(fds[0], &co, NULL);
+	sslsocket *s = cu_wrap(fds[1], &so, NULL);
+	int cd = 0, sd = 0;
+	for (int i = 0; i < 50 && !(cd && sd); i++) {
+		if (!cd)
+			cd = sslsocket_do_handshake(c) == 0;
+		if (!sd)
+			sd = sslsocket_do_handshake(s) == 0;
+	}
+	ck_assert(cd && sd);
+	enum { TOTAL = 1 << 20 };
+	static unsigned char src[TOTAL], moved[2][TOTAL], dst[TOTAL];
+	for (size_t i = 0; i < TOTAL; i++)
+		src[i] = (unsigned char)(i * 7 + (i >> 9));
+	const unsigned char *p = src;
+	size_t left = TOTAL, cap = TOTAL, got = 0;
+	int flip = 0, eagains = 0, capped = 0;
+	for (int iter = 0; left > 0 && iter < 200000; iter++) {
+		size_t n = left < cap ? left : cap;
+		ssize_t w = sslsocket_write(c, p, n);
+		if (w > 0) {
+			ck_assert_uint_le((size_t)w, n);
+			capped |= n > 64 * 1024 && (size_t)w <= 64 * 1024;
+			p += w;
+			left -= (size_t)w;
+			cap = left;
+			continue;
+		}
+		ck_assert_int_eq(w, -1);
+		ck_assert_int_eq(errno, EAGAIN);
+		eagains++;
+		/* while ciphertext is queued the program is not told writable,
+		 * and the kernel is asked for room */
+		short kev = 0;
+		ck_assert_int_eq(sslsocket_poll_events(c, POLLOUT, &kev) & POLLOUT, 0);
+		ck_assert(kev & POLLOUT);
+		drain_some(s, dst, &got, TOTAL);
+		/* the same bytes from a new place, half the length */
+		memcpy(moved[flip], p, left);
+		p = moved[flip];
+		flip ^= 1;
+		cap = n / 2 ? n / 2 : 1;
+	}
+	ck_assert_uint_eq(left, 0);
+	ck_assert_int_gt(eagains, 0);
+	ck_assert(capped); /* one call takes at most 64 KiB of plaintext */
+	/* what is still queued goes out through advance, as poll drives it */
+	for (int i = 0; i < 100000 && got < TOTAL; i++) {
+		(void)sslsocket_advance(c);
+		drain_some(s, dst, &got, TOTAL);
+	}
+	ck_assert_uint_eq(got, TOTAL);
+	ck_assert_int_eq(memcmp(src, dst, TOTAL), 0);
+	short kev = 0;
+	ck_assert_int_eq(sslsocket_poll_events(c, POLLOUT, &kev), 0);
+	ck_assert_int_eq(kev, POLLOUT); /* nothing queued: the program's own wait */
+	sslsocket_close(c);
+	sslsocket_close(s);
+}
+END_TEST
+
+/* A blocking write returns only once its ciphertext is in the kernel: a
+ * program that then waits for the answer must not leave its request in
+ * tlsshim's buffer. */
+static void read_all_then_answer(struct cu_peer *p)
+{
+	static char b[65536];
+	size_t total = 0;
+	while (total < 300000) {
+		ssize_t n = sslsocket_read(p->s, b, sizeof b);
+		if (n <= 0)
+			return;
+		total += (size_t)n;
+	}
+	(void)sslsocket_write(p->s, "done", 4);
+	cu_wait_for_eof(p);
+}
+
+START_TEST(test_blocking_write_flushes)
+{
+	int fds[2];
+	cu_pair(fds);
+	int sz = 4096;
+	ck_assert_int_eq(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz), 0);
+	struct cu_peer srv = {.fd = fds[1], .run = read_all_then_answer};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
+	static char big[300000];
+	ck_assert_int_eq(sslsocket_write(c, big, sizeof big), (ssize_t)sizeof big);
+	char b[8];
+	ck_assert_int_eq(cu_read_n(c, b, 4), 4);
+	ck_assert_int_eq(memcmp(b, "done", 4), 0);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
 Suite *core_io_suite(void)
 {
 	Suite *s = suite_create("core_io");
@@ -865,6 +994,8 @@ Suite *core_io_suite(void)
 	tcase_add_test(tc, test_lean_reads);
 	tcase_add_test(tc, test_lean_ping_pong);
 	tcase_add_test(tc, test_writev_gathers);
+	tcase_add_test(tc, test_nonblocking_write_moving_retry);
+	tcase_add_test(tc, test_blocking_write_flushes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -803,6 +803,42 @@ START_TEST(test_many_threads)
 }
 END_TEST
 
+/* A refused non-blocking connect, found by sslsocket_advance: the library
+ * read (and so cleared) the kernel's SO_ERROR; it keeps the error for the
+ * program, once, as getsockopt(SO_ERROR) would have given it. */
+START_TEST(test_connect_refused_error_kept)
+{
+	struct sockaddr_in addr;
+	int l = cu_listen(&addr);
+	close(l); /* nobody listens on that port now */
+	int fd = cu_tcp_socket();
+	cu_set_nonblock(fd, 1);
+	struct sslsocket_options o;
+	cu_client_opts(&o);
+	sslsocket *s = sslsocket_wrap(fd, &o, NULL, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(sslsocket_take_connect_error(s), 0);
+	int r = sslsocket_connect(s, (struct sockaddr *)&addr, sizeof addr);
+	ck_assert_int_eq(r, -1);
+	if (errno == EINPROGRESS) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		ck_assert_int_eq(sslsocket_advance(s), -1);
+		ck_assert_int_eq(errno, ECONNREFUSED);
+		int soerr = -1;
+		socklen_t sl = sizeof soerr;
+		ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl), 0);
+		ck_assert_int_eq(soerr, 0); /* the kernel's copy is gone... */
+		ck_assert_int_eq(sslsocket_take_connect_error(s), ECONNREFUSED); /* ...ours is not */
+		ck_assert_int_eq(sslsocket_take_connect_error(s), 0);              /* once */
+	} else {
+		ck_assert_int_eq(errno, ECONNREFUSED); /* refused at once: nothing kept */
+		ck_assert_int_eq(sslsocket_take_connect_error(s), 0);
+	}
+	ck_assert_int_eq(sslsocket_close(s), 0);
+}
+END_TEST
+
 Suite *core_socket_suite(void)
 {
 	Suite *s = suite_create("core_socket");
@@ -828,6 +864,7 @@ Suite *core_socket_suite(void)
 	tcase_add_test(tc, test_server_cert_optional_bad_client);
 	tcase_add_test(tc, test_release_buffers);
 	tcase_add_test(tc, test_many_threads);
+	tcase_add_test(tc, test_connect_refused_error_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
