@@ -39,6 +39,7 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd redis-benchmark redis-tools
 	need_cmd timeout coreutils
 	need_cmd setsid util-linux
+	need_cmd node nodejs
 	# The tests rely on OpenBSD netcat's flags (-N, -q).
 	if ! nc -h 2>&1 | grep -q OpenBSD; then missing="$missing netcat-openbsd"; fi
 fi

@@ -2,8 +2,8 @@
 # Node.js (libuv's epoll loop, plain `net` sockets) under tlsshim: a client
 # under a connect rule exchanges 500 request/response lines and 500
 # pipelined ones with a Python TLS server; a server under an accept rule
-# echoes for 100 TLS clients, 4 at a time. Needs `node` (not in
-# tests/deps.sh yet: kept out of run.sh until it is).
+# echoes for 100 TLS clients, 4 at a time. Needs `node`
+# (nodejs, in tests/deps.sh's test group).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload
