@@ -970,6 +970,49 @@ START_TEST(test_blocking_write_flushes)
 }
 END_TEST
 
+/* Readiness is about application data: the TLS 1.3 session tickets a
+ * server sends after the handshake make the socket readable in the
+ * kernel, but sslsocket_read_ready processes them without blocking and
+ * says "not readable" until data (or the end) arrives. */
+START_TEST(test_read_ready_ignores_tickets)
+{
+	int fds[2];
+	cu_pair(fds);
+	cu_set_nonblock(fds[0], 1);
+	cu_set_nonblock(fds[1], 1);
+	struct sslsocket_options co, so;
+	sslsocket_options_init(&co);
+	co.ssl_version = SSLSOCKET_PROTOCOL_TLSv1_3;
+	cu_server_opts(&so);
+	sslsocket *c = cu_wrap(fds[0], &co, NULL);
+	sslsocket *s = cu_wrap(fds[1], &so, NULL);
+	int cd = 0, sd = 0;
+	for (int i = 0; i < 50 && !(cd && sd); i++) {
+		if (!cd)
+			cd = sslsocket_do_handshake(c) == 0;
+		if (!sd)
+			sd = sslsocket_do_handshake(s) == 0;
+	}
+	ck_assert(cd && sd);
+	struct pollfd p = {.fd = fds[0], .events = POLLIN};
+	ck_assert_int_eq(poll(&p, 1, 1000), 1); /* the tickets */
+	ck_assert_int_eq(sslsocket_read_ready(c), 0);
+	ck_assert_int_eq(poll(&p, 1, 0), 0);    /* consumed, nothing for the program */
+	char b[8];
+	ck_assert_int_eq(sslsocket_read(c, b, sizeof b), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(sslsocket_write(s, "hello", 5), 5);
+	ck_assert_int_eq(sslsocket_read_ready(c), 1);
+	ck_assert_uint_eq(sslsocket_pending(c), 5); /* a read now never waits */
+	ck_assert_int_eq(sslsocket_read(c, b, sizeof b), 5);
+	ck_assert_int_eq(sslsocket_read_ready(c), 0);
+	ck_assert_int_eq(sslsocket_close(s), 0);
+	ck_assert_int_eq(sslsocket_read_ready(c), 1); /* the end is readable */
+	ck_assert_int_eq(sslsocket_read(c, b, sizeof b), 0);
+	sslsocket_close(c);
+}
+END_TEST
+
 Suite *core_io_suite(void)
 {
 	Suite *s = suite_create("core_io");
@@ -996,6 +1039,7 @@ Suite *core_io_suite(void)
 	tcase_add_test(tc, test_writev_gathers);
 	tcase_add_test(tc, test_nonblocking_write_moving_retry);
 	tcase_add_test(tc, test_blocking_write_flushes);
+	tcase_add_test(tc, test_read_ready_ignores_tickets);
 	suite_add_tcase(s, tc);
 	return s;
 }
