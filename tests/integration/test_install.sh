@@ -1,0 +1,46 @@
+#!/bin/sh
+# make install: every file in its place (CONTRACT.md), a C program builds
+# against the installed library with pkg-config and runs, and the installed
+# launcher finds the installed interposer and wraps a connection.
+. "$(dirname "$0")/lib.sh"
+
+prefix=$T/prefix
+make -C "$ROOT" --no-print-directory -j2 BUILD="$T/build" PREFIX="$prefix" install \
+	>"$T/make.log" 2>&1 || { tail -20 "$T/make.log"; fail "make install"; }
+
+for f in lib/libtlsshim.so lib/libsslsocket.so lib/libsslsocket.a include/sslsocket.h \
+	lib/pkgconfig/sslsocket.pc bin/tlsshim share/man/man1/tlsshim.1 share/man/man5/tlsshim.conf.5; do
+	[ -f "$prefix/$f" ] || fail "not installed: $f"
+done
+
+cat >"$T/app.c" <<'C'
+#include <stdio.h>
+#include <sslsocket.h>
+int main(void)
+{
+	time_t t;
+	struct sslsocket_error e;
+	if (sslsocket_cert_time_to_seconds("May  9 00:00:00 2007 GMT", &t, &e) < 0)
+		return 1;
+	printf("%lld %s\n", (long long)t, sslsocket_protocol_name(SSLSOCKET_PROTOCOL_TLSv1_3));
+	return 0;
+}
+C
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cc "$T/app.c" $(pkg-config --cflags --libs sslsocket) -o "$T/app" || fail "build against the installed library"
+assert_eq "1178668800 PROTOCOL_TLSv1_3" "$(LD_LIBRARY_PATH="$prefix/lib" "$T/app")" "installed library"
+
+# The installed launcher, away from the build tree, preloads the installed library.
+P=$(free_port)
+start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem" -key "$CERTS/server.key" \
+	-naccept 1 >"$T/server.out" 2>&1
+wait_port $P
+out=$(echo ping | (cd / && timeout 10 "$prefix/bin/tlsshim" --connect 127.0.0.1:$P --ca-certs "$CERTS/ca.pem" \
+	-v -- env) 2>"$T/log" | grep '^LD_PRELOAD=')
+assert_eq "LD_PRELOAD=$prefix/lib/libtlsshim.so" "$out" "launcher preloads the installed library"
+reply=$(echo ping | (cd / && timeout 10 "$prefix/bin/tlsshim" --connect 127.0.0.1:$P --ca-certs "$CERTS/ca.pem" \
+	-v -- nc -N 127.0.0.1 $P) 2>"$T/log")
+assert_eq "gnip" "$reply" "installed launcher wraps nc"
+assert_contains "$T/log" "verify=ok" "verified"
+man -l "$prefix/share/man/man5/tlsshim.conf.5" >/dev/null 2>&1 || fail "man page"
+echo ok
