@@ -125,6 +125,10 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}
+		if (n == 0) { /* as the kernel's: 0 at once, even when full */
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
 		if (s->olen) {
 			/* Ciphertext of an earlier write is still queued: it goes
 			 * first. Like the kernel's full buffer, EAGAIN (non-blocking)
@@ -145,13 +149,9 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 				continue;
 			}
 		}
-		if (done == n && n != 0) {
+		if (done == n) {
 			pthread_mutex_unlock(&s->lock);
 			break; /* all written and, blocking, all in the kernel */
-		}
-		if (n == 0) {
-			pthread_mutex_unlock(&s->lock);
-			break;
 		}
 		size_t w = 0, chunk = n - done < CORE_WRITE_CAP ? n - done : CORE_WRITE_CAP;
 		ERR_clear_error();

@@ -237,7 +237,7 @@ SSLSOCKET_API ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n);
  * possibly fewer, or -1 EAGAIN). Returns the number written.
  * Non-blocking, as the kernel's send: bytes reported written are the
  * library's (ciphertext the kernel refused waits in a bounded per-socket
- * out-buffer, at most 64 KiB of plaintext per call), and after -1 EAGAIN
+ * out-buffer, at most 16 KiB of plaintext, one record, per call), and after -1 EAGAIN
  * the program may retry with any buffer and any length. While the
  * out-buffer is not empty, write sends it first and returns EAGAIN,
  * sslsocket_poll_events asks the kernel for POLLOUT and reports POLLOUT

@@ -139,8 +139,12 @@ struct sslsocket {
 
 /* BIO (bio.c) */
 BIO *core_bio_new(struct sslsocket *s);
-/* Plaintext bytes of one SSL_write call (the out-buffer's bound). */
-#define CORE_WRITE_CAP (64 * 1024)
+/* Plaintext bytes of one SSL_write call (the out-buffer's bound): one full
+ * record, so at most one record's ciphertext (plus any small records that
+ * follow, such as an alert) waits in the out-buffer; a close that cannot
+ * wait long then loses little. A blocking write loops; costs no syscall,
+ * since OpenSSL sends one record per write anyway. */
+#define CORE_WRITE_CAP (16 * 1024)
 /* Sends the out-buffer without waiting (lock held). 0 empty, 1 the kernel
  * is full (some may remain), -1 failed (s->out_err, s->err set). */
 int core_flush_locked(struct sslsocket *s);

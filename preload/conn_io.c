@@ -494,6 +494,10 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 			if (r < 0 && errno == EPROTO) /* the half-close happened */
 				r = 0;
 		} else {
+			/* The kernel delivers what a write already took before its
+			 * FIN: so must the ciphertext queued behind a full buffer
+			 * (bounded as close's). */
+			sslsocket_settimeout(c->s, atomic_load(&c->nonblock) ? 100 : 5000);
 			(void)sslsocket_send_close_notify(c->s);
 			r = TS_REAL(shutdown)(fd, SHUT_RDWR);
 		}
