@@ -13,7 +13,8 @@
  *   init.c        constructor: rules, contexts, log, fork handlers
  *   conn_open.c   connect and accept: matching and wrapping
  *   conn_io.c     reads, writes, shutdown, teardown through the core
- *   conn_fd.c     close, close_range, dup*, fcntl, ioctl, setsockopt
+ *   conn_fd.c     close, close_range, dup*, fcntl, ioctl, setsockopt,
+ *                 getsockopt(SO_ERROR)
  *   conn_copy.c   sendfile, splice, sendmmsg, recvmmsg through TLS
  *   ready.c       poll, ppoll, select, pselect over TLS readiness
  *   epoll.c       epoll over TLS readiness (recorded registrations)
