@@ -12,14 +12,15 @@
 
 #include "sslsocket_int.h"
 
-ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
+/* One read with one timeout throughout (tmo: -1 forever, 0 none). */
+static ssize_t read_tmo(sslsocket *s, void *buf, size_t n, int tmo)
 {
 	int saved = errno;
 	if (!s || (!buf && n)) {
 		errno = EINVAL;
 		return -1;
 	}
-	long long deadline = core_call_deadline(s);
+	long long deadline = core_deadline(tmo);
 	int first = 1, waited = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
@@ -27,7 +28,7 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 		 * after a read that had to wait, a blocking read waits first
 		 * (poll + recv) instead of recv, EAGAIN, poll, recv. Streams keep
 		 * finding data and go straight to recv. */
-		if (first && s->read_waited && s->timeout_ms != 0 && s->state == CORE_ST_ESTABLISHED &&
+		if (first && s->read_waited && tmo != 0 && s->state == CORE_ST_ESTABLISHED &&
 		    !s->got_close_notify && !s->ragged_eof && !s->shut_want && !s->olen &&
 		    !SSL_has_pending(s->ssl)) {
 			pthread_mutex_unlock(&s->lock);
@@ -43,7 +44,7 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 			 * checked under the lock we already hold, so the hot path
 			 * takes the lock once). */
 			pthread_mutex_unlock(&s->lock);
-			if (core_drive(s, s->timeout_ms != 0, deadline) < 0)
+			if (core_drive(s, tmo != 0, deadline) < 0)
 				return -1;
 			continue;
 		}
@@ -85,7 +86,7 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 			return 0;
 		case CORE_IO_WANT_READ:
 		case CORE_IO_WANT_WRITE:
-			if (s->timeout_ms == 0)
+			if (tmo == 0)
 				return -1;
 			if (core_wait(s, (res == CORE_IO_WANT_READ ? POLLIN : POLLOUT) | also, deadline, -1) < 0)
 				return -1;
@@ -96,14 +97,14 @@ ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
 	}
 }
 
-ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
+static ssize_t write_tmo(sslsocket *s, const void *buf, size_t n, int tmo)
 {
 	int saved = errno;
 	if (!s || (!buf && n)) {
 		errno = EINVAL;
 		return -1;
 	}
-	long long deadline = core_call_deadline(s);
+	long long deadline = core_deadline(tmo);
 	size_t done = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
@@ -111,7 +112,7 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 			pthread_mutex_unlock(&s->lock);
 			if (done) /* failed after some went out: report those */
 				return (ssize_t)done;
-			if (core_drive(s, s->timeout_ms != 0, deadline) < 0)
+			if (core_drive(s, tmo != 0, deadline) < 0)
 				return -1;
 			continue;
 		}
@@ -140,11 +141,11 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 				return done ? (ssize_t)done : -1;
 			}
 			if (f > 0) {
-				if (s->timeout_ms == 0 && !done)
+				if (tmo == 0 && !done)
 					core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
 					              "The operation did not complete (write)");
 				pthread_mutex_unlock(&s->lock);
-				if (s->timeout_ms == 0 || core_wait(s, POLLOUT, deadline, -1) < 0)
+				if (tmo == 0 || core_wait(s, POLLOUT, deadline, -1) < 0)
 					goto partial; /* queued bytes count as written */
 				continue;
 			}
@@ -165,7 +166,7 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 			done += w;
 			/* Non-blocking: the bytes are the program's no more (the
 			 * out-buffer sends what the kernel refused); report them. */
-			int stop = s->olen && s->timeout_ms == 0;
+			int stop = s->olen && tmo == 0;
 			pthread_mutex_unlock(&s->lock);
 			if (stop)
 				break;
@@ -180,7 +181,7 @@ ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
 		case CORE_IO_WANT_WRITE:
 			/* Non-blocking: report what went out; a retry must repeat the
 			 * rest (OpenSSL may hold part of it in a record). */
-			if (s->timeout_ms == 0)
+			if (tmo == 0)
 				goto partial;
 			if (core_wait(s, res == CORE_IO_WANT_READ ? POLLIN : POLLOUT, deadline, -1) < 0)
 				goto partial;
@@ -204,7 +205,27 @@ partial:
 	return -1;
 }
 
-ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt)
+ssize_t sslsocket_read(sslsocket *s, void *buf, size_t n)
+{
+	return read_tmo(s, buf, n, s ? core_timeout(s) : -1);
+}
+
+ssize_t sslsocket_read_timeout(sslsocket *s, void *buf, size_t n, int timeout_ms)
+{
+	return read_tmo(s, buf, n, timeout_ms < 0 ? -1 : timeout_ms);
+}
+
+ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n)
+{
+	return write_tmo(s, buf, n, s ? core_timeout(s) : -1);
+}
+
+ssize_t sslsocket_write_timeout(sslsocket *s, const void *buf, size_t n, int timeout_ms)
+{
+	return write_tmo(s, buf, n, timeout_ms < 0 ? -1 : timeout_ms);
+}
+
+static ssize_t writev_tmo(sslsocket *s, const struct iovec *iov, int iovcnt, int tmo)
 {
 	if (!s || iovcnt < 0 || (!iov && iovcnt)) {
 		errno = EINVAL;
@@ -220,7 +241,8 @@ ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt)
 		total += iov[i].iov_len;
 	}
 	if (nonempty <= 1)
-		return sslsocket_write(s, last >= 0 ? iov[last].iov_base : "", last >= 0 ? iov[last].iov_len : 0);
+		return write_tmo(s, last >= 0 ? iov[last].iov_base : "", last >= 0 ? iov[last].iov_len : 0,
+		                 tmo);
 	/* Gather so that small pieces share records instead of each becoming
 	 * its own record (and packet). Bounded staging; big pieces loop. */
 	size_t cap = total < 256 * 1024 ? total : 256 * 1024;
@@ -249,7 +271,7 @@ ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt)
 		}
 		if (!fill)
 			break;
-		ssize_t w = sslsocket_write(s, stage, fill);
+		ssize_t w = write_tmo(s, stage, fill, tmo);
 		if (w < 0) {
 			result = done ? (ssize_t)done : -1;
 			goto out;
@@ -264,6 +286,16 @@ ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt)
 out:
 	free(stage);
 	return result;
+}
+
+ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt)
+{
+	return writev_tmo(s, iov, iovcnt, s ? core_timeout(s) : -1);
+}
+
+ssize_t sslsocket_writev_timeout(sslsocket *s, const struct iovec *iov, int iovcnt, int timeout_ms)
+{
+	return writev_tmo(s, iov, iovcnt, timeout_ms < 0 ? -1 : timeout_ms);
 }
 
 /* Plaintext waiting inside OpenSSL (lock held). With read-ahead, whole
@@ -390,10 +422,10 @@ short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events)
 void sslsocket_settimeout(sslsocket *s, int timeout_ms)
 {
 	if (s)
-		s->timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+		__atomic_store_n(&s->timeout_ms, timeout_ms < 0 ? -1 : timeout_ms, __ATOMIC_RELAXED);
 }
 
 int sslsocket_gettimeout(const sslsocket *s)
 {
-	return s ? s->timeout_ms : -1;
+	return s ? core_timeout(s) : -1;
 }

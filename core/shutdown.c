@@ -110,7 +110,7 @@ int core_shutdown_progress_locked(struct sslsocket *s)
 	return 0;
 }
 
-int sslsocket_send_close_notify(sslsocket *s)
+static int close_notify_tmo(sslsocket *s, int tmo)
 {
 	if (!s) {
 		errno = EINVAL;
@@ -120,7 +120,7 @@ int sslsocket_send_close_notify(sslsocket *s)
 	/* Waits for buffer room only within a positive timeout: callers that
 	 * close set one (a full buffer right after a big write is common);
 	 * blocking forever here would hang a close on a stuck peer. */
-	long long deadline = s->timeout_ms > 0 ? core_call_deadline(s) : -1;
+	long long deadline = core_deadline(tmo);
 	pthread_mutex_lock(&s->lock);
 	int r = core_close_notify_locked(s);
 	while (r == 1 && !s->unwrapping) {
@@ -141,6 +141,16 @@ int sslsocket_send_close_notify(sslsocket *s)
 	if (r == 0)
 		errno = saved;
 	return r == 0 ? 0 : -1;
+}
+
+int sslsocket_send_close_notify(sslsocket *s)
+{
+	return close_notify_tmo(s, s ? core_timeout(s) : -1);
+}
+
+int sslsocket_send_close_notify_timeout(sslsocket *s, int timeout_ms)
+{
+	return close_notify_tmo(s, timeout_ms);
 }
 
 int sslsocket_shutdown_write(sslsocket *s)
@@ -196,7 +206,7 @@ int sslsocket_shutdown_write(sslsocket *s)
 	 * FIN, it goes out later (sslsocket_advance, or poll asking for
 	 * POLLOUT). Blocking: wait for room, within the socket's timeout. */
 	for (;;) {
-		if (s->timeout_ms == 0) {
+		if (core_timeout(s) == 0) {
 			pthread_mutex_unlock(&s->lock);
 			errno = saved;
 			return 0;
@@ -265,7 +275,7 @@ int sslsocket_unwrap(sslsocket *s)
 			if (f > 0)
 				s->shut_want = POLLOUT;
 			pthread_mutex_unlock(&s->lock);
-			if (f < 0 || s->timeout_ms == 0) {
+			if (f < 0 || core_timeout(s) == 0) {
 				if (f > 0)
 					core_sock_err(s, SSLSOCKET_ERROR_WANT_WRITE, EAGAIN,
 					              "The operation did not complete (write)");
@@ -292,7 +302,7 @@ int sslsocket_unwrap(sslsocket *s)
 			s->shut_want = res == CORE_IO_WANT_READ ? POLLIN : POLLOUT; /* for poll/advance */
 		pthread_mutex_unlock(&s->lock);
 		if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE) {
-			if (s->timeout_ms == 0)
+			if (core_timeout(s) == 0)
 				return -1;
 			if (core_wait(s, res == CORE_IO_WANT_READ ? POLLIN : POLLOUT, deadline, -1) < 0)
 				return -1;

@@ -16,9 +16,14 @@
 
 #include "sslsocket_int.h"
 
+long long core_deadline(int timeout_ms)
+{
+	return timeout_ms > 0 ? core_now_ms() + timeout_ms : -1;
+}
+
 long long core_call_deadline(const struct sslsocket *s)
 {
-	return s->timeout_ms > 0 ? core_now_ms() + s->timeout_ms : -1;
+	return core_deadline(core_timeout(s));
 }
 
 static int is_ip_literal(const char *h)
@@ -295,7 +300,7 @@ sslsocket *sslsocket_wrap_ctx(int fd, sslsocket_ctx *ctx, const struct sslsocket
 			set_caller_err(err, s);
 			goto fail;
 		}
-		if (s->do_handshake_on_connect && s->timeout_ms != 0 &&
+		if (s->do_handshake_on_connect && core_timeout(s) != 0 &&
 		    core_drive(s, 1, core_call_deadline(s)) < 0) {
 			set_caller_err(err, s);
 			goto fail;
@@ -367,7 +372,7 @@ int sslsocket_connect(sslsocket *s, const struct sockaddr *addr, socklen_t len)
 		s->state = CORE_ST_CONNECTING;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (s->timeout_ms == 0) {
+	if (core_timeout(s) == 0) {
 		if (r == 0) {
 			errno = saved;
 			return 0; /* handshake on the first I/O */
@@ -420,7 +425,7 @@ sslsocket *sslsocket_accept(sslsocket *l, struct sockaddr *addr, socklen_t *len,
 		if (fd >= 0)
 			break;
 		int e = errno;
-		if ((e == EAGAIN || e == EWOULDBLOCK) && l->timeout_ms != 0) {
+		if ((e == EAGAIN || e == EWOULDBLOCK) && core_timeout(l) != 0) {
 			if (core_wait(l, POLLIN, deadline, -1) < 0)
 				return NULL;
 			continue;
@@ -446,7 +451,7 @@ sslsocket *sslsocket_accept(sslsocket *l, struct sockaddr *addr, socklen_t *len,
 	s->timeout_ms = (flags & SOCK_NONBLOCK) ? 0 : -1;
 	if (core_ssl_setup(s) < 0)
 		goto fail;
-	if (s->do_handshake_on_connect && s->timeout_ms != 0 &&
+	if (s->do_handshake_on_connect && core_timeout(s) != 0 &&
 	    core_drive(s, 1, core_call_deadline(s)) < 0)
 		goto fail;
 	errno = saved;
@@ -468,7 +473,8 @@ int sslsocket_do_handshake(sslsocket *s)
 		errno = EINVAL;
 		return -1;
 	}
-	if (core_drive(s, s->timeout_ms != 0, core_call_deadline(s)) < 0)
+	int t = core_timeout(s);
+	if (core_drive(s, t != 0, core_deadline(t)) < 0)
 		return -1;
 	errno = saved;
 	return 0;

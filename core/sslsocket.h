@@ -247,6 +247,17 @@ SSLSOCKET_API ssize_t sslsocket_write(sslsocket *s, const void *buf, size_t n);
 /* Gathers iov into as few records as possible and writes them. */
 SSLSOCKET_API ssize_t sslsocket_writev(sslsocket *s, const struct iovec *iov, int iovcnt);
 
+/* sslsocket_read, sslsocket_write and sslsocket_writev with this call's
+ * own timeout (-1 forever, 0 non-blocking, > 0 ms) instead of the one set
+ * with sslsocket_settimeout: one thread may read blocking while another
+ * writes non-blocking on the same socket (MSG_DONTWAIT, SO_RCVTIMEO vs
+ * SO_SNDTIMEO). Added for the interposer. */
+SSLSOCKET_API ssize_t sslsocket_read_timeout(sslsocket *s, void *buf, size_t n, int timeout_ms);
+SSLSOCKET_API ssize_t sslsocket_write_timeout(sslsocket *s, const void *buf, size_t n,
+                                              int timeout_ms);
+SSLSOCKET_API ssize_t sslsocket_writev_timeout(sslsocket *s, const struct iovec *iov, int iovcnt,
+                                               int timeout_ms);
+
 /* Decrypted bytes waiting inside the library (readable without the kernel). */
 SSLSOCKET_API size_t sslsocket_pending(sslsocket *s);
 
@@ -261,7 +272,8 @@ SSLSOCKET_API int sslsocket_read_ready(sslsocket *s);
 
 /* Sets the blocking behaviour: -1 blocks forever, 0 is non-blocking, > 0 is
  * a timeout in milliseconds for each call (Python's settimeout). The
- * descriptor's own flags are never changed. */
+ * descriptor's own flags are never changed. A call already running keeps
+ * the timeout it started with. */
 SSLSOCKET_API void sslsocket_settimeout(sslsocket *s, int timeout_ms);
 SSLSOCKET_API int sslsocket_gettimeout(const sslsocket *s);
 
@@ -304,6 +316,10 @@ SSLSOCKET_API int sslsocket_shutdown_write(sslsocket *s);
  * down, best effort and without blocking for longer than the write needs.
  * Returns 0 if it was sent (or not needed), -1 otherwise. */
 SSLSOCKET_API int sslsocket_send_close_notify(sslsocket *s);
+/* The same, waiting for buffer room (queued ciphertext, the alert) at
+ * most timeout_ms (> 0) instead of s's timeout. Added for the interposer,
+ * whose threads must not change a timeout another call is using. */
+SSLSOCKET_API int sslsocket_send_close_notify_timeout(sslsocket *s, int timeout_ms);
 
 /* close(): close_notify (as above), closes the descriptor, frees s. */
 SSLSOCKET_API int sslsocket_close(sslsocket *s);

@@ -184,6 +184,14 @@ int core_ssl_setup(struct sslsocket *s);
 int core_drive(struct sslsocket *s, int may_wait, long long call_deadline);
 /* The deadline of a call that starts now under s's timeout (-1: none). */
 long long core_call_deadline(const struct sslsocket *s);
+/* The same for an explicit per-call timeout (-1 forever, 0 none). */
+long long core_deadline(int timeout_ms);
+/* s's timeout, read once per call: another thread may set it meanwhile
+ * (sslsocket_settimeout), and one call must keep one mode throughout. */
+static inline int core_timeout(const struct sslsocket *s)
+{
+	return __atomic_load_n(&s->timeout_ms, __ATOMIC_RELAXED);
+}
 /* Sends close_notify once, never waiting (lock held). 0 sent or not
  * needed, 1 queued in OpenSSL because the socket buffer is full (shut_want
  * is POLLOUT; core_shutdown_progress_locked sends it), -1 failed. */

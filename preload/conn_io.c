@@ -52,17 +52,14 @@ void ts_conn_load_mode(struct ts_conn *c, int fd)
 		atomic_store(&c->sndtimeo_ms, timeval_ms(&tv));
 }
 
-/* The core's timeout for one call: 0 non-blocking, -1 forever, else ms. */
-static void apply_timeout(struct ts_conn *c, int reading, int flags)
+/* The core's timeout for one call: 0 non-blocking, -1 forever, else ms.
+ * Passed per call, never stored in the socket: a reader blocked in one
+ * thread keeps its mode while another thread writes with MSG_DONTWAIT. */
+static int call_timeout(struct ts_conn *c, int reading, int flags)
 {
-	int t;
-
 	if ((flags & MSG_DONTWAIT) || atomic_load(&c->nonblock))
-		t = 0;
-	else
-		t = atomic_load(reading ? &c->rcvtimeo_ms : &c->sndtimeo_ms);
-	if (sslsocket_gettimeout(c->s) != t)
-		sslsocket_settimeout(c->s, t);
+		return 0;
+	return atomic_load(reading ? &c->rcvtimeo_ms : &c->sndtimeo_ms);
 }
 
 /* The warn line of a failed connection, once. */
@@ -214,10 +211,9 @@ static ssize_t peek_read(struct ts_conn *c, void *buf, size_t n, int flags)
 		}
 		c->peek_cap = PEEK_MAX;
 	}
-	apply_timeout(c, 1, flags);
 	ts_depth++;
 	/* as much as one call gives (FIONREAD peeks one byte to count) */
-	r = sslsocket_read(c->s, c->peek_buf, c->peek_cap);
+	r = sslsocket_read_timeout(c->s, c->peek_buf, c->peek_cap, call_timeout(c, 1, flags));
 	ts_depth--;
 	if (r > 0) {
 		c->peek_off = 0;
@@ -243,9 +239,8 @@ static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
 		if (k > 0)
 			return (ssize_t)k;
 	}
-	apply_timeout(c, 1, flags);
 	ts_depth++;
-	r = sslsocket_read(c->s, buf, n);
+	r = sslsocket_read_timeout(c->s, buf, n, call_timeout(c, 1, flags));
 	ts_depth--;
 	if (r < 0)
 		return io_error(c);
@@ -415,9 +410,8 @@ ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
 		return -1;
 	if (n == 0)
 		return 0;
-	apply_timeout(c, 0, flags);
 	ts_depth++;
-	r = sslsocket_write(c->s, buf, n);
+	r = sslsocket_write_timeout(c->s, buf, n, call_timeout(c, 0, flags));
 	ts_depth--;
 	if (r < 0)
 		return write_error(c, flags);
@@ -435,9 +429,8 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 	}
 	if (write_check(c, flags) < 0)
 		return -1;
-	apply_timeout(c, 0, flags);
 	ts_depth++;
-	r = sslsocket_writev(c->s, iov, iovcnt);
+	r = sslsocket_writev_timeout(c->s, iov, iovcnt, call_timeout(c, 0, flags));
 	ts_depth--;
 	if (r < 0)
 		return write_error(c, flags);
@@ -490,6 +483,10 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 			goto done;
 		}
 		if (how == SHUT_WR) {
+			/* a close_notify queued behind a full buffer: wait for
+			 * room as the program's writes would (the stored timeout
+			 * serves this call only: reads and writes pass their own) */
+			sslsocket_settimeout(c->s, call_timeout(c, 0, 0));
 			r = sslsocket_shutdown_write(c->s);
 			if (r < 0 && errno == EPROTO) /* the half-close happened */
 				r = 0;
@@ -497,8 +494,8 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 			/* The kernel delivers what a write already took before its
 			 * FIN: so must the ciphertext queued behind a full buffer
 			 * (bounded as close's). */
-			sslsocket_settimeout(c->s, atomic_load(&c->nonblock) ? 100 : 5000);
-			(void)sslsocket_send_close_notify(c->s);
+			(void)sslsocket_send_close_notify_timeout(c->s,
+			                                          atomic_load(&c->nonblock) ? 100 : 5000);
 			r = TS_REAL(shutdown)(fd, SHUT_RDWR);
 		}
 		ts_depth--;
@@ -529,8 +526,8 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 			/* close() must not hang on a stuck peer, but a full send
 			 * buffer right after a large write is common: wait a
 			 * bounded time for room (briefly for event loops). */
-			sslsocket_settimeout(c->s, atomic_load(&c->nonblock) ? 100 : 5000);
-			(void)sslsocket_send_close_notify(c->s);
+			(void)sslsocket_send_close_notify_timeout(c->s,
+			                                          atomic_load(&c->nonblock) ? 100 : 5000);
 		}
 		sslsocket_free(c->s);
 		c->s = NULL;

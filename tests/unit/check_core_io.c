@@ -1013,6 +1013,50 @@ START_TEST(test_read_ready_ignores_tickets)
 }
 END_TEST
 
+/* A call's own timeout wins over the stored one, and a timeout set by
+ * another thread does not change a call already waiting. */
+static void *set_nonblocking_later(void *arg)
+{
+	usleep(100 * 1000);
+	sslsocket_settimeout(arg, 0);
+	return NULL;
+}
+
+START_TEST(test_per_call_timeout)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_wait_for_eof};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	sslsocket *c = cu_wrap(fds[0], &o, NULL);
+	char b[4];
+	sslsocket_settimeout(c, 0);
+	long long t0 = cu_now_ms();
+	ck_assert_int_eq(sslsocket_read_timeout(c, b, sizeof b, 300), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_ge(cu_now_ms() - t0, 250);
+	sslsocket_settimeout(c, 400);
+	t0 = cu_now_ms();
+	ck_assert_int_eq(sslsocket_read_timeout(c, b, sizeof b, 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_lt(cu_now_ms() - t0, 200);
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, set_nonblocking_later, c), 0);
+	t0 = cu_now_ms();
+	ck_assert_int_eq(sslsocket_read_timeout(c, b, sizeof b, 500), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_ge(cu_now_ms() - t0, 450); /* kept its 500 ms */
+	pthread_join(th, NULL);
+	ck_assert_int_eq(sslsocket_gettimeout(c), 0);
+	ck_assert_int_eq(sslsocket_write_timeout(c, "abc", 3, -1), 3);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+END_TEST
+
 Suite *core_io_suite(void)
 {
 	Suite *s = suite_create("core_io");
@@ -1040,6 +1084,7 @@ Suite *core_io_suite(void)
 	tcase_add_test(tc, test_nonblocking_write_moving_retry);
 	tcase_add_test(tc, test_blocking_write_flushes);
 	tcase_add_test(tc, test_read_ready_ignores_tickets);
+	tcase_add_test(tc, test_per_call_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
