@@ -40,6 +40,11 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd timeout coreutils
 	need_cmd setsid util-linux
 	need_cmd node nodejs
+	need_cmd psql postgresql-client
+	need_cmd pgbench postgresql-client
+	# initdb and postgres live in /usr/lib/postgresql/VERSION/bin.
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| missing="$missing postgresql"
 	# The tests rely on OpenBSD netcat's flags (-N, -q).
 	if ! nc -h 2>&1 | grep -q OpenBSD; then missing="$missing netcat-openbsd"; fi
 fi
