@@ -1,6 +1,8 @@
 /*
  * hook_exec.c - the exec family and posix_spawn: no setuid, setgid or
- * file-capability program from a wrapped process (exec.c). glibc's own
+ * file-capability program from a wrapped process (exec.c), and the new
+ * image keeps tlsshim and its rules even when the program cleared its
+ * environment (envkeep.c). glibc's own
  * internal calls (system(), popen(), execl -> execve inside libc) never
  * pass through here; every public entry point is hooked for that reason.
  */
@@ -14,6 +16,16 @@
 
 extern char **environ;
 
+/* envp with tlsshim's environment carried over (envkeep.c), as a stack
+ * array named `name` in the enclosing block. */
+#define KEEP_ENV(name, envp)                                                              \
+	size_t name##_n = ts_depth == 0 ? ts_envkeep_size(envp) : 0;                          \
+	char *name##_v[name##_n ? name##_n : 1];                                              \
+	char name##_ld[name##_n ? ts_envkeep_ldcap(envp) : 1];                                \
+	char *const *name = name##_n ? ts_envkeep_merge(envp, name##_v, name##_n, name##_ld,  \
+	                                                sizeof name##_ld)                     \
+	                             : (envp)
+
 #define DENY_ERRNO()            \
 	do {                    \
 		errno = EPERM;  \
@@ -24,13 +36,21 @@ TS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
 		DENY_ERRNO();
-	return TS_REAL(execve)(path, argv, envp);
+	{
+		KEEP_ENV(env, envp);
+		return TS_REAL(execve)(path, argv, env);
+	}
 }
 
 TS_EXPORT int execv(const char *path, char *const argv[])
 {
 	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
 		DENY_ERRNO();
+	{
+		KEEP_ENV(env, environ);
+		if (env != environ)
+			return TS_REAL(execve)(path, argv, env);
+	}
 	return TS_REAL(execv)(path, argv);
 }
 
@@ -38,6 +58,11 @@ TS_EXPORT int execvp(const char *file, char *const argv[])
 {
 	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
 		DENY_ERRNO();
+	if (TS_REAL(execvpe) != NULL) {
+		KEEP_ENV(env, environ);
+		if (env != environ)
+			return TS_REAL(execvpe)(file, argv, env);
+	}
 	return TS_REAL(execvp)(file, argv);
 }
 
@@ -49,7 +74,10 @@ TS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 		errno = ENOSYS;
 		return -1;
 	}
-	return TS_REAL(execvpe)(file, argv, envp);
+	{
+		KEEP_ENV(env, envp);
+		return TS_REAL(execvpe)(file, argv, env);
+	}
 }
 
 TS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
@@ -60,7 +88,10 @@ TS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 		errno = ENOSYS;
 		return -1;
 	}
-	return TS_REAL(fexecve)(fd, argv, envp);
+	{
+		KEEP_ENV(env, envp);
+		return TS_REAL(fexecve)(fd, argv, env);
+	}
 }
 
 TS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
@@ -72,7 +103,10 @@ TS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 		errno = ENOSYS;
 		return -1;
 	}
-	return TS_REAL(execveat)(dirfd, path, argv, envp, flags);
+	{
+		KEEP_ENV(env, envp);
+		return TS_REAL(execveat)(dirfd, path, argv, env, flags);
+	}
 }
 
 /* execl, execlp, execle: the list becomes an argv on the stack (no malloc:
@@ -157,7 +191,10 @@ TS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 {
 	if (ts_depth == 0 && (ts_exec_check_path(path) < 0 || ts_spawn_check_actions(fa) < 0))
 		return EPERM;
-	return TS_REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+	{
+		KEEP_ENV(env, envp);
+		return TS_REAL(posix_spawn)(pid, path, fa, attr, argv, env);
+	}
 }
 
 TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -165,5 +202,8 @@ TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 {
 	if (ts_depth == 0 && (ts_exec_check_file(file) < 0 || ts_spawn_check_actions(fa) < 0))
 		return EPERM;
-	return TS_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+	{
+		KEEP_ENV(env, envp);
+		return TS_REAL(posix_spawnp)(pid, file, fa, attr, argv, env);
+	}
 }

@@ -10,6 +10,7 @@
  *   log.c         log lines (stack buffer + the real write)
  *   execcheck.c   what is privileged (setuid, setgid, file capabilities)
  *   exec.c        the exec/posix_spawn policy around it
+ *   envkeep.c     LD_PRELOAD and the rules carried across exec
  *   init.c        constructor: rules, contexts, log, fork handlers
  *   conn_open.c   connect and accept: matching and wrapping
  *   conn_io.c     reads, writes, shutdown, teardown through the core
@@ -124,10 +125,14 @@ extern atomic_int ts_real_ready;
  * symbol that resolves to tlsshim itself aborts with a message. */
 const struct ts_real *ts_real_resolve(void);
 /* libc's function `name`, resolving the table first if a hook runs before
- * the constructor. May be NULL for functions this libc lacks. */
-#define TS_REAL(name) \
-	(TS_LIKELY(atomic_load_explicit(&ts_real_ready, memory_order_acquire)) \
-	         ? ts_real.name : ts_real_resolve()->name)
+ * the constructor. May be NULL for functions this libc lacks. One load on
+ * the pass-through path: the resolved pointer itself says it is ready. */
+#define TS_REAL(name)                                                              \
+	({                                                                         \
+		__typeof__(ts_real.name) f_ = __atomic_load_n(&ts_real.name,       \
+		                                              __ATOMIC_ACQUIRE);   \
+		TS_LIKELY(f_ != NULL) ? f_ : ts_real_resolve()->name;              \
+	})
 
 /* The I/O seam handed to the core: the real recv/send/poll/..., so that
  * OpenSSL's socket I/O never re-enters the hooks. */
@@ -333,6 +338,19 @@ int ts_exec_check_at(int dirfd, const char *path, int flags);
  * wrapped connection into the child. */
 int ts_spawn_check_actions(const posix_spawn_file_actions_t *fa);
 
+/* ---- envkeep.c --------------------------------------------------------- */
+
+/* The exec family hands the new image this library and the rules
+ * (LD_PRELOAD, TLSSHIM_*) even when the program cleared its environment.
+ * ts_envkeep_size: 0 when envp needs nothing (or the process is inert),
+ * else the entries of the merged array to allocate (on the stack);
+ * ts_envkeep_ldcap: the bytes of the LD_PRELOAD entry it may build;
+ * ts_envkeep_merge: the environment to exec with (out, or envp when it
+ * cannot be built). Nothing is allocated: exec runs in fork's child. */
+size_t ts_envkeep_size(char *const envp[]);
+size_t ts_envkeep_ldcap(char *const envp[]);
+char *const *ts_envkeep_merge(char *const envp[], char **out, size_t cap, char *ld, size_t ldcap);
+
 /* ---- init.c ------------------------------------------------------------ */
 
 /* The rule set, NULL when inert. Set once by the constructor. */
@@ -438,6 +456,10 @@ FILE *ts_fdopen(int fd, const char *mode);
 
 /* The exported wrappers (hook_*.c only; the version script lists them). */
 #define TS_EXPORT __attribute__((visibility("default")))
+/* A hook's work on wrapped descriptors, kept out of the hook itself so
+ * that the pass-through path has no stack frame and no canary: a bounds
+ * check, a load, a compare and a jump to libc (bench/: <= 8 instructions). */
+#define TS_SLOW_PATH __attribute__((noinline))
 
 /* A hook's test: 1 when the call must go straight to libc (a descriptor
  * tlsshim does not own, or tlsshim's own work on this thread). One bounds
