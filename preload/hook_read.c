@@ -24,20 +24,37 @@
 		}                                               \
 	} while (0)
 
+static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
+{
+	SLOW(fd, ts_conn_read(c_, buf, n, 0));
+	return TS_REAL(read)(fd, buf, n);
+}
+
 TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(read)(fd, buf, n);
-	SLOW(fd, ts_conn_read(c_, buf, n, 0));
-	return TS_REAL(read)(fd, buf, n);
+	return read_slow(fd, buf, n);
+}
+
+static TS_SLOW_PATH ssize_t recv_slow(int fd, void *buf, size_t n, int flags)
+{
+	SLOW(fd, ts_conn_read(c_, buf, n, flags));
+	return TS_REAL(recv)(fd, buf, n, flags);
 }
 
 TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(recv)(fd, buf, n, flags);
-	SLOW(fd, ts_conn_read(c_, buf, n, flags));
-	return TS_REAL(recv)(fd, buf, n, flags);
+	return recv_slow(fd, buf, n, flags);
+}
+
+static TS_SLOW_PATH ssize_t recvfrom_slow(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                           socklen_t *alen)
+{
+	SLOW(fd, ts_conn_recvfrom(c_, fd, buf, n, flags, addr, alen));
+	return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
 }
 
 TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
@@ -45,22 +62,31 @@ TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
-	SLOW(fd, ts_conn_recvfrom(c_, fd, buf, n, flags, addr, alen));
-	return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+	return recvfrom_slow(fd, buf, n, flags, addr, alen);
+}
+
+static TS_SLOW_PATH ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
+{
+	SLOW(fd, ts_conn_recvmsg(c_, fd, msg, flags));
+	return TS_REAL(recvmsg)(fd, msg, flags);
 }
 
 TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(recvmsg)(fd, msg, flags);
-	SLOW(fd, ts_conn_recvmsg(c_, fd, msg, flags));
-	return TS_REAL(recvmsg)(fd, msg, flags);
+	return recvmsg_slow(fd, msg, flags);
+}
+
+static TS_SLOW_PATH ssize_t readv_slow(int fd, const struct iovec *iov, int iovcnt)
+{
+	SLOW(fd, ts_conn_readv(c_, iov, iovcnt, 0));
+	return TS_REAL(readv)(fd, iov, iovcnt);
 }
 
 TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(readv)(fd, iov, iovcnt);
-	SLOW(fd, ts_conn_readv(c_, iov, iovcnt, 0));
-	return TS_REAL(readv)(fd, iov, iovcnt);
+	return readv_slow(fd, iov, iovcnt);
 }

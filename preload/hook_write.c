@@ -26,20 +26,38 @@
 		}                                               \
 	} while (0)
 
+static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
+{
+	SLOW(fd, ts_conn_write(c_, buf, n, 0));
+	return TS_REAL(write)(fd, buf, n);
+}
+
 TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(write)(fd, buf, n);
-	SLOW(fd, ts_conn_write(c_, buf, n, 0));
-	return TS_REAL(write)(fd, buf, n);
+	return write_slow(fd, buf, n);
+}
+
+static TS_SLOW_PATH ssize_t send_slow(int fd, const void *buf, size_t n, int flags)
+{
+	SLOW(fd, ts_conn_write(c_, buf, n, flags));
+	return TS_REAL(send)(fd, buf, n, flags);
 }
 
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(send)(fd, buf, n, flags);
-	SLOW(fd, ts_conn_write(c_, buf, n, flags));
-	return TS_REAL(send)(fd, buf, n, flags);
+	return send_slow(fd, buf, n, flags);
+}
+
+static TS_SLOW_PATH ssize_t sendto_slow(int fd, const void *buf, size_t n, int flags,
+                         const struct sockaddr *addr, socklen_t alen)
+{
+	/* connected TCP ignores the address, as the kernel does */
+	SLOW(fd, ts_conn_write(c_, buf, n, flags & ~MSG_FASTOPEN));
+	return TS_REAL(sendto)(fd, buf, n, flags, addr, alen);
 }
 
 TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
@@ -61,9 +79,18 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	}
 	if (TS_PLAIN(fd))
 		return TS_REAL(sendto)(fd, buf, n, flags, addr, alen);
-	/* connected TCP ignores the address, as the kernel does */
-	SLOW(fd, ts_conn_write(c_, buf, n, flags & ~MSG_FASTOPEN));
-	return TS_REAL(sendto)(fd, buf, n, flags, addr, alen);
+	return sendto_slow(fd, buf, n, flags, addr, alen);
+}
+
+static TS_SLOW_PATH ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int flags)
+{
+	/* Ancillary data (SCM_RIGHTS, ...) cannot travel inside TLS. */
+	if (msg->msg_controllen > 0) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	SLOW(fd, ts_conn_writev(c_, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN));
+	return TS_REAL(sendmsg)(fd, msg, flags);
 }
 
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -84,19 +111,18 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	}
 	if (TS_PLAIN(fd))
 		return TS_REAL(sendmsg)(fd, msg, flags);
-	/* Ancillary data (SCM_RIGHTS, ...) cannot travel inside TLS. */
-	if (msg->msg_controllen > 0) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	SLOW(fd, ts_conn_writev(c_, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN));
-	return TS_REAL(sendmsg)(fd, msg, flags);
+	return sendmsg_slow(fd, msg, flags);
+}
+
+static TS_SLOW_PATH ssize_t writev_slow(int fd, const struct iovec *iov, int iovcnt)
+{
+	SLOW(fd, ts_conn_writev(c_, iov, iovcnt, 0));
+	return TS_REAL(writev)(fd, iov, iovcnt);
 }
 
 TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	if (TS_PLAIN(fd))
 		return TS_REAL(writev)(fd, iov, iovcnt);
-	SLOW(fd, ts_conn_writev(c_, iov, iovcnt, 0));
-	return TS_REAL(writev)(fd, iov, iovcnt);
+	return writev_slow(fd, iov, iovcnt);
 }

@@ -33,20 +33,19 @@ static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static int io_poll(struct pollfd *p, nfds_t n, int timeout)
 {
 	if (n == 1 && timeout < 0 && p->events == POLLIN) {
-		int fl = ts_real.fcntl(p->fd, F_GETFL);
+		/* No F_GETFL first (a syscall per wait on the hot path): on a
+		 * descriptor another thread made O_NONBLOCK the peek returns
+		 * EAGAIN at once and poll below does the waiting. */
 		char b;
-		ssize_t r;
+		ssize_t r = ts_real.recv(p->fd, &b, 1, MSG_PEEK);
 
-		if (fl >= 0 && !(fl & O_NONBLOCK)) {
-			r = ts_real.recv(p->fd, &b, 1, MSG_PEEK);
-			if (r >= 0) {
-				p->revents = POLLIN;
-				return 1;
-			}
-			if (errno == EINTR)
-				return -1;
-			/* anything else: let poll say what the socket's state is */
+		if (r >= 0) {
+			p->revents = POLLIN;
+			return 1;
 		}
+		if (errno == EINTR)
+			return -1;
+		/* anything else: let poll say what the socket's state is */
 	}
 	return ts_real.poll(p, n, timeout);
 }
