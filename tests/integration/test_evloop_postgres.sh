@@ -19,10 +19,18 @@ done
 command -v psql >/dev/null 2>&1 && command -v pgbench >/dev/null 2>&1 || fail "psql and pgbench are not installed"
 
 PGRUN=
+SRV_TLSSHIM=$TLSSHIM
 if [ "$(id -u)" = 0 ]; then
 	id postgres >/dev/null 2>&1 || fail "running as root needs a postgres user"
 	PGRUN="runuser -u postgres --"
 	chmod 755 "$T"
+	# The build tree may sit where only root can enter (a clone in a
+	# mktemp -d directory, as CI makes): the postgres user runs its own copy
+	# of the launcher, with the library beside it where the launcher looks.
+	mkdir -p "$T/bin"
+	cp "$TLSSHIM" "$PRELOAD" "$T/bin/"
+	chmod 755 "$T/bin" "$T/bin/tlsshim" "$T/bin/libtlsshim.so"
+	SRV_TLSSHIM=$T/bin/tlsshim
 fi
 mkdir -p "$T/pg" "$T/pgkeys" "$T/pgsock"
 cp "$CERTS/server.pem" "$CERTS/server.key" "$T/pgkeys/"
@@ -43,7 +51,7 @@ pg_stop() {
 }
 
 P=$(free_port)
-start_bg 150 $PGRUN "$TLSSHIM" --accept "*:$P" --certfile "$T/pgkeys/server.pem" \
+start_bg 150 $PGRUN "$SRV_TLSSHIM" --accept "*:$P" --certfile "$T/pgkeys/server.pem" \
 	--keyfile "$T/pgkeys/server.key" -- "$PGBIN/postgres" -D "$T/pg/data" -p "$P" -k "$T/pgsock" \
 	-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40 -c shared_buffers=16MB \
 	> "$T/pg.log" 2>&1
@@ -73,7 +81,7 @@ kill -0 "$SERVER" 2>/dev/null || { tail -n 20 "$T/pg.log" >&2; fail "postgres di
 # costs nobody else anything.
 pg_stop "$SERVER"
 P2=$(free_port)
-start_bg 120 $PGRUN "$TLSSHIM" --accept "*:$P2" --lazy-handshake --certfile "$T/pgkeys/server.pem" \
+start_bg 120 $PGRUN "$SRV_TLSSHIM" --accept "*:$P2" --lazy-handshake --certfile "$T/pgkeys/server.pem" \
 	--keyfile "$T/pgkeys/server.key" -- "$PGBIN/postgres" -D "$T/pg/data" -p "$P2" -k "$T/pgsock" \
 	-c listen_addresses=127.0.0.1 -c fsync=off > "$T/pg2.log" 2>&1
 LAZY=$BG_PID
