@@ -29,6 +29,7 @@ static const char *const key_names[LD_KEY_COUNT] = {
 	[LD_PASSTHROUGH] = "passthrough",
 	[LD_HANDSHAKE_TIMEOUT] = "handshake_timeout",
 	[LD_RELEASE_BUFFERS] = "release_buffers",
+	[LD_SESSION_CACHE] = "session_cache",
 };
 
 /* Per-rule by nature: a default match, SNI name or passthrough would make
@@ -38,11 +39,11 @@ static const char *const key_names[LD_KEY_COUNT] = {
 #define RULE_KEYS_TEXT                                                                 \
 	"match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                 \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
-	"alpn, passthrough, handshake_timeout or release_buffers"
+	"alpn, passthrough, handshake_timeout, release_buffers or session_cache"
 #define DEFAULT_KEYS_TEXT                                                              \
 	"keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                        \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
-	"handshake_timeout or release_buffers"
+	"handshake_timeout, release_buffers or session_cache"
 
 /* The longest handshake_timeout: a day, well inside an int of ms. */
 #define MAX_TIMEOUT_S 86400.0
@@ -283,6 +284,7 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 	case LD_SUPPRESS_RAGGED_EOFS:
 	case LD_PASSTHROUGH:
 	case LD_RELEASE_BUFFERS:
+	case LD_SESSION_CACHE:
 		if (expect(L, src, s, name, CONFIG_TYPE_BOOL) < 0)
 			return -1;
 		break;
@@ -358,6 +360,9 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 	case LD_RELEASE_BUFFERS:
 		os->o.release_buffers = config_setting_get_bool(s);
 		break;
+	case LD_SESSION_CACHE:
+		os->o.session_cache = config_setting_get_bool(s);
+		break;
 	default:
 		break;
 	}
@@ -396,6 +401,7 @@ void ld_overlay(struct ld_optset *dst, const struct ld_optset *src)
 			dst->o.handshake_timeout_ms = src->o.handshake_timeout_ms;
 			break;
 		case LD_RELEASE_BUFFERS: dst->o.release_buffers = src->o.release_buffers; break;
+		case LD_SESSION_CACHE: dst->o.session_cache = src->o.session_cache; break;
 		case LD_PASSTHROUGH: dst->passthrough = src->passthrough; break;
 		default: break; /* match is the rule's own, never overlaid */
 		}

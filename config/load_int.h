@@ -25,6 +25,7 @@ enum ld_key {
 	LD_PASSTHROUGH,
 	LD_HANDSHAKE_TIMEOUT,
 	LD_RELEASE_BUFFERS,
+	LD_SESSION_CACHE,
 	LD_KEY_COUNT
 };
 #define LD_BIT(k) (1u << (k))

@@ -198,6 +198,8 @@ static const struct value_case {
 	{ 1, "passthrough = true;", F_PASSTHROUGH, 1 },
 	{ 0, "release_buffers = true;", F_RELEASE, 1 },
 	{ 0, "release_buffers = false;", F_RELEASE, 0 },
+	{ 0, "session_cache = false;", F_SESSION_CACHE, 0 },
+	{ 0, "session_cache = true;", F_SESSION_CACHE, 1 },
 	{ 0, "do_handshake_on_connect = TRUE;", F_DHOC, 1 }, /* libconfig's spelling */
 	/* handshake_timeout: integer, 64-bit integer, float; rounded up to ms */
 	{ 0, "handshake_timeout = 5;", F_TIMEOUT_MS, 5000 },

@@ -19,11 +19,11 @@ const char *cfgt_write(const char *name, const char *tmpl);
 #define RULE_KEYS                                                                      \
 	"(expected match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "       \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
-	"alpn, passthrough, handshake_timeout or release_buffers)"
+	"alpn, passthrough, handshake_timeout, release_buffers or session_cache)"
 #define DEFAULT_KEYS                                                                   \
 	"(expected keyfile, certfile, cert_reqs, ssl_version, ca_certs, "              \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
-	"handshake_timeout or release_buffers)"
+	"handshake_timeout, release_buffers or session_cache)"
 #define RULE_GROUP "expected a group { match = \"HOST:PORT\"; ... }"
 #define LIST_OF_RULES "expected a list of rules ( { match = \"HOST:PORT\"; ... }, ... )"
 #define SERVER "certfile = \"@CERTS@/server.pem\"; keyfile = \"@CERTS@/server.key\";"
@@ -115,6 +115,7 @@ static const struct err_case {
 	BOOL_ERR("passthrough", "1", "an integer"),
 	BOOL_ERR("release_buffers", "\"false\"", "a string"),
 	BOOL_ERR("release_buffers", "0.5", "a floating-point number"),
+	BOOL_ERR("session_cache", "\"no\"", "a string"),
 	{ 0, "defaults = {\n\n suppress_ragged_eofs = \"no\";\n};",
 	  S ":3: suppress_ragged_eofs: expected true or false, got a string", 0 },
 	/* server_hostname */
