@@ -148,7 +148,7 @@ meta reps "$REPS"
 meta bytes "$BYTES"
 meta secs "$SECS"
 meta smoke "$SMOKE"
-meta commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+meta commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 KTLS=$("$BIN/ktls_probe")
 meta ktls "$KTLS"
 log "$KTLS"
