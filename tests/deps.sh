@@ -2,7 +2,7 @@
 # Checks (and on Debian, as root, installs) what tlsshim needs.
 #   deps.sh build   compiler, pkg-config, OpenSSL 3, libconfig, check
 #   deps.sh test    + the real programs the tests drive
-#   deps.sh bench   + stunnel, gnuplot, valgrind
+#   deps.sh bench   + stunnel, gnuplot, valgrind, strace
 #   deps.sh fuzz    + clang (libFuzzer)
 # Prints nothing when everything is there. Exit 1 when something is missing
 # and could not be installed.
@@ -56,6 +56,7 @@ if [ "$group" = bench ]; then
 	need_cmd gnuplot gnuplot-nox
 	need_cmd valgrind valgrind
 	need_cmd taskset util-linux
+	need_cmd strace strace
 fi
 
 [ -z "$missing" ] && exit 0
