@@ -32,8 +32,8 @@ static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
 
 TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(read)(fd, buf, n);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(read)(fd, buf, n);
 	return read_slow(fd, buf, n);
 }
 
@@ -45,8 +45,8 @@ static TS_SLOW_PATH ssize_t recv_slow(int fd, void *buf, size_t n, int flags)
 
 TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(recv)(fd, buf, n, flags);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(recv)(fd, buf, n, flags);
 	return recv_slow(fd, buf, n, flags);
 }
 
@@ -60,8 +60,8 @@ static TS_SLOW_PATH ssize_t recvfrom_slow(int fd, void *buf, size_t n, int flags
 TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
                            socklen_t *alen)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(recvfrom)(fd, buf, n, flags, addr, alen);
 	return recvfrom_slow(fd, buf, n, flags, addr, alen);
 }
 
@@ -73,8 +73,8 @@ static TS_SLOW_PATH ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 
 TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(recvmsg)(fd, msg, flags);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(recvmsg)(fd, msg, flags);
 	return recvmsg_slow(fd, msg, flags);
 }
 
@@ -86,7 +86,7 @@ static TS_SLOW_PATH ssize_t readv_slow(int fd, const struct iovec *iov, int iovc
 
 TS_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(readv)(fd, iov, iovcnt);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(readv)(fd, iov, iovcnt);
 	return readv_slow(fd, iov, iovcnt);
 }

@@ -34,8 +34,8 @@ static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
 
 TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(write)(fd, buf, n);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(write)(fd, buf, n);
 	return write_slow(fd, buf, n);
 }
 
@@ -47,8 +47,8 @@ static TS_SLOW_PATH ssize_t send_slow(int fd, const void *buf, size_t n, int fla
 
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(send)(fd, buf, n, flags);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(send)(fd, buf, n, flags);
 	return send_slow(fd, buf, n, flags);
 }
 
@@ -77,8 +77,8 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			break;
 		}
 	}
-	if (TS_PLAIN(fd))
-		return TS_REAL(sendto)(fd, buf, n, flags, addr, alen);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(sendto)(fd, buf, n, flags, addr, alen);
 	return sendto_slow(fd, buf, n, flags, addr, alen);
 }
 
@@ -109,8 +109,8 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 			break;
 		}
 	}
-	if (TS_PLAIN(fd))
-		return TS_REAL(sendmsg)(fd, msg, flags);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(sendmsg)(fd, msg, flags);
 	return sendmsg_slow(fd, msg, flags);
 }
 
@@ -122,7 +122,7 @@ static TS_SLOW_PATH ssize_t writev_slow(int fd, const struct iovec *iov, int iov
 
 TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	if (TS_PLAIN(fd))
-		return TS_REAL(writev)(fd, iov, iovcnt);
+	if (TS_PLAIN_HOT(fd))
+		return TS_REAL_HOT(writev)(fd, iov, iovcnt);
 	return writev_slow(fd, iov, iovcnt);
 }

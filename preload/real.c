@@ -17,7 +17,53 @@
 
 #include "ts.h"
 
-struct ts_real ts_real;
+/* The read and write families are on every program's hot path: their
+ * entries start as trampolines that resolve the table and call through, so
+ * that a hook never has to ask whether the table is ready (TS_REAL_HOT). */
+static ssize_t lazy_read(int fd, void *b, size_t n) { return ts_real_resolve()->read(fd, b, n); }
+static ssize_t lazy_write(int fd, const void *b, size_t n)
+{
+	return ts_real_resolve()->write(fd, b, n);
+}
+static ssize_t lazy_recv(int fd, void *b, size_t n, int f)
+{
+	return ts_real_resolve()->recv(fd, b, n, f);
+}
+static ssize_t lazy_send(int fd, const void *b, size_t n, int f)
+{
+	return ts_real_resolve()->send(fd, b, n, f);
+}
+static ssize_t lazy_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
+{
+	return ts_real_resolve()->recvfrom(fd, b, n, f, a, l);
+}
+static ssize_t lazy_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
+                           socklen_t l)
+{
+	return ts_real_resolve()->sendto(fd, b, n, f, a, l);
+}
+static ssize_t lazy_recvmsg(int fd, struct msghdr *m, int f)
+{
+	return ts_real_resolve()->recvmsg(fd, m, f);
+}
+static ssize_t lazy_sendmsg(int fd, const struct msghdr *m, int f)
+{
+	return ts_real_resolve()->sendmsg(fd, m, f);
+}
+static ssize_t lazy_readv(int fd, const struct iovec *v, int n)
+{
+	return ts_real_resolve()->readv(fd, v, n);
+}
+static ssize_t lazy_writev(int fd, const struct iovec *v, int n)
+{
+	return ts_real_resolve()->writev(fd, v, n);
+}
+
+struct ts_real ts_real = {
+	.read = lazy_read, .write = lazy_write, .recv = lazy_recv, .send = lazy_send,
+	.recvfrom = lazy_recvfrom, .sendto = lazy_sendto, .recvmsg = lazy_recvmsg,
+	.sendmsg = lazy_sendmsg, .readv = lazy_readv, .writev = lazy_writev,
+};
 atomic_int ts_real_ready;
 __thread int ts_depth __attribute__((tls_model("initial-exec")));
 

@@ -134,6 +134,15 @@ const struct ts_real *ts_real_resolve(void);
 		TS_LIKELY(f_ != NULL) ? f_ : ts_real_resolve()->name;              \
 	})
 
+/* libc's read, write, recv, send, recvfrom, sendto, recvmsg, sendmsg,
+ * readv or writev: never NULL (trampolines until the table is resolved),
+ * so the hook jumps through the entry without testing it. A plain load: the
+ * entry is written once, in the constructor or by the first trampoline
+ * (under pthread_once), from one valid function pointer to another, and an
+ * aligned pointer load cannot tear; an atomic load here costs GCC an
+ * extra instruction on the pass-through path. */
+#define TS_REAL_HOT(name) (ts_real.name)
+
 /* The I/O seam handed to the core: the real recv/send/poll/..., so that
  * OpenSSL's socket I/O never re-enters the hooks. */
 const struct sslsocket_io *ts_real_io(void);
@@ -465,6 +474,16 @@ FILE *ts_fdopen(int fd, const char *mode);
  * tlsshim does not own, or tlsshim's own work on this thread). One bounds
  * check, one load, one compare, one TLS load; no errno change. */
 #define TS_PLAIN(fd) (TS_LIKELY(ts_fd_peek(fd) == NULL) || ts_depth > 0)
+
+/* The same test for the read and write families, one instruction shorter:
+ * the descriptor is masked into the table instead of bounds-checked. A
+ * number the mask folds onto a wrapped one (only possible above the
+ * table's 2^20, or negative) takes the slow path, whose exact lookup finds
+ * nothing and calls libc. */
+#define TS_PLAIN_HOT(fd)                                                               \
+	(TS_LIKELY(atomic_load_explicit(&ts_fdtab[(unsigned)(fd) & (TS_FD_MAX - 1)],     \
+	                                memory_order_acquire) == NULL) ||                \
+	 ts_depth > 0)
 
 /* The slow path of an I/O hook: the connection at fd, or NULL with
  * *pass = 1 (call the real function: a listener, or a race with close) or
