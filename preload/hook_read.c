@@ -10,23 +10,9 @@
 
 #include "ts.h"
 
-#define SLOW(fd, call)                                          \
-	do {                                                    \
-		int pass_;                                      \
-		ssize_t r_;                                     \
-		struct ts_conn *c_ = ts_io_acquire((fd), &pass_); \
-		if (c_ == NULL && !pass_)                       \
-			return -1;                              \
-		if (c_ != NULL) {                               \
-			r_ = (call);                            \
-			ts_conn_release(c_);                    \
-			return r_;                              \
-		}                                               \
-	} while (0)
-
 static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
 {
-	SLOW(fd, ts_conn_read(c_, buf, n, 0));
+	TS_SLOW_IO(fd, ts_conn_read(c_, buf, n, 0));
 	return TS_REAL(read)(fd, buf, n);
 }
 
@@ -39,7 +25,7 @@ TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 static TS_SLOW_PATH ssize_t recv_slow(int fd, void *buf, size_t n, int flags)
 {
-	SLOW(fd, ts_conn_read(c_, buf, n, flags));
+	TS_SLOW_IO(fd, ts_conn_read(c_, buf, n, flags));
 	return TS_REAL(recv)(fd, buf, n, flags);
 }
 
@@ -53,7 +39,7 @@ TS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 static TS_SLOW_PATH ssize_t recvfrom_slow(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
                            socklen_t *alen)
 {
-	SLOW(fd, ts_conn_recvfrom(c_, fd, buf, n, flags, addr, alen));
+	TS_SLOW_IO(fd, ts_conn_recvfrom(c_, fd, buf, n, flags, addr, alen));
 	return TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
 }
 
@@ -67,7 +53,7 @@ TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 
 static TS_SLOW_PATH ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 {
-	SLOW(fd, ts_conn_recvmsg(c_, fd, msg, flags));
+	TS_SLOW_IO(fd, ts_conn_recvmsg(c_, fd, msg, flags));
 	return TS_REAL(recvmsg)(fd, msg, flags);
 }
 
@@ -80,7 +66,7 @@ TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 static TS_SLOW_PATH ssize_t readv_slow(int fd, const struct iovec *iov, int iovcnt)
 {
-	SLOW(fd, ts_conn_readv(c_, iov, iovcnt, 0));
+	TS_SLOW_IO(fd, ts_conn_readv(c_, iov, iovcnt, 0));
 	return TS_REAL(readv)(fd, iov, iovcnt);
 }
 

@@ -12,23 +12,9 @@
 
 #include "ts.h"
 
-#define SLOW(fd, call)                                          \
-	do {                                                    \
-		int pass_;                                      \
-		ssize_t r_;                                     \
-		struct ts_conn *c_ = ts_io_acquire((fd), &pass_); \
-		if (c_ == NULL && !pass_)                       \
-			return -1;                              \
-		if (c_ != NULL) {                               \
-			r_ = (call);                            \
-			ts_conn_release(c_);                    \
-			return r_;                              \
-		}                                               \
-	} while (0)
-
 static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
 {
-	SLOW(fd, ts_conn_write(c_, buf, n, 0));
+	TS_SLOW_IO(fd, ts_conn_write(c_, buf, n, 0));
 	return TS_REAL(write)(fd, buf, n);
 }
 
@@ -41,7 +27,7 @@ TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 
 static TS_SLOW_PATH ssize_t send_slow(int fd, const void *buf, size_t n, int flags)
 {
-	SLOW(fd, ts_conn_write(c_, buf, n, flags));
+	TS_SLOW_IO(fd, ts_conn_write(c_, buf, n, flags));
 	return TS_REAL(send)(fd, buf, n, flags);
 }
 
@@ -56,7 +42,7 @@ static TS_SLOW_PATH ssize_t sendto_slow(int fd, const void *buf, size_t n, int f
                          const struct sockaddr *addr, socklen_t alen)
 {
 	/* connected TCP ignores the address, as the kernel does */
-	SLOW(fd, ts_conn_write(c_, buf, n, flags & ~MSG_FASTOPEN));
+	TS_SLOW_IO(fd, ts_conn_write(c_, buf, n, flags & ~MSG_FASTOPEN));
 	return TS_REAL(sendto)(fd, buf, n, flags, addr, alen);
 }
 
@@ -89,7 +75,7 @@ static TS_SLOW_PATH ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int f
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	SLOW(fd, ts_conn_writev(c_, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN));
+	TS_SLOW_IO(fd, ts_conn_writev(c_, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN));
 	return TS_REAL(sendmsg)(fd, msg, flags);
 }
 
@@ -116,7 +102,7 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 static TS_SLOW_PATH ssize_t writev_slow(int fd, const struct iovec *iov, int iovcnt)
 {
-	SLOW(fd, ts_conn_writev(c_, iov, iovcnt, 0));
+	TS_SLOW_IO(fd, ts_conn_writev(c_, iov, iovcnt, 0));
 	return TS_REAL(writev)(fd, iov, iovcnt);
 }
 

@@ -490,4 +490,22 @@ FILE *ts_fdopen(int fd, const char *mode);
  * *pass = 0 (fail: errno is set, EBADF for a number the program closed). */
 struct ts_conn *ts_io_acquire(int fd, int *pass);
 
+/* The body of a read or write hook's slow path: `call` runs with c_, the
+ * connection at fd, and its result is returned; a descriptor that is not
+ * a connection falls through to the code after it (the real call), one
+ * the program closed returns -1 (EBADF). */
+#define TS_SLOW_IO(fd, call)                                          \
+	do {                                                    \
+		int pass_;                                      \
+		ssize_t r_;                                     \
+		struct ts_conn *c_ = ts_io_acquire((fd), &pass_); \
+		if (c_ == NULL && !pass_)                       \
+			return -1;                              \
+		if (c_ != NULL) {                               \
+			r_ = (call);                            \
+			ts_conn_release(c_);                    \
+			return r_;                              \
+		}                                               \
+	} while (0)
+
 #endif /* TLSSHIM_TS_H */
