@@ -872,14 +872,7 @@ START_TEST(test_nonblocking_write_moving_retry)
 	cu_server_opts(&so);
 	sslsocket *c = cu_wrap(fds[0], &co, NULL);
 	sslsocket *s = cu_wrap(fds[1], &so, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
+	cu_handshake_both(c, s);
 	enum { TOTAL = 1 << 20 };
 	static unsigned char src[TOTAL], moved[2][TOTAL], dst[TOTAL];
 	for (size_t i = 0; i < TOTAL; i++)
@@ -986,14 +979,7 @@ START_TEST(test_read_ready_ignores_tickets)
 	cu_server_opts(&so);
 	sslsocket *c = cu_wrap(fds[0], &co, NULL);
 	sslsocket *s = cu_wrap(fds[1], &so, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
+	cu_handshake_both(c, s);
 	struct pollfd p = {.fd = fds[0], .events = POLLIN};
 	ck_assert_int_eq(poll(&p, 1, 1000), 1); /* the tickets */
 	ck_assert_int_eq(sslsocket_read_ready(c), 0);

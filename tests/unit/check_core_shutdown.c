@@ -204,14 +204,7 @@ START_TEST(test_close_does_not_block)
 	struct sslsocket_options o;
 	sslsocket_options_init(&o);
 	sslsocket *c = cu_wrap(fds[0], &o, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
+	cu_handshake_both(c, s);
 	static char big[65536];
 	while (sslsocket_write(c, big, sizeof big) > 0)
 		;
@@ -236,14 +229,7 @@ START_TEST(test_unwrap_nonblocking)
 	cu_server_opts(&so);
 	sslsocket *c = cu_wrap(fds[0], &co, NULL);
 	sslsocket *s = cu_wrap(fds[1], &so, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
+	cu_handshake_both(c, s);
 	/* The client's close_notify goes out; the server's is not there yet. */
 	errno = 0;
 	ck_assert_int_eq(sslsocket_unwrap(c), -1);
@@ -305,14 +291,7 @@ static void nb_pair(int fds[2], sslsocket **c, sslsocket **s, const struct sslso
 	so.suppress_ragged_eofs = 0; /* so that only a real close_notify reads as 0 */
 	*c = cu_wrap(fds[0], &co, cio);
 	*s = cu_wrap(fds[1], &so, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(*c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(*s) == 0;
-	}
-	ck_assert(cd && sd);
+	cu_handshake_both(*c, *s);
 }
 
 /* Reads s to its end while advance() runs on c; returns the last read's
@@ -464,14 +443,7 @@ START_TEST(test_unwrap_advance)
 	cu_server_opts(&so);
 	sslsocket *c = cu_wrap(fds[0], &co, NULL);
 	sslsocket *s = cu_wrap(fds[1], &so, NULL);
-	int cd = 0, sd = 0;
-	for (int i = 0; i < 50 && !(cd && sd); i++) {
-		if (!cd)
-			cd = sslsocket_do_handshake(c) == 0;
-		if (!sd)
-			sd = sslsocket_do_handshake(s) == 0;
-	}
-	ck_assert(cd && sd);
+	cu_handshake_both(c, s);
 	ck_assert_int_eq(sslsocket_unwrap(c), -1);
 	ck_assert_int_eq(errno, EAGAIN);
 	short kev = 0;
