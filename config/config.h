@@ -73,9 +73,10 @@ struct cfg_error {
 /*
  * Builds the rule set from the TLSSHIM_CONFIG_STRING text (may be NULL)
  * and the file at path (may be NULL); the string's rules come first. Every
- * value is checked, including that certificate, key and CA files load and
- * that ssl_version can be spoken (sslsocket_options_check). Returns NULL
- * with err filled on the first problem. Never prints, never exits.
+ * value is checked, including that certificate, key and CA files are
+ * well-formed and that ssl_version can be spoken (sslsocket_options_prefetch,
+ * which also keeps the files' bytes for the contexts built later). Returns
+ * NULL with err filled on the first problem. Never prints, never exits.
  */
 struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
                              struct cfg_error *err);

@@ -415,7 +415,7 @@ static int str_eq(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Same result from sslsocket_options_check: rules that share defaults
+/* Same result from sslsocket_options_prefetch: rules that share defaults
  * would otherwise load the same files again and again. */
 static int same_check(const struct sslsocket_options *a, const struct sslsocket_options *b)
 {
@@ -434,7 +434,7 @@ static int same_check(const struct sslsocket_options *a, const struct sslsocket_
 static int sub_check_fails(const struct sslsocket_options *t)
 {
 	struct sslsocket_error e;
-	return sslsocket_options_check(t, &e) < 0;
+	return sslsocket_options_prefetch(t, &e) < 0;
 }
 
 /* Which key made the whole check fail; -1 if none alone does. */
@@ -490,8 +490,10 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	for (size_t i = 0; i < L->n_checked; i++)
 		if (same_check(&L->checked[i], &o))
 			return 0;
+	/* The prefetch keeps the files' bytes: a server that drops its
+	 * privileges before its first accept still has its key. */
 	memset(&e, 0, sizeof e);
-	if (sslsocket_options_check(&o, &e) < 0) {
+	if (sslsocket_options_prefetch(&o, &e) < 0) {
 		int k = guilty_key(&o, e.reason);
 		if (k >= 0 && fin->at[k].file)
 			return ld_fail_at(L, &fin->at[k], "%s: %s", key_names[k], e.reason);

@@ -56,7 +56,7 @@ struct loader {
 	struct cfg_error *err;
 	size_t cap;                     /* of ri->pub.rules */
 	struct ld_optset defaults;      /* the merged `defaults` groups */
-	struct sslsocket_options *checked; /* already passed options_check */
+	struct sslsocket_options *checked; /* already passed options_prefetch */
 	size_t n_checked, cap_checked;
 };
 
@@ -78,7 +78,7 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 void ld_overlay(struct ld_optset *dst, const struct ld_optset *src);
 int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* sslsocket_options_check on a rule's final options, blaming the line of
+/* sslsocket_options_prefetch on a rule's final options, blaming the line of
  * the key that fails. */
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
                      enum cfg_side side, unsigned nth, const struct ld_optset *fin);

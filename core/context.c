@@ -10,7 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "sslsocket_int.h"
+#include "files_int.h"
 
 #define CORE_MAX_SESSIONS 256
 
@@ -212,41 +212,9 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 	 * then covers what SSL_pending cannot see. */
 	SSL_CTX_set_read_ahead(ctx, 1);
 
-	if (o->certfile) {
-		if (SSL_CTX_use_certificate_chain_file(ctx, o->certfile) != 1) {
-			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load certificate from %s",
-			              o->certfile);
-			goto fail;
-		}
-		const char *kf = o->keyfile ? o->keyfile : o->certfile;
-		if (SSL_CTX_use_PrivateKey_file(ctx, kf, SSL_FILETYPE_PEM) != 1) {
-			if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-				core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL,
-				              "private key in %s does not match the certificate in %s", kf,
-				              o->certfile);
-				goto fail;
-			}
-			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load private key from %s", kf);
-			goto fail;
-		}
-		if (SSL_CTX_check_private_key(ctx) != 1) {
-			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL,
-			              "private key in %s does not match the certificate in %s", kf, o->certfile);
-			goto fail;
-		}
-	}
-	if (o->ca_certs) {
-		if (SSL_CTX_load_verify_locations(ctx, o->ca_certs, NULL) != 1) {
-			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load CA certificates from %s",
-			              o->ca_certs);
-			goto fail;
-		}
-		if (o->server_side && o->cert_reqs != SSLSOCKET_CERT_NONE) {
-			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(o->ca_certs);
-			if (names)
-				SSL_CTX_set_client_CA_list(ctx, names);
-		}
-	} else if (o->ca_certs_default) {
+	if (core_ctx_load_files(ctx, o, err) < 0)
+		goto fail;
+	if (!o->ca_certs && o->ca_certs_default) {
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load the system CA store");
 			goto fail;

@@ -160,6 +160,20 @@ SSLSOCKET_API SSLSOCKET_MUST_CHECK int
 sslsocket_options_check(const struct sslsocket_options *o,
                         struct sslsocket_error *err);
 
+/* As sslsocket_options_check, at a fraction of its cost, and keeps the
+ * certificate, key and CA files' bytes: a context built later in this
+ * process (after a server dropped the privileges that let it read its key)
+ * loads exactly the bytes checked here, not the files. The files are
+ * checked from their PEM and DER structure (readable, well-formed, the key
+ * belongs to the first certificate) without OpenSSL's providers; what that
+ * cannot settle (a cipher string, a key that does not carry its public
+ * half) is checked the full way. A file the structure check passes can
+ * still fail when a context is built: that is reported then. Returns 0, or
+ * -1 with the reason in err. */
+SSLSOCKET_API SSLSOCKET_MUST_CHECK int
+sslsocket_options_prefetch(const struct sslsocket_options *o,
+                           struct sslsocket_error *err);
+
 /* ---- Contexts (shared, reference-counted) ------------------------------- */
 
 typedef struct sslsocket_ctx sslsocket_ctx;

@@ -1,0 +1,220 @@
+/*
+ * quickcheck.c - sslsocket_options_prefetch: the certificate, key and CA
+ * files checked from their bytes, and kept.
+ *
+ * Building an SSL_CTX to check a file costs 4 to 12 million instructions
+ * (OpenSSL 3's providers, cipher fetches, key decoders); every program
+ * tlsshim wraps paid it before main, for rules it might never use. Here the
+ * PEM blocks are decoded and the DER walked instead: a file that is
+ * missing, unreadable, not PEM, without a certificate or key, or whose key
+ * is not the certificate's is refused with the words the context loader
+ * would use. What the bytes alone cannot settle (a cipher list, a key type
+ * without its public half) is checked the full way.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "files_int.h"
+
+enum { QC_OK = 0, QC_UNSURE = 1 };
+
+/* Every block of a file must decode, as OpenSSL's PEM reader insists. */
+static int bad_block(const struct core_pem *blk, const char *what, const char *path,
+                     struct sslsocket_error *err)
+{
+	if (!blk->bad)
+		return 0;
+	core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+	             "cannot load %s from %s: the PEM block \"%s\" is not base64 between matching "
+	             "BEGIN and END lines",
+	             what, path, blk->label);
+	return -1;
+}
+
+static int oom(struct sslsocket_error *err)
+{
+	core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
+	return -1;
+}
+
+/* The chain file: certificates, the first one the server's (its public
+ * key in leaf, pointing into leaf_der which the caller clears). */
+static int check_chain(const char *path, const struct core_blob *b, struct core_pem *leaf,
+                       struct core_pubkey *pk, struct sslsocket_error *err)
+{
+	static const char what[] = "certificate";
+	struct core_pem blk;
+	size_t pos = 0;
+	int r, certs = 0;
+
+	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
+		if (bad_block(&blk, what, path, err) < 0) {
+			core_pem_clear(&blk);
+			return -1;
+		}
+		if (core_pem_is_cert(blk.label)) {
+			struct core_pubkey tmp;
+			int trusted = strcmp(blk.label, "TRUSTED CERTIFICATE") == 0;
+			if (core_der_cert(blk.der, blk.der_len, trusted, certs ? &tmp : pk) < 0) {
+				core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+				             "cannot load %s from %s: the PEM block \"%s\" is not an X.509 "
+				             "certificate",
+				             what, path, blk.label);
+				core_pem_clear(&blk);
+				return -1;
+			}
+			if (certs++ == 0) {
+				*leaf = blk; /* pk points into it */
+				continue;
+			}
+		}
+		core_pem_clear(&blk);
+	}
+	if (r < 0)
+		return oom(err);
+	if (certs == 0) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "cannot load %s from %s: no PEM certificate in it", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The private key's file: its first key block, compared with the leaf. */
+static int check_key(const char *path, const char *certpath, const struct core_blob *b,
+                     const struct core_pubkey *cert, struct sslsocket_error *err)
+{
+	static const char what[] = "private key";
+	struct core_pem blk;
+	struct core_pubkey pk;
+	size_t pos = 0;
+	int r;
+
+	/* OpenSSL's key decoders pass over other blocks, even broken ones. */
+	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
+		if (core_pem_is_key(blk.label)) {
+			if (bad_block(&blk, what, path, err) < 0) {
+				core_pem_clear(&blk);
+				return -1;
+			}
+			break;
+		}
+		core_pem_clear(&blk);
+	}
+	if (r < 0)
+		return oom(err);
+	if (r == 0) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "cannot load private key from %s: no PEM private key in it", path);
+		return -1;
+	}
+	if (blk.encrypted || strcmp(blk.label, "ENCRYPTED PRIVATE KEY") == 0) {
+		core_pem_clear(&blk);
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "cannot load private key from %s: it is encrypted, and nothing can ask for "
+		             "its passphrase (decrypt it with openssl pkey)",
+		             path);
+		return -1;
+	}
+	if (core_der_key(blk.label, blk.der, blk.der_len, &pk) < 0) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "cannot load private key from %s: the PEM block \"%s\" is not such a key", path,
+		             blk.label);
+		core_pem_clear(&blk);
+		return -1;
+	}
+	int same = core_pubkey_same(cert, &pk);
+	core_pem_clear(&blk);
+	if (same == 0) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "private key in %s does not match the certificate in %s", path, certpath);
+		return -1;
+	}
+	return same < 0 ? QC_UNSURE : QC_OK;
+}
+
+static int check_ca(const char *path, const struct core_blob *b, struct sslsocket_error *err)
+{
+	static const char what[] = "CA certificates";
+	struct core_pem blk;
+	struct core_pubkey pk;
+	size_t pos = 0;
+	int r, found = 0;
+
+	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
+		int bad = bad_block(&blk, what, path, err) < 0;
+		if (!bad && core_pem_is_cert(blk.label)) {
+			int trusted = strcmp(blk.label, "TRUSTED CERTIFICATE") == 0;
+			bad = core_der_cert(blk.der, blk.der_len, trusted, &pk) < 0;
+			if (bad)
+				core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+				             "cannot load %s from %s: the PEM block \"%s\" is not an X.509 "
+				             "certificate",
+				             what, path, blk.label);
+			found++;
+		} else if (!bad && core_pem_is_crl(blk.label)) {
+			found++;
+		}
+		core_pem_clear(&blk);
+		if (bad)
+			return -1;
+	}
+	if (r < 0)
+		return oom(err);
+	if (!found) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "cannot load %s from %s: no PEM certificate or CRL in it", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+int sslsocket_options_prefetch(const struct sslsocket_options *o, struct sslsocket_error *err)
+{
+	struct core_blob cert = {0}, key = {0}, ca = {0};
+	struct core_pem leaf = {0};
+	struct core_pubkey pk;
+	int saved = errno, rc = -1, unsure = 0;
+
+	if (core_options_check_cheap(o, err) < 0)
+		return -1;
+	/* Only a context can judge a cipher list. */
+	if (o->ciphers)
+		unsure = 1;
+	if (o->certfile) {
+		if (core_blob_read(o->certfile, "certificate", &cert, err) < 0 ||
+		    check_chain(o->certfile, &cert, &leaf, &pk, err) < 0)
+			goto out;
+		const struct core_blob *kb = &cert;
+		const char *kf = o->certfile;
+		if (o->keyfile && strcmp(o->keyfile, o->certfile) != 0) {
+			if (core_blob_read(o->keyfile, "private key", &key, err) < 0)
+				goto out;
+			kb = &key;
+			kf = o->keyfile;
+		}
+		int r = check_key(kf, o->certfile, kb, &pk, err);
+		if (r < 0)
+			goto out;
+		unsure |= r == QC_UNSURE;
+	}
+	if (o->ca_certs &&
+	    (core_blob_read(o->ca_certs, "CA certificates", &ca, err) < 0 || check_ca(o->ca_certs, &ca, err) < 0))
+		goto out;
+	if (unsure && sslsocket_options_check(o, err) < 0)
+		goto out;
+	if (o->certfile)
+		core_blob_keep(o->certfile, &cert);
+	if (key.data)
+		core_blob_keep(o->keyfile, &key);
+	if (o->ca_certs)
+		core_blob_keep(o->ca_certs, &ca);
+	rc = 0;
+	errno = saved;
+out:
+	core_pem_clear(&leaf);
+	core_blob_release(&cert);
+	core_blob_release(&key);
+	core_blob_release(&ca);
+	return rc;
+}
