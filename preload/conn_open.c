@@ -269,7 +269,7 @@ static struct ts_conn *listener_for(int fd)
 	ts_addr_format((struct sockaddr *)&ss, sl, l->peer, sizeof l->peer);
 	if (rule != NULL && !rule->passthrough) {
 		memset(&err, 0, sizeof err);
-		l->ctx = ts_rule_ctx(rule, &err); /* built by the constructor */
+		l->ctx = ts_rule_ctx(rule, &err); /* built once per rule, usually at listen */
 		if (l->ctx == NULL)
 			ts_log(CFG_LOG_ERROR, "accept on %s: no TLS context (rule %s:%d): %s", l->peer,
 			       rule->file, rule->line, err.reason);
@@ -281,6 +281,16 @@ static struct ts_conn *listener_for(int fd)
 	}
 	/* the creation reference is the table's; the caller gets its own */
 	return ts_conn_acquire(fd);
+}
+
+void ts_listen_prepare(int fd)
+{
+	struct ts_conn *l;
+	int saved = errno;
+
+	if (ts_active() && (l = listener_for(fd)) != NULL)
+		ts_conn_release(l);
+	errno = saved;
 }
 
 int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)

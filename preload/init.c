@@ -7,11 +7,16 @@
  * TLSSHIM_CONFIG nor TLSSHIM_CONFIG_STRING set nothing is allocated and
  * every hook passes straight through.
  *
- * Server contexts are built here, eagerly: servers load their keys as root
- * and drop privileges (nginx's workers run as nobody with a cleared
- * environment), so by the first accept the key may no longer be readable.
- * Client contexts are built on the first connect that matches their rule
- * (the seed's lazy client context), once per rule.
+ * No context is built here: every program a wrapped shell starts pays this
+ * constructor, and building one costs milliseconds. Loading the rules
+ * checks their files and keeps their bytes (sslsocket_options_prefetch), so
+ * a server that reads its key as root and drops privileges (nginx's
+ * workers run as nobody) still has it. A rule's context is built once, when
+ * it is first needed: a client rule's on its first matching connect (the
+ * seed's lazy client context), an accept rule's when a matching socket
+ * starts listening (before a forking server's workers exist, so they share
+ * it and its session tickets) or, for an inherited listener, on its first
+ * accept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,8 +91,9 @@ sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err
 		ts_depth++;
 		sslsocket_ctx_free(ctx);
 		ts_depth--;
-		ctx = expect;
+		return expect;
 	}
+	ts_log(CFG_LOG_DEBUG, "rule %s:%d: TLS context ready", r->file, r->line);
 	return ctx;
 }
 
@@ -111,9 +117,7 @@ static void init_once_fn(void)
 {
 	struct cfg_error err;
 	struct cfg_ruleset *rs;
-	struct sslsocket_error serr;
 	const char *kl;
-	size_t i;
 	int saved = errno;
 
 	ts_depth++;
@@ -135,20 +139,6 @@ static void init_once_fn(void)
 	rule_ctx = calloc(rs->count ? rs->count : 1, sizeof *rule_ctx);
 	if (rule_ctx == NULL)
 		die("out of memory", NULL, NULL);
-	for (i = 0; i < rs->count; i++) {
-		const struct cfg_rule *r = &rs->rules[i];
-		char where[64];
-
-		if (r->side != CFG_ACCEPT || r->passthrough)
-			continue;
-		memset(&serr, 0, sizeof serr);
-		ts_depth--;
-		if (ts_rule_ctx(r, &serr) == NULL) {
-			snprintf(where, sizeof where, ":%d: ", r->line);
-			die(r->file, where, serr.reason);
-		}
-		ts_depth++;
-	}
 	ts_conn_teardown_hook = ts_conn_teardown;
 	pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child);
 	ts_rules = rs;

@@ -198,6 +198,7 @@ static void real_resolve_once(void)
 	REQ(connect);
 	REQ(accept);
 	REQ(accept4);
+	REQ(listen);
 	REQ(read);
 	REQ(write);
 	REQ(recv);

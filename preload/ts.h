@@ -57,6 +57,7 @@ struct ts_real {
 	int (*connect)(int, const struct sockaddr *, socklen_t);
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*listen)(int, int);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*recv)(int, void *, size_t, int);
@@ -378,6 +379,9 @@ const char *ts_keylog_file(void);
 
 int ts_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
+/* After a successful listen: if an accept rule matches fd, builds its
+ * context now. Keeps errno. */
+void ts_listen_prepare(int fd);
 /* sendto/sendmsg with MSG_FASTOPEN and an address on an unwrapped socket
  * (the data would ride in the SYN, in clear): when a rule matches, connects
  * through ts_connect instead. Returns 0 to pass through, 1 when the call

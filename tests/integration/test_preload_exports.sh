@@ -14,6 +14,7 @@ __recvfrom_chk
 _Fork
 accept
 accept4
+listen
 close
 close_range
 closefrom
