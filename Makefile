@@ -125,10 +125,26 @@ $(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) preload/libtlsshim.map
 		$(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) \
 		$(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
 
-$(LAUNCHER): $(LAUNCHER_OBJ) $(CONFIG_OBJ) $(LIBS_A)
+# The launcher maps no OpenSSL on its common path (start-up cost): it links
+# the core's OpenSSL-free files and config/, compiled with
+# preload/launcher_ssl.h forced in, which sends what needs OpenSSL to
+# libsslsocket.so, loaded on first use.
+LAUNCHER_SSL_FLAGS := -include preload/launcher_ssl.h
+LAUNCHER_CORE_SRC := core/error_plain.c core/options_plain.c core/blob.c core/pemscan.c \
+                     core/der.c core/quickcheck.c
+LAUNCHER_LIGHT_OBJ := $(patsubst %.c,$(BUILD)/obj/launcher-light/%.o,$(LAUNCHER_CORE_SRC) $(CONFIG_SRC))
+
+$(BUILD)/obj/launcher-light/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (launcher)")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) -c $< -o $@
+
+$(LAUNCHER_OBJ): ALL_CFLAGS += $(LAUNCHER_SSL_FLAGS)
+
+$(LAUNCHER): $(LAUNCHER_OBJ) $(LAUNCHER_LIGHT_OBJ) | $(LIB_SO)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(CONFIG_OBJ) $(LIBS_A) \
-		$(SSL_LIBS) $(CONFIG_LIBS) -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LAUNCHER_LIGHT_OBJ) \
+		$(CONFIG_LIBS) -ldl -lpthread
 
 $(BUILD)/sslsocket.pc: Makefile
 	@mkdir -p $(dir $@)

@@ -15,8 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/crypto.h>
-
 #include "files_int.h"
 
 struct kept {
@@ -28,7 +26,7 @@ struct kept {
 
 static void wipe_free(unsigned char *p, size_t n)
 {
-	OPENSSL_cleanse(p, n);
+	explicit_bzero(p, n);
 	free(p);
 }
 

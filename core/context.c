@@ -32,52 +32,6 @@ int core_ssl_ex_index(void)
 	return ex_index;
 }
 
-int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err)
-{
-	if (!o) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "no options given");
-		return -1;
-	}
-	if (o->cert_reqs != SSLSOCKET_CERT_NONE && o->cert_reqs != SSLSOCKET_CERT_OPTIONAL &&
-	    o->cert_reqs != SSLSOCKET_CERT_REQUIRED) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cert_reqs %d", (int)o->cert_reqs);
-		return -1;
-	}
-	if (sslsocket_protocol_supported(o->ssl_version, err) < 0)
-		return -1;
-	if (o->cert_reqs != SSLSOCKET_CERT_NONE && !o->ca_certs && !o->ca_certs_default) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
-		             "cert_reqs other than CERT_NONE requires ca_certs (a file of CA certificates)");
-		return -1;
-	}
-	if (o->keyfile && !o->certfile) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "keyfile given without certfile");
-		return -1;
-	}
-	if (o->server_side && !o->certfile) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
-		             "certfile must be specified for server-side operations");
-		return -1;
-	}
-	if (o->alpn_count && !o->alpn) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "alpn_count without alpn");
-		return -1;
-	}
-	for (size_t i = 0; i < o->alpn_count; i++) {
-		size_t n = o->alpn[i] ? strlen(o->alpn[i]) : 0;
-		if (n == 0 || n > 255) {
-			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
-			             "ALPN protocol %zu must be 1 to 255 bytes long", i);
-			return -1;
-		}
-	}
-	if (o->handshake_timeout_ms < 0) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "handshake_timeout_ms must be >= 0");
-		return -1;
-	}
-	return 0;
-}
-
 /* ALPN list in wire format: each protocol prefixed by its length. */
 static unsigned char *alpn_wire(const struct sslsocket_options *o, size_t *len)
 {

@@ -1,6 +1,7 @@
 /*
- * options.c - wrap_socket's parameters: defaults, validation without a
- * socket, and the protocol names and what this OpenSSL can really speak.
+ * options.c - wrap_socket's parameters checked the full way (a throwaway
+ * context), and what this OpenSSL can really speak. The defaults, the
+ * protocol names and the checks that need no OpenSSL are options_plain.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,18 +14,6 @@
 
 #include "sslsocket_int.h"
 
-void sslsocket_options_init(struct sslsocket_options *o)
-{
-	if (!o)
-		return;
-	memset(o, 0, sizeof *o);
-	o->cert_reqs = SSLSOCKET_CERT_NONE;
-	o->ssl_version = SSLSOCKET_PROTOCOL_SSLv23;
-	o->do_handshake_on_connect = 1;
-	o->suppress_ragged_eofs = 1;
-	o->session_cache = 1;
-}
-
 int sslsocket_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)
 {
 	/* Building a throwaway context loads and cross-checks every file
@@ -34,52 +23,6 @@ int sslsocket_options_check(const struct sslsocket_options *o, struct sslsocket_
 		return -1;
 	SSL_CTX_free(ctx);
 	return 0;
-}
-
-/* ---- protocol names ------------------------------------------------------ */
-
-static const struct {
-	enum sslsocket_protocol v;
-	const char *name;
-} proto_names[] = {
-	{SSLSOCKET_PROTOCOL_SSLv2, "PROTOCOL_SSLv2"},
-	{SSLSOCKET_PROTOCOL_SSLv3, "PROTOCOL_SSLv3"},
-	{SSLSOCKET_PROTOCOL_SSLv23, "PROTOCOL_SSLv23"},
-	{SSLSOCKET_PROTOCOL_TLSv1, "PROTOCOL_TLSv1"},
-	{SSLSOCKET_PROTOCOL_TLSv1_1, "PROTOCOL_TLSv1_1"},
-	{SSLSOCKET_PROTOCOL_TLSv1_2, "PROTOCOL_TLSv1_2"},
-	{SSLSOCKET_PROTOCOL_TLSv1_3, "PROTOCOL_TLSv1_3"},
-};
-
-const char *sslsocket_protocol_name(enum sslsocket_protocol v)
-{
-	for (size_t i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++)
-		if (proto_names[i].v == v)
-			return proto_names[i].name;
-	return NULL;
-}
-
-int sslsocket_protocol_from_name(const char *name, enum sslsocket_protocol *out)
-{
-	if (!name || !out) {
-		errno = EINVAL;
-		return -1;
-	}
-	const char *n = name;
-	if (strncasecmp(n, "PROTOCOL_", 9) == 0)
-		n += 9;
-	if (strcasecmp(n, "TLS") == 0) {
-		*out = SSLSOCKET_PROTOCOL_TLS;
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof proto_names / sizeof proto_names[0]; i++) {
-		if (strcasecmp(n, proto_names[i].name + 9) == 0) {
-			*out = proto_names[i].v;
-			return 0;
-		}
-	}
-	errno = EINVAL;
-	return -1;
 }
 
 /* ---- what this OpenSSL can speak ------------------------------------------ */

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "files_int.h"
 
 static int b64val(unsigned char c)
@@ -76,7 +74,7 @@ static int b64_decode(const char *s, const char *e, struct core_pem *blk)
 	blk->der_len = n;
 	return 0;
 bad:
-	OPENSSL_cleanse(out, cap);
+	explicit_bzero(out, cap);
 	free(out);
 	return -1;
 }
@@ -155,7 +153,7 @@ int core_pem_next(const char *text, size_t len, size_t *pos, struct core_pem *bl
 void core_pem_clear(struct core_pem *blk)
 {
 	if (blk->der) {
-		OPENSSL_cleanse(blk->der, blk->der_len);
+		explicit_bzero(blk->der, blk->der_len);
 		free(blk->der);
 	}
 	memset(blk, 0, sizeof *blk);

@@ -23,6 +23,10 @@
  * formatting, so the reason may use %m-free strerror safely). */
 void core_err_set(struct sslsocket_error *e, int code, int sys_errno, const char *fmt, ...)
 	CORE_PRINTF(4, 5);
+/* The formatter under both, with OpenSSL's packed error and a suffix
+ * (error_plain.c). */
+void core_err_vset(struct sslsocket_error *e, int code, int sys_errno, unsigned long ossl,
+                   const char *suffix, const char *fmt, va_list ap) CORE_PRINTF(6, 0);
 /* As core_err_set, appending ": " and OpenSSL's reason for the oldest queued
  * error (if any), then clearing the queue. */
 void core_err_ossl(struct sslsocket_error *e, int code, int sys_errno, const char *fmt, ...)

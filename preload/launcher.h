@@ -8,6 +8,8 @@
  *                   scripts, foreign ELF class, setuid)
  * launcher_exec.c   LD_PRELOAD, the environment, execvp
  * launcher_cert.c   --getcert and --peercert
+ * launcher_ssl.c    libsslsocket.so, loaded only when OpenSSL is needed
+ *                   (launcher_ssl.h)
  *
  * Internal to the launcher; nothing here is linked into libtlsshim.so.
  * Functions that can fail write one line (without "tlsshim: " and without
@@ -112,8 +114,10 @@ char *launch_which(const char *name);
 
 /* ---- launcher_exec.c ----------------------------------------------------- */
 
-/* The absolute path of libtlsshim.so: next to the launcher executable,
+/* The absolute path of the library name: next to the launcher executable,
  * else in TLSSHIM_LIBDIR. Owned; NULL with the reason in err. */
+char *launch_find_lib(const char *name, char *err, size_t errlen);
+/* launch_find_lib("libtlsshim.so") */
 char *launch_find_preload(char *err, size_t errlen);
 
 /* The new LD_PRELOAD value: lib first, then old (if any, and without a

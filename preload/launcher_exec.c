@@ -30,7 +30,7 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-char *launch_find_preload(char *err, size_t errlen)
+char *launch_find_lib(const char *name, char *err, size_t errlen)
 {
 	char self[PATH_MAX];
 	char *cand;
@@ -44,19 +44,24 @@ char *launch_find_preload(char *err, size_t errlen)
 		if (slash) {
 			*slash = '\0';
 			selfdir = self[0] ? self : "/";
-			cand = join(selfdir, PRELOAD_NAME);
+			cand = join(selfdir, name);
 			if (cand && access(cand, R_OK) == 0)
 				return cand;
 			free(cand);
 		}
 	}
-	cand = join(TLSSHIM_LIBDIR, PRELOAD_NAME);
+	cand = join(TLSSHIM_LIBDIR, name);
 	if (cand && cand[0] == '/' && access(cand, R_OK) == 0)
 		return cand;
 	free(cand);
-	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s) and in %s",
-	         PRELOAD_NAME, selfdir ? selfdir : "/proc/self/exe unreadable", TLSSHIM_LIBDIR);
+	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s) and in %s", name,
+	         selfdir ? selfdir : "/proc/self/exe unreadable", TLSSHIM_LIBDIR);
 	return NULL;
+}
+
+char *launch_find_preload(char *err, size_t errlen)
+{
+	return launch_find_lib(PRELOAD_NAME, err, errlen);
 }
 
 char *launch_preload_value(const char *lib, const char *old, char *err, size_t errlen)

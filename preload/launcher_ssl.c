@@ -1,0 +1,125 @@
+/*
+ * launcher_ssl.c - the launcher's stand-ins for the core functions that
+ * need OpenSSL (preload/launcher_ssl.h renames the calls): each loads
+ * libsslsocket.so - next to the launcher, else in TLSSHIM_LIBDIR, as
+ * libtlsshim.so is found - on first use and calls the real one.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "launcher.h"
+#include "sslsocket.h"
+
+#define CORE_LIB_NAME "libsslsocket.so"
+
+static void *core_lib;
+static char core_lib_why[LAUNCH_ERRLEN];
+
+static void *core_sym(const char *name)
+{
+	if (!core_lib && !core_lib_why[0]) {
+		char err[LAUNCH_ERRLEN];
+		char *path = launch_find_lib(CORE_LIB_NAME, err, sizeof err);
+		if (!path) {
+			snprintf(core_lib_why, sizeof core_lib_why, "%s", err);
+		} else {
+			core_lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+			if (!core_lib)
+				snprintf(core_lib_why, sizeof core_lib_why, "%s", dlerror());
+			free(path);
+		}
+	}
+	void *p = core_lib ? dlsym(core_lib, name) : NULL;
+	if (core_lib && !p)
+		snprintf(core_lib_why, sizeof core_lib_why, "%s lacks %s", CORE_LIB_NAME, name);
+	return p;
+}
+
+static void cannot_load(struct sslsocket_error *err)
+{
+	if (!err)
+		return;
+	err->code = SSLSOCKET_ERROR_SSL;
+	err->sys_errno = ELIBACC;
+	err->ossl_error = 0;
+	snprintf(err->reason, sizeof err->reason, "cannot load %s: %.200s", CORE_LIB_NAME,
+	         core_lib_why);
+	errno = ELIBACC;
+}
+
+/* For the functions only reachable through an sslsocket that
+ * launch_ssl_wrap made: the library is loaded by then. */
+static void *must(const char *name)
+{
+	void *p = core_sym(name);
+	if (!p) {
+		fprintf(stderr, "tlsshim: cannot load %s: %s\n", CORE_LIB_NAME, core_lib_why);
+		exit(LAUNCH_EXIT_CONFIG);
+	}
+	return p;
+}
+
+#define REAL(name) ((__typeof__(&launch_ssl_##name))core_sym("sslsocket_" #name))
+#define MUST(name) ((__typeof__(&launch_ssl_##name))must("sslsocket_" #name))
+
+int launch_ssl_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)
+{
+	__typeof__(&launch_ssl_options_check) f = REAL(options_check);
+	if (!f) {
+		cannot_load(err);
+		return -1;
+	}
+	return f(o, err);
+}
+
+int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_error *err)
+{
+	/* Negotiation is always possible: no need for OpenSSL to say so. */
+	if (v == SSLSOCKET_PROTOCOL_SSLv23)
+		return 0;
+	__typeof__(&launch_ssl_protocol_supported) f = REAL(protocol_supported);
+	if (!f) {
+		cannot_load(err);
+		return -1;
+	}
+	return f(v, err);
+}
+
+char *launch_ssl_get_server_certificate(const char *host, unsigned short port,
+                                        enum sslsocket_protocol v, const char *ca_certs,
+                                        struct sslsocket_error *err)
+{
+	__typeof__(&launch_ssl_get_server_certificate) f = REAL(get_server_certificate);
+	if (!f) {
+		cannot_load(err);
+		return NULL;
+	}
+	return f(host, port, v, ca_certs, err);
+}
+
+sslsocket *launch_ssl_wrap(int fd, const struct sslsocket_options *o,
+                           const struct sslsocket_io *io, struct sslsocket_error *err)
+{
+	__typeof__(&launch_ssl_wrap) f = REAL(wrap);
+	if (!f) {
+		cannot_load(err);
+		return NULL;
+	}
+	return f(fd, o, io, err);
+}
+
+int launch_ssl_handshake_done(const sslsocket *s) { return MUST(handshake_done)(s); }
+int launch_ssl_do_handshake(sslsocket *s) { return MUST(do_handshake)(s); }
+const char *launch_ssl_error(const sslsocket *s) { return MUST(error)(s); }
+int launch_ssl_getpeercert(sslsocket *s, struct sslsocket_certinfo **out)
+{
+	return MUST(getpeercert)(s, out);
+}
+char *launch_ssl_certinfo_format(const struct sslsocket_certinfo *ci)
+{
+	return MUST(certinfo_format)(ci);
+}
+void launch_ssl_certinfo_free(struct sslsocket_certinfo *ci) { MUST(certinfo_free)(ci); }
+int launch_ssl_close(sslsocket *s) { return MUST(close)(s); }
