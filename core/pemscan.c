@@ -107,7 +107,7 @@ int core_pem_next(const char *text, size_t len, size_t *pos, struct core_pem *bl
 			const char *n2 = e2 ? e2 + 1 : end;
 			size_t l2 = trimmed_len(b, e2 ? e2 : end);
 
-			if (strncmp(b, "-----END ", 9) == 0) {
+			if (l2 >= 9 && strncmp(b, "-----END ", 9) == 0) {
 				bend = b;
 				after = n2;
 				/* The END label must be the BEGIN label, as OpenSSL insists. */
@@ -124,8 +124,8 @@ int core_pem_next(const char *text, size_t len, size_t *pos, struct core_pem *bl
 				if (l2 == 0) {
 					in_headers = 0;
 					body = n2;
-				} else if (strncmp(b, "Proc-Type:", 10) == 0 && l2 > 10 &&
-				           strstr(b, "ENCRYPTED") && strstr(b, "ENCRYPTED") < b + l2) {
+				} else if (l2 > 10 && strncmp(b, "Proc-Type:", 10) == 0 &&
+				           memmem(b, l2, "ENCRYPTED", 9)) {
 					blk->encrypted = 1;
 				}
 			}
