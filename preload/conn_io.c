@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -523,6 +525,20 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 		/* After shutdown(SHUT_WR) too: its close_notify may still be
 		 * queued behind a full buffer (then this sends it). */
 		if (send_notify && sslsocket_handshake_done(c->s)) {
+			int one = 1;
+
+			/* The kernel closes the socket right after this. With
+			 * records the program never read still in the receive
+			 * queue (TLS 1.3 session tickets, a reply) that close is
+			 * abortive: an RST, and what is still queued for sending
+			 * is dropped. Nagle holds a small alert back while an
+			 * earlier small record is unacknowledged (the peer delays
+			 * its ACK), so the close_notify would be the casualty:
+			 * with Nagle off it leaves with its send. Harmless on a
+			 * socket that is ending; fails (ignored) on non-TCP. */
+			if (c->core_fd >= 0)
+				(void)TS_REAL(setsockopt)(c->core_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				                          sizeof one);
 			/* close() must not hang on a stuck peer, but a full send
 			 * buffer right after a large write is common: wait a
 			 * bounded time for room (briefly for event loops). */

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Ending connections: close(), close_range() and dup2() onto the
 # descriptor send close_notify (the peer sees a clean TLS close, not a
-# ragged one), but not from a forked child that did no I/O;
-# shutdown(SHUT_WR) half-closes (nc -N gets
+# ragged one, even when the close is abortive), but not from a forked
+# child that did no I/O; shutdown(SHUT_WR) half-closes (nc -N gets
 # the reply after its close_notify); a dup'ed descriptor shares the
 # connection, which ends only with the last close; fdopen's FILE reads and
 # writes through TLS and fclose sends close_notify; a ragged EOF from the
@@ -75,6 +75,22 @@ s.sendall(b'data1')
 s.close()" $P || fail "python client"
 finish
 assert_eq "clean data1" "$(cat "$T/report")" "close() sends close_notify"
+
+# close() right after a small write, with records still unread (the
+# session tickets, the reply): the kernel's close is then abortive (RST,
+# and what is still queued for sending is dropped), so the close_notify
+# must not sit behind Nagle waiting for the ACK of that write, which the
+# peer delays (this failed every time when it did)
+serve collect
+LD_PRELOAD=$PRELOAD timeout 10 python3 -c "
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'a')
+time.sleep(0.5)
+s.sendall(b'b')
+s.close()" $P || fail "python client (unread)"
+finish
+assert_eq "clean ab" "$(cat "$T/report")" "close() with unread records sends close_notify"
 
 # close_range() (os.closerange) and dup2() onto the descriptor end the
 # connection the same way
