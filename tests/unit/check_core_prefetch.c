@@ -194,8 +194,14 @@ START_TEST(test_generated_forms)
 			write_key(at(n), k[i], TRADITIONAL);
 		}
 	}
-	ck_assert_ptr_nonnull(strstr(read_text(at("0.trad")), "BEGIN RSA PRIVATE KEY"));
-	ck_assert_ptr_nonnull(strstr(read_text(at("1.trad")), "BEGIN EC PRIVATE KEY"));
+	static const char *const trad[] = {"BEGIN RSA PRIVATE KEY", "BEGIN EC PRIVATE KEY"};
+	for (int i = 0; i < 2; i++) {
+		char n[32];
+		snprintf(n, sizeof n, "%d.trad", i);
+		char *t = read_text(at(n));
+		ck_assert_ptr_nonnull(strstr(t, trad[i]));
+		free(t);
+	}
 	for (int c = 0; c < 3; c++) {
 		for (int q = 0; q < 3; q++) {
 			char cn[32], kn[32];
@@ -285,7 +291,10 @@ START_TEST(test_pem_leniency)
 	ck_assert_int_eq(both(tu_cert("server.pem"), at("key2.pem"), NULL, why, sizeof why), -1);
 	ck_assert_msg(strstr(why, "cannot load private key from ") != NULL, "%s", why);
 	/* two CA certificates, a CRL-free bundle */
-	sprintf(buf, "%s%s", read_text(tu_cert("ca.pem")), read_text(tu_cert("other-ca.pem")));
+	char *ca = read_text(tu_cert("ca.pem")), *other = read_text(tu_cert("other-ca.pem"));
+	sprintf(buf, "%s%s", ca, other);
+	free(ca);
+	free(other);
 	write_text(at("bundle.pem"), buf);
 	ck_assert_int_eq(both(NULL, NULL, at("bundle.pem"), why, sizeof why), 0);
 	free(buf);
