@@ -64,48 +64,44 @@ int ts_close(int fd)
 	return 0;
 }
 
-/* The real close_range over [lo, hi] minus the numbers held for the core. */
-static int close_range_skipping_held(unsigned lo, unsigned hi, int flags)
+/* close_range over [lo, hi]: the wrapped descriptors in it are detached
+ * (close_notify), and the kernel closes the rest, skipping the numbers
+ * whose teardown already closed them (or will: held for the core). Closing
+ * such a number again could close a descriptor another thread has just
+ * been given. */
+int ts_close_range(unsigned lo, unsigned hi, int flags)
 {
 	int (*real)(unsigned, unsigned, int) = TS_REAL(close_range);
 	unsigned fd, start = lo, top;
 	int r = 0;
 
-	if (real == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
-	top = (unsigned)atomic_load(&ts_fd_high);
-	for (fd = lo; fd < top && fd <= hi; fd++) {
-		if (!ts_fd_held((int)fd))
-			continue;
-		if (fd > start && real(start, fd - 1, flags) < 0)
-			r = -1;
-		start = fd + 1;
-		if (fd == UINT_MAX)
-			return r;
-	}
-	if (start <= hi && real(start, hi, flags) < 0)
-		r = -1;
-	return r;
-}
-
-int ts_close_range(unsigned lo, unsigned hi, int flags)
-{
-	unsigned fd, top;
-
 	if (lo > hi) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
 	if (flags & CLOSE_RANGE_CLOEXEC) /* nothing closes */
-		return TS_REAL(close_range) ? TS_REAL(close_range)(lo, hi, flags)
-		                            : (errno = ENOSYS, -1);
+		return real(lo, hi, flags);
 	top = (unsigned)atomic_load(&ts_fd_high);
-	for (fd = lo; fd < top && fd <= hi; fd++)
-		if (ts_fd_peek((int)fd) != NULL && !ts_fd_held((int)fd))
-			(void)ts_fd_detach((int)fd);
-	return close_range_skipping_held(lo, hi, flags);
+	for (fd = lo; fd < top && fd <= hi; fd++) {
+		int skip = ts_fd_held((int)fd);
+
+		if (!skip && ts_fd_peek((int)fd) != NULL)
+			skip = ts_fd_detach((int)fd) != TS_DETACH_CLOSE;
+		if (!skip)
+			continue;
+		if (fd > start && real(start, fd - 1, flags) < 0)
+			r = -1;
+		start = fd + 1;
+	}
+	if (start > hi) /* the range ended on a skipped number */
+		return r;
+	if (real(start, hi, flags) < 0)
+		r = -1;
+	return r;
 }
 
 void ts_closefrom(int lo)
