@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "cert_int.h"
+#include "files_int.h"
 
 #define PEM_HEADER "-----BEGIN CERTIFICATE-----"
 #define PEM_FOOTER "-----END CERTIFICATE-----"
@@ -62,21 +63,6 @@ char *sslsocket_DER_cert_to_PEM_cert(const unsigned char *der, size_t len,
 static int is_space(unsigned char c)
 {
 	return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 unsigned char *sslsocket_PEM_cert_to_DER_cert(const char *pem, size_t *len,
@@ -133,7 +119,7 @@ unsigned char *sslsocket_PEM_cert_to_DER_cert(const char *pem, size_t *len,
 			pads++;
 			continue;
 		}
-		v = b64_value(*p);
+		v = core_b64_value(*p);
 		if (v < 0 || pads) {
 			core_cert_error_set(err, SSLSOCKET_ERROR_VALUE,
 			                    v < 0 ? "invalid PEM encoding: byte 0x%02x at offset %zu is not base64"

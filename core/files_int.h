@@ -54,6 +54,8 @@ struct core_pem {
 	size_t der_len;
 };
 
+/* The value of a base64 digit, -1 for anything else (cert_pem.c too). */
+int core_b64_value(unsigned char c);
 /* The next PEM block at or after *pos in the NUL-terminated text; fills
  * blk and moves *pos past it. Returns 1, 0 at the end, -1 out of memory. */
 int core_pem_next(const char *text, size_t len, size_t *pos, struct core_pem *blk);

@@ -10,7 +10,7 @@
 
 #include "files_int.h"
 
-static int b64val(unsigned char c)
+int core_b64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -57,7 +57,7 @@ static int b64_decode(const char *s, const char *e, struct core_pem *blk)
 			pad++;
 			continue;
 		}
-		int v = b64val(c);
+		int v = core_b64_value(c);
 		if (v < 0 || pad)
 			goto bad; /* data after padding, or not base64 at all */
 		acc = (acc << 6) | (unsigned)v;

@@ -54,6 +54,14 @@ static char *read_text(const char *path)
 	return strdup(buf);
 }
 
+static void server_opts(struct sslsocket_options *o, const char *cert, const char *key)
+{
+	sslsocket_options_init(o);
+	o->server_side = 1;
+	o->certfile = cert;
+	o->keyfile = key;
+}
+
 /* Both checks of a server's certfile/keyfile/ca_certs; they must agree.
  * Returns the prefetch's result, its reason in why. */
 static int both(const char *cert, const char *key, const char *ca, char *why, size_t whylen)
@@ -228,10 +236,7 @@ START_TEST(test_generated_forms)
 	write_key(at("enc.p8"), k[0], ENCRYPTED);
 	struct sslsocket_options o;
 	struct sslsocket_error e;
-	sslsocket_options_init(&o);
-	o.server_side = 1;
-	o.certfile = at("0.pem");
-	o.keyfile = at("enc.p8");
+	server_opts(&o, at("0.pem"), at("enc.p8"));
 	ck_assert_int_eq(sslsocket_options_prefetch(&o, &e), -1);
 	ck_assert_msg(strstr(e.reason, "is encrypted") != NULL, "%s", e.reason);
 	ck_assert_int_eq(sslsocket_options_check(&o, &e), -1);
@@ -316,10 +321,7 @@ START_TEST(test_kept_bytes)
 {
 	struct sslsocket_options o;
 	struct sslsocket_error e;
-	sslsocket_options_init(&o);
-	o.server_side = 1;
-	o.certfile = at("c.pem");
-	o.keyfile = at("k.pem");
+	server_opts(&o, at("c.pem"), at("k.pem"));
 	copy(tu_cert("server.pem"), o.certfile);
 	copy(tu_cert("server.key"), o.keyfile);
 	ck_assert_int_eq(sslsocket_options_prefetch(&o, &e), 0);
