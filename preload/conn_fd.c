@@ -159,7 +159,7 @@ int ts_dup(int oldfd)
  * newfd exactly as it was. */
 static int dup_onto(int oldfd, int newfd, int flags, int three)
 {
-	int r, saved = errno;
+	int r, saved = errno, left_open = 0;
 
 	if (ts_fd_held(oldfd) || TS_REAL(fcntl)(oldfd, F_GETFD) < 0 || newfd < 0) {
 		errno = EBADF;
@@ -173,11 +173,19 @@ static int dup_onto(int oldfd, int newfd, int flags, int three)
 		return newfd;
 	}
 	if (ts_fd_peek(newfd) != NULL && !ts_fd_held(newfd))
-		(void)ts_fd_detach(newfd);
+		left_open = ts_fd_detach_replacing(newfd) == TS_DETACH_KEEP && !ts_fd_held(newfd);
 	errno = saved;
 	r = three ? TS_REAL(dup3)(oldfd, newfd, flags) : TS_REAL(dup2)(oldfd, newfd);
-	if (r < 0)
+	if (r < 0) {
+		/* The connection is over: never leave its socket to the
+		 * program in plaintext. */
+		if (left_open) {
+			saved = errno;
+			TS_REAL(close)(newfd);
+			errno = saved;
+		}
 		return r;
+	}
 	saved = errno;
 	/* A number held for the core has just been replaced by the kernel. */
 	ts_fd_replaced(newfd);

@@ -118,7 +118,8 @@ void ts_conn_release(struct ts_conn *c)
 	}
 	notify = c->kind == TS_KIND_CONN && c->s != NULL && !(flags & TS_F_FAILED) &&
 	         !(flags & TS_F_CORE_LOST) && ts_conn_is_owner(c);
-	close_core = c->kind == TS_KIND_CONN && c->core_fd >= 0 && !(flags & TS_F_CORE_LOST);
+	close_core = c->kind == TS_KIND_CONN && c->core_fd >= 0 &&
+	             !(flags & (TS_F_CORE_LOST | TS_F_KEEP_FD));
 	if (ts_conn_teardown_hook != NULL)
 		ts_conn_teardown_hook(c, notify, close_core);
 	conn_recycle(c);
@@ -201,7 +202,7 @@ void ts_fd_forget(int fd)
 		drop_stale(fd, old);
 }
 
-enum ts_detach ts_fd_detach(int fd)
+static enum ts_detach detach(int fd, int replacing)
 {
 	struct ts_conn *old, *c;
 	int keep, in_use;
@@ -225,6 +226,11 @@ enum ts_detach ts_fd_detach(int fd)
 		if (in_use) {
 			atomic_fetch_or(&c->flags, TS_F_HELD);
 			atomic_store(&ts_fdtab[fd], held_of(c));
+		} else if (replacing) {
+			/* The teardown below sends close_notify but leaves the
+			 * number open: dup2 replaces it atomically, with no
+			 * moment in which another thread could be given it. */
+			atomic_fetch_or(&c->flags, TS_F_KEEP_FD);
 		}
 	}
 	if (atomic_fetch_sub(&c->fdrefs, 1) == 1) {
@@ -232,6 +238,16 @@ enum ts_detach ts_fd_detach(int fd)
 		ts_conn_release(c);
 	}
 	return keep ? TS_DETACH_KEEP : TS_DETACH_CLOSE;
+}
+
+enum ts_detach ts_fd_detach(int fd)
+{
+	return detach(fd, 0);
+}
+
+enum ts_detach ts_fd_detach_replacing(int fd)
+{
+	return detach(fd, 1);
 }
 
 void ts_fd_replaced(int fd)

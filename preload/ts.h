@@ -172,7 +172,8 @@ enum ts_flag {
 	TS_F_CLOSING = 1 << 5,    /* no descriptor names it any more */
 	TS_F_HELD = 1 << 6,       /* the program closed core_fd; we hold it open */
 	TS_F_CORE_LOST = 1 << 7,  /* core_fd was replaced (dup2 onto it) */
-	TS_F_HS_DONE = 1 << 8     /* the handshake completed (seen once) */
+	TS_F_HS_DONE = 1 << 8,    /* the handshake completed (seen once) */
+	TS_F_KEEP_FD = 1 << 9     /* teardown leaves core_fd open: dup2 replaces it */
 };
 
 struct ts_conn {
@@ -253,6 +254,9 @@ enum ts_detach {
  * connection is torn down when its last descriptor goes and no call is in
  * flight; teardown sends close_notify if this process owns it. */
 enum ts_detach ts_fd_detach(int fd);
+/* The same for dup2/dup3 onto fd: a teardown it causes now sends
+ * close_notify but leaves fd open for the kernel to replace (KEEP). */
+enum ts_detach ts_fd_detach_replacing(int fd);
 /* fd was closed by something that cannot be undone (dup2/dup3 onto it,
  * the kernel already replaced it): like ts_fd_detach, but if the core's
  * descriptor is lost while the connection lives on, it is marked failed. */
