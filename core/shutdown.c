@@ -3,8 +3,11 @@
  * then plain bytes), half-close, best-effort close_notify, close and free.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 
@@ -343,6 +346,12 @@ int sslsocket_close(sslsocket *s)
 		return -1;
 	}
 	int saved = errno;
+	/* With records the program never read (TLS 1.3 tickets, a reply) the
+	 * kernel's close is abortive: an RST, and whatever is still queued is
+	 * dropped. Nagle would queue the alert behind an unacknowledged small
+	 * record, so it leaves now (an error on a non-TCP descriptor is moot). */
+	int one = 1;
+	(void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	pthread_mutex_lock(&s->lock);
 	/* One try to get a queued alert out, then give up: close never waits. */
 	if (core_close_notify_locked(s) == 1 || s->shut_want == POLLOUT)

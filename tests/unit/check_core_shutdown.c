@@ -88,6 +88,47 @@ START_TEST(test_clean_close_notify)
 }
 END_TEST
 
+/* close() with records the program never read (TLS 1.3 tickets, a reply):
+ * the kernel's close is then abortive (RST, queued bytes dropped), and
+ * Nagle would hold the close_notify behind an unacknowledged small record.
+ * The peer must still see a clean close. */
+static void reply_then_read_all(struct cu_peer *p)
+{
+	char one;
+	if (sslsocket_read(p->s, &one, 1) != 1 || sslsocket_write(p->s, "reply", 5) != 5) {
+		p->result = -1;
+		return;
+	}
+	cu_read_all(p);
+}
+
+START_TEST(test_close_with_unread_records)
+{
+	struct sockaddr_in a;
+	int l = cu_listen(&a);
+	int cfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&a, sizeof a), 0);
+	struct cu_peer srv = {.fd = accept(l, NULL, NULL), .run = reply_then_read_all};
+	ck_assert_int_ge(srv.fd, 0);
+	close(l);
+	cu_server_opts(&srv.o);
+	srv.o.suppress_ragged_eofs = 0;
+	cu_peer_start(&srv);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	sslsocket *c = cu_wrap(cfd, &o, NULL);
+	ck_assert_int_eq(sslsocket_write(c, "a", 1), 1);
+	usleep(300 * 1000); /* the tickets and the reply arrive, unread */
+	ck_assert_int_eq(sslsocket_write(c, "b", 1), 1);
+	ck_assert_int_eq(sslsocket_close(c), 0);
+	cu_peer_join(&srv);
+	ck_assert_int_eq(srv.result, 0); /* not ECONNRESET: a clean close_notify */
+	ck_assert_int_eq(srv.got, 1);
+	ck_assert_int_eq(srv.buf[0], 'b');
+}
+END_TEST
+
 /* Half-close: the client sends its request and SHUT_WR; the server reads
  * to the close_notify, answers, and closes; the client still reads. */
 static void answer_after_eof(struct cu_peer *p)
@@ -475,6 +516,7 @@ Suite *core_shutdown_suite(void)
 	tcase_add_loop_test(tc, test_ragged_eof_client_reads, 0, 2);
 	tcase_add_test(tc, test_ragged_eof_server_reads);
 	tcase_add_test(tc, test_clean_close_notify);
+	tcase_add_test(tc, test_close_with_unread_records);
 	tcase_add_test(tc, test_half_close);
 	tcase_add_loop_test(tc, test_unwrap, 0, 2);
 	tcase_add_test(tc, test_close_does_not_block);
