@@ -31,14 +31,28 @@ static int bad_block(const struct core_pem *blk, const char *what, const char *p
 	return -1;
 }
 
+/* A certificate block must hold one X.509 certificate ("TRUSTED
+ * CERTIFICATE" appends OpenSSL's aux data to it); its public key in pk. */
+static int bad_cert(const struct core_pem *blk, const char *what, const char *path,
+                    struct core_pubkey *pk, struct sslsocket_error *err)
+{
+	int trusted = strcmp(blk->label, "TRUSTED CERTIFICATE") == 0;
+	if (core_der_cert(blk->der, blk->der_len, trusted, pk) == 0)
+		return 0;
+	core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+	             "cannot load %s from %s: the PEM block \"%s\" is not an X.509 certificate",
+	             what, path, blk->label);
+	return -1;
+}
+
 static int oom(struct sslsocket_error *err)
 {
 	core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
 	return -1;
 }
 
-/* The chain file: certificates, the first one the server's (its public
- * key in leaf, pointing into leaf_der which the caller clears). */
+/* The chain file: certificates, the first one the server's. Its block is
+ * handed to the caller in leaf (to clear), because pk points into it. */
 static int check_chain(const char *path, const struct core_blob *b, struct core_pem *leaf,
                        struct core_pubkey *pk, struct sslsocket_error *err)
 {
@@ -54,12 +68,7 @@ static int check_chain(const char *path, const struct core_blob *b, struct core_
 		}
 		if (core_pem_is_cert(blk.label)) {
 			struct core_pubkey tmp;
-			int trusted = strcmp(blk.label, "TRUSTED CERTIFICATE") == 0;
-			if (core_der_cert(blk.der, blk.der_len, trusted, certs ? &tmp : pk) < 0) {
-				core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
-				             "cannot load %s from %s: the PEM block \"%s\" is not an X.509 "
-				             "certificate",
-				             what, path, blk.label);
+			if (bad_cert(&blk, what, path, certs ? &tmp : pk, err) < 0) {
 				core_pem_clear(&blk);
 				return -1;
 			}
@@ -144,13 +153,7 @@ static int check_ca(const char *path, const struct core_blob *b, struct sslsocke
 	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
 		int bad = bad_block(&blk, what, path, err) < 0;
 		if (!bad && core_pem_is_cert(blk.label)) {
-			int trusted = strcmp(blk.label, "TRUSTED CERTIFICATE") == 0;
-			bad = core_der_cert(blk.der, blk.der_len, trusted, &pk) < 0;
-			if (bad)
-				core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
-				             "cannot load %s from %s: the PEM block \"%s\" is not an X.509 "
-				             "certificate",
-				             what, path, blk.label);
+			bad = bad_cert(&blk, what, path, &pk, err) < 0;
 			found++;
 		} else if (!bad && core_pem_is_crl(blk.label)) {
 			found++;
