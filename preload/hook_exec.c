@@ -125,20 +125,26 @@ static size_t count_args(const char *arg, va_list ap)
 	return n;
 }
 
+/* argv[0..n] from arg and the next n - 1 arguments of *ap, NULL-ended. */
+static void fill_args(char **argv, size_t n, const char *arg, va_list *ap)
+{
+	argv[0] = (char *)(uintptr_t)arg;
+	for (size_t i = 1; i < n; i++)
+		argv[i] = va_arg(*ap, char *);
+	argv[n] = NULL;
+}
+
 TS_EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n, i;
+	size_t n;
 
 	va_start(ap, arg);
 	n = count_args(arg, ap);
 	{
 		char *argv[n + 1];
 
-		argv[0] = (char *)(uintptr_t)arg;
-		for (i = 1; i < n; i++)
-			argv[i] = va_arg(ap, char *);
-		argv[n] = NULL;
+		fill_args(argv, n, arg, &ap);
 		va_end(ap);
 		return execv(path, argv);
 	}
@@ -147,17 +153,14 @@ TS_EXPORT int execl(const char *path, const char *arg, ...)
 TS_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	size_t n, i;
+	size_t n;
 
 	va_start(ap, arg);
 	n = count_args(arg, ap);
 	{
 		char *argv[n + 1];
 
-		argv[0] = (char *)(uintptr_t)arg;
-		for (i = 1; i < n; i++)
-			argv[i] = va_arg(ap, char *);
-		argv[n] = NULL;
+		fill_args(argv, n, arg, &ap);
 		va_end(ap);
 		return execvp(file, argv);
 	}
@@ -166,7 +169,7 @@ TS_EXPORT int execlp(const char *file, const char *arg, ...)
 TS_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n, i;
+	size_t n;
 	char *const *envp;
 
 	va_start(ap, arg);
@@ -174,10 +177,7 @@ TS_EXPORT int execle(const char *path, const char *arg, ...)
 	{
 		char *argv[n + 1];
 
-		argv[0] = (char *)(uintptr_t)arg;
-		for (i = 1; i < n; i++)
-			argv[i] = va_arg(ap, char *);
-		argv[n] = NULL;
+		fill_args(argv, n, arg, &ap);
 		if (n > 0)
 			(void)va_arg(ap, char *); /* the NULL that ends the list */
 		envp = va_arg(ap, char *const *);
