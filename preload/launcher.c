@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"usage: tlsshim [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	"       tlsshim [--ca-certs FILE] [--ssl-version V] --getcert HOST:PORT\n"
 	"       tlsshim --ca-certs FILE [OPTIONS] --peercert HOST:PORT\n"
+	"       tlsshim --check [-c FILE] [RULE OPTIONS]\n"
 	"\n"
 	"Runs PROGRAM with TLS added to the connections that the rules match.\n"
 	"\n"
@@ -51,6 +52,9 @@ static const char usage_text[] =
 	"      --getcert HOST:PORT    print the server's certificate (PEM) and exit\n"
 	"      --peercert HOST:PORT   validate the server against --ca-certs and print\n"
 	"                             its certificate as Python's getpeercert() does\n"
+	"      --check                load the rules and their files as a wrapped\n"
+	"                             program would, print them as understood, exit\n"
+	"                             0 (or 1 with the error)\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version\n"
 	"\n"
@@ -62,7 +66,7 @@ static const char usage_text[] =
 enum {
 	OPT_CONNECT = 256, OPT_ACCEPT, OPT_CERTFILE, OPT_KEYFILE, OPT_CA_CERTS, OPT_CERT_REQS,
 	OPT_SSL_VERSION, OPT_SERVER_HOSTNAME, OPT_LAZY, OPT_RAGGED, OPT_GETCERT, OPT_PEERCERT,
-	OPT_VERSION
+	OPT_VERSION, OPT_CHECK
 };
 
 static const struct option long_options[] = {
@@ -83,6 +87,7 @@ static const struct option long_options[] = {
 	{ "peercert", required_argument, NULL, OPT_PEERCERT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -140,6 +145,7 @@ static int parse_options(int argc, char **argv, struct launch_opts *o, int *done
 		case 'q': o->log_level = "error"; break;
 		case OPT_GETCERT: rc = set_once(&o->getcert, optarg, "--getcert"); break;
 		case OPT_PEERCERT: rc = set_once(&o->peercert, optarg, "--peercert"); break;
+		case OPT_CHECK: o->check = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			*done = 1;
@@ -179,8 +185,10 @@ static int run_cert_mode(struct launch_opts *o, int nargs)
 }
 
 /* Sets the interposer's environment from the options; checks it the way
- * the interposer will. Returns 0 or an exit status. */
-static int prepare_environment(const struct launch_opts *o, int *allow_setuid)
+ * the interposer will. Returns 0 or an exit status. With keep, the loaded
+ * rule set is handed over (--check) instead of freed. */
+static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
+                               struct cfg_ruleset **keep)
 {
 	char err[LAUNCH_ERRLEN], explained[LAUNCH_ERRLEN + 64];
 	int generated = 0;
@@ -230,20 +238,52 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid)
 		return config_error(explained);
 	}
 	*allow_setuid = rs->allow_setuid_exec;
-	cfg_ruleset_free(rs);
+	if (keep)
+		*keep = rs;
+	else
+		cfg_ruleset_free(rs);
 
 	char *lib = launch_find_preload(err, sizeof err);
-	if (!lib)
+	if (!lib) {
+		if (keep) {
+			cfg_ruleset_free(*keep);
+			*keep = NULL;
+		}
 		return config_error(err);
+	}
 	char *value = launch_preload_value(lib, getenv("LD_PRELOAD"), err, sizeof err);
 	free(lib);
-	if (!value)
+	if (!value) {
+		if (keep) {
+			cfg_ruleset_free(*keep);
+			*keep = NULL;
+		}
 		return config_error(err);
+	}
 	int rc = setenv("LD_PRELOAD", value, 1);
 	free(value);
 	if (rc < 0)
 		return config_error(strerror(errno));
 	return 0;
+}
+
+/* --check: everything a run would do before exec, then the rules. */
+static int run_check(const struct launch_opts *o, int nargs)
+{
+	struct cfg_ruleset *rs = NULL;
+	int allow_setuid = 0;
+
+	if (nargs > 0)
+		return usage_error("%s", "--check takes no program");
+	int rc = prepare_environment(o, &allow_setuid, &rs);
+	if (rc)
+		return rc;
+	const char *file = getenv("TLSSHIM_CONFIG");
+	launch_check_print(stdout, rs, file && file[0] ? file : NULL,
+	                   getenv("TLSSHIM_CONFIG_STRING") != NULL);
+	printf("library:    %s\n", strtok(getenv("LD_PRELOAD"), ":"));
+	cfg_ruleset_free(rs);
+	return fflush(stdout) == 0 ? 0 : LAUNCH_EXIT_CONFIG;
 }
 
 int main(int argc, char **argv)
@@ -262,6 +302,14 @@ int main(int argc, char **argv)
 	if (rc || done)
 		goto out;
 	int nargs = argc - optind;
+	if (o.check && (o.getcert || o.peercert)) {
+		rc = usage_error("%s", "--check cannot be combined with --getcert or --peercert");
+		goto out;
+	}
+	if (o.check) {
+		rc = run_check(&o, nargs);
+		goto out;
+	}
 	if (o.getcert || o.peercert) {
 		rc = run_cert_mode(&o, nargs);
 		goto out;
@@ -270,7 +318,7 @@ int main(int argc, char **argv)
 		rc = usage_error("%s", "no program to run");
 		goto out;
 	}
-	rc = prepare_environment(&o, &allow_setuid);
+	rc = prepare_environment(&o, &allow_setuid, NULL);
 	if (rc)
 		goto out;
 	if (launch_check_program(argv[optind], allow_setuid, why, sizeof why) < 0) {

@@ -8,6 +8,7 @@
  *                   scripts, foreign ELF class, setuid)
  * launcher_exec.c   LD_PRELOAD, the environment, execvp
  * launcher_cert.c   --getcert and --peercert
+ * launcher_check.c  --check: the loaded rules, printed
  * launcher_ssl.c    libsslsocket.so, loaded only when OpenSSL is needed
  *                   (launcher_ssl.h)
  *
@@ -19,6 +20,7 @@
 #define TLSSHIM_LAUNCHER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses (documented in tlsshim.1). 126 and 127 are env(1)'s. */
 enum {
@@ -46,6 +48,7 @@ struct launch_opts {
 	const char *log_level;     /* "debug" (-v), "error" (-q) or NULL */
 	const char *getcert;       /* HOST:PORT */
 	const char *peercert;      /* HOST:PORT */
+	int check;                 /* --check */
 };
 
 /* ---- launcher_rules.c ---------------------------------------------------- */
@@ -138,5 +141,14 @@ int launch_split_hostport(const char *text, char **host, unsigned short *port,
 /* --getcert and --peercert: print to stdout; return the exit status. */
 int launch_getcert(const struct launch_opts *o);
 int launch_peercert(const struct launch_opts *o);
+
+/* ---- launcher_check.c ---------------------------------------------------- */
+
+struct cfg_ruleset;
+/* --check: prints the loaded rule set rs to out, as understood (sources,
+ * log, then per rule: match, side, verification, identities, protocol,
+ * files with their certificates' subjects and notAfter). Returns 0. */
+int launch_check_print(FILE *out, const struct cfg_ruleset *rs, const char *config_file,
+                       int has_string);
 
 #endif /* TLSSHIM_LAUNCHER_H */

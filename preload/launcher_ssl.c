@@ -123,3 +123,26 @@ char *launch_ssl_certinfo_format(const struct sslsocket_certinfo *ci)
 }
 void launch_ssl_certinfo_free(struct sslsocket_certinfo *ci) { MUST(certinfo_free)(ci); }
 int launch_ssl_close(sslsocket *s) { return MUST(close)(s); }
+
+/* --check: the subject and dates of a rule's certificates. */
+struct sslsocket_certinfo *launch_ssl_certinfo_from_der(const unsigned char *der, size_t len,
+                                                        struct sslsocket_error *err)
+{
+	__typeof__(&launch_ssl_certinfo_from_der) f = REAL(certinfo_from_der);
+	if (!f) {
+		cannot_load(err);
+		return NULL;
+	}
+	return f(der, len, err);
+}
+
+int launch_ssl_cert_time_to_seconds(const char *timestring, time_t *out,
+                                    struct sslsocket_error *err)
+{
+	__typeof__(&launch_ssl_cert_time_to_seconds) f = REAL(cert_time_to_seconds);
+	if (!f) {
+		cannot_load(err);
+		return -1;
+	}
+	return f(timestring, out, err);
+}

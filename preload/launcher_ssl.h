@@ -7,7 +7,8 @@
  * need OpenSSL are renamed here to stand-ins (launcher_ssl.c) that load
  * libsslsocket.so on first use: the configuration's full checks (a
  * pinned protocol version, a cipher list, a key whose public half the
- * bytes do not show) and --getcert / --peercert.
+ * bytes do not show), --getcert / --peercert and --check's certificate
+ * subjects and dates.
  */
 #ifndef TLSSHIM_LAUNCHER_SSL_H
 #define TLSSHIM_LAUNCHER_SSL_H
@@ -23,5 +24,7 @@
 #define sslsocket_certinfo_format launch_ssl_certinfo_format
 #define sslsocket_certinfo_free launch_ssl_certinfo_free
 #define sslsocket_close launch_ssl_close
+#define sslsocket_certinfo_from_der launch_ssl_certinfo_from_der
+#define sslsocket_cert_time_to_seconds launch_ssl_cert_time_to_seconds
 
 #endif /* TLSSHIM_LAUNCHER_SSL_H */
