@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitnotify.h"
 #include "ts.h"
 
 #define MAX_NAMES 8
@@ -190,6 +191,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = e;
 		return -1;
 	}
+	ts_exit_arm();
 	/* c's first reference now belongs to the table; take our own. The
 	 * kernel's connect timeout is SO_SNDTIMEO. */
 	c = ts_conn_acquire(fd);
@@ -379,6 +381,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			nfd = -1;
 			break;
 		}
+		ts_exit_arm();
 		if (addr != NULL && len != NULL) {
 			memcpy(addr, &peer, *len < pl ? *len : pl);
 			*len = pl;
