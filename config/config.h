@@ -99,6 +99,20 @@ const struct cfg_rule *cfg_match(const struct cfg_ruleset *rs, enum cfg_side sid
                                  const struct sockaddr *sa, socklen_t len,
                                  const char *const *names, size_t n_names);
 
+/* As cfg_match; *which (may be NULL) receives the index in names of the
+ * name that made a NAME or WILDCARD rule match, SIZE_MAX for other rules.
+ * That name, not any other the process resolved to the same address, is
+ * the identity the connection is bound to (SNI and the hostname check). */
+const struct cfg_rule *cfg_match_named(const struct cfg_ruleset *rs, enum cfg_side side,
+                                       const struct sockaddr *sa, socklen_t len,
+                                       const char *const *names, size_t n_names, size_t *which);
+
+/* 1 when r is a NAME or WILDCARD rule whose host part matches name (lower
+ * case, no trailing dot; the port is not looked at), else 0. The name
+ * cache keeps such names for good: a name rule must never stop matching
+ * because a cache filled up. */
+int cfg_rule_names_host(const struct cfg_rule *r, const char *name);
+
 /* Parses one "HOST:PORT" match string; -1 with a reason in err->msg. */
 int cfg_match_parse(const char *text, struct cfg_match *out, struct cfg_error *err);
 void cfg_match_clear(struct cfg_match *m);

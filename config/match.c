@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,25 +436,50 @@ static int rule_matches(const struct cfg_match *m, const struct addr_view *v,
 		return m->family == v->family && prefix_equal(m->addr, v->addr, m->prefix);
 	case CFG_HOST_NAME:
 	case CFG_HOST_WILDCARD:
+		/* 2 + the index of the name that matched: that name is the
+		 * identity the connection is bound to. */
 		for (size_t i = 0; names && i < n_names; i++)
 			if (names[i] && name_matches(m, names[i]))
-				return 1;
+				return i < (size_t)INT_MAX - 2 ? (int)i + 2 : 1;
 		return 0;
 	}
 	return 0;
+}
+
+const struct cfg_rule *cfg_match_named(const struct cfg_ruleset *rs, enum cfg_side side,
+                                       const struct sockaddr *sa, socklen_t len,
+                                       const char *const *names, size_t n_names, size_t *which)
+{
+	struct addr_view v;
+	if (which)
+		*which = SIZE_MAX;
+	if (!rs || view_of(sa, len, &v) < 0)
+		return NULL;
+	for (size_t i = 0; i < rs->count; i++) {
+		const struct cfg_rule *r = &rs->rules[i];
+		if (r->side != side)
+			continue;
+		int m = rule_matches(&r->match, &v, names, n_names);
+		if (m == 0)
+			continue;
+		if (which && m > 1)
+			*which = (size_t)(m - 2);
+		return r;
+	}
+	return NULL;
 }
 
 const struct cfg_rule *cfg_match(const struct cfg_ruleset *rs, enum cfg_side side,
                                  const struct sockaddr *sa, socklen_t len,
                                  const char *const *names, size_t n_names)
 {
-	struct addr_view v;
-	if (!rs || view_of(sa, len, &v) < 0)
-		return NULL;
-	for (size_t i = 0; i < rs->count; i++) {
-		const struct cfg_rule *r = &rs->rules[i];
-		if (r->side == side && rule_matches(&r->match, &v, names, n_names))
-			return r;
-	}
-	return NULL;
+	return cfg_match_named(rs, side, sa, len, names, n_names, NULL);
+}
+
+int cfg_rule_names_host(const struct cfg_rule *r, const char *name)
+{
+	if (!r || !name || r->passthrough ||
+	    (r->match.host_kind != CFG_HOST_NAME && r->match.host_kind != CFG_HOST_WILDCARD))
+		return 0;
+	return name_matches(&r->match, name);
 }

@@ -84,7 +84,10 @@ int core_ssl_setup(struct sslsocket *s)
 			if (!SSL_set_tlsext_host_name(ssl, s->server_hostname))
 				goto bad_name;
 			if (verify) {
-				SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+				/* subjectAltName only: the subject CN is never taken
+				 * for a host name (RFC 6125 6.4.4, as browsers do). */
+				SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+				                           X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 				if (!SSL_set1_host(ssl, h))
 					goto bad_name;
 			}
@@ -234,6 +237,13 @@ static sslsocket *sock_new(int fd, sslsocket_ctx *ctx, const struct sslsocket_op
 		free(s);
 		core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
 		return NULL;
+	}
+	/* "example.com." is example.com: the root's dot is neither sent as SNI
+	 * (RFC 6066 3: "without a trailing dot") nor part of the name checked. */
+	if (s->server_hostname) {
+		size_t hl = strlen(s->server_hostname);
+		if (hl > 1 && s->server_hostname[hl - 1] == '.')
+			s->server_hostname[hl - 1] = '\0';
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->fd = fd;

@@ -70,8 +70,9 @@ static void log_failure(struct ts_conn *c)
 	if (atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
 		return;
 	if (c->rule != NULL)
-		ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"): %s", c->side, c->peer,
-		       c->rule->file, c->rule->line, c->rule->match_text, sslsocket_error(c->s));
+		ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"%s%s): %s", c->side, c->peer,
+		       c->rule->file, c->rule->line, c->rule->match_text,
+		       c->sni[0] != '\0' ? ", server name " : "", c->sni, sslsocket_error(c->s));
 	else
 		ts_log(CFG_LOG_WARN, "%s %s: failed: %s", c->side, c->peer, sslsocket_error(c->s));
 }

@@ -22,8 +22,6 @@
 #include "exitnotify.h"
 #include "ts.h"
 
-#define MAX_NAMES 8
-
 static int sa_family_of(const struct sockaddr *sa, socklen_t len)
 {
 	sa_family_t fam;
@@ -86,24 +84,13 @@ static void socket_options(const struct cfg_rule *r, const char *name, const cha
 		o->server_hostname = ip;
 }
 
-/* The client rule for addr, or NULL (plain). *name receives the newest
- * resolved name (or ""). */
+/* The client rule for addr, or NULL (plain). *name receives the name the
+ * connection is bound to: the one that matched a name rule, else the
+ * newest resolved name, else "". */
 static const struct cfg_rule *match_connect(const struct sockaddr *addr, socklen_t len,
                                             char *name, size_t cap)
 {
-	char names[MAX_NAMES][TS_NAME_LEN];
-	const char *ptrs[MAX_NAMES];
-	size_t n, i;
-
-	n = ts_names_lookup(addr, len, names, MAX_NAMES);
-	for (i = 0; i < n; i++)
-		ptrs[i] = names[i];
-	name[0] = '\0';
-	if (n > 0) {
-		strncpy(name, names[0], cap - 1);
-		name[cap - 1] = '\0';
-	}
-	return cfg_match(ts_rules, CFG_CONNECT, addr, len, ptrs, n);
+	return ts_names_match(ts_rules, CFG_CONNECT, addr, len, name, cap);
 }
 
 int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -164,8 +151,13 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		dest_ip_literal(addr, ip, sizeof ip);
 		socket_options(rule, name, ip, &o);
 		if (o.server_hostname != NULL && o.server_hostname != ip) {
+			size_t sl;
+
 			strncpy(c->sni, o.server_hostname, sizeof c->sni - 1);
 			c->sni[sizeof c->sni - 1] = '\0';
+			sl = strlen(c->sni); /* the core drops a trailing dot too */
+			if (sl > 1 && c->sni[sl - 1] == '.')
+				c->sni[sl - 1] = '\0';
 		}
 		ts_depth++;
 		s = sslsocket_wrap_ctx(fd, ctx, &o, ts_real_io(), &err);

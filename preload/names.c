@@ -4,13 +4,27 @@
  * connect() only sees an address, but users write host names in rules
  * ("*.example.com:443"), SNI must carry a name (RFC 6066 forbids IP
  * literals) and the certificate must be checked against one. The resolver
- * hooks record each answer here; a ring of TS_NAMES_MAX entries keeps the
- * newest, so the cache stays bounded whatever the program resolves.
+ * hooks record each answer here, in two stores:
+ *
+ *   - a ring of TS_NAMES_MAX entries keeps the newest names, whatever they
+ *     are (the SNI of an address or `*` rule), bounded whatever the program
+ *     resolves;
+ *   - names that a connect rule written with a host name matches
+ *     ("good.example.com:443", "*.example.com:443") are also kept, one per
+ *     (address, rule), and never evicted: a name rule must not stop matching
+ *     because the program resolved hundreds of other names (issue 10).
+ *     This store grows only with the addresses such names resolve to.
+ *
+ * The name a rule matched is the name the connection is bound to (SNI and
+ * the certificate check), never merely the newest name of the address:
+ * with `*.example.com`, a later evil.test resolving to the same address must
+ * not become the identity checked.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ts.h"
@@ -22,9 +36,22 @@ struct name_entry {
 	unsigned long seq;
 };
 
+/* A name a connect rule matches, kept for good: one per (address, rule). */
+struct kept_entry {
+	struct kept_entry *next; /* hash chain */
+	int family;
+	unsigned char addr[16];
+	unsigned rule;           /* cfg_rule.index */
+	unsigned long seq;
+	char name[TS_NAME_LEN];
+};
+
+#define KEPT_BUCKETS 256
+
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct name_entry names[TS_NAMES_MAX];
 static unsigned long names_seq;
+static struct kept_entry *kept[KEPT_BUCKETS];
 
 int ts_is_ip_literal(const char *s)
 {
@@ -112,6 +139,54 @@ static void add_locked(int family, const unsigned char addr[16], const char *nam
 	slot->seq = ++names_seq;
 }
 
+static unsigned kept_bucket(int family, const unsigned char addr[16])
+{
+	unsigned h = 2166136261u ^ (unsigned)family;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h % KEPT_BUCKETS;
+}
+
+/* Keeps (address, name) for every connect rule that the name matches.
+ * Allocation failure only loses the guarantee for this name; the ring still
+ * has it. */
+static void keep_locked(int family, const unsigned char addr[16], const char *name,
+                        unsigned long seq)
+{
+	const struct cfg_ruleset *rs = ts_rules;
+	struct kept_entry *e;
+	unsigned b;
+	size_t i, n = strlen(name);
+
+	if (rs == NULL)
+		return;
+	b = kept_bucket(family, addr);
+	for (i = 0; i < rs->count; i++) {
+		const struct cfg_rule *r = &rs->rules[i];
+
+		if (r->side != CFG_CONNECT || !cfg_rule_names_host(r, name))
+			continue;
+		for (e = kept[b]; e != NULL; e = e->next)
+			if (e->rule == r->index && e->family == family &&
+			    memcmp(e->addr, addr, 16) == 0)
+				break;
+		if (e == NULL) {
+			e = calloc(1, sizeof *e);
+			if (e == NULL)
+				continue;
+			e->family = family;
+			memcpy(e->addr, addr, 16);
+			e->rule = r->index;
+			e->next = kept[b];
+			kept[b] = e;
+		}
+		memcpy(e->name, name, n + 1);
+		e->seq = seq;
+	}
+}
+
 void ts_names_add_raw(int family, const void *addr, const char *name)
 {
 	unsigned char key[16] = {0};
@@ -143,6 +218,7 @@ void ts_names_add_raw(int family, const void *addr, const char *name)
 	}
 	pthread_mutex_lock(&names_lock);
 	add_locked(family, key, low);
+	keep_locked(family, key, low, names_seq);
 	pthread_mutex_unlock(&names_lock);
 }
 
@@ -156,41 +232,125 @@ void ts_names_add(const struct sockaddr *sa, socklen_t len, const char *name)
 	ts_names_add_raw(family, key, name);
 }
 
+struct found_name {
+	const char *name;
+	unsigned long seq;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct found_name *x = a, *y = b;
+
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
+}
+
+/* Every distinct name resolved to (family, key), newest first, from both
+ * stores; *out is malloc'ed (NULL when there is none). Lock held. */
+static size_t collect_locked(int family, const unsigned char key[16], struct found_name **out)
+{
+	struct found_name *f;
+	const struct kept_entry *e;
+	size_t i, j, n = 0, cap = 0, w;
+
+	*out = NULL;
+	for (i = 0; i < TS_NAMES_MAX; i++)
+		if (names[i].family == family && memcmp(names[i].addr, key, 16) == 0)
+			cap++;
+	for (e = kept[kept_bucket(family, key)]; e != NULL; e = e->next)
+		cap++;
+	if (cap == 0 || (f = malloc(cap * sizeof *f)) == NULL)
+		return 0;
+	for (i = 0; i < TS_NAMES_MAX; i++)
+		if (names[i].family == family && memcmp(names[i].addr, key, 16) == 0)
+			f[n++] = (struct found_name){names[i].name, names[i].seq};
+	for (e = kept[kept_bucket(family, key)]; e != NULL; e = e->next)
+		if (e->family == family && memcmp(e->addr, key, 16) == 0)
+			f[n++] = (struct found_name){e->name, e->seq};
+	qsort(f, n, sizeof *f, newest_first);
+	/* A name in both stores (or kept for two rules) counts once. */
+	for (i = 0, w = 0; i < n; i++) {
+		for (j = 0; j < w; j++)
+			if (strcmp(f[j].name, f[i].name) == 0)
+				break;
+		if (j == w)
+			f[w++] = f[i];
+	}
+	*out = f;
+	return w;
+}
+
 size_t ts_names_lookup(const struct sockaddr *sa, socklen_t len,
                        char out[][TS_NAME_LEN], size_t max)
 {
 	unsigned char key[16];
-	const struct name_entry *found[TS_NAMES_MAX];
-	size_t i, j, n = 0;
+	struct found_name *f;
+	size_t i, n;
 	int family;
 
 	if (max == 0 || addr_key(sa, len, &family, key) < 0)
 		return 0;
 	pthread_mutex_lock(&names_lock);
-	for (i = 0; i < TS_NAMES_MAX; i++)
-		if (names[i].family == family && memcmp(names[i].addr, key, 16) == 0)
-			found[n++] = &names[i];
-	/* newest first (insertion sort: n is small) */
-	for (i = 1; i < n; i++) {
-		const struct name_entry *e = found[i];
-
-		for (j = i; j > 0 && found[j - 1]->seq < e->seq; j--)
-			found[j] = found[j - 1];
-		found[j] = e;
-	}
+	n = collect_locked(family, key, &f);
 	if (n > max)
 		n = max;
 	for (i = 0; i < n; i++)
-		memcpy(out[i], found[i]->name, TS_NAME_LEN);
+		memcpy(out[i], f[i].name, TS_NAME_LEN);
 	pthread_mutex_unlock(&names_lock);
+	free(f);
 	return n;
+}
+
+const struct cfg_rule *ts_names_match(const struct cfg_ruleset *rs, enum cfg_side side,
+                                      const struct sockaddr *sa, socklen_t len, char *name,
+                                      size_t cap)
+{
+	const struct cfg_rule *r;
+	const char **ptrs = NULL;
+	unsigned char key[16];
+	struct found_name *f = NULL;
+	size_t i, n = 0, which = SIZE_MAX;
+	int family;
+
+	if (cap > 0)
+		name[0] = '\0';
+	if (addr_key(sa, len, &family, key) < 0)
+		return cfg_match(rs, side, sa, len, NULL, 0);
+	pthread_mutex_lock(&names_lock);
+	n = collect_locked(family, key, &f);
+	if (n > 0 && (ptrs = malloc(n * sizeof *ptrs)) == NULL)
+		n = 0; /* address rules still match; name rules cannot be decided */
+	for (i = 0; i < n; i++)
+		ptrs[i] = f[i].name;
+	r = cfg_match_named(rs, side, sa, len, ptrs, n, &which);
+	/* The name that matched a name rule; else the newest name (an address
+	 * or `*` rule says nothing about names). */
+	if (r != NULL && which == SIZE_MAX && n > 0)
+		which = 0;
+	if (which < n && cap > 0) {
+		strncpy(name, f[which].name, cap - 1);
+		name[cap - 1] = '\0';
+	}
+	pthread_mutex_unlock(&names_lock);
+	free(ptrs);
+	free(f);
+	return r;
 }
 
 void ts_names_clear(void)
 {
+	size_t b;
+
 	pthread_mutex_lock(&names_lock);
 	memset(names, 0, sizeof names);
 	names_seq = 0;
+	for (b = 0; b < KEPT_BUCKETS; b++) {
+		while (kept[b] != NULL) {
+			struct kept_entry *e = kept[b];
+
+			kept[b] = e->next;
+			free(e);
+		}
+	}
 	pthread_mutex_unlock(&names_lock);
 }
 

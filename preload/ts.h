@@ -303,6 +303,13 @@ void ts_names_add_raw(int family, const void *addr, const char *name);
  * the count. IPv4-mapped IPv6 addresses find IPv4 entries. */
 size_t ts_names_lookup(const struct sockaddr *sa, socklen_t len,
                        char out[][TS_NAME_LEN], size_t max);
+/* The rule of side `side` for sa, matched against every name the process
+ * resolved to sa (no name a rule can match is ever evicted). name (cap
+ * bytes) receives the name the connection is bound to: the one that made
+ * a name rule match, else the newest name resolved to sa, else "". */
+const struct cfg_rule *ts_names_match(const struct cfg_ruleset *rs, enum cfg_side side,
+                                      const struct sockaddr *sa, socklen_t len, char *name,
+                                      size_t cap);
 void ts_names_clear(void);
 /* 1 if s is an IPv4 or IPv6 literal. */
 int ts_is_ip_literal(const char *s);

@@ -38,6 +38,8 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd redis-cli redis-tools
 	need_cmd redis-benchmark redis-tools
 	need_cmd timeout coreutils
+	# Test-local host names (NSS_WRAPPER_HOSTS) for the name tests.
+	ls /usr/lib/*-linux-gnu/libnss_wrapper.so >/dev/null 2>&1 || missing="$missing libnss-wrapper"
 	need_cmd setsid util-linux
 	need_cmd node nodejs
 	need_cmd psql postgresql-client

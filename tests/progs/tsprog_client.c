@@ -15,6 +15,8 @@
  *   sendfile HOST PORT FILE   sendfile the file, half-close, print reply
  *   ghbn NAME PORT      gethostbyname(NAME), connect to its first
  *                       address, write "ping\n", print the reply
+ *   gai PORT NAME...    getaddrinfo each NAME in turn (IPv4), connect to
+ *                       the first NAME's address, then as ghbn
  *   spawndup HOST PORT  posix_spawn /bin/echo with the connection as its
  *                       stdout (a dup2 file action)
  *   forkdup HOST PORT   fork; the child dup2s the connection onto stdout
@@ -423,10 +425,46 @@ static int mode_spawn(char *path)
 	return 0;
 }
 
+static int mode_gai(const char *port, int n, char **names)
+{
+	struct addrinfo hints, *res, *first = NULL;
+	char buf[64];
+	int i, fd, r;
+	ssize_t got;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	for (i = 0; i < n; i++) {
+		r = getaddrinfo(names[i], port, &hints, &res);
+		if (r != 0) {
+			printf("getaddrinfo %s: %s\n", names[i], gai_strerror(r));
+			return 1;
+		}
+		if (first == NULL)
+			first = res;
+		else
+			freeaddrinfo(res);
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	r = connect(fd, first->ai_addr, first->ai_addrlen);
+	report("connect", r, errno);
+	freeaddrinfo(first);
+	REPORT("write", write(fd, "ping\n", 5));
+	got = read(fd, buf, sizeof buf - 1);
+	report("read", (long)got, errno);
+	if (got > 0)
+		printf("got=%.*s", (int)got, buf);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 4 && strcmp(argv[1], "gai") == 0)
+		return mode_gai(argv[2], argc - 3, argv + 3);
 	if (argc == 4 && strcmp(argv[1], "leak") == 0)
 		return mode_leak(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "nbleak") == 0)

@@ -374,6 +374,55 @@ START_TEST(match_any_host_both_families)
 }
 END_TEST
 
+/* cfg_match_named says which name bound the connection: the first in the
+ * list (newest first) that the winning rule matches, never a name no rule
+ * matched; SIZE_MAX for an address rule. */
+START_TEST(match_named_binds_matching_name)
+{
+	struct cfg_error err;
+	struct cfg_ruleset *rs = cfg_load("connect = ( { match = \"*.example.com:443\"; },\n"
+	                                  " { match = \"db.internal:443\"; },\n"
+	                                  " { match = \"10.0.0.0/8:*\"; } );",
+	                                  NULL, &err);
+	ck_assert_msg(rs != NULL, "%s", err.msg);
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(443) };
+	inet_pton(AF_INET, "192.0.2.9", &s4.sin_addr);
+	const char *names[] = { "evil.test", "EXAMPLE.com", "a.b.example.com", "good.example.com." };
+	size_t which = 0;
+	const struct cfg_rule *r = cfg_match_named(rs, CFG_CONNECT, (struct sockaddr *)&s4,
+	                                           sizeof s4, names, 4, &which);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->index, 0);
+	ck_assert_uint_eq(which, 2);
+	/* only evil.test: nothing matches, nothing is bound */
+	r = cfg_match_named(rs, CFG_CONNECT, (struct sockaddr *)&s4, sizeof s4, names, 1, &which);
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(which, SIZE_MAX);
+	/* IPv6 with a later name rule */
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
+	inet_pton(AF_INET6, "2001:db8::5", &s6.sin6_addr);
+	const char *n6[] = { "evil.test", "DB.internal." };
+	r = cfg_match_named(rs, CFG_CONNECT, (struct sockaddr *)&s6, sizeof s6, n6, 2, &which);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->index, 1);
+	ck_assert_uint_eq(which, 1);
+	/* an address rule binds no name */
+	inet_pton(AF_INET, "10.1.1.1", &s4.sin_addr);
+	r = cfg_match_named(rs, CFG_CONNECT, (struct sockaddr *)&s4, sizeof s4, names, 1, &which);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->index, 2);
+	ck_assert_uint_eq(which, SIZE_MAX);
+	/* cfg_rule_names_host: the host part only, name rules only */
+	ck_assert_int_eq(cfg_rule_names_host(&rs->rules[0], "x.example.com"), 1);
+	ck_assert_int_eq(cfg_rule_names_host(&rs->rules[0], "example.com"), 0);
+	ck_assert_int_eq(cfg_rule_names_host(&rs->rules[1], "db.internal"), 1);
+	ck_assert_int_eq(cfg_rule_names_host(&rs->rules[1], "db.internal.evil"), 0);
+	ck_assert_int_eq(cfg_rule_names_host(&rs->rules[2], "db.internal"), 0);
+	ck_assert_int_eq(cfg_rule_names_host(NULL, "db.internal"), 0);
+	cfg_ruleset_free(rs);
+}
+END_TEST
+
 Suite *match_suite(void)
 {
 	Suite *s = suite_create("match");
@@ -388,6 +437,7 @@ Suite *match_suite(void)
 	tcase_add_loop_test(tc, match_cases, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, match_never);
 	tcase_add_test(tc, match_any_host_both_families);
+	tcase_add_test(tc, match_named_binds_matching_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -158,6 +158,179 @@ START_TEST(test_bad_input_ignored)
 }
 END_TEST
 
+/* ---- name rules and the cache (issue 10 item 6) ------------------------ */
+
+static struct cfg_ruleset *rules_rs;
+
+static void rules_setup(void)
+{
+	struct cfg_error err;
+
+	ts_names_clear();
+	rules_rs = cfg_load("connect = ( { match = \"good.example.com:443\"; },\n"
+	                    " { match = \"*.example.com:443\"; },\n"
+	                    " { match = \"db.internal:5432\"; },\n"
+	                    " { match = \"10.7.0.0/16:8443\"; } );",
+	                    NULL, &err);
+	ck_assert_msg(rules_rs != NULL, "%s", err.msg);
+	ts_rules = rules_rs;
+}
+
+static void rules_teardown(void)
+{
+	ts_rules = NULL;
+	ts_names_clear();
+	cfg_ruleset_free(rules_rs);
+	rules_rs = NULL;
+}
+
+/* Resolve the name of rule 1, then `others` names to the same address and
+ * `elsewhere` names to other addresses: rule 1 still matches, bound to its
+ * name. */
+static void pressure(unsigned others, unsigned elsewhere)
+{
+	struct sockaddr_in a = v4("10.1.2.3", 443), b;
+	char name[TS_NAME_LEN], ip[32], label[64];
+	const struct cfg_rule *r;
+	unsigned i;
+
+	ts_names_add(SA(a), "good.example.com");
+	for (i = 0; i < others; i++) {
+		snprintf(label, sizeof label, "other%u.test", i);
+		ts_names_add(SA(a), label);
+	}
+	for (i = 0; i < elsewhere; i++) {
+		snprintf(ip, sizeof ip, "10.2.%u.%u", i / 250, i % 250 + 1);
+		snprintf(label, sizeof label, "far%u.test", i);
+		b = v4(ip, 443);
+		ts_names_add(SA(b), label);
+	}
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "good.example.com:443");
+	ck_assert_str_eq(name, "good.example.com");
+}
+
+START_TEST(test_rule_many_names_one_address)
+{
+	pressure(20, 0);
+}
+END_TEST
+
+START_TEST(test_rule_survives_cache_pressure)
+{
+	/* more names than the ring holds, on the address and elsewhere */
+	pressure(TS_NAMES_MAX + 100, 0);
+	ts_names_clear();
+	pressure(0, 3 * TS_NAMES_MAX);
+	ts_names_clear();
+	pressure(TS_NAMES_MAX, TS_NAMES_MAX);
+}
+END_TEST
+
+/* *.example.com: a later evil.test at the same address neither becomes
+ * the bound name nor hides the one that matched. */
+START_TEST(test_wildcard_binds_matching_name)
+{
+	struct sockaddr_in a = v4("10.1.2.4", 443);
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+	int i;
+
+	ts_names_add(SA(a), "www.example.com");
+	ts_names_add(SA(a), "evil.test");
+	for (i = 0; i < 2 * TS_NAMES_MAX; i++)
+		ts_names_add(SA(a), "evil.test"); /* the same pair again */
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "*.example.com:443");
+	ck_assert_str_eq(name, "www.example.com");
+	/* the newest matching name wins among matching names */
+	ts_names_add(SA(a), "api.example.com");
+	ts_names_add(SA(a), "evil2.test");
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(name, "api.example.com");
+	/* no name rule matches evil.test alone */
+	{
+		struct sockaddr_in e = v4("10.1.2.5", 443);
+
+		ts_names_add(SA(e), "evil.test");
+		ck_assert_ptr_null(ts_names_match(ts_rules, CFG_CONNECT, SA(e), name, sizeof name));
+		ck_assert_str_eq(name, "");
+	}
+}
+END_TEST
+
+/* An address rule binds the newest name (it says nothing about names). */
+START_TEST(test_address_rule_newest_name)
+{
+	struct sockaddr_in a = v4("10.7.1.1", 8443), none = v4("10.7.1.2", 8443);
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+
+	ts_names_add(SA(a), "one.test");
+	ts_names_add(SA(a), "two.test");
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "10.7.0.0/16:8443");
+	ck_assert_str_eq(name, "two.test");
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(none), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(name, "");
+}
+END_TEST
+
+/* "DB.Internal." is db.internal: case and the root's dot are not part of
+ * the name, for matching or for the bound name. */
+START_TEST(test_rule_trailing_dot_and_case)
+{
+	struct sockaddr_in a = v4("10.1.3.1", 5432);
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+	unsigned i;
+
+	ts_names_add(SA(a), "DB.Internal.");
+	for (i = 0; i < TS_NAMES_MAX + 1; i++) {
+		char label[32];
+
+		snprintf(label, sizeof label, "x%u.test", i);
+		ts_names_add(SA(a), label);
+	}
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "db.internal:5432");
+	ck_assert_str_eq(name, "db.internal");
+}
+END_TEST
+
+START_TEST(test_rule_v6_and_mapped)
+{
+	struct sockaddr_in6 a = v6("2001:db8::7", 443), m = v6("::ffff:10.1.4.1", 443);
+	struct sockaddr_in a4 = v4("10.1.4.1", 443);
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+	unsigned i;
+
+	ts_names_add(SA(a), "good.example.com");
+	ts_names_add(SA(a4), "GOOD.example.COM");
+	for (i = 0; i < TS_NAMES_MAX + 1; i++) {
+		char label[32];
+
+		snprintf(label, sizeof label, "y%u.test", i);
+		ts_names_add(SA(a), label);
+		ts_names_add(SA(a4), label);
+	}
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(name, "good.example.com");
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(m), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "good.example.com:443");
+	ck_assert_str_eq(name, "good.example.com");
+}
+END_TEST
+
 Suite *ts_names_suite(void)
 {
 	Suite *s = suite_create("ts_names");
@@ -172,6 +345,16 @@ Suite *ts_names_suite(void)
 	tcase_add_test(tc, test_v6);
 	tcase_add_test(tc, test_bounded_oldest_out);
 	tcase_add_test(tc, test_bad_input_ignored);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rules");
+	tcase_add_checked_fixture(tc, rules_setup, rules_teardown);
+	tcase_add_test(tc, test_rule_many_names_one_address);
+	tcase_add_test(tc, test_rule_survives_cache_pressure);
+	tcase_add_test(tc, test_wildcard_binds_matching_name);
+	tcase_add_test(tc, test_address_rule_newest_name);
+	tcase_add_test(tc, test_rule_trailing_dot_and_case);
+	tcase_add_test(tc, test_rule_v6_and_mapped);
 	suite_add_tcase(s, tc);
 	return s;
 }
