@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log_syslog.h"
 #include "ts.h"
 
 const struct cfg_ruleset *ts_rules;
@@ -101,6 +102,17 @@ static void init_log(const struct cfg_ruleset *rs)
 {
 	int fd = -1;
 
+	if (rs->log_file != NULL && strcmp(rs->log_file, TS_SYSLOG_NAME) == 0) {
+		fd = ts_syslog_open(TS_SYSLOG_PATH);
+		if (fd < 0) {
+			char why[128];
+
+			snprintf(why, sizeof why, ": %s", strerror(errno));
+			die("TLSSHIM_LOG_FILE=syslog: cannot connect to ", TS_SYSLOG_PATH, why);
+		}
+		ts_log_setup_syslog(rs->log_level, fd);
+		return;
+	}
 	if (rs->log_file != NULL && rs->log_file[0] != '\0') {
 		fd = open(rs->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0) {

@@ -14,14 +14,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log_syslog.h"
 #include "ts.h"
 
 #define LOG_LINE_MAX 1024
 
 static atomic_int log_level = CFG_LOG_WARN;
 static atomic_int log_fd = -1;
+static atomic_int log_is_syslog; /* log_fd is our socket to /dev/log */
 static dev_t log_dev;
 static ino_t log_ino;
+
+void ts_log_setup_syslog(enum cfg_log_level level, int fd)
+{
+	atomic_store(&log_is_syslog, 1);
+	ts_log_setup(level, fd);
+}
 
 void ts_log_setup(enum cfg_log_level level, int fd)
 {
@@ -101,7 +109,9 @@ void ts_vlog(enum cfg_log_level level, const char *fmt, va_list ap)
 		pid = (int)getpid();
 	n = ts_log_format(line, sizeof line, pid, fmt, ap);
 	fd = log_target();
-	if (fd >= 0 && n > 0) {
+	if (fd >= 0 && n > 0 && atomic_load_explicit(&log_is_syslog, memory_order_relaxed)) {
+		ts_syslog_send(fd, level, line, n);
+	} else if (fd >= 0 && n > 0) {
 		ssize_t (*w)(int, const void *, size_t) = TS_REAL(write);
 
 		if (w(fd, line, n) < 0) {
