@@ -78,6 +78,7 @@ UNIT_SUPPORT  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 PROG_SRC      := $(wildcard tests/progs/*.c)
 BENCH_SRC     := $(wildcard bench/*.c)
 FUZZ_SRC      := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY_SRC := tests/fuzz/replay.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -91,6 +92,7 @@ UNIT_OBJ     := $(call obj,$(UNIT_SRC) $(UNIT_SUPPORT))
 PROGS        := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_SRC))
 BENCH_BINS   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_REPLAYS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 
 LIBS_A       := $(BUILD)/libsslsocket.a
 LIB_SO       := $(BUILD)/libsslsocket.so
@@ -182,7 +184,14 @@ $(BUILD)/progs/%: $(BUILD)/obj/tests/progs/%.o $(LIBS_A)
 
 $(call obj,$(PROG_SRC)): ALL_CFLAGS += -Wno-missing-prototypes
 
-progs: $(PROGS)
+# The fuzz targets without libFuzzer (tests/fuzz/replay.c's main), for
+# tests/integration/test_fuzz_corpus.sh.
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(call obj,$(FUZZ_REPLAY_SRC)) $(CONFIG_OBJ) $(LIBS_A)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(call obj,$(FUZZ_REPLAY_SRC)) $(CONFIG_OBJ) $(LIBS_A) \
+		$(SSL_LIBS) $(CONFIG_LIBS) -lpthread
+
+progs: $(PROGS) $(FUZZ_REPLAYS)
 
 check-unit: all $(UNIT_RUNNER)
 	$(Q)CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-20} $(UNIT_RUNNER)
@@ -207,7 +216,8 @@ tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 		check-unit
 
-# libFuzzer targets, one per parser; each runs FUZZ_SECONDS on a fresh corpus.
+# libFuzzer targets, one per parser; each runs FUZZ_SECONDS, seeded with
+# tests/fuzz/corpus/TARGET/ (read only: new inputs go to BUILD/fuzz/TARGET.corpus).
 FUZZ_SECONDS ?= 30
 fuzz:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
@@ -218,7 +228,8 @@ fuzz-run: $(FUZZ_BINS)
 		n=$$(basename $$f); d=tests/fuzz/$$n.dict; mkdir -p $$f.corpus; \
 		echo "  FUZZ    $$n ($(FUZZ_SECONDS) s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) $$(test -f $$d && echo -dict=$$d) \
-			$$f.corpus >$$f.log 2>&1 || { tail -n 30 $$f.log; exit 1; }; \
+			-artifact_prefix=$$f- $$f.corpus $$(test -d tests/fuzz/corpus/$$n && \
+			echo tests/fuzz/corpus/$$n) >$$f.log 2>&1 || { tail -n 30 $$f.log; exit 1; }; \
 		grep -E '^(Done|#[0-9]+.*DONE)' $$f.log | tail -n 1; \
 	done
 
@@ -227,7 +238,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(CONFIG_OBJ) $(LIBS_A)
 	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(CONFIG_OBJ) $(LIBS_A) \
 		$(SSL_LIBS) $(CONFIG_LIBS) -lpthread
 
-$(call obj,$(FUZZ_SRC)): ALL_CFLAGS += -Wno-missing-prototypes
+$(call obj,$(FUZZ_SRC) $(FUZZ_REPLAY_SRC)): ALL_CFLAGS += -Wno-missing-prototypes
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	@mkdir -p $(dir $@)
