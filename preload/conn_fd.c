@@ -299,7 +299,7 @@ int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 int ts_getsockopt_error(int fd, void *val, socklen_t *len)
 {
 	struct ts_conn *c;
-	int e = 0, saved = errno;
+	int e = 0, pend, saved = errno;
 
 	if (ts_fd_held(fd)) {
 		errno = EBADF;
@@ -310,13 +310,13 @@ int ts_getsockopt_error(int fd, void *val, socklen_t *len)
 		/* A program that learnt of writability some other way (a raw
 		 * syscall) asks before tlsshim drove the connect: drive it now,
 		 * so that the kernel's SO_ERROR is read once, by the core. */
-		if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
-			ts_depth++;
-			(void)sslsocket_advance(c->s);
-			ts_depth--;
-			ts_conn_log_state(c);
-		}
+		ts_conn_drive(c);
+		/* The TCP connect's own error (ECONNREFUSED, ...) first; a
+		 * failed handshake is EPROTO. Either is said once. */
 		e = sslsocket_take_connect_error(c->s);
+		pend = atomic_exchange(&c->so_error, 0);
+		if (e == 0)
+			e = pend;
 	}
 	if (c != NULL)
 		ts_conn_release(c);

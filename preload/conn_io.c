@@ -103,6 +103,20 @@ void ts_conn_log_state(struct ts_conn *c)
 		log_failure(c);
 }
 
+void ts_conn_drive(struct ts_conn *c)
+{
+	if (c->s == NULL || sslsocket_handshake_done(c->s) || sslsocket_failed(c->s))
+		return;
+	ts_depth++;
+	(void)sslsocket_advance(c->s);
+	ts_depth--;
+	ts_conn_log_state(c);
+	if (sslsocket_failed(c->s)) {
+		atomic_fetch_or(&c->flags, TS_F_FAILED);
+		atomic_store(&c->so_error, EPROTO);
+	}
+}
+
 /* After a core call returned -1: record a sticky failure and choose the
  * errno the program sees. A failed handshake is EPROTO (CONTRACT.md),
  * unless the TCP connect itself failed (ECONNREFUSED is more useful). */
@@ -134,8 +148,11 @@ static ssize_t io_error(struct ts_conn *c)
 	return -1;
 }
 
-static ssize_t failed_closed(void)
+/* The program hears of the failure from this call: as the kernel's
+ * socket error, SO_ERROR no longer reports it. */
+static ssize_t failed_closed(struct ts_conn *c)
 {
+	atomic_store(&c->so_error, 0);
 	errno = EPROTO;
 	return -1;
 }
@@ -258,7 +275,7 @@ ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
 	int flg = atomic_load(&c->flags);
 
 	if (flg & TS_F_FAILED)
-		return failed_closed();
+		return failed_closed(c);
 	if (c->s == NULL) {
 		errno = ENOTCONN;
 		return -1;
@@ -381,10 +398,8 @@ static int write_check(struct ts_conn *c, int flags)
 {
 	int flg = atomic_load(&c->flags);
 
-	if (flg & TS_F_FAILED) {
-		errno = EPROTO;
-		return -1;
-	}
+	if (flg & TS_F_FAILED)
+		return failed_closed(c);
 	if (c->s == NULL) {
 		errno = ENOTCONN;
 		return -1;

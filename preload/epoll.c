@@ -128,7 +128,7 @@ static uint32_t wrapped_state(struct ts_conn *c, uint32_t events, short *ready)
 
 	r = sslsocket_poll_events(c->s, asked, &kev);
 	if (atomic_load(&c->flags) & TS_F_FAILED)
-		r |= asked;
+		r |= asked | POLLERR;
 	if ((asked & POLLIN) && ts_conn_peeked(c) > 0) {
 		r |= POLLIN;
 		kev &= (short)~POLLIN;
@@ -310,12 +310,7 @@ static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t ker
 	if (c == NULL) /* no longer ours (closed, or a plain socket again) */
 		return kernel & (asked | EPOLLERR | EPOLLHUP);
 	if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
-		ts_depth++;
-		(void)sslsocket_advance(c->s);
-		ts_depth--;
-		ts_conn_log_state(c);
-		if (sslsocket_failed(c->s))
-			atomic_fetch_or(&c->flags, TS_F_FAILED);
+		ts_conn_drive(c);
 		(void)kernel_sync(epfd, fd, r, wrapped_state(c, asked, &ready));
 		res = to_epoll(ready, asked);
 		if (!res && !sslsocket_handshake_done(c->s) && (kernel & (EPOLLERR | EPOLLHUP)))

@@ -81,6 +81,7 @@ struct ts_conn *ts_conn_new(int kind)
 	atomic_store(&c->sndtimeo_ms, -1);
 	c->peek_len = c->peek_off = 0;
 	atomic_store(&c->peek_avail, 0);
+	atomic_store(&c->so_error, 0);
 	c->peer[0] = '\0';
 	c->sni[0] = '\0';
 	c->side = "connect";

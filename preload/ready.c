@@ -58,7 +58,7 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 			continue;
 		r = sslsocket_poll_events(conns[i]->s, fds[i].events, &kev);
 		if (atomic_load(&conns[i]->flags) & TS_F_FAILED)
-			r |= fds[i].events & (POLLIN | POLLOUT);
+			r |= (fds[i].events & (POLLIN | POLLOUT)) | POLLERR;
 		if ((fds[i].events & POLLIN) && ts_conn_peeked(conns[i]) > 0) {
 			r |= POLLIN;
 			kev &= (short)~POLLIN;
@@ -95,15 +95,12 @@ static short wrapped_result(struct ts_conn *c, short asked, short kernel)
 	if (kernel & POLLNVAL)
 		return POLLNVAL;
 	if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
-		ts_depth++;
-		(void)sslsocket_advance(c->s);
-		ts_depth--;
-		ts_conn_log_state(c);
-		if (sslsocket_failed(c->s))
-			atomic_fetch_or(&c->flags, TS_F_FAILED);
+		ts_conn_drive(c);
 		r = sslsocket_poll_events(c->s, asked, &kev);
+		/* a failed handshake reads as a refused connect: the error,
+		 * and the program's own events so that it looks */
 		if (atomic_load(&c->flags) & TS_F_FAILED)
-			r |= asked & (POLLIN | POLLOUT);
+			r |= (asked & (POLLIN | POLLOUT)) | POLLERR;
 		if (r)
 			return r;
 		if (!sslsocket_handshake_done(c->s) && (kernel & (POLLERR | POLLHUP)))

@@ -204,6 +204,10 @@ struct ts_conn {
 	/* Bumped whenever the connection's TLS state may have changed (I/O,
 	 * a handshake step, an error): epoll skips the ones that did not. */
 	atomic_uint io_gen;
+	/* What getsockopt(SO_ERROR) owes the program, once: EPROTO when a
+	 * readiness call (which reports no errno) saw the handshake of a
+	 * non-blocking connect fail (CONTRACT.md). */
+	atomic_int so_error;
 	/* Logs. */
 	char peer[64];         /* "127.0.0.1:4433", "[::1]:4433" */
 	char sni[256];         /* the name sent as SNI, "" if none */
@@ -430,6 +434,11 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd);
 /* Logs the info line once the handshake is done, or the warn line once it
  * failed. */
 void ts_conn_log_state(struct ts_conn *c);
+/* Drives a connect or handshake in progress as far as it goes without
+ * blocking, for a caller that reports no errno (poll, epoll, getsockopt):
+ * a failure is logged, marked (TS_F_FAILED) and owed to the program as
+ * getsockopt(SO_ERROR) = EPROTO. Nothing once established or failed. */
+void ts_conn_drive(struct ts_conn *c);
 /* Reads the program's blocking mode and timeouts off the descriptor. */
 void ts_conn_load_mode(struct ts_conn *c, int fd);
 
