@@ -77,7 +77,7 @@ int core_flush_locked(struct sslsocket *s)
 			return 1;
 		s->out_err = n < 0 ? errno : EPIPE;
 		core_obuf_free(s);
-		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->out_err, "send: %s", strerror(s->out_err));
+		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->out_err, "send: %s", CORE_STRERROR(s->out_err));
 		return -1;
 	}
 	core_obuf_free(s); /* idle connections keep no buffer */

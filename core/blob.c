@@ -44,12 +44,13 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 	if (!f) {
 		int e = errno;
 		core_err_set(err, SSLSOCKET_ERROR_SSL, e, "cannot load %s from %s: %s", what, path,
-		             strerror(e));
+		             CORE_STRERROR(e));
 		return -1;
 	}
 	const char *why = NULL;
+	char ebuf[128];
 	if (fstat(fileno(f), &st) < 0)
-		why = strerror(errno);
+		why = strerror_r(errno, ebuf, sizeof ebuf);
 	else if (!S_ISREG(st.st_mode))
 		why = "not a regular file";
 	else if (st.st_size > CORE_BLOB_MAX)
@@ -86,7 +87,7 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 			wipe_free(d, cap);
 		fclose(f);
 		core_err_set(err, SSLSOCKET_ERROR_SSL, e ? e : EIO, "cannot load %s from %s: %s", what,
-		             path, strerror(e ? e : EIO));
+		             path, CORE_STRERROR(e ? e : EIO));
 		return -1;
 	}
 	fclose(f);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <openssl/x509.h>
 #include "sslsocket.h"
+#include "syserr_int.h"
 
 /* The getpeercert() dictionary of x (not consumed; the caller keeps its
  * reference). validated is copied into the result as given: 0 yields the

@@ -219,7 +219,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		FILE *f = fopen(o->keylog_file, "a");
 		if (!f) {
 			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, errno ? errno : EINVAL,
-			             "cannot open key log file %s: %s", o->keylog_file, strerror(errno));
+			             "cannot open key log file %s: %s", o->keylog_file, CORE_STRERROR(errno));
 			goto fail;
 		}
 		if (owner) {

@@ -107,7 +107,7 @@ enum core_io_result core_ssl_result(struct sslsocket *s, int ret, const char *wh
 		} else {
 			int se = s->bio_errno;
 			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, in_handshake ? EPROTO : se, "%s: %s",
-			              what, strerror(se));
+			              what, CORE_STRERROR(se));
 		}
 		ERR_clear_error();
 		core_sock_fail(s);

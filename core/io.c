@@ -61,7 +61,7 @@ int core_wait(struct sslsocket *s, short events, long long call_deadline, long l
 		if (r < 0) {
 			int e = errno;
 			pthread_mutex_lock(&s->lock);
-			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "poll: %s", strerror(e));
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "poll: %s", CORE_STRERROR(e));
 			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}

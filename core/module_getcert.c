@@ -110,7 +110,7 @@ static int dial(const char *host, unsigned short port, struct sslsocket_error *e
 		errno = last;
 		core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL,
 		                    "get_server_certificate: cannot connect to %.200s port %u: %s", host,
-		                    (unsigned)port, strerror(last));
+		                    (unsigned)port, CORE_STRERROR(last));
 	}
 	return fd;
 }

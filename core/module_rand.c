@@ -86,7 +86,7 @@ int sslsocket_RAND_egd(const char *path, struct sslsocket_error *err)
 	 * ENOENT or ECONNREFUSED. */
 	if (stat(path, &st) < 0) {
 		core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: %.200s: %s", path,
-		                    strerror(errno));
+		                    CORE_STRERROR(errno));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
@@ -99,12 +99,12 @@ int sslsocket_RAND_egd(const char *path, struct sslsocket_error *err)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: socket: %s", strerror(errno));
+		core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: socket: %s", CORE_STRERROR(errno));
 		return -1;
 	}
 	if (io->connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: cannot connect to %.200s: %s",
-		                    path, strerror(errno));
+		                    path, CORE_STRERROR(errno));
 		goto done;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -126,7 +126,7 @@ int sslsocket_RAND_egd(const char *path, struct sslsocket_error *err)
 			continue;
 		if (pr < 0) {
 			core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: poll: %s",
-			                    strerror(errno));
+			                    CORE_STRERROR(errno));
 			goto done;
 		}
 		if (pr == 0)
@@ -136,7 +136,7 @@ int sslsocket_RAND_egd(const char *path, struct sslsocket_error *err)
 			continue;
 		if (n < 0) {
 			core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: reading %.200s: %s",
-			                    path, strerror(errno));
+			                    path, CORE_STRERROR(errno));
 			goto done;
 		}
 		if (n == 0) {

@@ -117,7 +117,7 @@ static ssize_t write_tmo(sslsocket *s, const void *buf, size_t n, int tmo)
 			continue;
 		}
 		if (s->out_err) {
-			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->out_err, "send: %s", strerror(s->out_err));
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->out_err, "send: %s", CORE_STRERROR(s->out_err));
 			pthread_mutex_unlock(&s->lock);
 			return done ? (ssize_t)done : -1;
 		}

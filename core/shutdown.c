@@ -52,7 +52,7 @@ int core_close_notify_locked(struct sslsocket *s)
 		return 1;
 	}
 	core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, s->bio_errno ? s->bio_errno : EPIPE,
-	              "cannot send close_notify: %s", strerror(s->bio_errno ? s->bio_errno : EPIPE));
+	              "cannot send close_notify: %s", CORE_STRERROR(s->bio_errno ? s->bio_errno : EPIPE));
 	ERR_clear_error();
 	return -1;
 }
@@ -105,7 +105,7 @@ int core_shutdown_progress_locked(struct sslsocket *s)
 		s->shut_wr_pending = 0;
 		if (s->io.shutdown(s->fd, SHUT_WR) < 0) {
 			int e = errno;
-			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", strerror(e));
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", CORE_STRERROR(e));
 			return -1;
 		}
 		s->write_shut = 1;
@@ -196,7 +196,7 @@ int sslsocket_shutdown_write(sslsocket *s)
 		s->shut_wr_pending = 0;
 		if (s->io.shutdown(s->fd, SHUT_WR) < 0) {
 			int e = errno;
-			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", strerror(e));
+			core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "shutdown: %s", CORE_STRERROR(e));
 			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}

@@ -121,7 +121,7 @@ static int connect_finished(struct sslsocket *s)
 	int r = s->io.poll(&p, 1, 0);
 	if (r < 0) {
 		int e = errno;
-		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "poll: %s", strerror(e));
+		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "poll: %s", CORE_STRERROR(e));
 		return -1;
 	}
 	if (r == 0)
@@ -132,7 +132,7 @@ static int connect_finished(struct sslsocket *s)
 		soerr = errno;
 	if (soerr) {
 		s->connect_errno = soerr; /* the kernel's copy is gone now */
-		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, soerr, "connect: %s", strerror(soerr));
+		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, soerr, "connect: %s", CORE_STRERROR(soerr));
 		core_sock_fail(s);
 		return -1;
 	}
@@ -316,7 +316,7 @@ sslsocket *sslsocket_wrap_ctx(int fd, sslsocket_ctx *ctx, const struct sslsocket
 			goto fail;
 		}
 	} else if (errno != ENOTCONN) {
-		core_err_set(err, SSLSOCKET_ERROR_SYSCALL, errno, "getpeername: %s", strerror(errno));
+		core_err_set(err, SSLSOCKET_ERROR_SYSCALL, errno, "getpeername: %s", CORE_STRERROR(errno));
 		goto fail;
 	}
 	/* else: not connected yet; the TLS state is built in sslsocket_connect
@@ -368,7 +368,7 @@ int sslsocket_connect(sslsocket *s, const struct sockaddr *addr, socklen_t len)
 		/* EINTR: the kernel goes on connecting; finish it like EINPROGRESS. */
 		if (e == EINTR)
 			s->state = CORE_ST_CONNECTING;
-		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "connect: %s", strerror(e));
+		core_sock_err(s, SSLSOCKET_ERROR_SYSCALL, e, "connect: %s", CORE_STRERROR(e));
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
@@ -440,7 +440,7 @@ sslsocket *sslsocket_accept(sslsocket *l, struct sockaddr *addr, socklen_t *len,
 				return NULL;
 			continue;
 		}
-		core_sock_err(l, SSLSOCKET_ERROR_SYSCALL, e, "accept: %s", strerror(e));
+		core_sock_err(l, SSLSOCKET_ERROR_SYSCALL, e, "accept: %s", CORE_STRERROR(e));
 		return NULL;
 	}
 	l->state = CORE_ST_LISTENING;

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "sslsocket.h"
+#include "syserr_int.h"
 
 #define CORE_PRINTF(f, a) __attribute__((format(printf, f, a)))
 

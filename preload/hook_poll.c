@@ -2,6 +2,11 @@
  * hook_poll.c - poll, ppoll, select, pselect: readiness as TLS sees it
  * (ready.c). Sets without a wrapped descriptor go straight to libc.
  */
+/* The hooks define read, recv, recvfrom, poll and ppoll themselves:
+ * _FORTIFY_SOURCE would declare them as inline wrappers first (clang
+ * refuses a definition after them). Nothing here fills a buffer of its
+ * own, so fortification has nothing to check in this file. */
+#undef _FORTIFY_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <sys/select.h>
@@ -9,9 +14,12 @@
 
 #include "ts.h"
 
-/* glibc declares poll's array write-only (__attr_access), which is true of
- * the kernel's side only: the hook reads the events the program set. */
+/* glibc declares poll's array write-only (__attr_access, for GCC >= 10
+ * whatever the fortify level), which is true of the kernel's side only:
+ * the hook reads the events the program set. clang has no such warning. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 static int timespec_ms(const struct timespec *ts)
 {

@@ -118,7 +118,7 @@ static void init_log(const struct cfg_ruleset *rs)
 		if (fd < 0) {
 			char why[128];
 
-			snprintf(why, sizeof why, ": %s", strerror(errno));
+			snprintf(why, sizeof why, ": %s", strerror_r(errno, (char[128]){""}, 128));
 			die("TLSSHIM_LOG_FILE: cannot open ", rs->log_file, why);
 		}
 	}

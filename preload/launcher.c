@@ -209,19 +209,19 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
 		int rc = setenv("TLSSHIM_CONFIG_STRING", text, 1);
 		free(text);
 		if (rc < 0)
-			return config_error(strerror(errno));
+			return config_error(strerror_r(errno, (char[128]){""}, 128));
 		generated = 1;
 	}
 	if (o->config_file) {
 		char *abs = launch_abspath(o->config_file);
 		if (!abs || setenv("TLSSHIM_CONFIG", abs, 1) < 0) {
 			free(abs);
-			return config_error(strerror(errno));
+			return config_error(strerror_r(errno, (char[128]){""}, 128));
 		}
 		free(abs);
 	}
 	if (o->log_level && setenv("TLSSHIM_LOG", o->log_level, 1) < 0)
-		return config_error(strerror(errno));
+		return config_error(strerror_r(errno, (char[128]){""}, 128));
 	if (!getenv("TLSSHIM_CONFIG") && !getenv("TLSSHIM_CONFIG_STRING"))
 		return usage_error("%s", "no rules: give --connect, --accept or -c FILE "
 		                   "(or set TLSSHIM_CONFIG)");
@@ -263,7 +263,7 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
 	int rc = setenv("LD_PRELOAD", value, 1);
 	free(value);
 	if (rc < 0)
-		return config_error(strerror(errno));
+		return config_error(strerror_r(errno, (char[128]){""}, 128));
 	return 0;
 }
 

@@ -165,7 +165,7 @@ static int dial(const char *host, unsigned short port, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		snprintf(err, errlen, "%s", strerror(last));
+		snprintf(err, errlen, "%s", strerror_r(last, (char[128]){""}, 128));
 	return fd;
 }
 

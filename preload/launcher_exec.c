@@ -103,6 +103,6 @@ int launch_exec(char *const argv[])
 {
 	execvp(argv[0], argv);
 	int e = errno;
-	fprintf(stderr, "tlsshim: '%s': %s\n", argv[0], strerror(e));
+	fprintf(stderr, "tlsshim: '%s': %s\n", argv[0], strerror_r(e, (char[128]){""}, 128));
 	return e == ENOENT ? LAUNCH_EXIT_NOT_FOUND : LAUNCH_EXIT_CANNOT_RUN;
 }

@@ -145,7 +145,7 @@ static int put_key(struct launch_buf *b, const char *key, const char *value, int
 	if (is_path) {
 		abs = launch_abspath(value);
 		if (!abs) {
-			set_err(err, errlen, "--%s %s: %s", key, value, strerror(errno));
+			set_err(err, errlen, "--%s %s: %s", key, value, strerror_r(errno, (char[128]){""}, 128));
 			return -1;
 		}
 		value = abs;

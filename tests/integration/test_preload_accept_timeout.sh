@@ -20,7 +20,17 @@ start_bg 20 python3 -c "
 import socket, sys, time
 s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
 time.sleep(15)" $P
-sleep 0.2
+# curl must come after the silent client: wait until its connection is
+# established and the server has taken it off the accept queue (the
+# listener's Recv-Q is the queue's length), so the server is inside its
+# handshake when curl connects.
+n=400
+until ss -Htn state established "( dport = :$P )" | grep -q . &&
+	[ "$(ss -Hltn "sport = :$P" | awk '{print $2; exit}')" = 0 ]; do
+	n=$((n - 1))
+	[ $n -gt 0 ] || fail "the silent client was never accepted"
+	sleep 0.05
+done
 start=$(date +%s.%N)
 timeout 10 curl -sS --cacert "$CERTS/ca.pem" https://127.0.0.1:$P/index.txt >"$T/out" 2>"$T/err" ||
 	{ cat "$T/err" "$T/log" >&2; fail "the server stopped serving behind a silent client"; }
