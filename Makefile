@@ -6,6 +6,7 @@
 #   make asan|tsan  the unit tests under AddressSanitizer+UBSan / ThreadSanitizer
 #   make bench      benchmarks against the anchors (bench/README.md)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make deb        BUILD/tlsshim_VERSION_ARCH.deb (installs under /usr)
 #
 # Missing dependencies are installed by tests/deps.sh (apt-get when root,
 # otherwise it prints the command). V=1 shows full commands.
@@ -38,6 +39,9 @@ DEPS_GROUP := fuzz
 endif
 ifneq ($(filter bench,$(MAKECMDGOALS)),)
 DEPS_GROUP := bench
+endif
+ifneq ($(filter deb,$(MAKECMDGOALS)),)
+DEPS_GROUP := deb
 endif
 DEPS_RESULT := $(shell sh tests/deps.sh $(DEPS_GROUP) >&2; echo $$?)
 ifneq ($(DEPS_RESULT),0)
@@ -100,7 +104,7 @@ PRELOAD_SO   := $(BUILD)/libtlsshim.so
 LAUNCHER     := $(BUILD)/tlsshim
 UNIT_RUNNER  := $(BUILD)/check_unit
 
-.PHONY: all check check-unit check-integration demo asan tsan fuzz fuzz-run bench install \
+.PHONY: all check check-unit check-integration demo asan tsan fuzz fuzz-run bench install deb \
         uninstall clean help progs
 .DEFAULT_GOAL := all
 
@@ -123,7 +127,8 @@ $(LIB_SO): $(CORE_OBJ)
 # The interposer exports only the hooks (preload/libtlsshim.map).
 $(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) preload/libtlsshim.map
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,--no-undefined -Wl,--version-script=preload/libtlsshim.map \
+	$(Q)$(CC) -shared -Wl,-soname,libtlsshim.so -Wl,--no-undefined \
+		-Wl,--version-script=preload/libtlsshim.map \
 		$(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) \
 		$(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
 
@@ -250,6 +255,9 @@ bench: all $(BENCH_BINS)
 	$(Q)sh bench/run.sh $(BUILD)
 
 # ---- install ----------------------------------------------------------------
+# PREFIX may differ from the one the build used (`make && make install
+# PREFIX=/opt/x`): the launcher finds its libraries in ../lib from itself,
+# and sslsocket.pc is written with the install's PREFIX.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -257,10 +265,22 @@ install: all
 	install -m 0755 $(PRELOAD_SO) $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 $(LIBS_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 core/sslsocket.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 $(BUILD)/sslsocket.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/sslsocket.pc >$(DESTDIR)$(PREFIX)/lib/pkgconfig/sslsocket.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/sslsocket.pc
 	install -m 0755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 preload/tlsshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 config/tlsshim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+# A Debian package of the whole product under /usr, built in its own tree
+# (PREFIX=/usr compiled in) and assembled by packaging/mkdeb.sh.
+DEB_BUILD := $(BUILD)/deb-build
+DEB_ROOT  := $(abspath $(BUILD))/deb-root
+deb:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr all
+	$(Q)rm -rf $(DEB_ROOT)
+	$(Q)$(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr DESTDIR=$(DEB_ROOT) \
+		install >/dev/null
+	$(Q)sh packaging/mkdeb.sh $(DEB_ROOT) $(abspath $(BUILD)) $(VERSION)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtlsshim.so $(DESTDIR)$(PREFIX)/lib/libsslsocket.so \

@@ -118,7 +118,8 @@ char *launch_which(const char *name);
 /* ---- launcher_exec.c ----------------------------------------------------- */
 
 /* The absolute path of the library name: next to the launcher executable,
- * else in TLSSHIM_LIBDIR. Owned; NULL with the reason in err. */
+ * else in ../lib from the launcher's directory (an installed tree, whatever
+ * its prefix), else in TLSSHIM_LIBDIR. Owned; NULL with the reason in err. */
 char *launch_find_lib(const char *name, char *err, size_t errlen);
 /* launch_find_lib("libtlsshim.so") */
 char *launch_find_preload(char *err, size_t errlen);

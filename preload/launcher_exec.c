@@ -36,7 +36,11 @@ char *launch_find_lib(const char *name, char *err, size_t errlen)
 	char *cand;
 	const char *selfdir = NULL;
 	/* A build tree (build/tlsshim next to build/libtlsshim.so) wins over
-	 * an installed copy, so that tests and `make demo` run what was built. */
+	 * an installed copy, so that tests and `make demo` run what was built.
+	 * Then PREFIX/lib seen from PREFIX/bin/tlsshim: the prefix chosen at
+	 * `make install` (or a package, or a moved tree) need not be the one
+	 * the launcher was compiled with. /proc/self/exe has the symlinks
+	 * resolved, so a link to the launcher finds the real tree. */
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
 		self[n] = '\0';
@@ -48,14 +52,27 @@ char *launch_find_lib(const char *name, char *err, size_t errlen)
 			if (cand && access(cand, R_OK) == 0)
 				return cand;
 			free(cand);
+			char *up = join(selfdir, "../lib");
+			cand = up ? join(up, name) : NULL;
+			free(up);
+			if (cand && access(cand, R_OK) == 0) {
+				char *canon = realpath(cand, NULL);
+				if (canon) {
+					free(cand);
+					return canon;
+				}
+				return cand;
+			}
+			free(cand);
 		}
 	}
 	cand = join(TLSSHIM_LIBDIR, name);
 	if (cand && cand[0] == '/' && access(cand, R_OK) == 0)
 		return cand;
 	free(cand);
-	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s) and in %s", name,
-	         selfdir ? selfdir : "/proc/self/exe unreadable", TLSSHIM_LIBDIR);
+	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s), in %s/../lib "
+	         "and in %s", name, selfdir ? selfdir : "/proc/self/exe unreadable",
+	         selfdir ? selfdir : "?", TLSSHIM_LIBDIR);
 	return NULL;
 }
 

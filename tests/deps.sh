@@ -4,6 +4,7 @@
 #   deps.sh test    + the real programs the tests drive
 #   deps.sh bench   + stunnel, gnuplot, valgrind, strace
 #   deps.sh fuzz    + clang (libFuzzer)
+#   deps.sh deb     + dpkg-deb, dpkg-shlibdeps (make deb)
 # Prints nothing when everything is there. Exit 1 when something is missing
 # and could not be installed.
 group=${1:-build}
@@ -41,6 +42,11 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	# Test-local host names (NSS_WRAPPER_HOSTS) for the name tests.
 	ls /usr/lib/*-linux-gnu/libnss_wrapper.so >/dev/null 2>&1 || missing="$missing libnss-wrapper"
 	need_cmd setsid util-linux
+	need_cmd unshare util-linux   # test_preload_syslog: a private /dev/log
+	need_cmd lintian lintian      # test_install_deb
+	need_cmd dpkg-deb dpkg
+	need_cmd dpkg-shlibdeps dpkg-dev
+	need_cmd groff groff
 	need_cmd node nodejs
 	need_cmd psql postgresql-client
 	need_cmd pgbench postgresql-client
@@ -49,6 +55,11 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 		|| missing="$missing postgresql"
 	# The tests rely on OpenBSD netcat's flags (-N, -q).
 	if ! nc -h 2>&1 | grep -q OpenBSD; then missing="$missing netcat-openbsd"; fi
+fi
+if [ "$group" = deb ]; then
+	need_cmd dpkg-deb dpkg
+	need_cmd dpkg-shlibdeps dpkg-dev
+	need_cmd strip binutils
 fi
 if [ "$group" = fuzz ]; then
 	need_cmd clang clang

@@ -43,4 +43,29 @@ reply=$(echo ping | (cd / && timeout 10 "$prefix/bin/tlsshim" --connect 127.0.0.
 assert_eq "gnip" "$reply" "installed launcher wraps nc"
 assert_contains "$T/log" "verify=ok" "verified"
 man -l "$prefix/share/man/man5/tlsshim.conf.5" >/dev/null 2>&1 || fail "man page"
+stop_bg $BG_PID
+
+# `make && make install PREFIX=/opt/x`: the prefix is chosen at install, not
+# at build. The build's own prefix is gone, so the launcher can only find
+# its library relative to itself (../lib), and sslsocket.pc names the new one.
+rm -rf "$prefix"
+optx=$T/opt/x
+make -C "$ROOT" --no-print-directory BUILD="$T/build" PREFIX="$optx" install \
+	>"$T/make2.log" 2>&1 || { tail -20 "$T/make2.log"; fail "make install PREFIX=$optx"; }
+grep -q "^prefix=$optx\$" "$optx/lib/pkgconfig/sslsocket.pc" || fail "sslsocket.pc keeps the build's prefix"
+P=$(free_port)
+start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem" -key "$CERTS/server.key" \
+	-naccept 1 >"$T/server2.out" 2>&1
+wait_port $P
+reply=$(echo ping | (cd / && timeout 10 "$optx/bin/tlsshim" --connect 127.0.0.1:$P --ca-certs "$CERTS/ca.pem" \
+	-v -- nc -N 127.0.0.1 $P) 2>"$T/log2")
+cat "$T/log2"
+assert_eq "gnip" "$reply" "the launcher installed at another prefix wraps nc"
+assert_not_contains "$T/log2" "cannot find" "library found"
+"$optx/bin/tlsshim" --check --connect 127.0.0.1:1 --cert-reqs none >"$T/check" 2>&1 || fail "--check"
+assert_contains "$T/check" "^library: *$optx/lib/libtlsshim.so\$" "the library under the install prefix"
+# Through a symlink elsewhere (/usr/local/bin/tlsshim -> /opt/x/bin/tlsshim).
+mkdir "$T/links" && ln -s "$optx/bin/tlsshim" "$T/links/tlsshim"
+"$T/links/tlsshim" --check --connect 127.0.0.1:1 --cert-reqs none >"$T/check2" 2>&1 || fail "--check via a symlink"
+assert_contains "$T/check2" "^library: *$optx/lib/libtlsshim.so\$" "found through the symlink"
 echo ok

@@ -1,0 +1,56 @@
+#!/bin/sh
+# `make deb`: a Debian package of the whole product under /usr that lintian
+# accepts (no errors), whose Depends come from what the binaries link, and
+# which works once unpacked: extracted into a throwaway root (dpkg -x, the
+# machine is not touched), its launcher finds its own library and wraps nc.
+. "$(dirname "$0")/lib.sh"
+
+command -v dpkg-deb >/dev/null || fail "dpkg-deb is needed (tests/deps.sh)"
+command -v lintian >/dev/null || fail "lintian is needed (tests/deps.sh)"
+make -C "$ROOT" --no-print-directory -j2 BUILD="$BUILD" deb >"$T/make.log" 2>&1 ||
+	{ tail -20 "$T/make.log"; fail "make deb"; }
+deb=$(tail -n 1 "$T/make.log")
+case $deb in */tlsshim_*_*.deb) ;; *) cat "$T/make.log"; fail "make deb did not name the package" ;; esac
+[ -f "$deb" ] || fail "$deb missing"
+
+dpkg-deb -f "$deb" Package Version Architecture Depends >"$T/fields"
+cat "$T/fields"
+assert_contains "$T/fields" "^Package: tlsshim$" "package name"
+assert_contains "$T/fields" "^Architecture: $(dpkg --print-architecture)$" "architecture"
+assert_contains "$T/fields" "^Depends: .*libssl3" "Depends on OpenSSL's library"
+assert_contains "$T/fields" "^Depends: .*libconfig" "Depends on libconfig"
+assert_contains "$T/fields" "^Depends: .*libc6" "Depends on libc"
+dpkg-deb -c "$deb" | awk '{print $6}' >"$T/files"
+for f in ./usr/bin/tlsshim ./usr/lib/libtlsshim.so ./usr/lib/libsslsocket.so ./usr/lib/libsslsocket.a \
+	./usr/include/sslsocket.h ./usr/lib/pkgconfig/sslsocket.pc ./usr/share/man/man1/tlsshim.1.gz \
+	./usr/share/man/man5/tlsshim.conf.5.gz ./usr/share/doc/tlsshim/copyright \
+	./usr/share/doc/tlsshim/changelog.gz; do
+	grep -qx "$f" "$T/files" || fail "not in the package: $f"
+done
+
+lintian --fail-on error "$deb" >"$T/lintian" 2>&1
+rc=$?
+cat "$T/lintian"
+[ "$rc" -eq 0 ] || fail "lintian reports errors (exit $rc)"
+assert_not_contains "$T/lintian" "^E:" "lintian errors"
+
+# Unpacked into a throwaway root: the launcher at ROOT/usr/bin finds
+# ROOT/usr/lib/libtlsshim.so (relative to itself) and wraps nc.
+root=$T/root
+dpkg-deb -x "$deb" "$root" || fail "dpkg-deb -x"
+grep -q '^prefix=/usr$' "$root/usr/lib/pkgconfig/sslsocket.pc" || fail "sslsocket.pc prefix"
+man -l "$root/usr/share/man/man1/tlsshim.1.gz" >/dev/null 2>&1 || fail "man page"
+"$root/usr/bin/tlsshim" --version | grep -q "^tlsshim " || fail "--version"
+P=$(free_port)
+start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem" -key "$CERTS/server.key" \
+	-naccept 1 >"$T/server.out" 2>&1
+wait_port $P
+out=$(echo ping | (cd / && timeout 10 "$root/usr/bin/tlsshim" --connect 127.0.0.1:$P \
+	--ca-certs "$CERTS/ca.pem" -v -- env) 2>/dev/null | grep '^LD_PRELOAD=')
+assert_eq "LD_PRELOAD=$root/usr/lib/libtlsshim.so" "$out" "the packaged launcher preloads the packaged library"
+reply=$(echo ping | (cd / && timeout 10 "$root/usr/bin/tlsshim" --connect 127.0.0.1:$P \
+	--ca-certs "$CERTS/ca.pem" -v -- nc -N 127.0.0.1 $P) 2>"$T/log")
+cat "$T/log"
+assert_eq "gnip" "$reply" "nc through the packaged tlsshim"
+assert_contains "$T/log" "verify=ok" "verified"
+exit 0
