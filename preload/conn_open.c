@@ -106,6 +106,14 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int fam, r, e, saved = errno;
 
 	c = ts_conn_acquire(fd);
+	if (c != NULL && c->kind == TS_KIND_LISTENER) {
+		/* A socket that listened (and was shut down, which lets it
+		 * connect): its cached accept rule says nothing about where it
+		 * connects now. */
+		ts_conn_release(c);
+		ts_fd_forget(fd);
+		c = NULL;
+	}
 	if (c != NULL) {
 		/* Already ours: a second connect() (polling a non-blocking
 		 * connect's progress) only asks the kernel. */
@@ -233,9 +241,21 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 /* ---- accept ------------------------------------------------------------------ */
 
+/* 1 when fd is a listening socket. */
+static int is_listening(int fd)
+{
+	int on = 0;
+	socklen_t ol = sizeof on;
+
+	return TS_REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && on;
+}
+
 /* The listener object for fd: its accept rule, looked up once by local
- * address. NULL when fd is not a socket (then the real accept reports
- * whatever is wrong). */
+ * address. NULL when fd is not a listening socket: then the real accept
+ * reports whatever is wrong, and nothing is cached (a socket that accept()
+ * failed on, never bound or never listening, may later connect, or bind
+ * and listen elsewhere: a listener entry made now would hold a wrong or
+ * empty rule for it, and connect() would take it for a connection). */
 static struct ts_conn *listener_for(int fd)
 {
 	struct sockaddr_storage ss;
@@ -248,7 +268,7 @@ static struct ts_conn *listener_for(int fd)
 	l = ts_conn_acquire(fd);
 	if (l != NULL)
 		return l;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+	if (!is_listening(fd) || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return NULL;
 	fam = sa_family_of((struct sockaddr *)&ss, sl);
 	/* Unix and datagram listeners are cached too (rule NULL), so their
