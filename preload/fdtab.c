@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdadopt.h"
 #include "ts.h"
 
 _Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
@@ -74,6 +75,7 @@ struct ts_conn *ts_conn_new(int kind)
 	c->rule = NULL;
 	c->ctx = NULL;
 	c->ep = NULL;
+	c->sock_dev = c->sock_ino = 0;
 	atomic_store(&c->owner_epoch, atomic_load(&ts_epoch));
 	atomic_store(&c->owner_pid, atomic_load(&ts_pid));
 	atomic_store(&c->nonblock, 0);
@@ -121,6 +123,8 @@ void ts_conn_release(struct ts_conn *c)
 	         !(flags & TS_F_CORE_LOST) && ts_conn_is_owner(c);
 	close_core = c->kind == TS_KIND_CONN && c->core_fd >= 0 &&
 	             !(flags & (TS_F_CORE_LOST | TS_F_KEEP_FD));
+	if (c->kind == TS_KIND_CONN && ts_conn_teardown_hook != NULL)
+		ts_fd_adopt_retire(c);
 	if (ts_conn_teardown_hook != NULL)
 		ts_conn_teardown_hook(c, notify, close_core);
 	conn_recycle(c);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fdadopt.h"
 #include "ts.h"
 
 static struct ts_conn *io_conn(int fd, int *pass)
@@ -121,8 +122,15 @@ TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct 
 	struct ts_conn *c;
 	int pass, r;
 
-	if (TS_PLAIN(fd))
-		return TS_REAL(recvmmsg)(fd, v, n, flags, tmo);
+	if (TS_PLAIN(fd)) {
+		r = TS_REAL(recvmmsg)(fd, v, n, flags, tmo);
+		/* descriptors received with SCM_RIGHTS (fdadopt.c) */
+		if (r > 0 && ts_depth == 0)
+			for (int i = 0; i < r; i++)
+				if (v[i].msg_hdr.msg_controllen > 0)
+					ts_fd_adopt_cmsgs(&v[i].msg_hdr);
+		return r;
+	}
 	c = ts_io_acquire(fd, &pass);
 	if (c == NULL)
 		return pass ? TS_REAL(recvmmsg)(fd, v, n, flags, tmo) : -1;

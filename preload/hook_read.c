@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fdadopt.h"
 #include "ts.h"
 
 static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
@@ -62,10 +63,24 @@ static TS_SLOW_PATH ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 	return TS_REAL(recvmsg)(fd, msg, flags);
 }
 
+/* A plain descriptor's recvmsg that asked for control data: descriptors
+ * received with SCM_RIGHTS may be wrapped connections (fdadopt.c). */
+static TS_SLOW_PATH ssize_t recvmsg_rights(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r = TS_REAL(recvmsg)(fd, msg, flags);
+
+	if (r >= 0 && msg->msg_controllen > 0 && ts_depth == 0)
+		ts_fd_adopt_cmsgs(msg);
+	return r;
+}
+
 TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (TS_PLAIN_HOT(fd))
-		return TS_REAL_HOT(recvmsg)(fd, msg, flags);
+	if (TS_PLAIN_HOT(fd)) {
+		if (TS_LIKELY(msg == NULL || msg->msg_controllen == 0))
+			return TS_REAL_HOT(recvmsg)(fd, msg, flags);
+		return recvmsg_rights(fd, msg, flags);
+	}
 	return recvmsg_slow(fd, msg, flags);
 }
 

@@ -216,6 +216,8 @@ struct ts_conn {
 	sslsocket_ctx *ctx;
 	/* epoll instances: the recorded registrations (epoll.c). */
 	struct ts_epset *ep;
+	/* The socket's st_dev/st_ino, 0 until fdadopt.c needs them. */
+	unsigned long long sock_dev, sock_ino;
 	struct ts_conn *next_free;
 };
 

@@ -48,6 +48,7 @@ gethostbyname2_r
 getsockopt
 gethostbyname_r
 ioctl
+pidfd_getfd
 poll
 posix_spawn
 posix_spawnp

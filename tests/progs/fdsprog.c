@@ -4,7 +4,7 @@
  * does one thing to a socket a rule matches and prints what the calls
  * returned, one "name=value" per line:
  *
- *   send HOST PORT          connect, send "SECRET\n", read a reply, close
+ *   send HOST PORT          connect, send "SECRET\n", close
  *   exit HOST PORT          connect, send "exit-data", exit() with it open
  *   forkexit HOST PORT      connect, fork; the parent exit()s at once, the
  *                           child (once the parent is gone) sends
@@ -20,6 +20,8 @@
  *                           socketpair (SCM_RIGHTS, recvmsg), close the
  *                           original, send "SECRET\n" on the new one
  *   scmmmsg HOST PORT       the same, received with recvmmsg
+ *   scmclosed HOST PORT     the same, closing the original while the
+ *                           message is in flight (the connection ends)
  *   pidfd HOST PORT         connect, pidfd_getfd() it from this process,
  *                           close the original, send "SECRET\n"
  *   inherit HOST PORT HOW   connect, let an exec'd child inherit it (HOW:
@@ -114,11 +116,9 @@ static void send_secret(int fd)
 
 static int mode_send(const char *host, const char *port)
 {
-	char buf[64];
 	int fd = connect_to(host, port);
 
 	send_secret(fd);
-	REPORT("read", read(fd, buf, sizeof buf));
 	close(fd);
 	return 0;
 }
@@ -194,7 +194,7 @@ static int mode_acceptlisten(const char *port)
 }
 
 /* Passes fd to this process over a unix socketpair; the received number. */
-static int pass_fd(int fd, int use_mmsg)
+static int pass_fd(int fd, int use_mmsg, int close_first)
 {
 	int sv[2], got = -1;
 	char byte = 'x', rbyte;
@@ -222,6 +222,8 @@ static int pass_fd(int fd, int use_mmsg)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
 	REPORT("sendmsg", sendmsg(sv[0], &m, 0));
+	if (close_first)
+		REPORT("close_orig", close(fd));
 	memset(&rm, 0, sizeof rm);
 	rm.msg_iov = &riov;
 	rm.msg_iovlen = 1;
@@ -247,18 +249,17 @@ static int pass_fd(int fd, int use_mmsg)
 	return got;
 }
 
-static int mode_scmrights(const char *host, const char *port, int use_mmsg)
+static int mode_scmrights(const char *host, const char *port, int use_mmsg, int close_first)
 {
 	int fd = connect_to(host, port);
-	int nfd = pass_fd(fd, use_mmsg);
-	char buf[64];
+	int nfd = pass_fd(fd, use_mmsg, close_first);
 
 	report("received", nfd < 0 ? -1 : 0, EBADMSG);
 	if (nfd < 0)
 		return 1;
-	REPORT("close_orig", close(fd));
+	if (!close_first)
+		REPORT("close_orig", close(fd));
 	send_secret(nfd);
-	REPORT("read", read(nfd, buf, sizeof buf));
 	close(nfd);
 	return 0;
 }
@@ -268,7 +269,6 @@ static int mode_pidfd(const char *host, const char *port)
 	int fd = connect_to(host, port);
 	int pfd = pidfd_open(getpid(), 0);
 	int nfd;
-	char buf[64];
 
 	if (pfd < 0) {
 		perror("pidfd_open");
@@ -280,7 +280,6 @@ static int mode_pidfd(const char *host, const char *port)
 		return 1;
 	REPORT("close_orig", close(fd));
 	send_secret(nfd);
-	REPORT("read", read(nfd, buf, sizeof buf));
 	close(nfd);
 	return 0;
 }
@@ -371,9 +370,11 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(m, "acceptlisten") == 0)
 		return mode_acceptlisten(argv[2]);
 	if (argc == 4 && strcmp(m, "scmrights") == 0)
-		return mode_scmrights(argv[2], argv[3], 0);
+		return mode_scmrights(argv[2], argv[3], 0, 0);
+	if (argc == 4 && strcmp(m, "scmclosed") == 0)
+		return mode_scmrights(argv[2], argv[3], 0, 1);
 	if (argc == 4 && strcmp(m, "scmmmsg") == 0)
-		return mode_scmrights(argv[2], argv[3], 1);
+		return mode_scmrights(argv[2], argv[3], 1, 0);
 	if (argc == 4 && strcmp(m, "pidfd") == 0)
 		return mode_pidfd(argv[2], argv[3]);
 	if (argc == 5 && strcmp(m, "inherit") == 0)
