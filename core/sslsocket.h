@@ -188,6 +188,9 @@ SSLSOCKET_API sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o
 SSLSOCKET_API void sslsocket_ctx_free(sslsocket_ctx *ctx); /* NULL: no-op */
 /* Number of distinct live contexts in the process (for tests and stats). */
 SSLSOCKET_API size_t sslsocket_ctx_count(void);
+/* The notAfter of the context's own certificate (certfile) as seconds
+ * since the epoch: 0, or -1 when the context has no certificate. */
+SSLSOCKET_API int sslsocket_ctx_cert_not_after(const sslsocket_ctx *ctx, time_t *out);
 
 /* ---- Sockets ------------------------------------------------------------ */
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ts.h"
+#include "stats.h"
 
 #define PEEK_MAX (64 * 1024)
 
@@ -69,6 +70,8 @@ static void log_failure(struct ts_conn *c)
 {
 	if (atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
 		return;
+	if (!(atomic_load(&c->flags) & TS_F_HS_DONE) && !sslsocket_handshake_done(c->s))
+		ts_stats_hs_failed(c->rule, sslsocket_last_error(c->s));
 	if (c->rule != NULL)
 		ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"%s%s): %s", c->side, c->peer,
 		       c->rule->file, c->rule->line, c->rule->match_text,
@@ -88,8 +91,12 @@ void ts_conn_log_state(struct ts_conn *c)
 	/* the hot path of every read and write: one load */
 	if ((flags & (TS_F_HS_DONE | TS_F_LOGGED)) == (TS_F_HS_DONE | TS_F_LOGGED) || c->s == NULL)
 		return;
-	if (!(flags & TS_F_HS_DONE) && sslsocket_handshake_done(c->s))
-		flags = atomic_fetch_or(&c->flags, TS_F_HS_DONE) | TS_F_HS_DONE;
+	if (!(flags & TS_F_HS_DONE) && sslsocket_handshake_done(c->s)) {
+		flags = atomic_fetch_or(&c->flags, TS_F_HS_DONE);
+		if (!(flags & TS_F_HS_DONE)) /* this thread saw it first */
+			TS_STAT_ADD(c->rule, hs_ok, 1);
+		flags |= TS_F_HS_DONE;
+	}
 	if ((flags & TS_F_HS_DONE) && !(flags & TS_F_LOGGED) &&
 	    !(atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)) {
 		if (ts_log_enabled(CFG_LOG_INFO) &&
@@ -256,8 +263,10 @@ static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
 
 	if (ts_conn_peeked(c) > 0) {
 		k = peek_take(c, buf, n, 0);
-		if (k > 0)
+		if (k > 0) {
+			TS_STAT_ADD(c->rule, bytes_in, k);
 			return (ssize_t)k;
+		}
 	}
 	ts_depth++;
 	r = sslsocket_read_timeout(c->s, buf, n, call_timeout(c, 1, flags));
@@ -265,6 +274,7 @@ static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
 	if (r < 0)
 		return io_error(c);
 	ts_conn_log_state(c);
+	TS_STAT_ADD(c->rule, bytes_in, (uint64_t)r);
 	return r;
 }
 
@@ -434,6 +444,7 @@ ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
 	if (r < 0)
 		return write_error(c, flags);
 	ts_conn_log_state(c);
+	TS_STAT_ADD(c->rule, bytes_out, (uint64_t)r);
 	return r;
 }
 
@@ -453,6 +464,7 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 	if (r < 0)
 		return write_error(c, flags);
 	ts_conn_log_state(c);
+	TS_STAT_ADD(c->rule, bytes_out, (uint64_t)r);
 	return r;
 }
 
@@ -533,6 +545,8 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 	int saved = errno;
 
 	ts_depth++;
+	if (atomic_load(&c->flags) & TS_F_COUNTED)
+		TS_STAT_ADD(c->rule, open, -1);
 	if (c->kind == TS_KIND_EPOLL) {
 		ts_epset_free(c->ep);
 		c->ep = NULL;

@@ -21,6 +21,7 @@
 
 #include "exitnotify.h"
 #include "ts.h"
+#include "stats.h"
 
 static int sa_family_of(const struct sockaddr *sa, socklen_t len)
 {
@@ -192,6 +193,8 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return -1;
 	}
 	ts_exit_arm();
+	atomic_fetch_or(&c->flags, TS_F_COUNTED);
+	TS_STAT_ADD(rule, open, 1);
 	/* c's first reference now belongs to the table; take our own. The
 	 * kernel's connect timeout is SO_SNDTIMEO. */
 	c = ts_conn_acquire(fd);
@@ -376,6 +379,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			/* That client failed; the server goes on with the next. */
 			ts_log(CFG_LOG_WARN, "accept %s: failed (rule %s:%d \"%s\"): %s", c->peer,
 			       l->rule->file, l->rule->line, l->rule->match_text, err.reason);
+			ts_stats_hs_failed(l->rule, &err);
 			ts_conn_release(c);
 			TS_REAL(close)(nfd);
 			continue;
@@ -394,6 +398,8 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			break;
 		}
 		ts_exit_arm();
+		atomic_fetch_or(&c->flags, TS_F_COUNTED);
+		TS_STAT_ADD(c->rule, open, 1);
 		if (addr != NULL && len != NULL) {
 			memcpy(addr, &peer, *len < pl ? *len : pl);
 			*len = pl;

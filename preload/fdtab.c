@@ -22,6 +22,7 @@
 
 #include "fdadopt.h"
 #include "ts.h"
+#include "stats.h"
 
 _Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
 atomic_int ts_fd_high;
@@ -322,10 +323,12 @@ void ts_fork_child(void)
 	atomic_store(&ts_pid, (int)getpid());
 	pthread_mutex_init(&pool_lock, NULL);
 	ts_names_reinit();
+	ts_stats_fork_child();
 }
 
 void ts_fork_child_nolock(void)
 {
 	atomic_fetch_add(&ts_epoch, 1);
 	atomic_store(&ts_pid, (int)getpid());
+	ts_stats_fork_child();
 }

@@ -27,6 +27,7 @@
 
 #include "log_syslog.h"
 #include "ts.h"
+#include "stats.h"
 
 const struct cfg_ruleset *ts_rules;
 
@@ -94,6 +95,7 @@ sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err
 		ts_depth--;
 		return expect;
 	}
+	ts_stats_rule_ctx(r, ctx);
 	ts_log(CFG_LOG_DEBUG, "rule %s:%d: TLS context ready", r->file, r->line);
 	return ctx;
 }
@@ -152,6 +154,7 @@ static void init_once_fn(void)
 	if (rule_ctx == NULL)
 		die("out of memory", NULL, NULL);
 	ts_conn_teardown_hook = ts_conn_teardown;
+	ts_stats_init(rs);
 	pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child);
 	ts_rules = rs;
 out:

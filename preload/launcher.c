@@ -55,6 +55,9 @@ static const char usage_text[] =
 	"      --check                load the rules and their files as a wrapped\n"
 	"                             program would, print them as understood, exit\n"
 	"                             0 (or 1 with the error)\n"
+	"      --status [--prometheus]\n"
+	"                             the counters of the running wrapped processes,\n"
+	"                             as a table or in Prometheus' text format\n"
 	"  -h, --help                 this text\n"
 	"      --version              the version\n"
 	"\n"
@@ -66,7 +69,7 @@ static const char usage_text[] =
 enum {
 	OPT_CONNECT = 256, OPT_ACCEPT, OPT_CERTFILE, OPT_KEYFILE, OPT_CA_CERTS, OPT_CERT_REQS,
 	OPT_SSL_VERSION, OPT_SERVER_HOSTNAME, OPT_LAZY, OPT_RAGGED, OPT_GETCERT, OPT_PEERCERT,
-	OPT_VERSION, OPT_CHECK
+	OPT_VERSION, OPT_CHECK, OPT_STATUS, OPT_PROMETHEUS
 };
 
 static const struct option long_options[] = {
@@ -85,6 +88,8 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "getcert", required_argument, NULL, OPT_GETCERT },
 	{ "peercert", required_argument, NULL, OPT_PEERCERT },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "check", no_argument, NULL, OPT_CHECK },
@@ -146,6 +151,8 @@ static int parse_options(int argc, char **argv, struct launch_opts *o, int *done
 		case OPT_GETCERT: rc = set_once(&o->getcert, optarg, "--getcert"); break;
 		case OPT_PEERCERT: rc = set_once(&o->peercert, optarg, "--peercert"); break;
 		case OPT_CHECK: o->check = 1; break;
+		case OPT_STATUS: o->status = 1; break;
+		case OPT_PROMETHEUS: o->prometheus = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			*done = 1;
@@ -302,6 +309,18 @@ int main(int argc, char **argv)
 	if (rc || done)
 		goto out;
 	int nargs = argc - optind;
+	if (o.prometheus && !o.status) {
+		rc = usage_error("%s", "--prometheus goes with --status");
+		goto out;
+	}
+	if (o.status) {
+		if (nargs > 0 || o.n_connect || o.n_accept || o.config_file || o.getcert ||
+		    o.peercert || o.check)
+			rc = usage_error("%s", "--status takes no program, rules or other mode");
+		else
+			rc = launch_status(o.prometheus);
+		goto out;
+	}
 	if (o.check && (o.getcert || o.peercert)) {
 		rc = usage_error("%s", "--check cannot be combined with --getcert or --peercert");
 		goto out;

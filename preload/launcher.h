@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* Exit statuses (documented in tlsshim.1). 126 and 127 are env(1)'s. */
 enum {
@@ -49,6 +51,8 @@ struct launch_opts {
 	const char *getcert;       /* HOST:PORT */
 	const char *peercert;      /* HOST:PORT */
 	int check;                 /* --check */
+	int status;                /* --status */
+	int prometheus;            /* --prometheus (with --status) */
 };
 
 /* ---- launcher_rules.c ---------------------------------------------------- */
@@ -132,6 +136,16 @@ char *launch_preload_value(const char *lib, const char *old, char *err, size_t e
 /* execvp(argv[0], argv); on failure prints env(1)'s message and returns
  * the exit status (127 not found, 126 otherwise). */
 int launch_exec(char *const argv[]);
+
+/* ---- launcher_status.c --------------------------------------------------- */
+
+/* --status (a table) and --status --prometheus (the text exposition
+ * format): the live wrapped processes' counters on stdout; the files of
+ * dead processes are removed. Returns the exit status. */
+int launch_status(int prometheus);
+/* 1 when the process that made a status file at created_boot_ms
+ * (CLOCK_BOOTTIME) still runs under pid. */
+int launch_status_alive(pid_t pid, int64_t created_boot_ms);
 
 /* ---- launcher_cert.c ----------------------------------------------------- */
 

@@ -173,7 +173,8 @@ enum ts_flag {
 	TS_F_HELD = 1 << 6,       /* the program closed core_fd; we hold it open */
 	TS_F_CORE_LOST = 1 << 7,  /* core_fd was replaced (dup2 onto it) */
 	TS_F_HS_DONE = 1 << 8,    /* the handshake completed (seen once) */
-	TS_F_KEEP_FD = 1 << 9     /* teardown leaves core_fd open: dup2 replaces it */
+	TS_F_KEEP_FD = 1 << 9,    /* teardown leaves core_fd open: dup2 replaces it */
+	TS_F_COUNTED = 1 << 10    /* counted open in the status file (stats.h) */
 };
 
 struct ts_conn {

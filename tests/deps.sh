@@ -41,6 +41,7 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd timeout coreutils
 	# Test-local host names (NSS_WRAPPER_HOSTS) for the name tests.
 	ls /usr/lib/*-linux-gnu/libnss_wrapper.so >/dev/null 2>&1 || missing="$missing libnss-wrapper"
+	need_cmd promtool prometheus
 	need_cmd setsid util-linux
 	need_cmd unshare util-linux   # test_preload_syslog: a private /dev/log
 	need_cmd lintian lintian      # test_install_deb

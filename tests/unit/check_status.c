@@ -1,0 +1,197 @@
+/* The status file behind `tlsshim --status` (preload/stats.c writes it,
+ * preload/launcher_status.c reads it): where it is made and with what
+ * rights, that counting lands in the file, that a forked child gets its
+ * own file, which failure reason a core error counts under, and how the
+ * reader tells a live process from a dead one or a reused PID. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "stats.h"
+#include "ts.h"
+
+static const struct {
+	const char *reason;
+	int sys_errno;
+	int want;
+} reasons[] = {
+	{ "certificate verify failed: self-signed certificate", 0, TS_FAIL_VERIFY },
+	{ "certificate verify failed: unable to get local issuer certificate", 0, TS_FAIL_VERIFY },
+	{ "tlsv1 alert unknown ca", 0, TS_FAIL_VERIFY },
+	{ "sslv3 alert bad certificate", 0, TS_FAIL_VERIFY },
+	{ "certificate verify failed: hostname mismatch", 0, TS_FAIL_IDENTITY },
+	{ "certificate verify failed: IP address mismatch", 0, TS_FAIL_IDENTITY },
+	{ "handshake timed out", ETIMEDOUT, TS_FAIL_TIMEOUT },
+	{ "wrong version number", 0, TS_FAIL_PLAINTEXT },
+	{ "http request", 0, TS_FAIL_PLAINTEXT },
+	{ "packet length too long", 0, TS_FAIL_PLAINTEXT },
+	{ "unexpected eof while reading", 0, TS_FAIL_PROTOCOL },
+	{ "no shared cipher", 0, TS_FAIL_PROTOCOL },
+	{ "tlsv1 alert protocol version", 0, TS_FAIL_PROTOCOL },
+};
+
+START_TEST(test_fail_reason)
+{
+	struct sslsocket_error e;
+
+	memset(&e, 0, sizeof e);
+	e.code = SSLSOCKET_ERROR_SSL;
+	e.sys_errno = reasons[_i].sys_errno;
+	snprintf(e.reason, sizeof e.reason, "%s", reasons[_i].reason);
+	ck_assert_msg(ts_stats_fail_reason(&e) == reasons[_i].want, "%s: got %d, want %d",
+	              reasons[_i].reason, ts_stats_fail_reason(&e), reasons[_i].want);
+}
+END_TEST
+
+static int64_t boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_alive)
+{
+	pid_t child;
+	int st;
+
+	ck_assert_int_eq(launch_status_alive(getpid(), boot_ms()), 1);
+	/* a file older than the process under its PID: the PID was reused */
+	ck_assert_int_eq(launch_status_alive(getpid(), 0), 0);
+	ck_assert_int_eq(launch_status_alive(0, boot_ms()), 0);
+	/* a zombie has exited */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	for (int i = 0; i < 200; i++) {
+		char p[64], buf[256] = "";
+		FILE *f;
+
+		snprintf(p, sizeof p, "/proc/%d/stat", (int)child);
+		f = fopen(p, "r");
+		if (f != NULL) {
+			if (fgets(buf, sizeof buf, f) == NULL)
+				buf[0] = '\0';
+			fclose(f);
+		}
+		if (strstr(buf, ") Z") != NULL)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_eq(launch_status_alive(child, boot_ms()), 0);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	/* reaped: gone */
+	ck_assert_int_eq(launch_status_alive(child, boot_ms()), 0);
+}
+END_TEST
+
+static char xdg[64];
+
+static const struct ts_stats_hdr *read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, cap);
+	close(fd);
+	ck_assert_int_eq((size_t)n, ts_stats_file_size(2));
+	return (const struct ts_stats_hdr *)(const void *)buf;
+}
+
+START_TEST(test_file_and_fork)
+{
+	struct cfg_error err;
+	struct cfg_ruleset *rs;
+	struct stat st;
+	char path[256], buf[4096], dir[128];
+	const struct ts_stats_hdr *h;
+	const struct ts_stats_rule *r;
+	pid_t child;
+	int status;
+
+	snprintf(xdg, sizeof xdg, "/tmp/check_status.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(xdg));
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	memset(&err, 0, sizeof err);
+	rs = cfg_load("connect = ({ match = \"127.0.0.1:1\"; cert_reqs = \"CERT_NONE\"; },"
+	              " { match = \"[::1]:2\"; passthrough = true; });",
+	              NULL, &err);
+	ck_assert_msg(rs != NULL, "%s", err.msg);
+	ts_stats_init(rs);
+	snprintf(dir, sizeof dir, "%s/tlsshim", xdg);
+	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)getpid());
+	ck_assert_str_eq(ts_stats_path(), path);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+	TS_STAT_ADD(&rs->rules[0], bytes_in, 1234);
+	TS_STAT_ADD(&rs->rules[0], open, 2);
+	TS_STAT_ADD(&rs->rules[0], hs_ok, 1);
+	h = read_file(path, buf, sizeof buf);
+	ck_assert_uint_eq(h->magic, TS_STATS_MAGIC);
+	ck_assert_uint_eq(h->version, TS_STATS_VERSION);
+	ck_assert_uint_eq(h->rule_count, 2);
+	ck_assert_int_eq(h->pid, getpid());
+	r = (const struct ts_stats_rule *)(h + 1);
+	ck_assert_str_eq(r[0].side, "connect");
+	ck_assert_str_eq(r[0].match, "127.0.0.1:1");
+	ck_assert_str_eq(r[1].match, "[::1]:2");
+	ck_assert_str_eq(r[0].origin, "TLSSHIM_CONFIG_STRING:1");
+	ck_assert_uint_eq(r[0].bytes_in, 1234);
+	ck_assert_int_eq(r[0].open, 2);
+
+	/* the child counts in its own file, from the connections it holds */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		ts_stats_fork_child();
+		TS_STAT_ADD(&rs->rules[0], bytes_out, 7);
+		_exit(0); /* keeps its file for the parent to read */
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_eq(status, 0);
+	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)child);
+	h = read_file(path, buf, sizeof buf);
+	r = (const struct ts_stats_rule *)(h + 1);
+	ck_assert_int_eq(h->pid, child);
+	ck_assert_int_eq(r[0].open, 2);
+	ck_assert_uint_eq(r[0].bytes_in, 0);
+	ck_assert_uint_eq(r[0].hs_ok, 0);
+	ck_assert_uint_eq(r[0].bytes_out, 7);
+	unlink(path);
+	/* the parent's file did not see the child's count */
+	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)getpid());
+	h = read_file(path, buf, sizeof buf);
+	r = (const struct ts_stats_rule *)(h + 1);
+	ck_assert_uint_eq(r[0].bytes_out, 0);
+	unlink(path);
+	rmdir(dir);
+	rmdir(xdg);
+}
+END_TEST
+
+Suite *status_suite(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("status");
+
+	tcase_add_loop_test(tc, test_fail_reason, 0, (int)(sizeof reasons / sizeof reasons[0]));
+	tcase_add_test(tc, test_alive);
+	tcase_add_test(tc, test_file_and_fork);
+	suite_add_tcase(s, tc);
+	return s;
+}
