@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "inherit.h"
 #include "ts.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -131,6 +132,7 @@ static void after_dup(int oldfd, int newfd)
 
 	if (ts_fd_peek(newfd) != NULL)
 		ts_fd_forget(newfd); /* a stale entry: the number was free */
+	ts_inherit_drop(newfd);
 	if (ts_fd_peek(oldfd) != NULL) {
 		ts_fd_dup(oldfd, newfd);
 		if (is_conn(newfd))
@@ -228,8 +230,18 @@ int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 		}
 		return r;
 	case F_SETFD:
-		if (is_conn(fd))
+		/* Close-on-exec stays set on a wrapped descriptor; the call
+		 * succeeds, and an exec that then closes it says so. */
+		c = ts_conn_acquire(fd);
+		if (c != NULL && c->kind == TS_KIND_CONN) {
+			if ((long)arg & FD_CLOEXEC)
+				ts_inherit_drop(fd);
+			else
+				ts_inherit_want(fd, c);
 			arg = (void *)((long)arg | FD_CLOEXEC);
+		}
+		if (c != NULL)
+			ts_conn_release(c);
 		return real(fd, cmd, arg);
 	default:
 		return real(fd, cmd, arg);
@@ -273,6 +285,14 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 		*(int *)arg = n > INT_MAX ? INT_MAX : (int)n;
 		return 0;
 	}
+	if (req == FIONCLEX) {
+		/* as fcntl(F_SETFD) without FD_CLOEXEC: succeeds, stays set */
+		ts_inherit_want(fd, c);
+		ts_conn_release(c);
+		return 0;
+	}
+	if (req == FIOCLEX)
+		ts_inherit_drop(fd);
 	r = TS_REAL(ioctl)(fd, req, arg);
 	if (r == 0 && req == FIONBIO && arg != NULL)
 		atomic_store(&c->nonblock, *(const int *)arg != 0);

@@ -7,6 +7,7 @@
  * CONTRACT.md: refuse with EPERM unless allow_setuid_exec = true.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,19 +31,81 @@ static const char *privileged(const struct stat *st, ssize_t caplen)
 	return NULL;
 }
 
-const char *ts_exec_privileged_path(const char *path)
+/* The kernel runs a "#!" script's interpreter (binfmt_script), and a
+ * setuid, setgid or file-capability interpreter runs in secure mode just
+ * as such a program would: the script is as privileged as its
+ * interpreter. The kernel reads at most BINPRM_BUF_SIZE (256) bytes of the
+ * "#!" line and follows at most 4 levels of interpreters. */
+#define SCRIPT_HEAD 256
+#define SCRIPT_DEPTH 4
+
+static const char *script_why(const char *inner)
+{
+	if (strcmp(inner, "setuid") == 0)
+		return "a script whose interpreter is setuid";
+	if (strcmp(inner, "setgid") == 0)
+		return "a script whose interpreter is setgid";
+	if (strcmp(inner, "file capabilities") == 0)
+		return "a script whose interpreter has file capabilities";
+	return inner; /* already "a script whose interpreter ..." */
+}
+
+static const char *path_why(const char *path, int depth);
+
+/* The interpreter named by the "#!" line in head[0..n), checked. */
+static const char *interp_why(const char *head, ssize_t n, int depth)
+{
+	char interp[SCRIPT_HEAD];
+	ssize_t i = 2, j = 0;
+	const char *why;
+
+	if (n < 3 || head[0] != '#' || head[1] != '!' || depth >= SCRIPT_DEPTH)
+		return NULL;
+	while (i < n && (head[i] == ' ' || head[i] == '\t'))
+		i++;
+	while (i < n && head[i] != ' ' && head[i] != '\t' && head[i] != '\n' && head[i] != '\0')
+		interp[j++] = head[i++];
+	interp[j] = '\0';
+	if (j == 0)
+		return NULL;
+	why = path_why(interp, depth + 1);
+	return why ? script_why(why) : NULL;
+}
+
+static const char *head_why(int fd, int depth)
+{
+	char head[SCRIPT_HEAD];
+	ssize_t n = pread(fd, head, sizeof head, 0);
+
+	return interp_why(head, n, depth);
+}
+
+static const char *path_why(const char *path, int depth)
 {
 	struct stat st;
 	ssize_t caplen;
-	int saved = errno;
 	const char *why;
+	int fd;
 
-	if (path == NULL || stat(path, &st) < 0) {
-		errno = saved;
+	if (path == NULL || stat(path, &st) < 0)
 		return NULL;
-	}
 	caplen = getxattr(path, "security.capability", NULL, 0);
 	why = privileged(&st, caplen);
+	if (why != NULL || !S_ISREG(st.st_mode))
+		return why;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	why = head_why(fd, depth);
+	TS_REAL(close)(fd);
+	return why;
+}
+
+const char *ts_exec_privileged_path(const char *path)
+{
+	int saved = errno;
+	const char *why = path_why(path, 0);
+
 	errno = saved;
 	return why;
 }
@@ -60,6 +123,8 @@ const char *ts_exec_privileged_fd(int fd)
 	}
 	caplen = fgetxattr(fd, "security.capability", NULL, 0);
 	why = privileged(&st, caplen);
+	if (why == NULL && S_ISREG(st.st_mode))
+		why = head_why(fd, 0);
 	errno = saved;
 	return why;
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "inherit.h"
+#include "shell.h"
 #include "ts.h"
 
 extern char **environ;
@@ -36,6 +38,7 @@ TS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
 		DENY_ERRNO();
+	ts_inherit_warn(path);
 	{
 		KEEP_ENV(env, envp);
 		return TS_REAL(execve)(path, argv, env);
@@ -46,6 +49,7 @@ TS_EXPORT int execv(const char *path, char *const argv[])
 {
 	if (ts_depth == 0 && ts_exec_check_path(path) < 0)
 		DENY_ERRNO();
+	ts_inherit_warn(path);
 	{
 		KEEP_ENV(env, environ);
 		if (env != environ)
@@ -58,6 +62,7 @@ TS_EXPORT int execvp(const char *file, char *const argv[])
 {
 	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
 		DENY_ERRNO();
+	ts_inherit_warn(file);
 	if (TS_REAL(execvpe) != NULL) {
 		KEEP_ENV(env, environ);
 		if (env != environ)
@@ -70,6 +75,7 @@ TS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	if (ts_depth == 0 && ts_exec_check_file(file) < 0)
 		DENY_ERRNO();
+	ts_inherit_warn(file);
 	if (TS_REAL(execvpe) == NULL) {
 		errno = ENOSYS;
 		return -1;
@@ -84,6 +90,7 @@ TS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	if (ts_depth == 0 && ts_exec_check_fd(fd) < 0)
 		DENY_ERRNO();
+	ts_inherit_warn("(descriptor)");
 	if (TS_REAL(fexecve) == NULL) {
 		errno = ENOSYS;
 		return -1;
@@ -99,6 +106,7 @@ TS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 {
 	if (ts_depth == 0 && ts_exec_check_at(dirfd, path, flags) < 0)
 		DENY_ERRNO();
+	ts_inherit_warn(path);
 	if (TS_REAL(execveat) == NULL) {
 		errno = ENOSYS;
 		return -1;
@@ -186,15 +194,25 @@ TS_EXPORT int execle(const char *path, const char *arg, ...)
 	}
 }
 
-TS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+/* posix_spawn's work, for shell.c's system() and popen() (called by this
+ * name, not the exported one, which a program's own definition could
+ * capture). */
+int ts_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	if (ts_depth == 0 && (ts_exec_check_path(path) < 0 || ts_spawn_check_actions(fa) < 0))
 		return EPERM;
+	ts_inherit_warn(path);
 	{
 		KEEP_ENV(env, envp);
 		return TS_REAL(posix_spawn)(pid, path, fa, attr, argv, env);
 	}
+}
+
+TS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return ts_posix_spawn(pid, path, fa, attr, argv, envp);
 }
 
 TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -202,6 +220,7 @@ TS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 {
 	if (ts_depth == 0 && (ts_exec_check_file(file) < 0 || ts_spawn_check_actions(fa) < 0))
 		return EPERM;
+	ts_inherit_warn(file);
 	{
 		KEEP_ENV(env, envp);
 		return TS_REAL(posix_spawnp)(pid, file, fa, attr, argv, env);

@@ -48,8 +48,10 @@ gethostbyname2_r
 getsockopt
 gethostbyname_r
 ioctl
+pclose
 pidfd_getfd
 poll
+popen
 posix_spawn
 posix_spawnp
 ppoll
@@ -71,6 +73,7 @@ setsockopt
 shutdown
 socket
 splice
+system
 write
 writev
 LIST
