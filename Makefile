@@ -271,15 +271,28 @@ install: all
 	install -m 0644 preload/tlsshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 config/tlsshim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
-# A Debian package of the whole product under /usr, built in its own tree
-# (PREFIX=/usr compiled in) and assembled by packaging/mkdeb.sh.
-DEB_BUILD := $(BUILD)/deb-build
-DEB_ROOT  := $(abspath $(BUILD))/deb-root
-deb:
-	$(Q)$(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr all
+# A Debian package of the whole product under /usr, assembled by
+# packaging/mkdeb.sh from `make install PREFIX=/usr`. It reuses this build:
+# the only object the prefix changes is the launcher's fallback library
+# directory (launcher_exec.c), compiled again for /usr.
+DEB_ROOT := $(abspath $(BUILD))/deb-root
+DEB_LAUNCHER_EXEC := $(BUILD)/obj/deb/preload/launcher_exec.o
+$(DEB_LAUNCHER_EXEC): preload/launcher_exec.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (deb)")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) -UTLSSHIM_LIBDIR -DTLSSHIM_LIBDIR='"/usr/lib"' \
+		-c $< -o $@
+
+$(BUILD)/deb/tlsshim: $(filter-out $(call obj,preload/launcher_exec.c),$(LAUNCHER_OBJ)) \
+                      $(DEB_LAUNCHER_EXEC) $(LAUNCHER_LIGHT_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CONFIG_LIBS) -ldl -lpthread
+
+deb: all $(BUILD)/deb/tlsshim
 	$(Q)rm -rf $(DEB_ROOT)
-	$(Q)$(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr DESTDIR=$(DEB_ROOT) \
-		install >/dev/null
+	$(Q)$(MAKE) --no-print-directory PREFIX=/usr DESTDIR=$(DEB_ROOT) install >/dev/null
+	$(Q)install -m 0755 $(BUILD)/deb/tlsshim $(DEB_ROOT)/usr/bin/tlsshim
 	$(Q)sh packaging/mkdeb.sh $(DEB_ROOT) $(abspath $(BUILD)) $(VERSION)
 
 uninstall:

@@ -1,8 +1,10 @@
 #!/bin/sh
 # `make deb`: a Debian package of the whole product under /usr that lintian
-# accepts (no errors), whose Depends come from what the binaries link, and
-# which works once unpacked: extracted into a throwaway root (dpkg -x, the
-# machine is not touched), its launcher finds its own library and wraps nc.
+# accepts (no errors), whose Depends come from what the binaries link and
+# are met here (apt-get -s install ./deb: a simulation), which dpkg installs
+# and removes in a throwaway root (dpkg --root, its own database), and which
+# works there: its launcher finds its own library and wraps nc. The
+# machine's own package database and /usr are not touched.
 . "$(dirname "$0")/lib.sh"
 
 command -v dpkg-deb >/dev/null || fail "dpkg-deb is needed (tests/deps.sh)"
@@ -34,10 +36,19 @@ cat "$T/lintian"
 [ "$rc" -eq 0 ] || fail "lintian reports errors (exit $rc)"
 assert_not_contains "$T/lintian" "^E:" "lintian errors"
 
-# Unpacked into a throwaway root: the launcher at ROOT/usr/bin finds
-# ROOT/usr/lib/libtlsshim.so (relative to itself) and wraps nc.
+# apt would install it here: every Depends is satisfied.
+timeout 120 apt-get -s install "$deb" >"$T/apt" 2>&1 || { cat "$T/apt"; fail "apt-get -s install"; }
+assert_contains "$T/apt" "^Inst tlsshim " "apt-get would install the package"
+assert_contains "$T/apt" "^0 upgraded, 1 newly installed, 0 to remove" "nothing else needed"
+
+# Installed by dpkg into a throwaway root with its own database (the
+# libraries it depends on are the machine's, outside that database).
 root=$T/root
-dpkg-deb -x "$deb" "$root" || fail "dpkg-deb -x"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+: >"$root/var/lib/dpkg/status"
+dpkg --root="$root" --force-depends --force-script-chrootless -i "$deb" >"$T/dpkg" 2>&1 ||
+	{ cat "$T/dpkg"; fail "dpkg --root -i"; }
+dpkg --root="$root" -s tlsshim | grep -q "^Status: install ok installed$" || fail "dpkg status"
 grep -q '^prefix=/usr$' "$root/usr/lib/pkgconfig/sslsocket.pc" || fail "sslsocket.pc prefix"
 man -l "$root/usr/share/man/man1/tlsshim.1.gz" >/dev/null 2>&1 || fail "man page"
 "$root/usr/bin/tlsshim" --version | grep -q "^tlsshim " || fail "--version"
@@ -53,4 +64,7 @@ reply=$(echo ping | (cd / && timeout 10 "$root/usr/bin/tlsshim" --connect 127.0.
 cat "$T/log"
 assert_eq "gnip" "$reply" "nc through the packaged tlsshim"
 assert_contains "$T/log" "verify=ok" "verified"
+stop_bg $BG_PID
+dpkg --root="$root" --force-script-chrootless -r tlsshim >"$T/dpkg-r" 2>&1 || { cat "$T/dpkg-r"; fail "dpkg -r"; }
+[ ! -e "$root/usr/bin/tlsshim" ] && [ ! -e "$root/usr/lib/libtlsshim.so" ] || fail "removal left files"
 exit 0
