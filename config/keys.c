@@ -30,6 +30,8 @@ static const char *const key_names[LD_KEY_COUNT] = {
 	[LD_HANDSHAKE_TIMEOUT] = "handshake_timeout",
 	[LD_RELEASE_BUFFERS] = "release_buffers",
 	[LD_SESSION_CACHE] = "session_cache",
+	[LD_ALLOW_NAMES] = "allow_names",
+	[LD_PIN_SHA256] = "pin_sha256",
 };
 
 /* Per-rule by nature: a default match, SNI name or passthrough would make
@@ -39,11 +41,12 @@ static const char *const key_names[LD_KEY_COUNT] = {
 #define RULE_KEYS_TEXT                                                                 \
 	"match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                 \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
-	"alpn, passthrough, handshake_timeout, release_buffers or session_cache"
+	"alpn, passthrough, handshake_timeout, release_buffers, session_cache, "       \
+	"allow_names or pin_sha256"
 #define DEFAULT_KEYS_TEXT                                                              \
 	"keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                        \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
-	"handshake_timeout, release_buffers or session_cache"
+	"handshake_timeout, release_buffers, session_cache, allow_names or pin_sha256"
 
 /* The longest handshake_timeout: a day, well inside an int of ms. */
 #define MAX_TIMEOUT_S 86400.0
@@ -198,6 +201,53 @@ static int alpn_value(struct loader *L, const struct source *src, const config_s
 	return 0;
 }
 
+/* allow_names and pin_sha256: a non-empty list of strings, each checked
+ * by the core's own parser; a bad entry is blamed on its own line. */
+static int identity_list_value(struct loader *L, const struct source *src,
+                               const config_setting_t *s, int key, struct ld_optset *os)
+{
+	char q[CFG_QUOTE_BUF];
+	const char *name = key_names[key];
+	const char *example = key == LD_ALLOW_NAMES ? "[\"spiffe://example.org/web\", \"*.example.com\"]"
+	                                            : "[\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"]";
+	int type = config_setting_type(s);
+	if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
+		return ld_fail(L, src, s, "%s: expected a list of strings such as %s, got %s", name,
+		               example, ld_type_name(s));
+	int n = config_setting_length(s);
+	if (n == 0)
+		return ld_fail(L, src, s, "%s: empty list (it would accept no peer)", name);
+	const char **list = cfg_pool_alloc(&L->ri->pool, (size_t)n * sizeof *list);
+	if (!list) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return ld_fail(L, src, s, "%s: element %d is %s, expected a string", name, i + 1,
+			               ld_type_name(e));
+		const char *v = config_setting_get_string(e);
+		struct sslsocket_error why;
+		memset(&why, 0, sizeof why);
+		int bad = key == LD_ALLOW_NAMES ? sslsocket_allow_name_parse(v, &why)
+		                                : sslsocket_pin_sha256_parse(v, NULL, &why);
+		if (bad < 0)
+			return ld_fail(L, src, ld_line_of(e) > 0 ? e : s, "%s: \"%s\": %s", name,
+			               cfg_quote(q, v), why.reason);
+		if (!(list[i] = pool_dup(L, v)))
+			return -1;
+	}
+	if (key == LD_ALLOW_NAMES) {
+		os->o.allow_names = list;
+		os->o.allow_names_count = (size_t)n;
+	} else {
+		os->o.pin_sha256 = list;
+		os->o.pin_sha256_count = (size_t)n;
+	}
+	return 0;
+}
+
 static int timeout_value(struct loader *L, const struct source *src, const config_setting_t *s,
                          struct ld_optset *os)
 {
@@ -348,6 +398,11 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 		if (timeout_value(L, src, s, os) < 0)
 			return -1;
 		break;
+	case LD_ALLOW_NAMES:
+	case LD_PIN_SHA256:
+		if (identity_list_value(L, src, s, k, os) < 0)
+			return -1;
+		break;
 	case LD_DO_HANDSHAKE_ON_CONNECT:
 		os->o.do_handshake_on_connect = config_setting_get_bool(s);
 		break;
@@ -403,6 +458,14 @@ void ld_overlay(struct ld_optset *dst, const struct ld_optset *src)
 		case LD_RELEASE_BUFFERS: dst->o.release_buffers = src->o.release_buffers; break;
 		case LD_SESSION_CACHE: dst->o.session_cache = src->o.session_cache; break;
 		case LD_PASSTHROUGH: dst->passthrough = src->passthrough; break;
+		case LD_ALLOW_NAMES:
+			dst->o.allow_names = src->o.allow_names;
+			dst->o.allow_names_count = src->o.allow_names_count;
+			break;
+		case LD_PIN_SHA256:
+			dst->o.pin_sha256 = src->o.pin_sha256;
+			dst->o.pin_sha256_count = src->o.pin_sha256_count;
+			break;
 		default: break; /* match is the rule's own, never overlaid */
 		}
 	}
@@ -483,6 +546,10 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	 * did not name; the context loads it at the rule's first connection.
 	 * Without a store to verify with, the check must not verify. */
 	struct sslsocket_options o = fin->o;
+	/* allow_names and pin_sha256 were checked entry by entry, and against
+	 * cert_reqs, with their own lines (rule_check); they load no file. */
+	o.allow_names = o.pin_sha256 = NULL;
+	o.allow_names_count = o.pin_sha256_count = 0;
 	if (o.ca_certs_default && !o.ca_certs) {
 		o.ca_certs_default = 0;
 		o.cert_reqs = SSLSOCKET_CERT_NONE;

@@ -311,6 +311,14 @@ static int rule_check(struct loader *L, const struct source *src, const config_s
 		                  "needs ca_certs (the CAs that issue client certificates)",
 		                  fin->o.cert_reqs == SSLSOCKET_CERT_REQUIRED ? "CERT_REQUIRED"
 		                                                              : "CERT_OPTIONAL");
+	if (fin->o.cert_reqs == SSLSOCKET_CERT_NONE &&
+	    (fin->o.allow_names_count || fin->o.pin_sha256_count)) {
+		int k = fin->o.allow_names_count ? LD_ALLOW_NAMES : LD_PIN_SHA256;
+		return ld_fail_at(L, &fin->at[k], "%s needs cert_reqs = \"CERT_REQUIRED\" (or "
+		                  "CERT_OPTIONAL)%s: with CERT_NONE the peer's certificate is not "
+		                  "verified", ld_key_name(k),
+		                  side == CFG_ACCEPT ? " and ca_certs on an accept rule" : "");
+	}
 	if (side == CFG_CONNECT && !fin->o.ca_certs)
 		fin->o.ca_certs_default = 1;
 	return ld_check_options(L, src, elem, side, nth, fin);

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "files_int.h"
+#include "identity_int.h"
 
 #define CORE_MAX_SESSIONS 256
 
@@ -179,7 +180,17 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		vmode = SSL_VERIFY_PEER;
 	if (o->server_side && o->cert_reqs == SSLSOCKET_CERT_REQUIRED)
 		vmode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-	SSL_CTX_set_verify(ctx, vmode, NULL);
+	if (owner && (o->allow_names_count || o->pin_sha256_count)) {
+		/* allow_names, pin_sha256: checked in the verify callback, inside
+		 * the handshake; a server must then have the client's certificate. */
+		if (!(owner->identity = core_identity_new(o, err)))
+			goto fail;
+		if (o->server_side)
+			vmode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+		SSL_CTX_set_verify(ctx, vmode, core_identity_verify_cb);
+	} else {
+		SSL_CTX_set_verify(ctx, vmode, NULL);
+	}
 
 	if (o->ciphers && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1) {
 		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cipher string \"%s\"", o->ciphers);
@@ -281,6 +292,15 @@ static char *ctx_key(const struct sslsocket_options *o)
 	for (size_t i = 0; i < o->alpn_count; i++)
 		if (key_add(&buf, &len, &cap, "a", o->alpn[i]) < 0)
 			goto fail;
+	/* Identity policies are the context's: sessions (and tickets) are
+	 * per context, so a peer resumed under one policy never skips
+	 * another's check. */
+	for (size_t i = 0; i < o->allow_names_count; i++)
+		if (key_add(&buf, &len, &cap, "an", o->allow_names[i]) < 0)
+			goto fail;
+	for (size_t i = 0; i < o->pin_sha256_count; i++)
+		if (key_add(&buf, &len, &cap, "pin", o->pin_sha256[i]) < 0)
+			goto fail;
 	return buf;
 fail:
 	free(buf);
@@ -302,6 +322,7 @@ static void ctx_destroy(struct sslsocket_ctx *c)
 		fclose(c->keylog);
 	pthread_mutex_destroy(&c->sess_lock);
 	pthread_mutex_destroy(&c->keylog_lock);
+	core_identity_free(c->identity);
 	free(c->alpn);
 	free(c->key);
 	free(c);

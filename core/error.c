@@ -64,6 +64,9 @@ static void ssl_failure(struct sslsocket *s, const char *what)
 	const char *r = core_ossl_reason(l);
 	long vr = s->ssl ? SSL_get_verify_result(s->ssl) : X509_V_OK;
 	if (ERR_GET_LIB(l) == ERR_LIB_SSL && ERR_GET_REASON(l) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+	    vr == X509_V_ERR_APPLICATION_VERIFICATION && s->identity_why[0])
+		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "%s: %s", r, s->identity_why);
+	else if (ERR_GET_LIB(l) == ERR_LIB_SSL && ERR_GET_REASON(l) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
 	    vr != X509_V_OK)
 		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "%s: %s", r, X509_verify_cert_error_string(vr));
 	else if (*r)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sslsocket_int.h"
+#include "identity_int.h"
 
 void sslsocket_options_init(struct sslsocket_options *o)
 {
@@ -65,7 +65,7 @@ int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "handshake_timeout_ms must be >= 0");
 		return -1;
 	}
-	return 0;
+	return core_identity_options_check(o, err);
 }
 
 /* ---- protocol names ------------------------------------------------------ */

@@ -145,6 +145,17 @@ struct sslsocket_options {
 	int session_cache;             /* client: resume sessions per
 	                                  destination (default 1) */
 	const char *keylog_file;       /* append NSS key-log lines */
+
+	/* Peer identity (both sides; needs cert_reqs other than CERT_NONE;
+	 * a server with either asks the client for a certificate and fails
+	 * without one). The handshake fails like a verification failure when
+	 * the peer's certificate carries none of allow_names, or when its
+	 * key's SHA-256 SPKI digest is not one of pin_sha256. Entries: see
+	 * sslsocket_allow_name_parse and sslsocket_pin_sha256_parse. */
+	const char *const *allow_names;
+	size_t allow_names_count;
+	const char *const *pin_sha256;
+	size_t pin_sha256_count;
 };
 
 /* Fills o with the seed's defaults (CERT_NONE, PROTOCOL_SSLv23,
@@ -172,6 +183,23 @@ sslsocket_options_check(const struct sslsocket_options *o,
  * -1 with the reason in err. */
 SSLSOCKET_API SSLSOCKET_MUST_CHECK int
 sslsocket_options_prefetch(const struct sslsocket_options *o,
+                           struct sslsocket_error *err);
+
+/* Checks one allow_names entry: a DNS name ("db.internal", "*.example.com"
+ * for exactly one label under example.com), an IP address, a URI such as a
+ * SPIFFE ID ("spiffe://example.org/ns/prod/sa/web"; in the path "*" stands
+ * for one segment and a last "**" for one or more), or "CN=name" for the
+ * subject's common name. Returns 0, or -1 with the reason in err. Pure:
+ * safe on any input. */
+SSLSOCKET_API SSLSOCKET_MUST_CHECK int
+sslsocket_allow_name_parse(const char *entry, struct sslsocket_error *err);
+
+/* Parses a pin_sha256 entry: the base64 SHA-256 digest of a
+ * SubjectPublicKeyInfo, optionally prefixed "sha256//" (curl's
+ * --pinnedpubkey). Fills digest (may be NULL). Returns 0, or -1 with the
+ * reason in err (not base64, or not 32 bytes). Pure. */
+SSLSOCKET_API SSLSOCKET_MUST_CHECK int
+sslsocket_pin_sha256_parse(const char *pin, unsigned char digest[32],
                            struct sslsocket_error *err);
 
 /* ---- Contexts (shared, reference-counted) ------------------------------- */

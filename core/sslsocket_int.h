@@ -65,6 +65,8 @@ struct sslsocket_ctx {
 	/* NSS key log */
 	FILE *keylog;
 	pthread_mutex_t keylog_lock;
+	/* allow_names and pin_sha256 (identity.c); NULL when none */
+	struct core_identity *identity;
 };
 
 /* Builds a fresh SSL_CTX for o (not cached); used by the cache and by
@@ -139,6 +141,7 @@ struct sslsocket {
 	struct sslsocket_error err;      /* the last failure */
 	struct sslsocket_error fail_err; /* the sticky failure */
 	char verify_text[128];
+	char identity_why[200]; /* why the peer's identity was refused */
 	char errline[320];
 };
 

@@ -189,6 +189,14 @@ static void print_rule(FILE *out, const struct cfg_rule *r)
 			fprintf(out, "%s%s", i ? ", " : "", o->alpn[i]);
 		fputc('\n', out);
 	}
+	if (o->allow_names_count) {
+		fprintf(out, "  %-12s", "allow_names");
+		for (size_t i = 0; i < o->allow_names_count; i++)
+			fprintf(out, "%s%s", i ? ", " : "", o->allow_names[i]);
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < o->pin_sha256_count; i++)
+		fprintf(out, "  %-12s%s\n", i ? "" : "pin_sha256", o->pin_sha256[i]);
 	fprintf(out, "  %-12shandshake %s, timeout %d ms; ragged EOF %s\n", "behaviour",
 	        o->do_handshake_on_connect ? (r->side == CFG_CONNECT ? "in connect()" : "in accept()")
 	                                   : "on first I/O",

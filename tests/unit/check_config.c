@@ -295,6 +295,38 @@ START_TEST(config_strings)
 }
 END_TEST
 
+/* allow_names and pin_sha256: lists kept as written, on both rule kinds,
+ * from defaults too (a rule's own list replaces it). */
+START_TEST(config_identity_keys)
+{
+	struct cfg_ruleset *rs = load_ok(
+		"defaults = { pin_sha256 = [ \"sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\" ]; };\n"
+		"connect = (\n"
+		"  { match = \"db.internal:5432\";\n"
+		"    allow_names = ( \"db.internal\", \"*.db.internal\", \"CN=db\" ); },\n"
+		"  { match = \"127.0.0.1:1\"; pin_sha256 = [ \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\" ]; }\n"
+		");\n"
+		"accept = ( { match = \"*:8443\"; certfile = \"@CERTS@/server.pem\";\n"
+		"  keyfile = \"@CERTS@/server.key\"; cert_reqs = \"CERT_REQUIRED\";\n"
+		"  ca_certs = \"@CERTS@/ca.pem\"; allow_names = [ \"spiffe://example.org/ns/prod/**\" ]; } );\n",
+		NULL);
+	ck_assert_uint_eq(rs->count, 3);
+	const struct sslsocket_options *o = &rs->rules[0].opts;
+	ck_assert_uint_eq(o->allow_names_count, 3);
+	ck_assert_str_eq(o->allow_names[1], "*.db.internal");
+	ck_assert_uint_eq(o->pin_sha256_count, 1);
+	ck_assert_str_eq(o->pin_sha256[0], "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	o = &rs->rules[1].opts;
+	ck_assert_uint_eq(o->allow_names_count, 0);
+	ck_assert_str_eq(o->pin_sha256[0], "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	o = &rs->rules[2].opts;
+	ck_assert_uint_eq(o->allow_names_count, 1);
+	ck_assert_str_eq(o->allow_names[0], "spiffe://example.org/ns/prod/**");
+	ck_assert_uint_eq(o->pin_sha256_count, 1);
+	cfg_ruleset_free(rs);
+}
+END_TEST
+
 /* ---- defaults and precedence --------------------------------------------- */
 
 START_TEST(config_defaults_apply)
@@ -539,6 +571,10 @@ START_TEST(config_example)
 	ck_assert_int_eq(rs->rules[1].opts.cert_reqs, SSLSOCKET_CERT_REQUIRED);
 	ck_assert_int_eq(rs->rules[6].opts.cert_reqs, SSLSOCKET_CERT_REQUIRED);
 	ck_assert_int_eq(rs->rules[5].opts.cert_reqs, SSLSOCKET_CERT_NONE);
+	ck_assert_uint_eq(rs->rules[2].opts.allow_names_count, 1);
+	ck_assert_str_eq(rs->rules[2].opts.allow_names[0], "spiffe://example.org/ns/*/sa/broker");
+	ck_assert_uint_eq(rs->rules[6].opts.allow_names_count, 2);
+	ck_assert_str_eq(rs->rules[6].opts.allow_names[1], "CN=tlsshim test client");
 	cfg_ruleset_free(rs);
 }
 END_TEST
@@ -667,6 +703,7 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, cfgt_setup, cfgt_teardown);
 	tcase_add_loop_test(tc, config_value, 0, (int)(sizeof values / sizeof values[0]));
 	tcase_add_test(tc, config_strings);
+	tcase_add_test(tc, config_identity_keys);
 	tcase_add_test(tc, config_defaults_apply);
 	tcase_add_test(tc, config_string_before_file);
 	tcase_add_test(tc, config_empty);

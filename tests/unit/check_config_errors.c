@@ -19,11 +19,12 @@ const char *cfgt_write(const char *name, const char *tmpl);
 #define RULE_KEYS                                                                      \
 	"(expected match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "       \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
-	"alpn, passthrough, handshake_timeout, release_buffers or session_cache)"
+	"alpn, passthrough, handshake_timeout, release_buffers, session_cache, "       \
+	"allow_names or pin_sha256)"
 #define DEFAULT_KEYS                                                                   \
 	"(expected keyfile, certfile, cert_reqs, ssl_version, ca_certs, "              \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
-	"handshake_timeout, release_buffers or session_cache)"
+	"handshake_timeout, release_buffers, session_cache, allow_names or pin_sha256)"
 #define RULE_GROUP "expected a group { match = \"HOST:PORT\"; ... }"
 #define LIST_OF_RULES "expected a list of rules ( { match = \"HOST:PORT\"; ... }, ... )"
 #define SERVER "certfile = \"@CERTS@/server.pem\"; keyfile = \"@CERTS@/server.key\";"
@@ -127,6 +128,36 @@ static const struct err_case {
 	{ 0, C1("server_hostname = 1;"), S ":1: server_hostname: expected a string, got an integer", 0 },
 	{ 0, "accept = ( { match = \"*:8443\"; " SERVER "\n server_hostname = \"x\"; } );",
 	  S ":2: server_hostname is for connect rules only (an accept rule presents its certfile)", 0 },
+	/* allow_names, pin_sha256 */
+	{ 0, C1("allow_names = \"db.internal\";"),
+	  S ":1: allow_names: expected a list of strings such as [\"spiffe://example.org/web\", "
+	  "\"*.example.com\"], got a string", 0 },
+	{ 0, C1("allow_names = [ ];"), S ":1: allow_names: empty list (it would accept no peer)", 0 },
+	{ 0, C1("allow_names = [ 1 ];"), S ":1: allow_names: element 1 is an integer, expected a string", 0 },
+	{ 0, C1("allow_names = (\n \"db.internal\",\n \"a.*.example.com\" );"),
+	  S ":3: allow_names: \"a.*.example.com\": '*' is allowed only as a whole first label "
+	  "(\"*.example.com\")", 0 },
+	{ 0, C1("allow_names = [ \"spiffe://example.org/ns/**/x\" ];"),
+	  S ":1: allow_names: \"spiffe://example.org/ns/**/x\": \"**\" is allowed only as the last "
+	  "segment", 0 },
+	{ 0, C1("allow_names = [ \"spiffe://example.org/a?b\" ];"),
+	  S ":1: allow_names: \"spiffe://example.org/a?b\": '?': a query or fragment is never "
+	  "part of an identity", 0 },
+	{ 0, C1("\n allow_names = [ \"CN=\" ];"),
+	  S ":2: allow_names: \"CN=\": empty common name after \"CN=\"", 0 },
+	{ 0, C1("pin_sha256 = [ \"sha256//not base64\" ];"),
+	  S ":1: pin_sha256: \"sha256//not base64\": not base64: character 0x20 at 4", 0 },
+	{ 0, C1("pin_sha256 = [ \"AAAA\" ];"),
+	  S ":1: pin_sha256: \"AAAA\": decodes to 3 bytes; a SHA-256 digest is 32 (44 base64 "
+	  "characters)", 0 },
+	{ 0, C1("cert_reqs = \"CERT_NONE\";\n pin_sha256 = [ \"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\" ];"),
+	  S ":2: pin_sha256 needs cert_reqs = \"CERT_REQUIRED\" (or CERT_OPTIONAL): with CERT_NONE "
+	  "the peer's certificate is not verified", 0 },
+	{ 0, "accept = ( { match = \"*:8443\"; " SERVER "\n allow_names = [ \"CN=client\" ]; } );",
+	  S ":2: allow_names needs cert_reqs = \"CERT_REQUIRED\" (or CERT_OPTIONAL) and ca_certs on "
+	  "an accept rule: with CERT_NONE the peer's certificate is not verified", 0 },
+	{ 0, C1("passthrough = true;\n allow_names = [ \"db.internal\" ];"),
+	  S ":2: allow_names: a passthrough rule leaves the socket plain and takes no TLS keys", 0 },
 	/* ciphers */
 	{ 0, C1("ciphers = \"\";"),
 	  S ":1: ciphers: empty cipher string (leave ciphers out for OpenSSL's default)", 0 },
