@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "log_syslog.h"
+#include "syserr_int.h"
 #include "ts.h"
 #include "stats.h"
 
@@ -109,7 +110,7 @@ static void init_log(const struct cfg_ruleset *rs)
 		if (fd < 0) {
 			char why[128];
 
-			snprintf(why, sizeof why, ": %s", strerror(errno));
+			snprintf(why, sizeof why, ": %s", CORE_STRERROR(errno));
 			die("TLSSHIM_LOG_FILE=syslog: cannot connect to ", TS_SYSLOG_PATH, why);
 		}
 		ts_log_setup_syslog(rs->log_level, fd);

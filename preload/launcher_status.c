@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syserr_int.h"
 #include "launcher.h"
 #include "stats_shm.h"
 
@@ -381,14 +382,14 @@ int launch_status(int prometheus)
 	if (ts_stats_dir(dir, sizeof dir) == 0) {
 		found_dir = 1;
 		if (scan_dir(dir, &v, &n, &cap) < 0)
-			fprintf(stderr, "tlsshim: cannot read %s: %s\n", dir, strerror(errno));
+			fprintf(stderr, "tlsshim: cannot read %s: %s\n", dir, CORE_STRERROR(errno));
 	}
 	/* root also sees the system's services, whose files are in /run
 	 * whatever root's own session says */
 	if (geteuid() == 0 && strcmp(dir, "/run/tlsshim") != 0) {
 		found_dir = 1;
 		if (scan_dir("/run/tlsshim", &v, &n, &cap) < 0)
-			fprintf(stderr, "tlsshim: cannot read /run/tlsshim: %s\n", strerror(errno));
+			fprintf(stderr, "tlsshim: cannot read /run/tlsshim: %s\n", CORE_STRERROR(errno));
 	}
 	if (!found_dir) {
 		fprintf(stderr, "tlsshim: XDG_RUNTIME_DIR is not set: no status directory "

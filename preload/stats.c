@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syserr_int.h"
 #include "ts.h"
 #include "stats.h"
 
@@ -173,7 +174,7 @@ void ts_stats_init(const struct cfg_ruleset *rs)
 		map = make_file(&h0, rules, getpid());
 	ts_depth--;
 	if (map == NULL) {
-		ts_log(CFG_LOG_DEBUG, "status: no file in %s: %s", dir, strerror(errno));
+		ts_log(CFG_LOG_DEBUG, "status: no file in %s: %s", dir, CORE_STRERROR(errno));
 		use_private(rules);
 		goto out;
 	}
