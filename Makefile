@@ -55,6 +55,23 @@ endif
 PKG_CFLAGS   := $(shell $(PKG_CONFIG) --cflags openssl libconfig 2>/dev/null)
 SSL_LIBS     := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
 CONFIG_LIBS  := $(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null)
+# The interposer links libconfig's archive: its calls into libconfig (and
+# libconfig's calls into itself) are then bound inside libtlsshim.so, and a
+# program that exports config_init (lighttpd) cannot capture them.
+# libconfig's symbols carry no version, so nothing else protects them.
+CONFIG_A     := $(wildcard $(shell $(PKG_CONFIG) --variable=libdir libconfig 2>/dev/null)/libconfig.a)
+# Debian's archive is built for executables: its references to stdin,
+# stdout and stderr are renamed to variables of config/lcstdio.c (local to
+# the library), and the version script makes every libconfig symbol local,
+# which lets the linker resolve the archive's direct references.
+OBJCOPY ?= objcopy
+ifneq ($(CONFIG_A),)
+CONFIG_LOCAL_A := $(BUILD)/gen/libconfig_local.a
+PRELOAD_CONFIG_LIBS := -Wl,--exclude-libs,libconfig_local.a $(CONFIG_LOCAL_A)
+else
+CONFIG_LOCAL_A :=
+PRELOAD_CONFIG_LIBS := $(CONFIG_LIBS)
+endif
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -124,13 +141,19 @@ $(LIB_SO): $(CORE_OBJ)
 	$(Q)$(CC) -shared -Wl,-soname,libsslsocket.so -Wl,--no-undefined $(ALL_LDFLAGS) \
 		-o $@ $^ $(SSL_LIBS) -lpthread
 
+$(BUILD)/gen/libconfig_local.a: $(CONFIG_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  OBJCOPY $@")
+	$(Q)$(OBJCOPY) --redefine-sym stdin=ts_lc_stdin --redefine-sym stdout=ts_lc_stdout \
+		--redefine-sym stderr=ts_lc_stderr $< $@
+
 # The interposer exports only the hooks (preload/libtlsshim.map).
-$(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) preload/libtlsshim.map
+$(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) $(CONFIG_LOCAL_A) preload/libtlsshim.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libtlsshim.so -Wl,--no-undefined \
 		-Wl,--version-script=preload/libtlsshim.map \
 		$(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) \
-		$(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
+		$(SSL_LIBS) $(PRELOAD_CONFIG_LIBS) -ldl -lpthread
 
 # The launcher maps no OpenSSL on its common path (start-up cost): it links
 # the core's OpenSSL-free files and config/, compiled with

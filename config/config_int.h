@@ -40,4 +40,8 @@ const char *cfg_quote(char buf[CFG_QUOTE_BUF], const char *s);
  * reason (no prefix) otherwise. */
 int cfg_hostname_check(const char *s, size_t len, struct cfg_error *err);
 
+/* Points the standard streams of the libconfig linked into libtlsshim.so
+ * at the process's (lcstdio.c); call before libconfig parses anything. */
+void cfg_libconfig_stdio(void);
+
 #endif /* TLSSHIM_CONFIG_INT_H */

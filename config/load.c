@@ -92,6 +92,7 @@ static int read_file_source(struct loader *L, struct source *src, const char *pa
 	char e[128];
 	src->name = cfg_pool_strdup(&L->ri->pool, path);
 	src->is_file = 1;
+	cfg_libconfig_stdio();
 	config_init(&src->cfg);
 	src->inited = 1;
 	if (!src->name) {
@@ -129,6 +130,7 @@ static int read_string_source(struct loader *L, struct source *src, const char *
 {
 	src->name = cfg_pool_strdup(&L->ri->pool, STRING_SOURCE);
 	src->is_file = 0;
+	cfg_libconfig_stdio();
 	config_init(&src->cfg);
 	src->inited = 1;
 	if (!src->name) {
