@@ -285,6 +285,11 @@ static int run_check(const struct launch_opts *o, int nargs)
 	int rc = prepare_environment(o, &allow_setuid, &rs);
 	if (rc)
 		return rc;
+	char err[LAUNCH_ERRLEN];
+	if (launch_check_log(rs, err, sizeof err) < 0) {
+		cfg_ruleset_free(rs);
+		return config_error(err);
+	}
 	const char *file = getenv("TLSSHIM_CONFIG");
 	launch_check_print(stdout, rs, file && file[0] ? file : NULL,
 	                   getenv("TLSSHIM_CONFIG_STRING") != NULL);

@@ -165,5 +165,9 @@ struct cfg_ruleset;
  * files with their certificates' subjects and notAfter). Returns 0. */
 int launch_check_print(FILE *out, const struct cfg_ruleset *rs, const char *config_file,
                        int has_string);
+/* --check: the log destination opens as the interposer will open it
+ * (TLSSHIM_LOG_FILE: a file appended to, or `syslog`). -1 with the line
+ * a wrapped program would print (without "tlsshim: ") in err. */
+int launch_check_log(const struct cfg_ruleset *rs, char *err, size_t errlen);
 
 #endif /* TLSSHIM_LAUNCHER_H */

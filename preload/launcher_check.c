@@ -12,14 +12,20 @@
  * subjectAltName and notAfter (the subject and dates OpenSSL reads, through
  * libsslsocket.so: see launcher_ssl.h).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "files_int.h"
 #include "launcher.h"
+#include "log_syslog.h"
 #include "sslsocket.h"
 
 /* The CA bundles of a system store hold a hundred certificates and more. */
@@ -213,6 +219,41 @@ static void print_rule(FILE *out, const struct cfg_rule *r)
 	else if (o->ca_certs_default && o->cert_reqs != SSLSOCKET_CERT_NONE)
 		fprintf(out, "  %-12s%s\n", "ca_certs", "the system CA store (OpenSSL's default "
 		        "verify paths)");
+}
+
+int launch_check_log(const struct cfg_ruleset *rs, char *err, size_t errlen)
+{
+	const char *f = rs->log_file;
+	int fd;
+
+	if (!f || !f[0])
+		return 0;
+	if (strcmp(f, TS_SYSLOG_NAME) == 0) {
+		/* init.c: ts_syslog_open(TS_SYSLOG_PATH) */
+		struct sockaddr_un a;
+		memset(&a, 0, sizeof a);
+		a.sun_family = AF_UNIX;
+		snprintf(a.sun_path, sizeof a.sun_path, "%s", TS_SYSLOG_PATH);
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+			snprintf(err, errlen, "TLSSHIM_LOG_FILE=syslog: cannot connect to %s: %s",
+			         TS_SYSLOG_PATH, strerror_r(errno, (char[128]){""}, 128));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	/* init.c opens it the same way (and so creates it, as nginx -t does). */
+	fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "TLSSHIM_LOG_FILE: cannot open %s: %s", f,
+		         strerror_r(errno, (char[128]){""}, 128));
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 int launch_check_print(FILE *out, const struct cfg_ruleset *rs, const char *config_file,

@@ -92,4 +92,10 @@ assert_contains "$T/cerr" "^tlsshim: $T/mismatch.conf:[34]: " "mismatched key: F
 printf 'version = 1;\nconnect = ( { match = "127.0.0.1:1"; }\n' > "$T/syntax.conf"
 same_as_wrapped "$T/syntax.conf" "syntax error"
 same_as_wrapped "$T/absent.conf" "no such file"
+# The log destination opens as the interposer opens it.
+TLSSHIM_LOG_FILE="$T/no/such/dir/log" same_as_wrapped "$T/good.conf" "log file that cannot be opened"
+assert_contains "$T/cerr" "^tlsshim: TLSSHIM_LOG_FILE: cannot open $T/no/such/dir/log: No such file or directory$" \
+	"log file message"
+TLSSHIM_LOG_FILE="$T/check.log" "$TLSSHIM" --check -c "$T/good.conf" >"$T/out5" 2>&1 || { cat "$T/out5"; fail "log file"; }
+assert_contains "$T/out5" "^log: *info to $T/check.log$" "the log file shown"
 exit 0
