@@ -48,6 +48,7 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd dpkg-deb dpkg
 	need_cmd dpkg-shlibdeps dpkg-dev
 	need_cmd groff groff
+	need_cmd lighttpd lighttpd   # test_fds_lighttpd: exports config_init
 	need_cmd node nodejs
 	need_cmd psql postgresql-client
 	need_cmd pgbench postgresql-client
