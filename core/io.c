@@ -3,8 +3,10 @@
  * the only place the library blocks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,12 @@ static const struct sslsocket_io libc_io = {
 	.accept4 = accept4,
 	.close = close,
 	.shutdown = shutdown,
+	.fcntl = fcntl,
+	.getsockopt = getsockopt,
+	.setsockopt = setsockopt,
+	.getpeername = getpeername,
+	.getsockname = getsockname,
+	.socket = socket,
 };
 
 const struct sslsocket_io *sslsocket_io_libc(void)

@@ -51,12 +51,12 @@ static int ip_literal(const char *host, char *buf, size_t size)
 static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
 {
 	const struct sslsocket_io *io = sslsocket_io_libc();
-	int fl = fcntl(fd, F_GETFL), soerr = 0;
+	int fl = io->fcntl(fd, F_GETFL), soerr = 0;
 	socklen_t sl = sizeof soerr;
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	int rc;
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	if (fl < 0 || io->fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -1;
 	if (io->connect(fd, sa, len) < 0) {
 		if (errno != EINPROGRESS)
@@ -68,14 +68,14 @@ static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int
 			errno = ETIMEDOUT;
 		if (rc <= 0)
 			return -1;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		if (io->getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 			return -1;
 		if (soerr) {
 			errno = soerr;
 			return -1;
 		}
 	}
-	return fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return io->fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 }
 
 /* The first address of host:port that accepts a TCP connection. */
@@ -94,7 +94,7 @@ static int dial(const char *host, unsigned short port, struct sslsocket_error *e
 		return -1;
 	}
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		fd = sslsocket_io_libc()->socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0) {
 			last = errno;
 			continue;

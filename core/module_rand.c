@@ -97,7 +97,7 @@ int sslsocket_RAND_egd(const char *path, struct sslsocket_error *err)
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = io->socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		core_cert_error_set(err, SSLSOCKET_ERROR_SYSCALL, "RAND_egd: socket: %s", CORE_STRERROR(errno));
 		return -1;

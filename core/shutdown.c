@@ -351,7 +351,7 @@ int sslsocket_close(sslsocket *s)
 	 * dropped. Nagle would queue the alert behind an unacknowledged small
 	 * record, so it leaves now (an error on a non-TCP descriptor is moot). */
 	int one = 1;
-	(void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	(void)s->io.setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	pthread_mutex_lock(&s->lock);
 	/* One try to get a queued alert out, then give up: close never waits. */
 	if (core_close_notify_locked(s) == 1 || s->shut_want == POLLOUT)

@@ -40,7 +40,7 @@ static char *dest_key(const struct sslsocket *s)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	char host[INET6_ADDRSTRLEN], out[INET6_ADDRSTRLEN + 16];
-	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) < 0)
+	if (s->io.getpeername(s->fd, (struct sockaddr *)&ss, &len) < 0)
 		return NULL;
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
@@ -128,7 +128,7 @@ static int connect_finished(struct sslsocket *s)
 		return 0;
 	int soerr = 0;
 	socklen_t sl = sizeof soerr;
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+	if (s->io.getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 		soerr = errno;
 	if (soerr) {
 		s->connect_errno = soerr; /* the kernel's copy is gone now */
@@ -228,7 +228,8 @@ static sslsocket *sock_new(int fd, sslsocket_ctx *ctx, const struct sslsocket_op
 	if (!io)
 		io = sslsocket_io_libc();
 	if (!io->recv || !io->send || !io->poll || !io->connect || !io->accept4 || !io->close ||
-	    !io->shutdown) {
+	    !io->shutdown || !io->fcntl || !io->getsockopt || !io->setsockopt || !io->getpeername ||
+	    !io->getsockname || !io->socket) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "the I/O table has a NULL function");
 		return NULL;
 	}
@@ -277,14 +278,20 @@ sslsocket *sslsocket_wrap_ctx(int fd, sslsocket_ctx *ctx, const struct sslsocket
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "handshake_timeout_ms must be >= 0");
 		return NULL;
 	}
-	int fl = fcntl(fd, F_GETFL);
+	if (!io)
+		io = sslsocket_io_libc();
+	if (!io->fcntl || !io->getsockopt) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "the I/O table has a NULL function");
+		return NULL;
+	}
+	int fl = io->fcntl(fd, F_GETFL);
 	if (fl < 0) {
 		core_err_set(err, SSLSOCKET_ERROR_SYSCALL, EBADF, "descriptor %d is not open", fd);
 		return NULL;
 	}
 	int type = 0;
 	socklen_t tl = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM) {
+	if (io->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, errno == ENOTSOCK ? ENOTSOCK : EINVAL,
 		             "descriptor %d is not a stream socket", fd);
 		return NULL;
@@ -298,14 +305,14 @@ sslsocket *sslsocket_wrap_ctx(int fd, sslsocket_ctx *ctx, const struct sslsocket
 	socklen_t ll = sizeof listening;
 	struct sockaddr_storage peer;
 	socklen_t pl = sizeof peer;
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) == 0 && listening) {
+	if (s->io.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) == 0 && listening) {
 		if (!s->server_side) {
 			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
 			             "a listening socket must be wrapped with server_side");
 			goto fail;
 		}
 		s->state = CORE_ST_LISTENING;
-	} else if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0) {
+	} else if (s->io.getpeername(fd, (struct sockaddr *)&peer, &pl) == 0) {
 		if (core_ssl_setup(s) < 0) {
 			set_caller_err(err, s);
 			goto fail;

@@ -98,12 +98,15 @@ struct sslsocket_error {
 /* ---- The I/O seam ------------------------------------------------------- */
 
 /*
- * Every system call the library makes on a wrapped descriptor goes through
- * this table. A plain program passes NULL and gets libc's functions; the
- * interposer passes the real functions it resolved with dlsym(RTLD_NEXT),
- * so OpenSSL's socket I/O never re-enters the hooks. The library calls
- * recv and send with MSG_DONTWAIT (and send with MSG_NOSIGNAL) and waits
- * with poll when the socket is blocking.
+ * Every system call the library makes on a socket goes through this table:
+ * the library calls no socket function by name. A plain program passes
+ * NULL and gets libc's functions; the interposer passes the real functions
+ * it resolved with dlsym(RTLD_NEXT), so nothing the library does on a
+ * socket (OpenSSL's I/O, reading the blocking mode, SO_ERROR, TCP_NODELAY
+ * before a close_notify) re-enters the hooks, and the interposer needs no
+ * "inside the library" flag around its calls. The library calls recv and
+ * send with MSG_DONTWAIT (and send with MSG_NOSIGNAL) and waits with poll
+ * when the socket is blocking. Every member is required.
  */
 struct sslsocket_io {
 	ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
@@ -113,6 +116,12 @@ struct sslsocket_io {
 	int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 	int (*close)(int fd);
 	int (*shutdown)(int fd, int how);
+	int (*fcntl)(int fd, int cmd, ...);
+	int (*getsockopt)(int fd, int level, int name, void *val, socklen_t *len);
+	int (*setsockopt)(int fd, int level, int name, const void *val, socklen_t len);
+	int (*getpeername)(int fd, struct sockaddr *addr, socklen_t *len);
+	int (*getsockname)(int fd, struct sockaddr *addr, socklen_t *len);
+	int (*socket)(int domain, int type, int protocol);
 };
 
 /* libc's functions; valid for the life of the process. */

@@ -114,9 +114,7 @@ void ts_conn_drive(struct ts_conn *c)
 {
 	if (c->s == NULL || sslsocket_handshake_done(c->s) || sslsocket_failed(c->s))
 		return;
-	ts_depth++;
 	(void)sslsocket_advance(c->s);
-	ts_depth--;
 	ts_conn_log_state(c);
 	if (sslsocket_failed(c->s)) {
 		atomic_fetch_or(&c->flags, TS_F_FAILED);
@@ -238,10 +236,8 @@ static ssize_t peek_read(struct ts_conn *c, void *buf, size_t n, int flags)
 		}
 		c->peek_cap = PEEK_MAX;
 	}
-	ts_depth++;
 	/* as much as one call gives (FIONREAD peeks one byte to count) */
 	r = sslsocket_read_timeout(c->s, c->peek_buf, c->peek_cap, call_timeout(c, 1, flags));
-	ts_depth--;
 	if (r > 0) {
 		c->peek_off = 0;
 		c->peek_len = (size_t)r;
@@ -268,9 +264,7 @@ static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
 			return (ssize_t)k;
 		}
 	}
-	ts_depth++;
 	r = sslsocket_read_timeout(c->s, buf, n, call_timeout(c, 1, flags));
-	ts_depth--;
 	if (r < 0)
 		return io_error(c);
 	ts_conn_log_state(c);
@@ -438,9 +432,7 @@ ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
 		return -1;
 	if (n == 0)
 		return 0;
-	ts_depth++;
 	r = sslsocket_write_timeout(c->s, buf, n, call_timeout(c, 0, flags));
-	ts_depth--;
 	if (r < 0)
 		return write_error(c, flags);
 	ts_conn_log_state(c);
@@ -458,9 +450,7 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 	}
 	if (write_check(c, flags) < 0)
 		return -1;
-	ts_depth++;
 	r = sslsocket_writev_timeout(c->s, iov, iovcnt, call_timeout(c, 0, flags));
-	ts_depth--;
 	if (r < 0)
 		return write_error(c, flags);
 	ts_conn_log_state(c);
@@ -487,7 +477,6 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 		r = TS_REAL(shutdown)(fd, how);
 	} else {
 		ts_conn_touch(c);
-		ts_depth++;
 		/* A handshake that has not finished (lazy, or a non-blocking
 		 * socket): finish it now, bounded by the rule's
 		 * handshake_timeout, so the peer gets a close_notify and not a
@@ -500,16 +489,13 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 
 			sslsocket_settimeout(c->s, t);
 			if (sslsocket_do_handshake(c->s) < 0) {
-				ts_depth--;
 				io_error(c);
-				ts_depth++;
 			}
 		}
 		if (!sslsocket_handshake_done(c->s)) {
 			/* failed: nothing of the program's can go out; plain
 			 * half-close */
 			r = TS_REAL(shutdown)(fd, how);
-			ts_depth--;
 			goto done;
 		}
 		if (how == SHUT_WR) {
@@ -528,7 +514,6 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 			                                          atomic_load(&c->nonblock) ? 100 : 5000);
 			r = TS_REAL(shutdown)(fd, SHUT_RDWR);
 		}
-		ts_depth--;
 	}
 done:
 	if (r == 0) {
@@ -544,7 +529,6 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 {
 	int saved = errno;
 
-	ts_depth++;
 	if (atomic_load(&c->flags) & TS_F_COUNTED)
 		TS_STAT_ADD(c->rule, open, -1);
 	if (c->kind == TS_KIND_EPOLL) {
@@ -580,6 +564,5 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 	}
 	if (close_core_fd && c->core_fd >= 0)
 		TS_REAL(close)(c->core_fd);
-	ts_depth--;
 	errno = saved;
 }

@@ -168,9 +168,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			if (sl > 1 && c->sni[sl - 1] == '.')
 				c->sni[sl - 1] = '\0';
 		}
-		ts_depth++;
 		s = sslsocket_wrap_ctx(fd, ctx, &o, ts_real_io(), &err);
-		ts_depth--;
 	}
 	if (s == NULL) {
 		/* Nothing was connected: the program's later writes fail
@@ -204,10 +202,8 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	if (!atomic_load(&c->nonblock))
 		sslsocket_settimeout(s, atomic_load(&c->sndtimeo_ms));
-	ts_depth++;
 	r = sslsocket_connect(s, addr, len);
 	e = errno;
-	ts_depth--;
 	if (r == 0) {
 		ts_conn_log_state(c);
 		ts_conn_release(c);
@@ -372,9 +368,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		if (lnonblock)
 			o.do_handshake_on_connect = 0;
 		memset(&err, 0, sizeof err);
-		ts_depth++;
 		s = sslsocket_wrap_ctx(nfd, l->ctx, &o, ts_real_io(), &err);
-		ts_depth--;
 		if (s == NULL) {
 			/* That client failed; the server goes on with the next. */
 			ts_log(CFG_LOG_WARN, "accept %s: failed (rule %s:%d \"%s\"): %s", c->peer,

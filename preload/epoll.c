@@ -323,9 +323,7 @@ static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t ker
 		if ((kernel & EPOLLIN) && (asked & (EPOLLIN | EPOLLRDNORM))) {
 			int rr;
 
-			ts_depth++;
 			rr = sslsocket_read_ready(c->s);
-			ts_depth--;
 			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
 			if (sslsocket_failed(c->s))
 				atomic_fetch_or(&c->flags, TS_F_FAILED);
@@ -337,9 +335,7 @@ static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t ker
 		if (kernel & EPOLLOUT) {
 			int a;
 
-			ts_depth++;
 			a = sslsocket_advance(c->s);
-			ts_depth--;
 			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
 			if (!(a < 0 && errno == EAGAIN))
 				res |= asked & (EPOLLOUT | EPOLLWRNORM);

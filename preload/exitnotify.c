@@ -83,7 +83,6 @@ static void at_exit(void)
 	int fd, top = atomic_load(&ts_fd_high), saved = errno;
 	long long deadline = now_ms() + TS_EXIT_BUDGET_MS;
 
-	ts_depth++;
 	/* A connection named by several descriptors is told once: the core
 	 * sends one close_notify per connection whatever it is asked. */
 	for (fd = 0; fd < top; fd++) {
@@ -95,7 +94,6 @@ static void at_exit(void)
 			notify_one(c, deadline);
 		ts_conn_release(c);
 	}
-	ts_depth--;
 	errno = saved;
 }
 

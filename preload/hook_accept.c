@@ -8,14 +8,10 @@
 
 TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	if (ts_depth > 0)
-		return TS_REAL(accept)(fd, addr, len);
 	return ts_accept(fd, addr, len, 0, 0);
 }
 
 TS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	if (ts_depth > 0)
-		return TS_REAL(accept4)(fd, addr, len, flags);
 	return ts_accept(fd, addr, len, flags, 1);
 }

@@ -21,7 +21,7 @@ TS_EXPORT int close(int fd)
 
 TS_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 {
-	if (ts_depth > 0 || atomic_load_explicit(&ts_fd_high, memory_order_relaxed) == 0) {
+	if (atomic_load_explicit(&ts_fd_high, memory_order_relaxed) == 0) {
 		if (TS_REAL(close_range) == NULL) {
 			errno = ENOSYS;
 			return -1;
@@ -33,7 +33,7 @@ TS_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 
 TS_EXPORT void closefrom(int lo)
 {
-	if ((ts_depth > 0 || atomic_load_explicit(&ts_fd_high, memory_order_relaxed) == 0) &&
+	if (atomic_load_explicit(&ts_fd_high, memory_order_relaxed) == 0 &&
 	    TS_REAL(closefrom) != NULL) {
 		TS_REAL(closefrom)(lo);
 		return;
@@ -74,14 +74,14 @@ TS_EXPORT int dup(int fd)
 
 TS_EXPORT int dup2(int oldfd, int newfd)
 {
-	if (ts_depth > 0 || (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL))
+	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL)
 		return TS_REAL(dup2)(oldfd, newfd);
 	return ts_dup2(oldfd, newfd);
 }
 
 TS_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (ts_depth > 0 || (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL))
+	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL)
 		return TS_REAL(dup3)(oldfd, newfd, flags);
 	return ts_dup3(oldfd, newfd, flags);
 }

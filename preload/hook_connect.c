@@ -24,7 +24,5 @@ TS_EXPORT int socket(int domain, int type, int protocol)
 
 TS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (ts_depth > 0)
-		return TS_REAL(connect)(fd, addr, len);
 	return ts_connect(fd, addr, len);
 }

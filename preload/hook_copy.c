@@ -27,7 +27,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count)
 	int pass;
 	ssize_t r;
 
-	if (ts_depth > 0 || (ts_fd_peek(out) == NULL && ts_fd_peek(in) == NULL))
+	if (ts_fd_peek(out) == NULL && ts_fd_peek(in) == NULL)
 		return TS_REAL(sendfile)(out, in, off, count);
 	if (ts_fd_peek(in) != NULL) {
 		errno = EINVAL; /* a socket is never sendfile's source */
@@ -58,7 +58,7 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 	int pass;
 	ssize_t r;
 
-	if (ts_depth > 0 || (ts_fd_peek(out) == NULL && ts_fd_peek(in) == NULL))
+	if (ts_fd_peek(out) == NULL && ts_fd_peek(in) == NULL)
 		return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
 	if (ts_fd_peek(out) != NULL && ts_fd_peek(in) != NULL) {
 		errno = EINVAL; /* splice needs a pipe on one side */
@@ -90,7 +90,7 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 TS_EXPORT ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
                                   unsigned flags)
 {
-	if (ts_depth == 0 && (ts_fd_peek(out) != NULL || ts_fd_peek(in) != NULL)) {
+	if (ts_fd_peek(out) != NULL || ts_fd_peek(in) != NULL) {
 		/* regular files only, as the kernel says for any socket */
 		errno = EINVAL;
 		return -1;

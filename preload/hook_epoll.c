@@ -15,7 +15,7 @@ static int track(int fd)
 	struct ts_conn *c;
 	int saved = errno;
 
-	if (fd < 0 || ts_depth > 0)
+	if (fd < 0)
 		return fd;
 	if (ts_fd_peek(fd) != NULL)
 		ts_fd_forget(fd); /* a stale entry: the number is fresh */
@@ -45,7 +45,7 @@ static struct ts_conn *epset_at(int epfd)
 {
 	struct ts_conn *c;
 
-	if (ts_depth > 0 || ts_fd_peek(epfd) == NULL)
+	if (ts_fd_peek(epfd) == NULL)
 		return NULL;
 	c = ts_conn_acquire(epfd);
 	if (c != NULL && (c->kind != TS_KIND_EPOLL || c->ep == NULL)) {

@@ -11,7 +11,7 @@ TS_EXPORT int listen(int fd, int backlog)
 {
 	int r = TS_REAL(listen)(fd, backlog);
 
-	if (r == 0 && ts_depth == 0)
+	if (r == 0)
 		ts_listen_prepare(fd);
 	return r;
 }

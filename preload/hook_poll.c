@@ -33,7 +33,7 @@ static int timespec_ms(const struct timespec *ts)
 
 TS_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	if (ts_depth > 0 || !ts_poll_has_wrapped(fds, n))
+	if (!ts_poll_has_wrapped(fds, n))
 		return TS_REAL(poll)(fds, n, timeout);
 	return ts_poll(fds, n, timeout < 0 ? -1 : timeout, NULL);
 }
@@ -41,7 +41,7 @@ TS_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 TS_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
                     const sigset_t *sigmask)
 {
-	if (ts_depth > 0 || !ts_poll_has_wrapped(fds, n))
+	if (!ts_poll_has_wrapped(fds, n))
 		return TS_REAL(ppoll)(fds, n, ts, sigmask);
 	if (ts != NULL && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
 		errno = EINVAL;
@@ -55,7 +55,7 @@ TS_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 	long long ms;
 	int r;
 
-	if (ts_depth > 0 || !ts_select_has_wrapped(nfds, rd, wr, ex))
+	if (!ts_select_has_wrapped(nfds, rd, wr, ex))
 		return TS_REAL(select)(nfds, rd, wr, ex, tv);
 	if (tv != NULL && (tv->tv_sec < 0 || tv->tv_usec < 0)) {
 		errno = EINVAL;
@@ -75,7 +75,7 @@ TS_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeva
 TS_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
                       const sigset_t *sigmask)
 {
-	if (ts_depth > 0 || !ts_select_has_wrapped(nfds, rd, wr, ex))
+	if (!ts_select_has_wrapped(nfds, rd, wr, ex))
 		return TS_REAL(pselect)(nfds, rd, wr, ex, ts, sigmask);
 	return ts_select(nfds, rd, wr, ex, timespec_ms(ts), sigmask);
 }

@@ -51,7 +51,7 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 {
 	ssize_t r;
 
-	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && addr != NULL) && ts_depth == 0 &&
+	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && addr != NULL) &&
 	    ts_fd_peek(fd) == NULL) {
 		switch (ts_fastopen(fd, addr, alen, &r)) {
 		case 1:
@@ -84,7 +84,7 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && msg != NULL && msg->msg_name != NULL) &&
-	    ts_depth == 0 && ts_fd_peek(fd) == NULL) {
+	    ts_fd_peek(fd) == NULL) {
 		switch (ts_fastopen(fd, msg->msg_name, msg->msg_namelen, &r)) {
 		case 1:
 			return r;

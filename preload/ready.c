@@ -77,9 +77,7 @@ static int read_ready(struct ts_conn *c)
 {
 	int ready;
 
-	ts_depth++;
 	ready = sslsocket_read_ready(c->s);
-	ts_depth--;
 	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
 	if (sslsocket_failed(c->s))
 		atomic_fetch_or(&c->flags, TS_F_FAILED);
@@ -125,9 +123,7 @@ static short wrapped_result(struct ts_conn *c, short asked, short kernel)
 	if (kernel & POLLOUT) {
 		int a;
 
-		ts_depth++;
 		a = sslsocket_advance(c->s);
-		ts_depth--;
 		if (a < 0 && errno == EAGAIN)
 			r &= (short)~POLLOUT;
 		atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);

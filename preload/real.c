@@ -260,6 +260,13 @@ static void real_resolve_once(void)
 	real_io.accept4 = ts_real.accept4;
 	real_io.close = ts_real.close;
 	real_io.shutdown = ts_real.shutdown;
+	real_io.fcntl = ts_real.fcntl;
+	real_io.getsockopt = ts_real.getsockopt;
+	real_io.setsockopt = ts_real.setsockopt;
+	real_io.socket = ts_real.socket;
+	/* not hooked: libc's own */
+	real_io.getpeername = getpeername;
+	real_io.getsockname = getsockname;
 
 	atomic_store_explicit(&ts_real_ready, 1, memory_order_release);
 	errno = saved;

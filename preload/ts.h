@@ -148,9 +148,13 @@ const struct ts_real *ts_real_resolve(void);
  * OpenSSL's socket I/O never re-enters the hooks. */
 const struct sslsocket_io *ts_real_io(void);
 
-/* Nesting depth of tlsshim's own work on this thread: hooks reached while
- * it is set (OpenSSL reading a CA file, libconfig, the resolver) go
- * straight to libc. initial-exec so that reading it never allocates. */
+/* Nesting depth of tlsshim's own work on this thread where libc calls back
+ * into hooks on its own: building rules and contexts (libconfig, OpenSSL
+ * reading files), the resolver and exec hooks consult it. Never set around
+ * core calls (the core reaches sockets only through ts_real_io()), and no
+ * descriptor hook consults it: a signal handler that interrupts tlsshim's
+ * work and writes to a wrapped socket still goes through TLS.
+ * initial-exec so that reading it never allocates. */
 extern __thread int ts_depth __attribute__((tls_model("initial-exec")));
 
 /* ---- fdtab.c: descriptors and connections ------------------------------ */
@@ -498,9 +502,9 @@ FILE *ts_fdopen(int fd, const char *mode);
 #define TS_SLOW_PATH __attribute__((noinline))
 
 /* A hook's test: 1 when the call must go straight to libc (a descriptor
- * tlsshim does not own, or tlsshim's own work on this thread). One bounds
- * check, one load, one compare, one TLS load; no errno change. */
-#define TS_PLAIN(fd) (TS_LIKELY(ts_fd_peek(fd) == NULL) || ts_depth > 0)
+ * tlsshim does not own). One bounds check, one load, one compare; no errno
+ * change. */
+#define TS_PLAIN(fd) TS_LIKELY(ts_fd_peek(fd) == NULL)
 
 /* The same test for the read and write families, one instruction shorter:
  * the descriptor is masked into the table instead of bounds-checked. A
@@ -508,9 +512,8 @@ FILE *ts_fdopen(int fd, const char *mode);
  * table's 2^20, or negative) takes the slow path, whose exact lookup finds
  * nothing and calls libc. */
 #define TS_PLAIN_HOT(fd)                                                               \
-	(TS_LIKELY(atomic_load_explicit(&ts_fdtab[(unsigned)(fd) & (TS_FD_MAX - 1)],     \
-	                                memory_order_acquire) == NULL) ||                \
-	 ts_depth > 0)
+	TS_LIKELY(atomic_load_explicit(&ts_fdtab[(unsigned)(fd) & (TS_FD_MAX - 1)],      \
+	                               memory_order_acquire) == NULL)
 
 /* The slow path of an I/O hook: the connection at fd, or NULL with
  * *pass = 1 (call the real function: a listener, or a race with close) or

@@ -1,14 +1,21 @@
 #!/bin/sh
-# The core's rules that the linker can check: no socket I/O by name outside
-# the libc table (core/io.c), and libsslsocket.so exports only sslsocket_*.
+# The core's rules that the linker can check: it calls no function the
+# preload hooks (every name libtlsshim.so exports, from its version script)
+# outside the libc table (core/io.c), and libsslsocket.so exports only
+# sslsocket_*. The resolver is the one exception: get_server_certificate
+# resolves its host, and the preload's resolver hooks only record names.
 . "$(dirname "$0")/lib.sh"
 
+sed -n '/global:/,/local:/p' "$ROOT/preload/libtlsshim.map" | tr ';' '\n' |
+	sed 's/global://; s/local:.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' | grep . |
+	grep -vxE 'getaddrinfo|gethostbyname|gethostbyname2|gethostbyname_r|gethostbyname2_r' \
+	>"$T/hooked"
+[ "$(wc -l <"$T/hooked")" -gt 40 ] || fail "could not read the hooked names from libtlsshim.map"
+grep -qx fcntl "$T/hooked" || fail "fcntl is not among the hooked names"
 objs=$(ls "$BUILD"/obj/core/*.o 2>/dev/null) || fail "no core objects in $BUILD/obj/core"
 for o in $objs; do
 	[ "$(basename "$o")" = io.o ] && continue
-	bad=$(nm -u "$o" | awk '{print $2}' | grep -xE \
-		'read|write|send|recv|poll|ppoll|select|pselect|sendto|recvfrom|sendmsg|recvmsg|readv|writev|connect|accept|accept4|close|shutdown' \
-		| tr '\n' ' ')
+	bad=$(nm -u "$o" | awk '{print $2}' | sed 's/@.*//' | grep -xF -f "$T/hooked" | tr '\n' ' ')
 	[ -z "$bad" ] || fail "$(basename "$o") calls $bad by name: use struct sslsocket_io"
 done
 # io.o is where libc's functions enter the table.

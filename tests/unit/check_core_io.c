@@ -3,7 +3,9 @@
  * pending and readiness, the I/O seam and what the hot path costs. */
 #include "check_core_util.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <time.h>
 
@@ -566,6 +568,7 @@ END_TEST
 /* Every byte is XORed on send and un-XORed on recv: if any I/O bypassed the
  * table, the peer would see garbage and the handshake would fail. */
 static int n_recv, n_send, n_poll, n_connect, n_accept, n_close, n_shutdown;
+static int n_fcntl, n_getsockopt, n_setsockopt, n_getpeername;
 
 static ssize_t x_recv(int fd, void *buf, size_t len, int flags)
 {
@@ -619,8 +622,50 @@ static int x_shutdown(int fd, int how)
 	return shutdown(fd, how);
 }
 
-static const struct sslsocket_io xor_io = {x_recv, x_send, x_poll, x_connect, x_accept4, x_close,
-                                           x_shutdown};
+static int x_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	__atomic_add_fetch(&n_fcntl, 1, __ATOMIC_SEQ_CST);
+	return fcntl(fd, cmd, arg);
+}
+
+static int x_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	__atomic_add_fetch(&n_getsockopt, 1, __ATOMIC_SEQ_CST);
+	return getsockopt(fd, level, name, val, len);
+}
+
+static int x_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	__atomic_add_fetch(&n_setsockopt, 1, __ATOMIC_SEQ_CST);
+	return setsockopt(fd, level, name, val, len);
+}
+
+static int x_getpeername(int fd, struct sockaddr *a, socklen_t *l)
+{
+	__atomic_add_fetch(&n_getpeername, 1, __ATOMIC_SEQ_CST);
+	return getpeername(fd, a, l);
+}
+
+static struct sslsocket_io xor_io_make(void)
+{
+	struct sslsocket_io io = *sslsocket_io_libc();
+	io.recv = x_recv;
+	io.send = x_send;
+	io.poll = x_poll;
+	io.connect = x_connect;
+	io.accept4 = x_accept4;
+	io.close = x_close;
+	io.shutdown = x_shutdown;
+	io.fcntl = x_fcntl;
+	io.getsockopt = x_getsockopt;
+	io.setsockopt = x_setsockopt;
+	io.getpeername = x_getpeername;
+	return io;
+}
 
 struct seam_srv {
 	sslsocket *l;
@@ -643,6 +688,7 @@ static void *seam_server(void *arg)
 
 START_TEST(test_io_seam)
 {
+	const struct sslsocket_io xor_io = xor_io_make();
 	struct sockaddr_in addr;
 	int lfd = cu_listen(&addr);
 	struct sslsocket_options so;
@@ -672,6 +718,12 @@ START_TEST(test_io_seam)
 	ck_assert_int_gt(n_recv, 3);
 	ck_assert_int_gt(n_send, 3);
 	ck_assert_int_gt(n_poll, 0);
+	/* the blocking mode, SO_TYPE, SO_ACCEPTCONN, the peer, TCP_NODELAY
+	 * before close_notify: through the table too, never by name */
+	ck_assert_int_gt(n_fcntl, 1);
+	ck_assert_int_gt(n_getsockopt, 1);
+	ck_assert_int_gt(n_getpeername, 0);
+	ck_assert_int_gt(n_setsockopt, 0);
 	sslsocket_free(ss.l);
 	close(lfd);
 	/* A plain peer without the XOR cannot talk to it: proof the table
