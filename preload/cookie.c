@@ -8,6 +8,12 @@
  * read, write and close go through TLS (fclose ends the connection like
  * close: close_notify from the last descriptor).
  *
+ * A TCP socket that is not connected yet gets the same stream (when a
+ * configuration is loaded): its connect may still be wrapped, and a plain
+ * FILE would then write its bytes in clear. The stream looks the
+ * descriptor up on every read and write, so it is plain until connect
+ * wraps the socket and TLS after (issue 10, item 7).
+ *
  * Caveat: fileno() on such a stream is -1 (glibc's cookie streams have no
  * descriptor); the socket's own descriptor still works.
  */
@@ -15,35 +21,37 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ts.h"
+#include <netinet/in.h>
+
+#include "bytepath.h"
 
 static int cookie_fd(void *cookie)
 {
 	return (int)(intptr_t)cookie;
 }
 
-static ssize_t cookie_read(void *cookie, char *buf, size_t n)
+ssize_t ts_cookie_read(void *cookie, char *buf, size_t n)
 {
-	int fd = cookie_fd(cookie);
-	struct ts_conn *c = ts_conn_acquire(fd);
+	int fd = cookie_fd(cookie), pass;
+	struct ts_conn *c = ts_io_acquire(fd, &pass);
 	ssize_t r;
 
-	if (c == NULL) /* the program closed the descriptor under the FILE */
-		return TS_REAL(read)(fd, buf, n);
+	if (c == NULL) /* not (or no longer) a connection */
+		return pass ? TS_REAL(read)(fd, buf, n) : -1;
 	r = ts_conn_read(c, buf, n, 0);
 	ts_conn_release(c);
 	return r;
 }
 
-static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
+ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n)
 {
-	int fd = cookie_fd(cookie);
-	struct ts_conn *c = ts_conn_acquire(fd);
+	int fd = cookie_fd(cookie), pass;
+	struct ts_conn *c = ts_io_acquire(fd, &pass);
 	size_t done = 0;
 	ssize_t r;
 
 	if (c == NULL)
-		return TS_REAL(write)(fd, buf, n);
+		return pass ? TS_REAL(write)(fd, buf, n) : -1;
 	while (done < n) {
 		r = ts_conn_write(c, buf + done, n - done, 0);
 		if (r < 0) {
@@ -63,14 +71,28 @@ static int cookie_close(void *cookie)
 	return ts_close(cookie_fd(cookie));
 }
 
-FILE *ts_fdopen(int fd, const char *mode)
+static FILE *cookie_open(int fd, const char *mode)
 {
 	cookie_io_functions_t io = {
-		.read = cookie_read,
-		.write = cookie_write,
+		.read = ts_cookie_read,
+		.write = ts_cookie_write,
 		.seek = NULL,
 		.close = cookie_close,
 	};
+
+	if (mode == NULL || (mode[0] != 'r' && mode[0] != 'w' && mode[0] != 'a')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* fdopen never truncates or repositions: "w" and "a" only mean
+	 * writing here, as on any socket. */
+	return fopencookie((void *)(intptr_t)fd, mode[0] == 'r' && !strchr(mode, '+') ? "r"
+	                                         : mode[0] == 'r' ? "r+" : strchr(mode, '+') ? "w+" : "w",
+	                   io);
+}
+
+FILE *ts_fdopen(int fd, const char *mode)
+{
 	struct ts_conn *c;
 	FILE *fp;
 
@@ -84,16 +106,27 @@ FILE *ts_fdopen(int fd, const char *mode)
 			ts_conn_release(c);
 		return TS_REAL(fdopen)(fd, mode);
 	}
-	if (mode == NULL || (mode[0] != 'r' && mode[0] != 'w' && mode[0] != 'a')) {
-		ts_conn_release(c);
-		errno = EINVAL;
-		return NULL;
-	}
-	/* fdopen never truncates or repositions: "w" and "a" only mean
-	 * writing here, as on any socket. */
-	fp = fopencookie((void *)(intptr_t)fd, mode[0] == 'r' && !strchr(mode, '+') ? "r"
-	                                       : mode[0] == 'r' ? "r+" : strchr(mode, '+') ? "w+" : "w",
-	                 io);
+	fp = cookie_open(fd, mode);
 	ts_conn_release(c);
 	return fp;
+}
+
+FILE *ts_fdopen_unconnected(int fd, const char *mode)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int saved = errno, type = 0, acc = 0;
+	socklen_t tl = sizeof type, al = sizeof acc;
+
+	if (TS_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    (TS_REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) == 0 && acc) ||
+	    getpeername(fd, (struct sockaddr *)&ss, &(socklen_t){ sizeof ss }) == 0 ||
+	    errno != ENOTCONN) {
+		errno = saved;
+		return NULL;
+	}
+	errno = saved;
+	return cookie_open(fd, mode);
 }

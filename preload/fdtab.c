@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytepath.h"
 #include "fdadopt.h"
 #include "ts.h"
 #include "stats.h"
@@ -194,6 +195,8 @@ int ts_fd_install(int fd, struct ts_conn *c)
 	high = atomic_load(&ts_fd_high);
 	while (fd + 1 > high && !atomic_compare_exchange_weak(&ts_fd_high, &high, fd + 1))
 		;
+	if (c->kind == TS_KIND_CONN) /* streams on this number (stdstream.c) */
+		ts_stdio_changed(fd);
 	return 0;
 }
 
@@ -206,6 +209,8 @@ void ts_fd_forget(int fd)
 	old = atomic_exchange(&ts_fdtab[fd], NULL);
 	if (old != NULL)
 		drop_stale(fd, old);
+	if (TS_UNLIKELY(fd <= 2))
+		ts_stdio_changed(fd);
 }
 
 static enum ts_detach detach(int fd, int replacing)
@@ -248,12 +253,20 @@ static enum ts_detach detach(int fd, int replacing)
 
 enum ts_detach ts_fd_detach(int fd)
 {
-	return detach(fd, 0);
+	enum ts_detach d = detach(fd, 0);
+
+	if (TS_UNLIKELY((unsigned)fd <= 2) && d != TS_DETACH_NONE)
+		ts_stdio_changed(fd); /* stdin/stdout/stderr back (stdstream.c) */
+	return d;
 }
 
 enum ts_detach ts_fd_detach_replacing(int fd)
 {
-	return detach(fd, 1);
+	enum ts_detach d = detach(fd, 1);
+
+	if (TS_UNLIKELY((unsigned)fd <= 2) && d != TS_DETACH_NONE)
+		ts_stdio_changed(fd);
+	return d;
 }
 
 void ts_fd_replaced(int fd)

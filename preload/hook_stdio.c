@@ -1,14 +1,21 @@
 /*
- * hook_stdio.c - fdopen: a wrapped socket gets a stream whose bytes go
- * through TLS (cookie.c says why).
+ * hook_stdio.c - fdopen: a wrapped socket, or a TCP socket not connected
+ * yet, gets a stream whose bytes go through TLS once the socket is wrapped
+ * (cookie.c says why).
  */
 #include <stdio.h>
 
-#include "ts.h"
+#include "bytepath.h"
 
 TS_EXPORT FILE *fdopen(int fd, const char *mode)
 {
-	if (TS_PLAIN(fd))
+	FILE *fp;
+
+	if (TS_PLAIN(fd)) {
+		if (ts_depth == 0 && ts_rules != NULL &&
+		    (fp = ts_fdopen_unconnected(fd, mode)) != NULL)
+			return fp;
 		return TS_REAL(fdopen)(fd, mode);
+	}
 	return ts_fdopen(fd, mode);
 }

@@ -119,7 +119,9 @@ static void real_die(const char *what, const char *name)
 	memcpy(line + n, what, l);
 	n += l;
 	line[n++] = '\n';
-	/* The raw syscall: libc's write may be the very hook that failed. */
+	/* The raw syscall: libc's write may be the very hook that failed.
+	 * (syscall() is tlsshim's hook too, hook_bytepath_syscall.c: for a
+	 * descriptor it does not own it calls libc's without the table.) */
 	if (syscall(SYS_write, 2, line, n) < 0) {
 		/* nothing more can be said */
 	}
@@ -252,6 +254,20 @@ static void real_resolve_once(void)
 	REQ(epoll_pwait);
 	OPT(epoll_pwait2);
 	OPT(_Fork);
+	OPT(preadv2);
+	OPT(pwritev2);
+	OPT(preadv64v2);
+	OPT(pwritev64v2);
+	REQ(vdprintf);
+	OPT(__vdprintf_chk);
+	REQ(syscall);
+	OPT(backtrace_symbols_fd);
+	OPT(aio_read);
+	OPT(aio_write);
+	OPT(aio_read64);
+	OPT(aio_write64);
+	OPT(lio_listio);
+	OPT(lio_listio64);
 
 	real_io.recv = ts_real.recv;
 	real_io.send = ts_real.send;

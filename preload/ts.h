@@ -118,6 +118,16 @@ struct ts_real {
 	int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *,
 	                    const sigset_t *);
 	pid_t (*_Fork)(void);
+	/* the rarer byte paths (hook_bytepath_*.c) */
+	ssize_t (*preadv2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*pwritev2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*preadv64v2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*pwritev64v2)(int, const struct iovec *, int, off_t, int);
+	int (*vdprintf)(int, const char *, va_list);
+	int (*__vdprintf_chk)(int, int, const char *, va_list);
+	long (*syscall)(long, ...);
+	void (*backtrace_symbols_fd)(void *const *, int, int);
+	void *aio_read, *aio_write, *aio_read64, *aio_write64, *lio_listio, *lio_listio64;
 };
 
 extern struct ts_real ts_real;

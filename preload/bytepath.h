@@ -1,0 +1,36 @@
+/*
+ * bytepath.h - the rarer ways bytes reach a descriptor (issue 10, items 1,
+ * 7 and 8): glibc exports beyond the read/write/send/recv families, the
+ * std streams bound to a wrapped socket, and the refusal they share.
+ * tests/bytepaths/glibc-bytepaths.txt lists every such export and its
+ * treatment.
+ */
+#ifndef TLSSHIM_BYTEPATH_H
+#define TLSSHIM_BYTEPATH_H
+
+#include <stdio.h>
+
+#include "ts.h"
+
+/* refuse.c: the call `func` on the wrapped descriptor fd cannot go through
+ * TLS: writes a warn line naming it and the connection, sets errno to
+ * EOPNOTSUPP and returns -1 (nothing reached the kernel). */
+int ts_refuse(int fd, const char *func, const char *why);
+
+/* stdstream.c: the descriptor fd (0, 1 or 2) now names a wrapped
+ * connection, or stopped naming one: stdin, stdout or stderr is bound to a
+ * stream through TLS, or given back. Called by fdtab.c on every change of
+ * 0..2; a no-op when nothing changes. */
+void ts_stdio_changed(int fd);
+
+/* cookie.c: a stream on a TCP socket that is not connected yet, whose
+ * reads and writes look the descriptor up on every call (a later connect
+ * that wraps it is honoured). NULL when fd is not such a socket (then the
+ * caller uses libc's fdopen). */
+FILE *ts_fdopen_unconnected(int fd, const char *mode);
+/* The read and write of those streams (the cookie is the descriptor): the
+ * connection at fd through TLS, libc's call when fd is not one. */
+ssize_t ts_cookie_read(void *cookie, char *buf, size_t n);
+ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n);
+
+#endif /* TLSSHIM_BYTEPATH_H */

@@ -1,0 +1,24 @@
+/*
+ * refuse.c - the one refusal of a byte path that cannot go through TLS
+ * (aio on a wrapped socket, preadv2/pwritev2 flags TLS has no meaning for,
+ * raw syscall() numbers tlsshim cannot route): the program gets -1 and
+ * EOPNOTSUPP, the log a warn line, the wire nothing.
+ */
+#include <errno.h>
+
+#include "bytepath.h"
+
+int ts_refuse(int fd, const char *func, const char *why)
+{
+	struct ts_conn *c = ts_conn_acquire(fd);
+
+	if (c != NULL && c->kind == TS_KIND_CONN)
+		ts_log(CFG_LOG_WARN, "%s on fd %d (%s %s): refused, EOPNOTSUPP: %s", func, fd,
+		       c->side ? c->side : "?", c->peer, why);
+	else
+		ts_log(CFG_LOG_WARN, "%s on fd %d: refused, EOPNOTSUPP: %s", func, fd, why);
+	if (c != NULL)
+		ts_conn_release(c);
+	errno = EOPNOTSUPP;
+	return -1;
+}

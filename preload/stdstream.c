@@ -1,0 +1,160 @@
+/*
+ * stdstream.c - streams whose descriptor becomes a wrapped connection.
+ *
+ * glibc's stdio writes and reads a FILE's descriptor with its internal
+ * write and read, which no hook sees. A FILE made before its descriptor
+ * was wrapped would put printf's bytes on the wire in clear and hand
+ * ciphertext to fgets: stdout after dup2(sock, 1), or after a daemon closed
+ * 0-2 and its socket took the number; a FILE fdopen'ed on a descriptor
+ * that later became a socket. So whenever a wrapped connection is
+ * installed at a descriptor:
+ *
+ *  - every FILE on glibc's list of streams whose descriptor is that number
+ *    has it replaced by -1: its reads and writes fail (EBADF), nothing of
+ *    it reaches the socket;
+ *  - for 0, 1 and 2, stdin, stdout or stderr is pointed at a stream whose
+ *    reads and writes go through TLS (cookie streams that look the
+ *    descriptor up on every call), and output still buffered in the old
+ *    stream moves to it. When the number stops naming a connection (close,
+ *    dup2 of something else onto it), the old stream gets its descriptor
+ *    back and the variable its old value.
+ *
+ * A program that kept the old stdout pointer (C++'s std::cout does) gets
+ * EBADF on it, never plaintext. libc's own writes to descriptor 2 that use
+ * no stream (syslog's LOG_PERROR, fatal error messages) cannot be seen: a
+ * warn line says so when 2 becomes a connection (tlsshim(1), CAVEATS).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytepath.h"
+
+/* libio's iterator over every open FILE (exported since glibc 2.2.5,
+ * declared in no public header). */
+typedef FILE *io_iter;
+extern io_iter _IO_iter_begin(void);
+extern io_iter _IO_iter_end(void);
+extern io_iter _IO_iter_next(io_iter it);
+extern FILE *_IO_iter_file(io_iter it);
+extern void _IO_list_lock(void);
+extern void _IO_list_unlock(void);
+
+static pthread_mutex_t std_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *std_cookie[3]; /* ours, made once, kept (others may hold it) */
+static FILE *std_orig[3];   /* what the variable held when it was bound */
+static int std_bound[3];
+
+static FILE **std_var(int fd)
+{
+	return fd == 0 ? &stdin : fd == 1 ? &stdout : &stderr;
+}
+
+/* fclose(stdout) on the bound stream closes the descriptor, as it would. */
+static int std_close(void *cookie)
+{
+	return ts_close((int)(intptr_t)cookie);
+}
+
+/* Takes the descriptor away from every stream on fd (not ours: a cookie
+ * stream's fileno is -1). ftrylockfile: a thread blocked in fgets holds
+ * its stream's lock; waiting for it would hang this connect or accept. */
+static void poison_streams(int fd, FILE *keep_pending_for)
+{
+	io_iter it;
+
+	_IO_list_lock();
+	for (it = _IO_iter_begin(); it != _IO_iter_end(); it = _IO_iter_next(it)) {
+		FILE *fp = _IO_iter_file(it);
+		int locked;
+
+		if (fp == NULL || fp->_fileno != fd)
+			continue;
+		locked = ftrylockfile(fp) == 0;
+		if (keep_pending_for != NULL && fp == std_orig[fd] && locked &&
+		    fp->_IO_write_ptr > fp->_IO_write_base) {
+			/* output still buffered for this number: it goes
+			 * through TLS, as it would have gone to the socket */
+			fwrite(fp->_IO_write_base, 1,
+			       (size_t)(fp->_IO_write_ptr - fp->_IO_write_base), keep_pending_for);
+			fp->_IO_write_ptr = fp->_IO_write_base;
+		}
+		fp->_fileno = -1;
+		if (locked)
+			funlockfile(fp);
+	}
+	_IO_list_unlock();
+}
+
+static int is_conn(int fd)
+{
+	struct ts_conn *c = ts_conn_acquire(fd);
+	int r = c != NULL && c->kind == TS_KIND_CONN;
+
+	if (c != NULL)
+		ts_conn_release(c);
+	return r;
+}
+
+static void std_bind(int fd)
+{
+	cookie_io_functions_t io = { .read = ts_cookie_read, .write = ts_cookie_write, .close = std_close };
+	FILE **var = std_var(fd);
+	FILE *cur = *var;
+
+	if (std_cookie[fd] == NULL) {
+		std_cookie[fd] = fopencookie((void *)(intptr_t)fd, fd == 0 ? "r" : "w", io);
+		if (std_cookie[fd] != NULL && fd == 2)
+			setvbuf(std_cookie[fd], NULL, _IONBF, 0);
+	}
+	std_orig[fd] = cur != NULL && cur != std_cookie[fd] && cur->_fileno == fd ? cur : NULL;
+	poison_streams(fd, fd > 0 ? std_cookie[fd] : NULL);
+	if (std_cookie[fd] != NULL) {
+		*var = std_cookie[fd];
+		std_bound[fd] = 1;
+	}
+	if (fd == 2)
+		ts_log(CFG_LOG_WARN, "fd 2 is now a TLS connection: stderr goes through TLS, but "
+		                     "libc's own messages on fd 2 (syslog LOG_PERROR, fatal errors) "
+		                     "cannot be seen by tlsshim");
+}
+
+static void std_unbind(int fd)
+{
+	FILE **var = std_var(fd);
+
+	if (*var == std_cookie[fd] && std_orig[fd] != NULL)
+		*var = std_orig[fd];
+	if (std_orig[fd] != NULL) {
+		int locked = ftrylockfile(std_orig[fd]) == 0;
+
+		std_orig[fd]->_fileno = fd;
+		if (locked)
+			funlockfile(std_orig[fd]);
+	}
+	std_orig[fd] = NULL;
+	std_bound[fd] = 0;
+}
+
+void ts_stdio_changed(int fd)
+{
+	int saved = errno, conn;
+
+	if (fd < 0 || ts_depth > 0)
+		return;
+	conn = is_conn(fd);
+	if (fd > 2) {
+		if (conn)
+			poison_streams(fd, NULL);
+		errno = saved;
+		return;
+	}
+	pthread_mutex_lock(&std_lock);
+	if (conn && !std_bound[fd])
+		std_bind(fd);
+	else if (!conn && std_bound[fd])
+		std_unbind(fd);
+	pthread_mutex_unlock(&std_lock);
+	errno = saved;
+}
