@@ -27,9 +27,11 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytepath.h"
+#include "exitnotify.h"
 
 /* libio's iterator over every open FILE (exported since glibc 2.2.5,
  * declared in no public header). */
@@ -45,6 +47,28 @@ static pthread_mutex_t std_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *std_cookie[3]; /* ours, made once, kept (others may hold it) */
 static FILE *std_orig[3];   /* what the variable held when it was bound */
 static int std_bound[3];
+
+/* exit() flushes stdio after every atexit handler, so after
+ * exitnotify.c's close_notify: printf's last buffered bytes on a bound
+ * stdout would be refused by a connection already shut for writing. This
+ * handler, registered after exitnotify's (which ts_exit_arm makes sure of),
+ * runs before it and flushes the bound streams. trylock: a thread blocked
+ * in a read on the stream holds its lock. */
+static int flush_armed;
+
+static void std_flush_at_exit(void)
+{
+	int fd;
+
+	for (fd = 1; fd <= 2; fd++) {
+		FILE *fp = std_cookie[fd];
+
+		if (fp != NULL && std_bound[fd] && ftrylockfile(fp) == 0) {
+			fflush_unlocked(fp);
+			funlockfile(fp);
+		}
+	}
+}
 
 static FILE **std_var(int fd)
 {
@@ -113,6 +137,10 @@ static void std_bind(int fd)
 	if (std_cookie[fd] != NULL) {
 		*var = std_cookie[fd];
 		std_bound[fd] = 1;
+	}
+	if (!flush_armed && fd > 0) {
+		ts_exit_arm();
+		flush_armed = atexit(std_flush_at_exit) == 0;
 	}
 	if (fd == 2)
 		ts_log(CFG_LOG_WARN, "fd 2 is now a TLS connection: stderr goes through TLS, but "

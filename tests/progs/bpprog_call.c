@@ -26,6 +26,7 @@
  *   case:fdopen-before-connect  fdopen on the socket before connect
  *   case:std-closed             0-2 closed, the socket takes number 1
  *   case:io_uring-warn          io_uring_setup through syscall()
+ *   case:stdout-at-exit         printf on a bound stdout, exit without fflush
  */
 #include <aio.h>
 #include <arpa/inet.h>
@@ -560,6 +561,30 @@ static void scenario(void)
 		if (fflush(stdout) != 0)
 			verdict(0, "fflush(stdout): %s", strerror(errno));
 		check_answer(s, "the socket took 1, connect, printf");
+	} else if (is("case:stdout-at-exit")) {
+		/* printf on a bound stdout, then exit without fflush: exit's
+		 * flush must reach the peer before the close_notify at exit (a
+		 * child does it; the parent reads the answer) */
+		int s = new_conn(), st;
+		pid_t pid = fork();
+
+		char first[64];
+
+		if (pid == 0) {
+			/* I/O first: the child owns the connection, and its exit
+			 * sends close_notify (exitnotify.c) */
+			if (write(s, "x\n", 2) != 2)
+				_exit(1);
+			dup2(s, 1);
+			printf("%s", mark);
+			exit(0);
+		}
+		if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			verdict(0, "the child did not exit 0");
+		read_line(s, first, sizeof first);
+		if (strcmp(first, "x\n") != 0)
+			verdict(0, "the first answer was [%s]", first);
+		check_answer(s, "dup2 onto 1, printf, exit without fflush");
 	} else if (is("case:io_uring-warn")) {
 		/* the test looks for the warn line; whether the kernel here
 		 * allows io_uring does not matter */
