@@ -6,6 +6,9 @@
  * wrapped socket the text is formatted here and written through TLS; every
  * other descriptor goes to libc untouched.
  */
+/* This file defines dprintf and vdprintf: _FORTIFY_SOURCE would make
+ * dprintf a macro and both inline wrappers first. */
+#undef _FORTIFY_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
@@ -16,9 +19,11 @@
 
 #include "bytepath.h"
 
-int __dprintf_chk(int fd, int flag, const char *fmt, ...);
-int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap);
-int __vasprintf_chk(char **out, int flag, const char *fmt, va_list ap);
+int __dprintf_chk(int fd, int flag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int __vasprintf_chk(char **out, int flag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* All of buf through the connection at fd; -1 with errno on a failure
  * (bytes already sent stay sent, as with libc's dprintf). */
@@ -40,7 +45,8 @@ static int conn_write_all(struct ts_conn *c, const char *buf, size_t n)
 }
 
 /* flag < 0: vdprintf; else __vdprintf_chk's fortify level. */
-static TS_SLOW_PATH int dprintf_slow(int fd, int flag, const char *fmt, va_list ap)
+static TS_SLOW_PATH __attribute__((format(printf, 3, 0))) int
+dprintf_slow(int fd, int flag, const char *fmt, va_list ap)
 {
 	struct ts_conn *c;
 	char *text = NULL;

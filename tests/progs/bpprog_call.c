@@ -53,6 +53,8 @@ static char mark[128];   /* the line a write path sends */
 static char expect[128]; /* the peer's answer: mark reversed, then \n */
 static struct sockaddr_in peer;
 
+static void verdict(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
 static void verdict(int ok, const char *fmt, ...)
 {
 	char line[512];
@@ -285,6 +287,9 @@ static void refused(int fd)
 }
 
 /* vdprintf and __vdprintf_chk with a va_list made here. */
+static int call_v(void *fn, int chk, int fd, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static int call_v(void *fn, int chk, int fd, const char *fmt, ...)
 {
 	va_list ap;
