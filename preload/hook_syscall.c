@@ -7,8 +7,9 @@
  * the table does not know.
  *
  * So the numbers tlsshim has hooks for go through those hooks: the byte
- * paths when a descriptor they name is tlsshim's, connect, listen and the
- * descriptor calls (close, dup*, fcntl, ...) always when a configuration
+ * paths when a descriptor they name is tlsshim's, connect, listen, the
+ * descriptor calls (close, dup*, fcntl, ...) and what can bring in a
+ * descriptor (recvmsg, recvmmsg, pidfd_getfd) always when a configuration
  * is loaded (the hooks pass plain descriptors straight to libc).
  * io_submit (the kernel's AIO) naming a wrapped socket for a read or write
  * is refused (EOPNOTSUPP, a warn line). Everything else is libc's
@@ -36,6 +37,7 @@
 #include "bytepath.h"
 
 long syscall(long nr, ...);
+int pidfd_getfd(int pidfd, int targetfd, unsigned int flags); /* hook_pidfd.c */
 
 typedef long (*syscall_fn)(long, ...);
 
@@ -93,9 +95,7 @@ static int route(long nr, const long *a, long *ret)
 			return 0;
 		*ret = sendto(FD(0), P(1), (size_t)a[2], (int)a[3], P(4), (socklen_t)a[5]);
 		return 1;
-	case SYS_recvmsg:
-		if (!ours(a[0]))
-			return 0;
+	case SYS_recvmsg: /* always: descriptors received with SCM_RIGHTS */
 		*ret = recvmsg(FD(0), P(1), (int)a[2]);
 		return 1;
 	case SYS_sendmsg:
@@ -103,9 +103,7 @@ static int route(long nr, const long *a, long *ret)
 			return 0;
 		*ret = sendmsg(FD(0), P(1), (int)a[2]);
 		return 1;
-	case SYS_recvmmsg:
-		if (!ours(a[0]))
-			return 0;
+	case SYS_recvmmsg: /* always, as recvmsg */
 		*ret = recvmmsg(FD(0), P(1), (unsigned)a[2], (int)a[3], P(4));
 		return 1;
 	case SYS_sendmmsg:
@@ -184,6 +182,11 @@ static int route(long nr, const long *a, long *ret)
 	case SYS_getsockopt:
 		*ret = getsockopt(FD(0), (int)a[1], (int)a[2], P(3), P(4));
 		return 1;
+#ifdef SYS_pidfd_getfd
+	case SYS_pidfd_getfd:
+		*ret = pidfd_getfd(FD(0), FD(1), (unsigned)a[2]);
+		return 1;
+#endif
 #ifdef SYS_close_range
 	case SYS_close_range:
 		*ret = close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);

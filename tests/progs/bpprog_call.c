@@ -26,6 +26,8 @@
  *   case:fdopen-before-connect  fdopen on the socket before connect
  *   case:std-closed             0-2 closed, the socket takes number 1
  *   case:io_uring-warn          io_uring_setup through syscall()
+ *   case:syscall-more           connect, sendto, recvfrom, dup, pidfd_getfd,
+ *                               pwritev2, preadv2 through syscall()
  *   case:stdout-at-exit         printf on a bound stdout, exit without fflush
  */
 #include <aio.h>
@@ -590,6 +592,43 @@ static void scenario(void)
 		if (strcmp(first, "x\n") != 0)
 			verdict(0, "the first answer was [%s]", first);
 		check_answer(s, "dup2 onto 1, printf, exit without fflush");
+	} else if (is("case:syscall-more")) {
+		/* more numbers through glibc's syscall(): connect, sendto,
+		 * recvfrom, dup, pidfd_getfd, pwritev2, preadv2 */
+		sys_fn sc = (sys_fn)need("syscall");
+		int s = socket(AF_INET, SOCK_STREAM, 0), d, pfd, g;
+		size_t ml = strlen(mark), el = strlen(expect);
+		char buf[256];
+		struct iovec wv = { mark, ml }, rv = { buf, el };
+
+		if (sc(SYS_connect, (long)s, (long)&peer, (long)sizeof peer) < 0)
+			verdict(0, "syscall(SYS_connect): %s", strerror(errno));
+		if (sc(SYS_sendto, (long)s, (long)mark, (long)ml, 0L, 0L, 0L) != (long)ml)
+			verdict(0, "syscall(SYS_sendto): %s", strerror(errno));
+		memset(buf, 0, sizeof buf);
+		if (sc(SYS_recvfrom, (long)s, (long)buf, (long)el, (long)MSG_WAITALL, 0L, 0L) != (long)el ||
+		    strcmp(buf, expect) != 0)
+			verdict(0, "syscall(SYS_recvfrom): [%.60s] %s", buf, strerror(errno));
+		d = (int)sc(SYS_dup, (long)s);
+		if (d < 0 || sc(SYS_write, (long)d, (long)mark, (long)ml) != (long)ml)
+			verdict(0, "syscall(SYS_dup) then SYS_write: %s", strerror(errno));
+		read_line(s, buf, sizeof buf);
+		if (strcmp(buf, expect) != 0)
+			verdict(0, "after syscall(SYS_dup): [%.60s]", buf);
+		pfd = (int)sc(SYS_pidfd_open, (long)getpid(), 0L);
+		g = pfd < 0 ? -1 : (int)sc(SYS_pidfd_getfd, (long)pfd, (long)s, 0L);
+		if (g < 0 || write(g, mark, ml) != (ssize_t)ml)
+			verdict(0, "syscall(SYS_pidfd_getfd) then write: %s", strerror(errno));
+		read_line(s, buf, sizeof buf);
+		if (strcmp(buf, expect) != 0)
+			verdict(0, "after syscall(SYS_pidfd_getfd): [%.60s]", buf);
+		if (sc(SYS_pwritev2, (long)s, (long)&wv, 1L, -1L, 0L, 0L) != (long)ml)
+			verdict(0, "syscall(SYS_pwritev2): %s", strerror(errno));
+		memset(buf, 0, sizeof buf);
+		if (sc(SYS_preadv2, (long)s, (long)&rv, 1L, -1L, 0L, 0L) <= 0)
+			verdict(0, "syscall(SYS_preadv2): %s", strerror(errno));
+		check_read(buf, (ssize_t)strlen(buf), "syscall() connect, sendto, recvfrom, dup, "
+		                                      "pidfd_getfd, pwritev2, preadv2");
 	} else if (is("case:io_uring-warn")) {
 		/* the test looks for the warn line; whether the kernel here
 		 * allows io_uring does not matter */
