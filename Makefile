@@ -224,11 +224,11 @@ progs: $(PROGS) $(FUZZ_REPLAYS)
 check-unit: all $(UNIT_RUNNER)
 	$(Q)CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-20} $(UNIT_RUNNER)
 
-check-integration: all $(PROGS)
+check-integration: all $(PROGS) $(FUZZ_REPLAYS)
 	$(Q)sh tests/integration/run.sh $(BUILD)
 
 # Integration first, so that the last lines are check's summary.
-check: all $(UNIT_RUNNER) $(PROGS)
+check: all $(UNIT_RUNNER) $(PROGS) $(FUZZ_REPLAYS)
 	$(Q)sh tests/integration/run.sh $(BUILD); it=$$?; \
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-20} $(UNIT_RUNNER); ut=$$?; \
 	test $$it -eq 0 && test $$ut -eq 0

@@ -15,7 +15,7 @@ for t in "$root"/tests/integration/test_*.sh; do
 		case " $TESTS " in *" $name "*|*" ${name#test_} "*) ;; *) continue ;; esac
 	fi
 	start=$(date +%s.%N)
-	timeout -k 5 "${TEST_TIMEOUT:-180}" sh "$t" </dev/null >"$logs/$name.log" 2>&1
+	timeout -k 5 "${TEST_TIMEOUT:-420}" sh "$t" </dev/null >"$logs/$name.log" 2>&1
 	rc=$?
 	secs=$(echo "$start $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}')
 	if [ $rc -eq 0 ]; then

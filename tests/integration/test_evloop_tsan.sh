@@ -14,7 +14,7 @@
 . "$(dirname "$0")/evloop_lib.sh"
 
 TSB=$T/build-tsan
-make -s -C "$ROOT" BUILD="$TSB" OPT="-O1 -g" SAN="-fsanitize=thread" all progs > "$T/build.log" 2>&1 \
+make -s -j2 -C "$ROOT" BUILD="$TSB" OPT="-O1 -g" SAN="-fsanitize=thread" all progs > "$T/build.log" 2>&1 \
 	|| { tail -n 30 "$T/build.log" >&2; fail "cannot build the interposer with -fsanitize=thread"; }
 LIBTSAN=$(${CC:-cc} -print-file-name=libtsan.so)
 [ -f "$LIBTSAN" ] || fail "no libtsan.so for ${CC:-cc}"
@@ -35,9 +35,9 @@ tsan_env() {
 }
 
 P=$(free_port)
-start_bg 170 "$EVPY" "$EV" echo-server --port "$P" --timeout 60 > "$T/echo.log" 2>&1
+start_bg 400 "$EVPY" "$EV" echo-server --port "$P" --timeout 60 > "$T/echo.log" 2>&1
 PD=$(free_port)
-start_bg 170 "$EVPY" "$EV" send-server --port "$PD" --delay 1 --msg answer --no-tickets > "$T/send.log" 2>&1
+start_bg 400 "$EVPY" "$EV" send-server --port "$PD" --delay 1 --msg answer --no-tickets > "$T/send.log" 2>&1
 wait_port "$P"
 wait_port "$PD"
 P2=$(free_port)
