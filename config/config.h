@@ -16,6 +16,9 @@
 
 enum cfg_side { CFG_CONNECT = 0, CFG_ACCEPT = 1 };
 
+/* sniff_timeout_ms when the rule does not say. */
+#define CFG_SNIFF_TIMEOUT_MS 300
+
 enum cfg_log_level { CFG_LOG_ERROR = 0, CFG_LOG_WARN = 1, CFG_LOG_INFO = 2, CFG_LOG_DEBUG = 3 };
 
 enum cfg_host_kind {
@@ -45,6 +48,11 @@ struct cfg_rule {
 	char *match_text;          /* as written, for logs */
 	struct cfg_match match;
 	int passthrough;           /* match, but leave the socket plain */
+	/* Accept rules: a client whose first bytes are not a TLS ClientHello,
+	 * or that says nothing for sniff_timeout_ms, is served in plaintext
+	 * (a permissive migration). */
+	int allow_plaintext;
+	int sniff_timeout_ms;
 	/* The wrap_socket options: built-in defaults, then `defaults`, then the
 	 * rule's keys. server_side is set for accept rules. Client rules without
 	 * ca_certs have ca_certs_default = 1 (the system store). Relative file

@@ -32,21 +32,28 @@ static const char *const key_names[LD_KEY_COUNT] = {
 	[LD_SESSION_CACHE] = "session_cache",
 	[LD_ALLOW_NAMES] = "allow_names",
 	[LD_PIN_SHA256] = "pin_sha256",
+	[LD_ALLOW_PLAINTEXT] = "allow_plaintext",
+	[LD_SNIFF_TIMEOUT_MS] = "sniff_timeout_ms",
 };
 
 /* Per-rule by nature: a default match, SNI name or passthrough would make
  * every rule the same rule. */
-#define RULE_ONLY (LD_BIT(LD_MATCH) | LD_BIT(LD_PASSTHROUGH) | LD_BIT(LD_SERVER_HOSTNAME))
+#define RULE_ONLY (LD_BIT(LD_MATCH) | LD_BIT(LD_PASSTHROUGH) | LD_BIT(LD_SERVER_HOSTNAME) | \
+                   LD_BIT(LD_ALLOW_PLAINTEXT) | LD_BIT(LD_SNIFF_TIMEOUT_MS))
 
 #define RULE_KEYS_TEXT                                                                 \
 	"match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                 \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
 	"alpn, passthrough, handshake_timeout, release_buffers, session_cache, "       \
-	"allow_names or pin_sha256"
+	"allow_names, pin_sha256, allow_plaintext or sniff_timeout_ms"
 #define DEFAULT_KEYS_TEXT                                                              \
 	"keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                        \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
 	"handshake_timeout, release_buffers, session_cache, allow_names or pin_sha256"
+
+/* The longest sniff_timeout_ms: a client that has said nothing for a
+ * minute is not about to send a ClientHello. */
+#define MAX_SNIFF_MS 60000
 
 /* The longest handshake_timeout: a day, well inside an int of ms. */
 #define MAX_TIMEOUT_S 86400.0
@@ -335,6 +342,7 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 	case LD_PASSTHROUGH:
 	case LD_RELEASE_BUFFERS:
 	case LD_SESSION_CACHE:
+	case LD_ALLOW_PLAINTEXT:
 		if (expect(L, src, s, name, CONFIG_TYPE_BOOL) < 0)
 			return -1;
 		break;
@@ -418,6 +426,23 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 	case LD_SESSION_CACHE:
 		os->o.session_cache = config_setting_get_bool(s);
 		break;
+	case LD_ALLOW_PLAINTEXT:
+		os->allow_plaintext = config_setting_get_bool(s);
+		break;
+	case LD_SNIFF_TIMEOUT_MS: {
+		int type = config_setting_type(s);
+		long long ms;
+
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+			return ld_fail(L, src, s, "sniff_timeout_ms: expected a whole number of "
+			               "milliseconds, got %s", ld_type_name(s));
+		ms = config_setting_get_int64(s);
+		if (ms < 1 || ms > MAX_SNIFF_MS)
+			return ld_fail(L, src, s, "sniff_timeout_ms: %lld is out of range (expected "
+			               "1 to %d)", ms, MAX_SNIFF_MS);
+		os->sniff_timeout_ms = (int)ms;
+		break;
+	}
 	default:
 		break;
 	}

@@ -292,6 +292,12 @@ static int rule_check(struct loader *L, const struct source *src, const config_s
 	char q[CFG_QUOTE_BUF];
 	const char *m = cfg_quote(q, own->match_text);
 
+	if (side == CFG_CONNECT && (own->set & LD_BIT(LD_ALLOW_PLAINTEXT)))
+		return ld_fail_at(L, &own->at[LD_ALLOW_PLAINTEXT], "allow_plaintext is for accept "
+		                  "rules only (a client never falls back to plaintext)");
+	if (side == CFG_CONNECT && (own->set & LD_BIT(LD_SNIFF_TIMEOUT_MS)))
+		return ld_fail_at(L, &own->at[LD_SNIFF_TIMEOUT_MS], "sniff_timeout_ms is for "
+		                  "accept rules only (with allow_plaintext)");
 	if (side == CFG_ACCEPT && (own->set & LD_BIT(LD_SERVER_HOSTNAME)))
 		return ld_fail_at(L, &own->at[LD_SERVER_HOSTNAME], "server_hostname is for "
 		                  "connect rules only (an accept rule presents its certfile)");
@@ -368,6 +374,9 @@ static int read_rule(struct loader *L, struct source *src, config_setting_t *ele
 	r->match_text = cfg_pool_strdup(&L->ri->pool, own.match_text);
 	r->match = own.match; /* moved: cfg_ruleset_free clears it */
 	r->passthrough = own.passthrough;
+	r->allow_plaintext = own.allow_plaintext;
+	r->sniff_timeout_ms = (own.set & LD_BIT(LD_SNIFF_TIMEOUT_MS)) ? own.sniff_timeout_ms
+	                                                              : CFG_SNIFF_TIMEOUT_MS;
 	r->opts = fin.o;
 	r->handshake_timeout_set = (fin.set & LD_BIT(LD_HANDSHAKE_TIMEOUT)) != 0;
 	rs->count++;

@@ -28,6 +28,8 @@ enum ld_key {
 	LD_SESSION_CACHE,
 	LD_ALLOW_NAMES,
 	LD_PIN_SHA256,
+	LD_ALLOW_PLAINTEXT,
+	LD_SNIFF_TIMEOUT_MS,
 	LD_KEY_COUNT
 };
 #define LD_BIT(k) (1u << (k))
@@ -49,6 +51,8 @@ struct ld_optset {
 	const char *match_text; /* libconfig's string, valid while it is loaded */
 	struct cfg_match match;
 	int passthrough;
+	int allow_plaintext;       /* accept rules: serve plaintext clients too */
+	int sniff_timeout_ms;      /* ... silent that long: plaintext */
 };
 
 struct source;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ts.h"
+#include "sniff.h"
 #include "stats.h"
 
 #define PEEK_MAX (64 * 1024)
@@ -112,6 +113,11 @@ void ts_conn_log_state(struct ts_conn *c)
 
 void ts_conn_drive(struct ts_conn *c)
 {
+	/* allow_plaintext: the handshake must not read the first bytes
+	 * before they are sniffed */
+	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+	    ts_sniff_resolve(c, 0) != 1)
+		return;
 	if (c->s == NULL || sslsocket_handshake_done(c->s) || sslsocket_failed(c->s))
 		return;
 	(void)sslsocket_advance(c->s);
@@ -155,6 +161,18 @@ static ssize_t io_error(struct ts_conn *c)
 
 /* The program hears of the failure from this call: as the kernel's
  * socket error, SO_ERROR no longer reports it. */
+/* allow_plaintext: decides an undecided connection for this call, waiting
+ * as long as the call may block (never past the sniff deadline). 1: TLS;
+ * 0: a plaintext client (plain I/O on core_fd); -1 EAGAIN. */
+static int sniff_gate(struct ts_conn *c, int reading, int flags)
+{
+	int r = ts_sniff_resolve(c, call_timeout(c, reading, flags));
+
+	if (r < 0)
+		errno = EAGAIN;
+	return r;
+}
+
 static ssize_t failed_closed(struct ts_conn *c)
 {
 	atomic_store(&c->so_error, 0);
@@ -278,6 +296,14 @@ ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
 	ssize_t r;
 	int flg = atomic_load(&c->flags);
 
+	if (TS_UNLIKELY(flg & (TS_F_SNIFF | TS_F_PLAIN))) {
+		int g = sniff_gate(c, 1, flags);
+
+		if (g == 0)
+			return TS_REAL(recv)(c->core_fd, buf, n, flags);
+		if (g < 0)
+			return -1;
+	}
 	if (flg & TS_F_FAILED)
 		return failed_closed(c);
 	if (c->s == NULL) {
@@ -428,6 +454,14 @@ ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
 {
 	ssize_t r;
 
+	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN))) {
+		int g = sniff_gate(c, 0, flags);
+
+		if (g == 0)
+			return TS_REAL(send)(c->core_fd, buf, n, flags);
+		if (g < 0)
+			return -1;
+	}
 	if (write_check(c, flags) < 0)
 		return -1;
 	if (n == 0)
@@ -447,6 +481,20 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 	if (iovcnt < 0 || iovcnt > IOV_MAX) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN))) {
+		int g = sniff_gate(c, 0, flags);
+
+		if (g == 0) {
+			struct msghdr m;
+
+			memset(&m, 0, sizeof m);
+			m.msg_iov = (struct iovec *)(uintptr_t)iov;
+			m.msg_iovlen = (size_t)iovcnt;
+			return TS_REAL(sendmsg)(c->core_fd, &m, flags);
+		}
+		if (g < 0)
+			return -1;
 	}
 	if (write_check(c, flags) < 0)
 		return -1;
@@ -468,6 +516,8 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 		errno = EINVAL;
 		return -1;
 	}
+	if (TS_UNLIKELY(flg & (TS_F_SNIFF | TS_F_PLAIN)) && ts_sniff_resolve(c, -1) != 1)
+		return TS_REAL(shutdown)(fd, how); /* nothing of TLS's was sent */
 	if (c->s == NULL || (flg & TS_F_FAILED)) {
 		/* Nothing of the program's can leak: plain shutdown. */
 		r = TS_REAL(shutdown)(fd, how);

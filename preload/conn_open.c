@@ -21,6 +21,7 @@
 
 #include "exitnotify.h"
 #include "ts.h"
+#include "sniff.h"
 #include "stats.h"
 
 static int sa_family_of(const struct sockaddr *sa, socklen_t len)
@@ -41,12 +42,14 @@ static int is_stream(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM;
 }
 
-static void set_cloexec(int fd)
+/* 1 when this set it (the program did not ask for it). */
+static int set_cloexec(int fd)
 {
 	int fl = TS_REAL(fcntl)(fd, F_GETFD);
 
 	if (fl >= 0 && !(fl & FD_CLOEXEC))
-		TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC);
+		return TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC) == 0;
+	return 0;
 }
 
 /* The destination address as text for the identity check, with an
@@ -346,6 +349,20 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			TS_REAL(close)(nfd);
 			continue;
 		}
+		if (l->rule->allow_plaintext && !lnonblock && l->rule->opts.do_handshake_on_connect) {
+			/* a blocking server handshakes here: sniff here too */
+			char who[64];
+
+			ts_addr_format((struct sockaddr *)&peer, pl, who, sizeof who);
+			if (!ts_sniff_accept(nfd, l->rule, who)) {
+				if (addr != NULL && len != NULL) {
+					memcpy(addr, &peer, *len < pl ? *len : pl);
+					*len = pl;
+				}
+				errno = saved;
+				break; /* a plaintext client: the socket as the kernel gave it */
+			}
+		}
 		c = ts_conn_new(TS_KIND_CONN);
 		if (c == NULL) {
 			TS_REAL(close)(nfd);
@@ -356,7 +373,8 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		c->rule = l->rule;
 		c->side = "accept";
 		ts_addr_format((struct sockaddr *)&peer, pl, c->peer, sizeof c->peer);
-		set_cloexec(nfd);
+		if (set_cloexec(nfd))
+			atomic_fetch_or(&c->flags, TS_F_OUR_CLOEXEC);
 		o = l->rule->opts;
 		/* A blocking server with an eager handshake handshakes here,
 		 * bounded by handshake_timeout. An event loop's accepted
@@ -367,6 +385,10 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		 * it makes non-blocking only after accept returns. */
 		if (lnonblock)
 			o.do_handshake_on_connect = 0;
+		/* Permissive, and not sniffed above: the first I/O or
+		 * readiness call decides, as it drives a lazy handshake. */
+		if (l->rule->allow_plaintext && !o.do_handshake_on_connect)
+			ts_sniff_start(c);
 		memset(&err, 0, sizeof err);
 		s = sslsocket_wrap_ctx(nfd, l->ctx, &o, ts_real_io(), &err);
 		if (s == NULL) {

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "ts.h"
+#include "sniff.h"
 
 /* The kernel's data word for a wrapped descriptor: magic | fd. */
 #define TAG_MAGIC 0x7f5b5e1100000000ULL
@@ -169,6 +170,23 @@ static int kernel_sync(int epfd, int fd, struct epreg *r, uint32_t want)
 	return 0;
 }
 
+/* A descriptor that is no longer wrapped (a permissive rule's plaintext
+ * client): the kernel gets the program's own registration back. */
+static void kernel_plain(int epfd, int fd, struct epreg *r)
+{
+	struct epoll_event kev;
+
+	kev.events = r->events;
+	kev.data = r->data;
+	if (TS_REAL(epoll_ctl)(epfd, EPOLL_CTL_MOD, fd, &kev) < 0) {
+		memset(r, 0, sizeof *r); /* closed, or the number reused */
+		return;
+	}
+	r->tagged = 0;
+	r->kernel = r->events;
+	r->idle_conn = NULL;
+}
+
 int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct ts_conn *c;
@@ -238,10 +256,13 @@ static int emit(struct epoll_event *out, int n, int max, uint32_t events, epoll_
 }
 
 /* One pass over the wrapped registrations: what is ready without the
- * kernel; kernel registrations brought in line with what TLS needs. */
-static int ready_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int *fds)
+ * kernel; kernel registrations brought in line with what TLS needs. *cap
+ * (-1: none) is lowered to when an undecided permissive connection must
+ * be looked at again (sniff.h). */
+static int ready_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int *fds,
+                      int *cap)
 {
-	int fd, n = 0;
+	int fd, n = 0, sn;
 
 	for (fd = 0; fd < e->cap && n < max; fd++) {
 		struct epreg *r = &e->regs[fd];
@@ -251,14 +272,29 @@ static int ready_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int
 
 		unsigned gen;
 
-		if (!r->used || !r->armed || ts_fd_peek(fd) == NULL)
+		if (!r->used || !r->armed)
 			continue;
+		if (ts_fd_peek(fd) == NULL) {
+			if (r->tagged)
+				kernel_plain(epfd, fd, r);
+			continue;
+		}
 		if (r->idle_conn != NULL && ts_fd_peek(fd) == r->idle_conn &&
 		    atomic_load_explicit(&r->idle_conn->io_gen, memory_order_relaxed) == r->idle_gen)
 			continue;
 		c = conn_at(fd);
 		if (c == NULL)
 			continue;
+		if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+		    (sn = ts_sniff_ready(c, cap)) != 1) {
+			if (sn == 0)
+				kernel_plain(epfd, fd, r);
+			else /* undecided: wait for its first bytes */
+				(void)kernel_sync(epfd, fd, r, (r->events & ~(USER_IO | EPOLLONESHOT)) |
+				                               EPOLLIN);
+			ts_conn_release(c);
+			continue;
+		}
 		gen = atomic_load_explicit(&c->io_gen, memory_order_relaxed);
 		r->idle_conn = NULL;
 		want = wrapped_state(c, r->events, &ready);
@@ -309,6 +345,11 @@ static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t ker
 	c = conn_at(fd);
 	if (c == NULL) /* no longer ours (closed, or a plain socket again) */
 		return kernel & (asked | EPOLLERR | EPOLLHUP);
+	if (atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) {
+		/* its first bytes came (or not): the next pass decides */
+		ts_conn_release(c);
+		return 0;
+	}
 	if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
 		ts_conn_drive(c);
 		(void)kernel_sync(epfd, fd, r, wrapped_state(c, asked, &ready));
@@ -357,7 +398,7 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 	struct epoll_event kbuf[KBUF];
 	int fds[KBUF * 2];
 	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
-	int n, k, i, wait;
+	int n, k, i, wait, cap;
 
 	if (max <= 0) {
 		errno = EINVAL;
@@ -366,8 +407,9 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 	if (max > KBUF)
 		max = KBUF;
 	for (;;) {
+		cap = -1;
 		pthread_mutex_lock(&e->lock);
-		n = ready_pass(e, epfd, out, max, fds);
+		n = ready_pass(e, epfd, out, max, fds, &cap);
 		pthread_mutex_unlock(&e->lock);
 		if (n >= max)
 			return n; /* no room: the kernel's events wait for the next call */
@@ -380,6 +422,11 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 
 			wait = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
 		}
+		/* a sniff deadline comes first: wake then, decide, go on */
+		if (cap >= 0 && (wait < 0 || cap < wait))
+			wait = cap;
+		else
+			cap = -1;
 		k = sigmask ? TS_REAL(epoll_pwait)(epfd, kbuf, max - n, wait, sigmask)
 		            : TS_REAL(epoll_wait)(epfd, kbuf, max - n, wait);
 		if (k < 0) {
@@ -412,7 +459,7 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 			}
 		}
 		pthread_mutex_unlock(&e->lock);
-		if (n > 0 || wait == 0 || (deadline >= 0 && now_ms() >= deadline))
+		if (n > 0 || (wait == 0 && cap < 0) || (deadline >= 0 && now_ms() >= deadline))
 			return n;
 		/* only a handshake moved: wait again */
 	}

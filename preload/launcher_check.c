@@ -208,6 +208,9 @@ static void print_rule(FILE *out, const struct cfg_rule *r)
 	                                   : "on first I/O",
 	        o->handshake_timeout_ms,
 	        o->suppress_ragged_eofs ? "reads as EOF" : "is ECONNRESET");
+	if (r->allow_plaintext)
+		fprintf(out, "  %-12sPLAINTEXT clients are served too (allow_plaintext; silent for "
+		        "%d ms: plaintext)\n", "permissive", r->sniff_timeout_ms);
 	if (o->certfile)
 		print_file_certs(out, "certfile", o->certfile, 0);
 	if (o->keyfile)

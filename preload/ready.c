@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "ts.h"
+#include "sniff.h"
 
 #define STACK_FDS 64
 
@@ -43,11 +44,13 @@ int ts_poll_has_wrapped(const struct pollfd *fds, nfds_t n)
 
 /* One pass: what is ready without the kernel (returns the count, revents
  * filled) and what the kernel must be asked (k[i]). conns[i] holds a
- * reference for wrapped descriptors. */
-static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_conn **conns)
+ * reference for wrapped descriptors. *cap (-1: none) is lowered to when an
+ * undecided permissive connection must be looked at again (sniff.h). */
+static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_conn **conns,
+                      int *cap)
 {
 	nfds_t i;
-	int ready = 0;
+	int ready = 0, sn;
 	short kev, r;
 
 	for (i = 0; i < n; i++) {
@@ -56,6 +59,16 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 		fds[i].revents = 0;
 		if (conns[i] == NULL || conns[i]->s == NULL)
 			continue;
+		if (TS_UNLIKELY(atomic_load(&conns[i]->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+		    (sn = ts_sniff_ready(conns[i], cap)) != 1) {
+			if (sn == 0) { /* a plaintext client: the kernel's from now on */
+				ts_conn_release(conns[i]);
+				conns[i] = NULL;
+			} else { /* undecided: wait for its first bytes */
+				k[i].events = (short)((fds[i].events & ~(POLLIN | POLLOUT)) | POLLIN);
+			}
+			continue;
+		}
 		r = sslsocket_poll_events(conns[i]->s, fds[i].events, &kev);
 		if (atomic_load(&conns[i]->flags) & TS_F_FAILED)
 			r |= (fds[i].events & (POLLIN | POLLOUT)) | POLLERR;
@@ -145,7 +158,7 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 	struct ts_conn *cstack[STACK_FDS], **conns = cstack;
 	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
 	nfds_t i;
-	int ready, r, wait, e = 0, result = -1;
+	int ready, r, wait, cap, e = 0, result = -1;
 
 	if (n > STACK_FDS) {
 		k = malloc(n * sizeof *k);
@@ -165,7 +178,8 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 		}
 	}
 	for (;;) {
-		ready = ready_pass(fds, n, k, conns);
+		cap = -1;
+		ready = ready_pass(fds, n, k, conns, &cap);
 		if (ready > 0) {
 			wait = 0;
 		} else if (deadline < 0) {
@@ -175,6 +189,11 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 
 			wait = left > 0 ? (int)(left > 0x7fffffff ? 0x7fffffff : left) : 0;
 		}
+		/* a sniff deadline comes first: wake then, decide, go on */
+		if (cap >= 0 && (wait < 0 || cap < wait))
+			wait = cap;
+		else
+			cap = -1;
 		if (sigmask != NULL) {
 			struct timespec ts, *tsp = NULL;
 
@@ -197,6 +216,8 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 		for (i = 0; i < n; i++) {
 			if (conns[i] == NULL) {
 				fds[i].revents = k[i].revents;
+			} else if (atomic_load(&conns[i]->flags) & TS_F_SNIFF) {
+				/* its first bytes came (or not): the next pass decides */
 			} else if (k[i].revents) {
 				fds[i].revents |= wrapped_result(conns[i], fds[i].events, k[i].revents);
 			}
@@ -205,9 +226,10 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 		for (i = 0; i < n; i++)
 			if (fds[i].revents)
 				result++;
-		if (result > 0 || wait == 0 || (deadline >= 0 && now_ms() >= deadline))
+		if (result > 0 || (wait == 0 && cap < 0) || (deadline >= 0 && now_ms() >= deadline))
 			break;
-		/* only a handshake moved: wait again for what the program wants */
+		/* only a handshake moved (or a sniff deadline came): wait again
+		 * for what the program wants */
 	}
 	for (i = 0; i < n; i++)
 		if (conns[i] != NULL)

@@ -188,7 +188,10 @@ enum ts_flag {
 	TS_F_CORE_LOST = 1 << 7,  /* core_fd was replaced (dup2 onto it) */
 	TS_F_HS_DONE = 1 << 8,    /* the handshake completed (seen once) */
 	TS_F_KEEP_FD = 1 << 9,    /* teardown leaves core_fd open: dup2 replaces it */
-	TS_F_COUNTED = 1 << 10    /* counted open in the status file (stats.h) */
+	TS_F_COUNTED = 1 << 10,   /* counted open in the status file (stats.h) */
+	TS_F_SNIFF = 1 << 11,     /* allow_plaintext: TLS or not is undecided (sniff.h) */
+	TS_F_PLAIN = 1 << 12,     /* allow_plaintext: a plaintext client, passed through */
+	TS_F_OUR_CLOEXEC = 1 << 13 /* close-on-exec was set by tlsshim, not the program */
 };
 
 struct ts_conn {
@@ -231,6 +234,9 @@ struct ts_conn {
 	sslsocket_ctx *ctx;
 	/* epoll instances: the recorded registrations (epoll.c). */
 	struct ts_epset *ep;
+	/* allow_plaintext: when a silent client is taken for plaintext
+	 * (CLOCK_MONOTONIC ms), while TS_F_SNIFF is set. */
+	long long sniff_deadline;
 	/* The socket's st_dev/st_ino, 0 until fdadopt.c needs them. */
 	unsigned long long sock_dev, sock_ino;
 	struct ts_conn *next_free;

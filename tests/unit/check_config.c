@@ -138,7 +138,8 @@ static char *in_dir(const char *base, const char *name)
 
 enum field {
 	F_CERT_REQS, F_SSL_VERSION, F_DHOC, F_SRE, F_PASSTHROUGH, F_RELEASE, F_TIMEOUT_MS,
-	F_TIMEOUT_SET, F_ALPN_COUNT, F_CA_DEFAULT, F_SERVER_SIDE, F_SESSION_CACHE
+	F_TIMEOUT_SET, F_ALPN_COUNT, F_CA_DEFAULT, F_SERVER_SIDE, F_SESSION_CACHE,
+	F_ALLOW_PLAINTEXT, F_SNIFF_MS
 };
 
 #define SERVER_KEYS "certfile = \"@CERTS@/server.pem\"; keyfile = \"@CERTS@/server.key\"; "
@@ -214,6 +215,16 @@ static const struct value_case {
 	{ 0, "alpn = [ \"h2\", \"http/1.1\" ];", F_ALPN_COUNT, 2 },
 	{ 0, "alpn = ( \"x\" );", F_ALPN_COUNT, 1 },
 	{ 1, "alpn = [ \"h2\" ];", F_ALPN_COUNT, 1 },
+	/* permissive accept rules */
+	{ 1, "", F_ALLOW_PLAINTEXT, 0 },
+	{ 1, "", F_SNIFF_MS, 300 },
+	{ 0, "", F_ALLOW_PLAINTEXT, 0 },
+	{ 1, "allow_plaintext = true;", F_ALLOW_PLAINTEXT, 1 },
+	{ 1, "allow_plaintext = false;", F_ALLOW_PLAINTEXT, 0 },
+	{ 1, "allow_plaintext = true;", F_SNIFF_MS, 300 },
+	{ 1, "allow_plaintext = true; sniff_timeout_ms = 1500;", F_SNIFF_MS, 1500 },
+	{ 1, "sniff_timeout_ms = 60000;", F_SNIFF_MS, 60000 },
+	{ 1, "sniff_timeout_ms = 1L;", F_SNIFF_MS, 1 },
 };
 
 static long field_of(const struct cfg_rule *r, enum field f)
@@ -231,6 +242,8 @@ static long field_of(const struct cfg_rule *r, enum field f)
 	case F_CA_DEFAULT: return r->opts.ca_certs_default;
 	case F_SERVER_SIDE: return r->opts.server_side;
 	case F_SESSION_CACHE: return r->opts.session_cache;
+	case F_ALLOW_PLAINTEXT: return r->allow_plaintext;
+	case F_SNIFF_MS: return r->sniff_timeout_ms;
 	}
 	return -1;
 }
@@ -556,7 +569,7 @@ START_TEST(config_example)
 	struct cfg_error err;
 	struct cfg_ruleset *rs = cfg_load(NULL, in_dir(cfgt_dir, "example.conf"), &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
-	ck_assert_uint_eq(rs->count, 7);
+	ck_assert_uint_eq(rs->count, 8);
 	ck_assert_int_eq(rs->log_level, CFG_LOG_INFO);
 	unsigned n_accept = 0, n_pass = 0;
 	for (size_t i = 0; i < rs->count; i++) {
@@ -565,7 +578,10 @@ START_TEST(config_example)
 		if (!rs->rules[i].passthrough)
 			ck_assert_str_eq(rs->rules[i].opts.ca_certs, in_dir(cfgt_dir, "ca.pem"));
 	}
-	ck_assert_uint_eq(n_accept, 2);
+	ck_assert_uint_eq(n_accept, 3);
+	ck_assert_int_eq(rs->rules[7].allow_plaintext, 1);
+	ck_assert_int_eq(rs->rules[7].sniff_timeout_ms, 300);
+	ck_assert_int_eq(rs->rules[6].allow_plaintext, 0);
 	ck_assert_uint_eq(n_pass, 1);
 	ck_assert_int_eq(rs->rules[0].opts.cert_reqs, SSLSOCKET_CERT_NONE);
 	ck_assert_int_eq(rs->rules[1].opts.cert_reqs, SSLSOCKET_CERT_REQUIRED);

@@ -20,7 +20,7 @@ const char *cfgt_write(const char *name, const char *tmpl);
 	"(expected match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "       \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
 	"alpn, passthrough, handshake_timeout, release_buffers, session_cache, "       \
-	"allow_names or pin_sha256)"
+	"allow_names, pin_sha256, allow_plaintext or sniff_timeout_ms)"
 #define DEFAULT_KEYS                                                                   \
 	"(expected keyfile, certfile, cert_reqs, ssl_version, ca_certs, "              \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
@@ -81,6 +81,25 @@ static const struct err_case {
 	  S ":1: passthrough belongs in a rule, not in defaults", 0 },
 	{ 0, "defaults = { server_hostname = \"x\"; };",
 	  S ":1: server_hostname belongs in a rule, not in defaults", 0 },
+	/* permissive accept rules */
+	{ 0, "defaults = { allow_plaintext = true; };",
+	  S ":1: allow_plaintext belongs in a rule, not in defaults", 0 },
+	{ 0, "defaults = { sniff_timeout_ms = 100; };",
+	  S ":1: sniff_timeout_ms belongs in a rule, not in defaults", 0 },
+	{ 0, C1("\nallow_plaintext = true;"), S ":2: allow_plaintext is for accept rules only "
+	  "(a client never falls back to plaintext)", 0 },
+	{ 0, C1("sniff_timeout_ms = 100;"), S ":1: sniff_timeout_ms is for accept rules only "
+	  "(with allow_plaintext)", 0 },
+	{ 0, "accept = ( { match = \"*:1\"; " SERVER " allow_plaintext = \"yes\"; } );",
+	  S ":1: allow_plaintext: expected true or false, got a string", 0 },
+	{ 0, "accept = ( { match = \"*:1\"; " SERVER " sniff_timeout_ms = 0; } );",
+	  S ":1: sniff_timeout_ms: 0 is out of range (expected 1 to 60000)", 0 },
+	{ 0, "accept = ( { match = \"*:1\"; " SERVER " sniff_timeout_ms = 60001; } );",
+	  S ":1: sniff_timeout_ms: 60001 is out of range (expected 1 to 60000)", 0 },
+	{ 0, "accept = ( { match = \"*:1\"; " SERVER " sniff_timeout_ms = 0.3; } );",
+	  S ":1: sniff_timeout_ms: expected a whole number of milliseconds, got a floating-point number", 0 },
+	{ 0, "accept = ( { match = \"*:1\"; passthrough = true;\n allow_plaintext = true; } );",
+	  S ":2: allow_plaintext: a passthrough rule leaves the socket plain and takes no TLS keys", 0 },
 	/* match */
 	{ 0, C1("") "\nconnect2 = 1;", S ":2: unknown setting \"connect2\" (expected version, "
 	  "log_level, allow_setuid_exec, defaults, connect or accept)", 0 },
