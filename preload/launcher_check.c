@@ -150,24 +150,35 @@ static void print_verification(FILE *out, const struct cfg_rule *r)
 			fprintf(out, "the server's certificate must chain to %s%s\n", cas,
 			        o->cert_reqs == SSLSOCKET_CERT_OPTIONAL ? " (when it sends one)" : "");
 	} else {
+		/* allow_names or pin_sha256 make the core require the client's
+		 * certificate (core/context.c), CERT_OPTIONAL or not. */
+		int required = o->cert_reqs == SSLSOCKET_CERT_REQUIRED || o->allow_names_count ||
+		               o->pin_sha256_count;
 		if (o->cert_reqs == SSLSOCKET_CERT_NONE)
 			fputs("no client certificate is asked for\n", out);
 		else
 			fprintf(out, "a client certificate %s, and must chain to %s\n",
-			        o->cert_reqs == SSLSOCKET_CERT_REQUIRED ? "is required"
-			                                              : "is asked for (optional)",
-			        cas);
+			        required ? "is required" : "is asked for (optional)", cas);
 	}
 	fprintf(out, "  %-12s", "identities");
-	if (o->cert_reqs == SSLSOCKET_CERT_NONE)
+	if (o->cert_reqs == SSLSOCKET_CERT_NONE) {
 		fputs("none checked\n", out);
-	else if (r->side == CFG_CONNECT && o->server_hostname)
-		fprintf(out, "the certificate must name %s (subjectAltName)\n", o->server_hostname);
+		return;
+	}
+	if (r->side == CFG_CONNECT && o->server_hostname)
+		fprintf(out, "the certificate must name %s (subjectAltName)", o->server_hostname);
 	else if (r->side == CFG_CONNECT)
-		fputs("the certificate must name the host the program resolved (subjectAltName); "
-		      "none when it connected to an address\n", out);
-	else
-		fputs("any certificate from those CAs\n", out);
+		fputs("the certificate must name the host the program resolved (subjectAltName; "
+		      "none when it connected to an address)", out);
+	else if (!o->allow_names_count && !o->pin_sha256_count)
+		fputs("any certificate from those CAs", out);
+	if (o->allow_names_count)
+		fprintf(out, "%sthe certificate must carry one of allow_names",
+		        r->side == CFG_CONNECT ? ", and " : "");
+	if (o->pin_sha256_count)
+		fprintf(out, "%sits key must match one of pin_sha256",
+		        r->side == CFG_CONNECT || o->allow_names_count ? ", and " : "");
+	fputc('\n', out);
 }
 
 static void print_rule(FILE *out, const struct cfg_rule *r)

@@ -16,7 +16,7 @@ connect = (
 );
 accept = (
   { match = "*:8443"; certfile = "$CERTS/server.pem"; keyfile = "server.key";
-    cert_reqs = "CERT_REQUIRED"; ca_certs = "$CERTS/ca.pem"; }
+    cert_reqs = "CERT_REQUIRED"; ca_certs = "$CERTS/ca.pem"; allow_names = ["spiffe://example.org/ns/*/sa/web"]; }
 );
 CONF
 cp "$CERTS/server.key" "$T/server.key"   # relative to the config file
@@ -35,6 +35,8 @@ assert_contains "$T/out" "passthrough *the socket is left plain" "rule 3 passthr
 assert_contains "$T/out" "^rule 4: accept \*:8443 " "rule 4 header"
 assert_contains "$T/out" "a client certificate is required, and must chain to ca_certs" "rule 4 mTLS"
 assert_contains "$T/out" "certfile *$CERTS/server.pem$" "rule 4 certfile"
+assert_contains "$T/out" "identities *the certificate must carry one of allow_names$" "rule 4 identities"
+assert_contains "$T/out" "allow_names *spiffe://example.org/ns/\*/sa/web$" "rule 4 allow_names"
 assert_contains "$T/out" "keyfile *$T/server.key (matches certfile)" "keyfile resolved against the config's directory"
 # subject and notAfter as OpenSSL reads them
 subj=$(openssl x509 -in "$CERTS/server.pem" -noout -enddate | sed 's/^notAfter=//')
