@@ -292,17 +292,13 @@ void core_name_pattern_clear(struct core_name_pattern *p)
 
 /* ---- pins ----------------------------------------------------------------- */
 
-int core_pin_parse(const char *pin, unsigned char digest[CORE_PIN_LEN], char *why, size_t whylen)
+static int pin_decode(const char *pin, unsigned char digest[CORE_PIN_LEN], char *why, size_t whylen)
 {
 	unsigned char out[CORE_PIN_LEN + 3];
 	size_t n, k = 0, pad = 0;
 	unsigned acc = 0;
 	int bits = 0;
 
-	if (!pin)
-		return why_set(why, whylen, "no pin");
-	if (strncmp(pin, "sha256//", 8) == 0)
-		pin += 8;
 	n = strlen(pin);
 	if (n == 0)
 		return why_set(why, whylen, "empty pin");
@@ -336,6 +332,26 @@ int core_pin_parse(const char *pin, unsigned char digest[CORE_PIN_LEN], char *wh
 	if (digest)
 		memcpy(digest, out, CORE_PIN_LEN);
 	return 0;
+}
+
+int core_pin_parse(const char *pin, unsigned char digest[CORE_PIN_LEN], char *why, size_t whylen)
+{
+	if (!pin)
+		return why_set(why, whylen, "no pin");
+	/* "sha256//" is optional, and its letters and slashes are base64
+	 * digits too: a bare pin may itself begin with "sha256//" (fuzz_pin
+	 * found one). The prefix is taken as a prefix only when the rest is a
+	 * pin; else the whole text is the pin. The two readings cannot both
+	 * be 32 bytes (their lengths differ by 8). */
+	if (strncmp(pin, "sha256//", 8) == 0) {
+		if (pin_decode(pin + 8, digest, why, whylen) == 0)
+			return 0;
+		char ignored[8];
+		if (pin_decode(pin, digest, ignored, sizeof ignored) == 0)
+			return 0;
+		return pin_decode(pin + 8, digest, why, whylen);
+	}
+	return pin_decode(pin, digest, why, whylen);
 }
 
 /* ---- the public checks ---------------------------------------------------- */
