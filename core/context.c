@@ -73,7 +73,10 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	struct sslsocket_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
 	if (!c || !c->keylog)
 		return;
-	pthread_mutex_lock(&c->keylog_lock);
+	/* A signal handler's handshake on the thread that holds the lock
+	 * (error-checking: EDEADLK) loses its line rather than hang. */
+	if (pthread_mutex_lock(&c->keylog_lock) != 0)
+		return;
 	fputs(line, c->keylog);
 	fputc('\n', c->keylog);
 	fflush(c->keylog);
@@ -91,8 +94,12 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 		free(n);
 		return 0;
 	}
+	if (pthread_mutex_lock(&c->sess_lock) != 0) { /* EDEADLK: see keylog_cb */
+		free(n->dest);
+		free(n);
+		return 0;
+	}
 	n->sess = sess; /* returning 1 hands us the reference */
-	pthread_mutex_lock(&c->sess_lock);
 	struct core_session **pp = &c->sessions, *old = NULL;
 	for (; *pp; pp = &(*pp)->next) {
 		if (strcmp((*pp)->dest, n->dest) == 0) {
@@ -129,7 +136,8 @@ SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest)
 	SSL_SESSION *r = NULL;
 	if (!c || !dest || !c->session_cache || c->server_side)
 		return NULL;
-	pthread_mutex_lock(&c->sess_lock);
+	if (pthread_mutex_lock(&c->sess_lock) != 0) /* EDEADLK: see keylog_cb */
+		return NULL;
 	for (struct core_session *p = c->sessions; p; p = p->next) {
 		if (strcmp(p->dest, dest) == 0) {
 			if (SSL_SESSION_up_ref(p->sess))
@@ -358,8 +366,8 @@ sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o, struct sslso
 		core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&c->sess_lock, NULL);
-	pthread_mutex_init(&c->keylog_lock, NULL);
+	core_mutex_init(&c->sess_lock);
+	core_mutex_init(&c->keylog_lock);
 	c->key = key;
 	c->server_side = o->server_side;
 	c->cert_reqs = (int)o->cert_reqs;

@@ -33,27 +33,90 @@ void core_err_ossl(struct sslsocket_error *e, int code, int sys_errno, const cha
 	errno = sys_errno ? sys_errno : saved;
 }
 
+/* Per thread, the errors of its last calls on the last few sockets it
+ * used (by id; the oldest slot is reused). */
+#define ERR_SLOTS 4
+static __thread struct {
+	unsigned long id;
+	struct sslsocket_error err;
+} err_slot[ERR_SLOTS];
+static __thread unsigned err_next;
+static __thread int cur_op;
+
+struct sslsocket_error *core_err_slot(const struct sslsocket *s)
+{
+	for (unsigned i = 0; i < ERR_SLOTS; i++)
+		if (err_slot[i].id == s->id)
+			return &err_slot[i].err;
+	unsigned i = err_next++ % ERR_SLOTS;
+	err_slot[i].id = s->id;
+	memset(&err_slot[i].err, 0, sizeof err_slot[i].err);
+	return &err_slot[i].err;
+}
+
+void core_set_op(int phase)
+{
+	cur_op = phase;
+}
+
+static int phase_of(const struct sslsocket *s)
+{
+	switch (s->state) {
+	case CORE_ST_UNCONNECTED:
+	case CORE_ST_CONNECTING:
+		return cur_op == SSLSOCKET_PHASE_ACCEPT ? SSLSOCKET_PHASE_ACCEPT : SSLSOCKET_PHASE_CONNECT;
+	case CORE_ST_LISTENING:
+		return SSLSOCKET_PHASE_ACCEPT;
+	case CORE_ST_HANDSHAKE:
+		return SSLSOCKET_PHASE_HANDSHAKE;
+	default:
+		return cur_op ? cur_op : SSLSOCKET_PHASE_READ;
+	}
+}
+
 void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt, ...)
 {
 	int saved = errno;
+	struct sslsocket_error *e = core_err_slot(s);
 	va_list ap;
 	va_start(ap, fmt);
-	s->err.code = code;
-	s->err.sys_errno = sys_errno;
-	s->err.ossl_error = 0;
-	vsnprintf(s->err.reason, sizeof s->err.reason, fmt, ap);
+	e->code = code;
+	e->sys_errno = sys_errno;
+	e->ossl_error = 0;
+	e->phase = phase_of(s);
+	vsnprintf(e->reason, sizeof e->reason, fmt, ap);
 	va_end(ap);
 	errno = sys_errno ? sys_errno : saved;
 }
 
 void core_sock_fail(struct sslsocket *s)
 {
+	struct sslsocket_error *e = core_err_slot(s);
 	if (s->state != CORE_ST_FAILED) {
 		s->state = CORE_ST_FAILED;
-		s->fail_err = s->err;
+		s->fail_err = *e;
 	}
-	s->err = s->fail_err;
+	*e = s->fail_err;
 	errno = s->fail_err.sys_errno ? s->fail_err.sys_errno : EPROTO;
+}
+
+void core_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+int core_lock_entry(struct sslsocket *s)
+{
+	int r = pthread_mutex_lock(&s->lock);
+	if (r != 0) {
+		errno = r == EDEADLK ? EDEADLK : r;
+		return -1;
+	}
+	return 0;
 }
 
 /* The reason of a TLS failure: OpenSSL's text, with the verification
@@ -73,7 +136,12 @@ static void ssl_failure(struct sslsocket *s, const char *what)
 		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "%s", r);
 	else
 		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "TLS failure in %s", what);
-	s->err.ossl_error = l;
+	struct sslsocket_error *e = core_err_slot(s);
+	e->ossl_error = l;
+	if (s->state == CORE_ST_HANDSHAKE &&
+	    (vr != X509_V_OK ||
+	     (ERR_GET_LIB(l) == ERR_LIB_SSL && ERR_GET_REASON(l) == SSL_R_CERTIFICATE_VERIFY_FAILED)))
+		e->phase = SSLSOCKET_PHASE_VERIFY;
 	ERR_clear_error();
 }
 

@@ -15,6 +15,7 @@
 /* One read with one timeout throughout (tmo: -1 forever, 0 none). */
 static ssize_t read_tmo(sslsocket *s, void *buf, size_t n, int tmo)
 {
+	core_set_op(SSLSOCKET_PHASE_READ);
 	int saved = errno;
 	if (!s || (!buf && n)) {
 		errno = EINVAL;
@@ -23,7 +24,8 @@ static ssize_t read_tmo(sslsocket *s, void *buf, size_t n, int tmo)
 	long long deadline = core_deadline(tmo);
 	int first = 1, waited = 0;
 	for (;;) {
-		pthread_mutex_lock(&s->lock);
+		if (core_lock_entry(s) < 0)
+			return -1;
 		/* Request/response traffic finds the socket empty at every read;
 		 * after a read that had to wait, a blocking read waits first
 		 * (poll + recv) instead of recv, EAGAIN, poll, recv. Streams keep
@@ -99,6 +101,7 @@ static ssize_t read_tmo(sslsocket *s, void *buf, size_t n, int tmo)
 
 static ssize_t write_tmo(sslsocket *s, const void *buf, size_t n, int tmo)
 {
+	core_set_op(SSLSOCKET_PHASE_WRITE);
 	int saved = errno;
 	if (!s || (!buf && n)) {
 		errno = EINVAL;
@@ -107,7 +110,8 @@ static ssize_t write_tmo(sslsocket *s, const void *buf, size_t n, int tmo)
 	long long deadline = core_deadline(tmo);
 	size_t done = 0;
 	for (;;) {
-		pthread_mutex_lock(&s->lock);
+		if (core_lock_entry(s) < 0)
+			return done ? (ssize_t)done : -1;
 		if (s->state != CORE_ST_ESTABLISHED) {
 			pthread_mutex_unlock(&s->lock);
 			if (done) /* failed after some went out: report those */
@@ -321,10 +325,10 @@ static size_t probe_locked(struct sslsocket *s, int from_kernel)
 	if (r != 1) {
 		/* Records the outcome (close_notify, ragged EOF, failure) so that
 		 * poll reports the socket readable and read returns it. */
-		struct sslsocket_error keep = s->err;
+		struct sslsocket_error keep = *core_err_slot(s);
 		enum core_io_result res = core_ssl_result(s, r, "read");
 		if (res == CORE_IO_WANT_READ || res == CORE_IO_WANT_WRITE)
-			s->err = keep;
+			*core_err_slot(s) = keep;
 	}
 	errno = save;
 	p = SSL_pending(s->ssl);
@@ -338,9 +342,11 @@ static size_t pending_locked(struct sslsocket *s)
 
 int sslsocket_read_ready(sslsocket *s)
 {
+	core_set_op(SSLSOCKET_PHASE_READ);
 	if (!s)
 		return 0;
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return 0;
 	int ready;
 	if (s->state == CORE_ST_FAILED)
 		ready = 1;
@@ -357,7 +363,8 @@ size_t sslsocket_pending(sslsocket *s)
 {
 	if (!s)
 		return 0;
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return 0;
 	size_t n = pending_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -365,6 +372,7 @@ size_t sslsocket_pending(sslsocket *s)
 
 short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events)
 {
+	core_set_op(SSLSOCKET_PHASE_READ);
 	short ready = 0, kev = 0;
 	short rw = events & (POLLIN | POLLOUT);
 	if (!s) {
@@ -372,7 +380,13 @@ short sslsocket_poll_events(sslsocket *s, short events, short *kernel_events)
 			*kernel_events = events;
 		return 0;
 	}
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0) {
+		/* a signal handler interrupted a call on s on this thread:
+		 * "ready", so that its next call reports EDEADLK at once */
+		if (kernel_events)
+			*kernel_events = 0;
+		return rw;
+	}
 	switch (s->state) {
 	case CORE_ST_FAILED:
 		ready = rw; /* the next call reports the failure */

@@ -115,6 +115,7 @@ int core_shutdown_progress_locked(struct sslsocket *s)
 
 static int close_notify_tmo(sslsocket *s, int tmo)
 {
+	core_set_op(SSLSOCKET_PHASE_SHUTDOWN);
 	if (!s) {
 		errno = EINVAL;
 		return -1;
@@ -124,7 +125,8 @@ static int close_notify_tmo(sslsocket *s, int tmo)
 	 * close set one (a full buffer right after a big write is common);
 	 * blocking forever here would hang a close on a stuck peer. */
 	long long deadline = core_deadline(tmo);
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return -1;
 	int r = core_close_notify_locked(s);
 	while (r == 1 && !s->unwrapping) {
 		r = core_shutdown_progress_locked(s);
@@ -158,13 +160,15 @@ int sslsocket_send_close_notify_timeout(sslsocket *s, int timeout_ms)
 
 int sslsocket_shutdown_write(sslsocket *s)
 {
+	core_set_op(SSLSOCKET_PHASE_SHUTDOWN);
 	if (!s) {
 		errno = EINVAL;
 		return -1;
 	}
 	int saved = errno;
 	long long deadline = core_call_deadline(s);
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return -1;
 	if (s->state == CORE_ST_FAILED) {
 		core_sock_fail(s);
 		pthread_mutex_unlock(&s->lock);
@@ -235,13 +239,15 @@ int sslsocket_shutdown_write(sslsocket *s)
 
 int sslsocket_unwrap(sslsocket *s)
 {
+	core_set_op(SSLSOCKET_PHASE_SHUTDOWN);
 	if (!s) {
 		errno = EINVAL;
 		return -1;
 	}
 	int saved = errno;
 	long long deadline = core_call_deadline(s);
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return -1;
 	if (!s->ssl || s->state == CORE_ST_UNCONNECTED || s->state == CORE_ST_LISTENING) {
 		pthread_mutex_unlock(&s->lock);
 		int fd = s->fd;
@@ -341,6 +347,7 @@ void sslsocket_free(sslsocket *s)
 
 int sslsocket_close(sslsocket *s)
 {
+	core_set_op(SSLSOCKET_PHASE_SHUTDOWN);
 	if (!s) {
 		errno = EINVAL;
 		return -1;
@@ -352,7 +359,8 @@ int sslsocket_close(sslsocket *s)
 	 * record, so it leaves now (an error on a non-TCP descriptor is moot). */
 	int one = 1;
 	(void)s->io.setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return -1;
 	/* One try to get a queued alert out, then give up: close never waits. */
 	if (core_close_notify_locked(s) == 1 || s->shut_want == POLLOUT)
 		(void)core_shutdown_progress_locked(s);

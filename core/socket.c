@@ -143,7 +143,8 @@ int core_drive(struct sslsocket *s, int may_wait, long long call_deadline)
 {
 	for (;;) {
 		short want = 0;
-		pthread_mutex_lock(&s->lock);
+		if (core_lock_entry(s) < 0)
+			return -1;
 		switch (s->state) {
 		case CORE_ST_ESTABLISHED:
 			pthread_mutex_unlock(&s->lock);
@@ -182,6 +183,7 @@ int core_drive(struct sslsocket *s, int may_wait, long long call_deadline)
 			int r = SSL_do_handshake(s->ssl);
 			if (r == 1) {
 				s->state = CORE_ST_ESTABLISHED;
+				s->hs_done = 1;
 				pthread_mutex_unlock(&s->lock);
 				return 0;
 			}
@@ -222,6 +224,8 @@ int core_drive(struct sslsocket *s, int may_wait, long long call_deadline)
 
 /* ---- wrap ------------------------------------------------------------------ */
 
+static unsigned long next_id;
+
 static sslsocket *sock_new(int fd, sslsocket_ctx *ctx, const struct sslsocket_options *o,
                            const struct sslsocket_io *io, struct sslsocket_error *err)
 {
@@ -246,7 +250,8 @@ static sslsocket *sock_new(int fd, sslsocket_ctx *ctx, const struct sslsocket_op
 		if (hl > 1 && s->server_hostname[hl - 1] == '.')
 			s->server_hostname[hl - 1] = '\0';
 	}
-	pthread_mutex_init(&s->lock, NULL);
+	core_mutex_init(&s->lock);
+	s->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	s->fd = fd;
 	s->io = *io;
 	core_ctx_ref(ctx);
@@ -263,7 +268,7 @@ static sslsocket *sock_new(int fd, sslsocket_ctx *ctx, const struct sslsocket_op
 static void set_caller_err(struct sslsocket_error *err, const struct sslsocket *s)
 {
 	if (err)
-		*err = s->err;
+		*err = *core_err_slot(s);
 }
 
 sslsocket *sslsocket_wrap_ctx(int fd, sslsocket_ctx *ctx, const struct sslsocket_options *o,
@@ -355,12 +360,14 @@ sslsocket *sslsocket_wrap(int fd, const struct sslsocket_options *o, const struc
 
 int sslsocket_connect(sslsocket *s, const struct sockaddr *addr, socklen_t len)
 {
+	core_set_op(SSLSOCKET_PHASE_CONNECT);
 	int saved = errno;
 	if (!s) {
 		errno = EINVAL;
 		return -1;
 	}
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return -1;
 	if (s->server_side || s->state != CORE_ST_UNCONNECTED) {
 		core_sock_err(s, SSLSOCKET_ERROR_VALUE, s->server_side ? EINVAL : EISCONN,
 		              s->server_side ? "connect on a server-side socket"
@@ -426,6 +433,7 @@ int sslsocket_connect(sslsocket *s, const struct sockaddr *addr, socklen_t len)
 
 sslsocket *sslsocket_accept(sslsocket *l, struct sockaddr *addr, socklen_t *len, int flags)
 {
+	core_set_op(SSLSOCKET_PHASE_ACCEPT);
 	int saved = errno;
 	if (!l) {
 		errno = EINVAL;
@@ -459,7 +467,7 @@ sslsocket *sslsocket_accept(sslsocket *l, struct sockaddr *addr, socklen_t *len,
 	struct sslsocket_error err;
 	struct sslsocket *s = sock_new(fd, l->ctx, &o, &l->io, &err);
 	if (!s) {
-		l->err = err;
+		*core_err_slot(l) = err;
 		l->io.close(fd);
 		errno = err.sys_errno;
 		return NULL;
@@ -475,7 +483,8 @@ sslsocket *sslsocket_accept(sslsocket *l, struct sockaddr *addr, socklen_t *len,
 	return s;
 fail: {
 	int e = errno;
-	l->err = s->err;
+	struct sslsocket_error e_s = *core_err_slot(s);
+	*core_err_slot(l) = e_s;
 	sslsocket_free(s);
 	l->io.close(fd);
 	errno = e;
@@ -485,6 +494,7 @@ fail: {
 
 int sslsocket_do_handshake(sslsocket *s)
 {
+	core_set_op(SSLSOCKET_PHASE_HANDSHAKE);
 	int saved = errno;
 	if (!s) {
 		errno = EINVAL;
@@ -501,7 +511,8 @@ int sslsocket_take_connect_error(sslsocket *s)
 {
 	if (!s)
 		return 0;
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return 0;
 	int e = s->connect_errno;
 	s->connect_errno = 0;
 	pthread_mutex_unlock(&s->lock);
@@ -510,6 +521,7 @@ int sslsocket_take_connect_error(sslsocket *s)
 
 int sslsocket_advance(sslsocket *s)
 {
+	core_set_op(SSLSOCKET_PHASE_WRITE);
 	int saved = errno;
 	if (!s) {
 		errno = EINVAL;
@@ -520,7 +532,8 @@ int sslsocket_advance(sslsocket *s)
 	/* Ciphertext queued by a write, a close_notify queued behind a full
 	 * buffer, a half-close waiting for it, or an unwrap waiting for the
 	 * peer's close_notify. */
-	pthread_mutex_lock(&s->lock);
+	if (core_lock_entry(s) < 0)
+		return -1;
 	int r = 0;
 	if (s->olen && !s->shut_want) {
 		r = core_flush_locked(s);

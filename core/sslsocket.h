@@ -9,10 +9,12 @@
  * Conventions
  *   - Functions returning int return 0 (or a count) on success and -1 on
  *     failure; functions returning pointers return NULL on failure.
- *   - A failing socket call leaves its reason in sslsocket_last_error(s) and
- *     sets errno (EAGAIN for want-read/want-write, EPROTO for a TLS or
- *     verification failure, ECONNRESET for a ragged EOF when it is not
- *     suppressed, EINTR, ETIMEDOUT, or the system's errno).
+ *   - A failing socket call leaves its reason in sslsocket_last_error(s)
+ *     (for the calling thread) and sets errno (EAGAIN for
+ *     want-read/want-write, EPROTO for a TLS or verification failure,
+ *     ECONNRESET for a ragged EOF when it is not suppressed, EINTR,
+ *     ETIMEDOUT, EDEADLK for a signal handler's re-entry, or the system's
+ *     errno); the error's phase says which step failed.
  *   - Module functions take an optional `struct sslsocket_error *err`
  *     (may be NULL) that receives the reason.
  *   - Strings and buffers the library returns as "owned" are released with
@@ -24,7 +26,11 @@
  * Thread safety: different sockets may be used from different threads
  * freely. One socket may be read by one thread while another writes to it;
  * the library holds its per-socket lock only while OpenSSL runs, never while
- * it waits for the network.
+ * it waits for the network. Errors are recorded per thread
+ * (sslsocket_last_error). A signal handler that calls into a socket while
+ * its thread is inside a call on the same socket that holds the lock gets
+ * -1 with errno EDEADLK at once instead of waiting for ever; any other
+ * call from a handler is as safe as the allocator it may need.
  */
 #ifndef SSLSOCKET_H
 #define SSLSOCKET_H
@@ -85,14 +91,29 @@ enum sslsocket_error_code {
 	SSLSOCKET_ERROR_VALUE = 10
 };
 
-/* The reason of the last failure: the seed's code, the system errno when
- * one applies, OpenSSL's packed error (0 if none) and one line of text such
+/* Where a socket call failed. A caller decides what to tell its own caller
+ * from these fields, never from the reason's text. */
+enum sslsocket_phase {
+	SSLSOCKET_PHASE_NONE = 0,  /* not a socket call (options, modules) */
+	SSLSOCKET_PHASE_CONNECT,   /* the TCP connect (refused, unreachable, ...) */
+	SSLSOCKET_PHASE_ACCEPT,    /* the accept itself */
+	SSLSOCKET_PHASE_HANDSHAKE, /* the TLS handshake */
+	SSLSOCKET_PHASE_VERIFY,    /* the peer's certificate or name did not verify */
+	SSLSOCKET_PHASE_READ,      /* after the handshake: reading */
+	SSLSOCKET_PHASE_WRITE,     /* after the handshake: writing */
+	SSLSOCKET_PHASE_SHUTDOWN   /* close_notify, half-close, unwrap */
+};
+
+/* The reason of a failure: the seed's code, the errno the POSIX call should
+ * give (sys_errno; EPROTO for a TLS failure, EAGAIN for want-read/write),
+ * OpenSSL's packed error (0 if none), the phase, and one line of text such
  * as "certificate verify failed: self-signed certificate". */
 struct sslsocket_error {
 	int code;                 /* enum sslsocket_error_code */
 	int sys_errno;
 	unsigned long ossl_error;
 	char reason[256];
+	int phase;                /* enum sslsocket_phase */
 };
 
 /* ---- The I/O seam ------------------------------------------------------- */
@@ -399,10 +420,42 @@ SSLSOCKET_API int sslsocket_session_reused(sslsocket *s);
 /* The negotiated ALPN protocol, or NULL. Lives as long as s. */
 SSLSOCKET_API const char *sslsocket_alpn_selected(sslsocket *s);
 
-/* The last failure on s; valid until the next call on s. */
+/* The last failure of the calling thread's last call on s, else (another
+ * thread's call failed it) the sticky failure of a failed socket, else
+ * "no error". Per thread: a reader and a writer failing at once in two
+ * threads each read their own error. Valid until this thread's next call
+ * on s. */
 SSLSOCKET_API const struct sslsocket_error *sslsocket_last_error(const sslsocket *s);
 /* The same, as one line of text. */
 SSLSOCKET_API const char *sslsocket_error(const sslsocket *s);
+
+/* A connection's state, read under its lock in one go (sslsocket_snapshot).
+ * Nothing here needs I/O: pending counts what OpenSSL has decrypted
+ * already. */
+struct sslsocket_state {
+	int listening;
+	int connecting;          /* TCP connect in progress */
+	int handshaking;         /* TLS handshake under way */
+	int established;         /* handshake done, not failed */
+	int handshake_done;      /* the handshake completed once (stays 1
+	                            after a later failure) */
+	int failed;              /* sticky: every read and write fails */
+	int write_shut;          /* close_notify sent or queued, or SHUT_WR */
+	int peer_closed;         /* the peer's close_notify or EOF was seen */
+	size_t pending;          /* decrypted plaintext waiting */
+	size_t queued;           /* ciphertext waiting to be sent */
+	short want;              /* POLLIN/POLLOUT the connection itself needs
+	                            from the kernel to progress (handshake,
+	                            queued ciphertext, a close_notify) */
+	int connect_errno;       /* what sslsocket_take_connect_error would
+	                            return (not taken) */
+	struct sslsocket_error failure; /* the sticky failure when failed */
+};
+
+/* Fills *st. Returns 0; -1 with errno EINVAL for NULL arguments, or
+ * EDEADLK when the calling thread already holds s's lock (a signal handler
+ * that interrupted a call on s: nothing is read then). */
+SSLSOCKET_API int sslsocket_snapshot(sslsocket *s, struct sslsocket_state *st);
 
 /* ---- Peer certificates -------------------------------------------------- */
 

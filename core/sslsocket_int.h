@@ -138,8 +138,11 @@ struct sslsocket {
 	int connect_errno;      /* SO_ERROR of a failed non-blocking connect,
 	                           until sslsocket_take_connect_error */
 	char alpn_buf[256];
-	struct sslsocket_error err;      /* the last failure */
-	struct sslsocket_error fail_err; /* the sticky failure */
+	unsigned long id;       /* unique in the process: names s in the
+	                           threads' error slots (error.c) */
+	int hs_done;            /* the handshake completed once */
+	struct sslsocket_error fail_err; /* the sticky failure (set once, under
+	                                    the lock) */
 	char verify_text[128];
 	char identity_why[200]; /* why the peer's identity was refused */
 	char errline[320];
@@ -177,9 +180,25 @@ enum core_io_result core_ssl_result(struct sslsocket *s, int ret, const char *wh
  * timeout passed, ETIMEDOUT when the handshake's deadline did. */
 int core_wait(struct sslsocket *s, short events, long long call_deadline, long long hs_deadline);
 long long core_now_ms(void);
-/* Records an error on s (errno left = sys_errno). */
+/* Records an error of the calling thread's call on s (errno left =
+ * sys_errno). The phase comes from s's state (connect, handshake) and,
+ * once established, from the call under way (core_set_op). */
 void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt, ...)
 	CORE_PRINTF(4, 5);
+/* The calling thread's error slot for s: every error a call on s records
+ * goes here, so that concurrent calls from several threads never write
+ * one shared record (sslsocket_last_error reads it back). */
+struct sslsocket_error *core_err_slot(const struct sslsocket *s);
+/* The phase of the public call this thread is in (enum sslsocket_phase),
+ * for the errors recorded once the connection is established. */
+void core_set_op(int phase);
+/* s's lock, taken at a public entry: -1 with errno EDEADLK (nothing
+ * locked) when the calling thread holds it already, i.e. a signal handler
+ * interrupted a call on s on this thread; waiting would never end. The
+ * lock is an error-checking mutex, so the check costs nothing extra. */
+int core_lock_entry(struct sslsocket *s);
+/* Initialises an error-checking mutex (socket and context locks). */
+void core_mutex_init(pthread_mutex_t *m);
 /* Makes the failure sticky (state FAILED, EPROTO from now on). */
 void core_sock_fail(struct sslsocket *s);
 

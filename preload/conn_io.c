@@ -134,25 +134,23 @@ void ts_conn_drive(struct ts_conn *c)
 static ssize_t io_error(struct ts_conn *c)
 {
 	int e = errno;
+	struct sslsocket_state st;
 
 	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
-	if (sslsocket_failed(c->s)) {
-		const struct sslsocket_error *le = sslsocket_last_error(c->s);
-		/* the core's state is FAILED now: did the handshake finish
-		 * before? (the core never reports a non-TLS failure during
-		 * the handshake with anything but EPROTO or a connect error) */
-		int hs = (atomic_load(&c->flags) & TS_F_HS_DONE) != 0 ||
-		         (le->code == SSLSOCKET_ERROR_SYSCALL && le->sys_errno != EPROTO &&
-		          strncmp(le->reason, "connect:", 8) != 0);
+	/* EDEADLK: a signal handler's call on a connection the call it
+	 * interrupted is using; nothing was done, nothing is failed. */
+	if (e != EDEADLK && sslsocket_snapshot(c->s, &st) == 0 && st.failed) {
+		int phase = st.failure.phase;
 
 		log_failure(c);
 		/* A TLS failure (handshake, verification, a bad record) fails
-		 * closed with EPROTO from now on. A reset or a broken pipe
+		 * closed with EPROTO from now on; so does a TCP connect that
+		 * failed, though this call reports the connect's own errno
+		 * (ECONNREFUSED is more useful). A reset or a broken pipe
 		 * after the handshake is the network's: its errno stands. */
-		if (!hs || le->code != SSLSOCKET_ERROR_SYSCALL)
+		if (!st.handshake_done || st.failure.code != SSLSOCKET_ERROR_SYSCALL)
 			atomic_fetch_or(&c->flags, TS_F_FAILED);
-		if (!hs && !(le->code == SSLSOCKET_ERROR_SYSCALL &&
-		             strncmp(le->reason, "connect:", 8) == 0))
+		if (!st.handshake_done && phase != SSLSOCKET_PHASE_CONNECT)
 			e = EPROTO;
 	}
 	errno = e;

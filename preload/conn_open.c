@@ -231,9 +231,12 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	atomic_fetch_or(&c->flags, TS_F_FAILED);
 	ts_conn_log_state(c);
 	{
-		const struct sslsocket_error *le = sslsocket_last_error(s);
+		struct sslsocket_state st;
 
-		if (!(le->code == SSLSOCKET_ERROR_SYSCALL && strncmp(le->reason, "connect:", 8) == 0))
+		/* The phase says what failed, never the text: the TCP connect
+		 * keeps its errno, anything of TLS's is EPROTO. */
+		if (sslsocket_snapshot(s, &st) < 0 || !st.failed ||
+		    st.failure.phase != SSLSOCKET_PHASE_CONNECT)
 			e = EPROTO;
 	}
 	ts_conn_release(c);
