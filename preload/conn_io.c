@@ -173,6 +173,11 @@ static int sniff_gate(struct ts_conn *c, int reading, int flags)
 
 static ssize_t failed_closed(struct ts_conn *c)
 {
+	/* Every failure is logged at warn, once, with OpenSSL's reason, also
+	 * when a readiness call found it first (a bad record peeked by poll). */
+	if (c->s != NULL && !(atomic_load(&c->flags) & TS_F_FAIL_LOGGED) &&
+	    sslsocket_failed(c->s))
+		log_failure(c);
 	atomic_store(&c->so_error, 0);
 	errno = EPROTO;
 	return -1;

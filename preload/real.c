@@ -10,6 +10,8 @@
 #include <link.h>
 #include <stdint.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
@@ -71,23 +73,65 @@ __thread int ts_depth __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
-/* The core waits with io->poll. poll() never restarts after a signal, but
- * a blocking read does when the handler has SA_RESTART, and programs rely
- * on that. So the indefinite wait for readability on a blocking socket is
- * a blocking recv(MSG_PEEK) of one byte: the kernel then restarts it, or
- * returns EINTR, exactly as it would for the program's own read. (With a
- * timeout the kernel returns EINTR whatever SA_RESTART says, as poll
- * does.) */
+/* 1 when the kernel would have restarted a blocking socket call that a
+ * handler interrupted: every handler that can run on this thread now (a
+ * signal not blocked here, caught by a function) has SA_RESTART. poll's
+ * EINTR does not say which signal it was; with one handler, or handlers
+ * that agree, this is exact; with a mix, EINTR (a program with a handler
+ * without SA_RESTART handles EINTR anyway). Runs only after EINTR. */
+static int restart_after_eintr(void)
+{
+	sigset_t blocked;
+	struct sigaction sa;
+	int sig;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
+		return 0;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || sigismember(&blocked, sig) == 1)
+			continue;
+		if (sigaction(sig, NULL, &sa) < 0) /* glibc's own signals */
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return 0;
+	}
+	return 1;
+}
+
+static long long io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The core waits with io->poll, for the program's blocking calls (connect
+ * and accept's handshake, read, write). poll() never restarts after a
+ * signal, but those calls do when the handler has SA_RESTART, and
+ * programs rely on that: so a wait interrupted by such a handler goes on
+ * with what is left of its timeout, and returns EINTR otherwise, as the
+ * kernel decides for the program's own socket calls. The indefinite wait
+ * for readability is a blocking recv(MSG_PEEK) of one byte: the kernel
+ * itself restarts it or returns EINTR. (With SO_RCVTIMEO or SO_SNDTIMEO
+ * the kernel returns EINTR whatever SA_RESTART says; here a timed wait
+ * restarts too, and still ends at its deadline.) */
 static int io_poll(struct pollfd *p, nfds_t n, int timeout)
 {
+	long long start;
+	int r, t = timeout;
+
 	if (n == 1 && timeout < 0 && p->events == POLLIN) {
 		/* No F_GETFL first (a syscall per wait on the hot path): on a
 		 * descriptor another thread made O_NONBLOCK the peek returns
 		 * EAGAIN at once and poll below does the waiting. */
 		char b;
-		ssize_t r = ts_real.recv(p->fd, &b, 1, MSG_PEEK);
+		ssize_t k = ts_real.recv(p->fd, &b, 1, MSG_PEEK);
 
-		if (r >= 0) {
+		if (k >= 0) {
 			p->revents = POLLIN;
 			return 1;
 		}
@@ -95,7 +139,19 @@ static int io_poll(struct pollfd *p, nfds_t n, int timeout)
 			return -1;
 		/* anything else: let poll say what the socket's state is */
 	}
-	return ts_real.poll(p, n, timeout);
+	start = timeout > 0 ? io_now_ms() : 0;
+	for (;;) {
+		r = ts_real.poll(p, n, t);
+		if (r >= 0 || errno != EINTR || !restart_after_eintr())
+			return r;
+		if (timeout > 0) {
+			long long left = timeout - (io_now_ms() - start);
+
+			if (left <= 0)
+				return 0;
+			t = (int)left;
+		}
+	}
 }
 static struct sslsocket_io real_io;
 
