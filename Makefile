@@ -161,7 +161,7 @@ $(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) $(CONFIG_LOCAL_A) preloa
 # libsslsocket.so, loaded on first use.
 LAUNCHER_SSL_FLAGS := -include preload/launcher_ssl.h
 LAUNCHER_CORE_SRC := core/error_plain.c core/options_plain.c core/blob.c core/pemscan.c \
-                     core/der.c core/quickcheck.c core/identity_parse.c
+                     core/der.c core/quickcheck.c core/identity_parse.c core/sslconfig.c
 LAUNCHER_LIGHT_OBJ := $(patsubst %.c,$(BUILD)/obj/launcher-light/%.o,$(LAUNCHER_CORE_SRC) $(CONFIG_SRC))
 
 $(BUILD)/obj/launcher-light/%.o: %.c

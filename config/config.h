@@ -61,6 +61,11 @@ struct cfg_rule {
 	 * rule set. */
 	struct sslsocket_options opts;
 	int handshake_timeout_set; /* handshake_timeout given explicitly */
+	/* The configuration of a TLS rule (NULL for passthrough): its options
+	 * and its files' bytes as read and checked at load time, owned by the
+	 * rule set (a reference; rules with the same context options share
+	 * one). Whoever builds contexts from it takes its own reference. */
+	sslsocket_config *tls;
 };
 
 struct cfg_ruleset {
@@ -82,8 +87,8 @@ struct cfg_error {
  * Builds the rule set from the TLSSHIM_CONFIG_STRING text (may be NULL)
  * and the file at path (may be NULL); the string's rules come first. Every
  * value is checked, including that certificate, key and CA files are
- * well-formed and that ssl_version can be spoken (sslsocket_options_prefetch,
- * which also keeps the files' bytes for the contexts built later). Returns
+ * well-formed and that ssl_version can be spoken (sslsocket_config_new,
+ * whose configuration, with the files' bytes, each rule keeps). Returns
  * NULL with err filled on the first problem. Never prints, never exits.
  */
 struct cfg_ruleset *cfg_load(const char *config_string, const char *path,

@@ -34,6 +34,7 @@ static const char *const key_names[LD_KEY_COUNT] = {
 	[LD_PIN_SHA256] = "pin_sha256",
 	[LD_ALLOW_PLAINTEXT] = "allow_plaintext",
 	[LD_SNIFF_TIMEOUT_MS] = "sniff_timeout_ms",
+	[LD_CRL_FILE] = "crl_file",
 };
 
 /* Per-rule by nature: a default match, SNI name or passthrough would make
@@ -45,11 +46,12 @@ static const char *const key_names[LD_KEY_COUNT] = {
 	"match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                 \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
 	"alpn, passthrough, handshake_timeout, release_buffers, session_cache, "       \
-	"allow_names, pin_sha256, allow_plaintext or sniff_timeout_ms"
+	"allow_names, pin_sha256, allow_plaintext, sniff_timeout_ms or crl_file"
 #define DEFAULT_KEYS_TEXT                                                              \
 	"keyfile, certfile, cert_reqs, ssl_version, ca_certs, "                        \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
-	"handshake_timeout, release_buffers, session_cache, allow_names or pin_sha256"
+	"handshake_timeout, release_buffers, session_cache, allow_names, pin_sha256 "  \
+	"or crl_file"
 
 /* The longest sniff_timeout_ms: a client that has said nothing for a
  * minute is not about to send a ClientHello. */
@@ -331,6 +333,7 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 	case LD_CERT_REQS:
 	case LD_SSL_VERSION:
 	case LD_CA_CERTS:
+	case LD_CRL_FILE:
 	case LD_SERVER_HOSTNAME:
 	case LD_CIPHERS:
 		if (expect(L, src, s, name, CONFIG_TYPE_STRING) < 0)
@@ -368,6 +371,10 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 		break;
 	case LD_CA_CERTS:
 		if (!(os->o.ca_certs = file_value(L, src, s, name, v)))
+			return -1;
+		break;
+	case LD_CRL_FILE:
+		if (!(os->o.crl_file = file_value(L, src, s, name, v)))
 			return -1;
 		break;
 	case LD_CERT_REQS:
@@ -465,6 +472,7 @@ void ld_overlay(struct ld_optset *dst, const struct ld_optset *src)
 		case LD_CERT_REQS: dst->o.cert_reqs = src->o.cert_reqs; break;
 		case LD_SSL_VERSION: dst->o.ssl_version = src->o.ssl_version; break;
 		case LD_CA_CERTS: dst->o.ca_certs = src->o.ca_certs; break;
+		case LD_CRL_FILE: dst->o.crl_file = src->o.crl_file; break;
 		case LD_DO_HANDSHAKE_ON_CONNECT:
 			dst->o.do_handshake_on_connect = src->o.do_handshake_on_connect;
 			break;
@@ -503,18 +511,32 @@ static int str_eq(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Same result from sslsocket_options_prefetch: rules that share defaults
- * would otherwise load the same files again and again. */
+/* The same configuration (sslsocket_config_new) for both: rules that share
+ * defaults would otherwise read and check the same files again and again.
+ * Everything a context is built from counts; the per-socket options do
+ * not. */
 static int same_check(const struct sslsocket_options *a, const struct sslsocket_options *b)
 {
 	if (a->server_side != b->server_side || a->cert_reqs != b->cert_reqs ||
 	    a->ssl_version != b->ssl_version || a->ca_certs_default != b->ca_certs_default ||
+	    a->release_buffers != b->release_buffers || a->session_cache != b->session_cache ||
 	    a->alpn_count != b->alpn_count || !str_eq(a->keyfile, b->keyfile) ||
 	    !str_eq(a->certfile, b->certfile) || !str_eq(a->ca_certs, b->ca_certs) ||
-	    !str_eq(a->ciphers, b->ciphers) || !str_eq(a->server_hostname, b->server_hostname))
+	    !str_eq(a->crl_file, b->crl_file) || !str_eq(a->keylog_file, b->keylog_file) ||
+	    !str_eq(a->ciphers, b->ciphers))
 		return 0;
 	for (size_t i = 0; i < a->alpn_count; i++)
 		if (!str_eq(a->alpn[i], b->alpn[i]))
+			return 0;
+	/* identity policies are the context's too (sessions are per context) */
+	if (a->allow_names_count != b->allow_names_count ||
+	    a->pin_sha256_count != b->pin_sha256_count)
+		return 0;
+	for (size_t i = 0; i < a->allow_names_count; i++)
+		if (!str_eq(a->allow_names[i], b->allow_names[i]))
+			return 0;
+	for (size_t i = 0; i < a->pin_sha256_count; i++)
+		if (!str_eq(a->pin_sha256[i], b->pin_sha256[i]))
 			return 0;
 	return 1;
 }
@@ -535,6 +557,12 @@ static int guilty_key(const struct sslsocket_options *o, const char *reason)
 		t.ca_certs = o->ca_certs;
 		if (sub_check_fails(&t))
 			return LD_CA_CERTS;
+	}
+	if (o->crl_file) {
+		sslsocket_options_init(&t);
+		t.crl_file = o->crl_file;
+		if (sub_check_fails(&t))
+			return LD_CRL_FILE;
 	}
 	if (o->certfile) {
 		sslsocket_options_init(&t);
@@ -561,52 +589,49 @@ static int guilty_key(const struct sslsocket_options *o, const char *reason)
 }
 
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
-                     enum cfg_side side, unsigned nth, const struct ld_optset *fin)
+                     enum cfg_side side, unsigned nth, const struct ld_optset *fin,
+                     sslsocket_config **out)
 {
 	char q[CFG_QUOTE_BUF];
 	struct sslsocket_error e;
 
-	/* Everything but the system CA store: loading that bundle costs 30 to
-	 * 50 ms, at the start of every wrapped program, for a file the user
-	 * did not name; the context loads it at the rule's first connection.
-	 * Without a store to verify with, the check must not verify. */
-	struct sslsocket_options o = fin->o;
-	/* allow_names and pin_sha256 were checked entry by entry, and against
-	 * cert_reqs, with their own lines (rule_check); they load no file. */
-	o.allow_names = o.pin_sha256 = NULL;
-	o.allow_names_count = o.pin_sha256_count = 0;
-	if (o.ca_certs_default && !o.ca_certs) {
-		o.ca_certs_default = 0;
-		o.cert_reqs = SSLSOCKET_CERT_NONE;
-	}
-	for (size_t i = 0; i < L->n_checked; i++)
-		if (same_check(&L->checked[i], &o))
+	*out = NULL;
+	for (size_t i = 0; i < L->n_checked; i++) {
+		if (same_check(sslsocket_config_options(L->checked[i]), &fin->o)) {
+			*out = sslsocket_config_ref(L->checked[i]);
 			return 0;
-	/* The prefetch keeps the files' bytes: a server that drops its
-	 * privileges before its first accept still has its key. */
+		}
+	}
+	/* The configuration keeps the files' bytes and belongs to the rule: a
+	 * server that drops its privileges before its first accept still has
+	 * its key. */
 	memset(&e, 0, sizeof e);
-	if (sslsocket_options_prefetch(&o, &e) < 0) {
-		int k = guilty_key(&o, e.reason);
+	sslsocket_config *c = sslsocket_config_new(&fin->o, &e);
+	if (c == NULL) {
+		int k = guilty_key(&fin->o, e.reason);
 		if (k >= 0 && fin->at[k].file)
 			return ld_fail_at(L, &fin->at[k], "%s: %s", key_names[k], e.reason);
 		return ld_fail(L, src, elem, "%s rule %u (\"%s\"): %s",
 		               side == CFG_ACCEPT ? "accept" : "connect", nth,
 		               cfg_quote(q, fin->match_text ? fin->match_text : ""), e.reason);
 	}
+	*out = c;
 	if (L->n_checked == L->cap_checked) {
 		size_t cap = L->cap_checked ? L->cap_checked * 2 : 8;
-		struct sslsocket_options *c = realloc(L->checked, cap * sizeof *c);
-		if (!c)
-			return 0; /* only a cache: checking again later is correct */
-		L->checked = c;
+		sslsocket_config **n = realloc(L->checked, cap * sizeof *n);
+		if (!n)
+			return 0; /* only a cache: reading again is correct */
+		L->checked = n;
 		L->cap_checked = cap;
 	}
-	L->checked[L->n_checked++] = o;
+	L->checked[L->n_checked++] = sslsocket_config_ref(c);
 	return 0;
 }
 
 void ld_checked_free(struct loader *L)
 {
+	for (size_t i = 0; i < L->n_checked; i++)
+		sslsocket_config_free(L->checked[i]);
 	free(L->checked);
 	L->checked = NULL;
 	L->n_checked = L->cap_checked = 0;

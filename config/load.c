@@ -287,7 +287,7 @@ static void builtin_options(struct ld_optset *os, enum cfg_side side)
 
 static int rule_check(struct loader *L, const struct source *src, const config_setting_t *elem,
                       enum cfg_side side, unsigned nth, const struct ld_optset *own,
-                      struct ld_optset *fin)
+                      struct ld_optset *fin, sslsocket_config **tls)
 {
 	char q[CFG_QUOTE_BUF];
 	const char *m = cfg_quote(q, own->match_text);
@@ -329,7 +329,7 @@ static int rule_check(struct loader *L, const struct source *src, const config_s
 	}
 	if (side == CFG_CONNECT && !fin->o.ca_certs)
 		fin->o.ca_certs_default = 1;
-	return ld_check_options(L, src, elem, side, nth, fin);
+	return ld_check_options(L, src, elem, side, nth, fin, tls);
 }
 
 static int read_rule(struct loader *L, struct source *src, config_setting_t *elem,
@@ -337,6 +337,7 @@ static int read_rule(struct loader *L, struct source *src, config_setting_t *ele
 {
 	struct ld_optset own, fin;
 	struct cfg_ruleset *rs = &L->ri->pub;
+	sslsocket_config *tls = NULL;
 
 	if (config_setting_type(elem) != CONFIG_TYPE_GROUP)
 		return ld_fail(L, src, elem, "%s: rule %u is %s, expected a group "
@@ -362,7 +363,7 @@ static int read_rule(struct loader *L, struct source *src, config_setting_t *ele
 	ld_overlay(&fin, &L->defaults);
 	ld_overlay(&fin, &own);
 	fin.match_text = own.match_text;
-	if (rule_check(L, src, elem, side, nth, &own, &fin) < 0 || grow_rules(L) < 0)
+	if (rule_check(L, src, elem, side, nth, &own, &fin, &tls) < 0 || grow_rules(L) < 0)
 		goto fail;
 
 	struct cfg_rule *r = &rs->rules[rs->count];
@@ -379,6 +380,7 @@ static int read_rule(struct loader *L, struct source *src, config_setting_t *ele
 	                                                              : CFG_SNIFF_TIMEOUT_MS;
 	r->opts = fin.o;
 	r->handshake_timeout_set = (fin.set & LD_BIT(LD_HANDSHAKE_TIMEOUT)) != 0;
+	r->tls = tls; /* the rule's reference */
 	rs->count++;
 	if (!r->match_text) {
 		cfg_errorf(L->err, "out of memory");
@@ -386,6 +388,7 @@ static int read_rule(struct loader *L, struct source *src, config_setting_t *ele
 	}
 	return 0;
 fail:
+	sslsocket_config_free(tls);
 	cfg_match_clear(&own.match);
 	return -1;
 }

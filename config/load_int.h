@@ -30,6 +30,7 @@ enum ld_key {
 	LD_PIN_SHA256,
 	LD_ALLOW_PLAINTEXT,
 	LD_SNIFF_TIMEOUT_MS,
+	LD_CRL_FILE,
 	LD_KEY_COUNT
 };
 #define LD_BIT(k) (1u << (k))
@@ -62,7 +63,7 @@ struct loader {
 	struct cfg_error *err;
 	size_t cap;                     /* of ri->pub.rules */
 	struct ld_optset defaults;      /* the merged `defaults` groups */
-	struct sslsocket_options *checked; /* already passed options_prefetch */
+	sslsocket_config **checked;     /* configurations made so far (a reference each) */
 	size_t n_checked, cap_checked;
 };
 
@@ -84,10 +85,12 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 void ld_overlay(struct ld_optset *dst, const struct ld_optset *src);
 int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* sslsocket_options_prefetch on a rule's final options, blaming the line of
- * the key that fails. */
+/* The configuration (sslsocket_config_new) of a rule's final options in
+ * *out (a reference the rule owns), blaming the line of the key that
+ * fails. */
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
-                     enum cfg_side side, unsigned nth, const struct ld_optset *fin);
+                     enum cfg_side side, unsigned nth, const struct ld_optset *fin,
+                     sslsocket_config **out);
 void ld_checked_free(struct loader *L);
 
 #endif /* TLSSHIM_LOAD_INT_H */

@@ -74,8 +74,10 @@ void cfg_ruleset_free(struct cfg_ruleset *rs)
 {
 	if (!rs)
 		return;
-	for (size_t i = 0; i < rs->count; i++)
+	for (size_t i = 0; i < rs->count; i++) {
 		cfg_match_clear(&rs->rules[i].match);
+		sslsocket_config_free(rs->rules[i].tls);
+	}
 	free(rs->rules);
 	struct cfg_ruleset_int *ri = (struct cfg_ruleset_int *)rs;
 	cfg_pool_free(ri->pool);

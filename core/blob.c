@@ -1,15 +1,13 @@
 /*
- * blob.c - the bytes of a certificate, key or CA file.
+ * blob.c - the bytes of a certificate, key, CA or CRL file, read now.
  *
- * Contexts load their files from memory. sslsocket_options_prefetch keeps
- * the bytes it checked, so that a context built later (a server's, after
- * it dropped the privileges that let it read its key) uses exactly what
- * was checked; without a prefetch the file is read when the context is
- * built, as before. stdio, not read(2): the core calls no socket I/O by
- * name, and these are files.
+ * A configuration (sslconfig.c) keeps the bytes it read and checked, so
+ * that a context built from it later (a server's, after it dropped the
+ * privileges that let it read its key) uses exactly what was checked; the
+ * configuration's owner releases them. Nothing is kept here. stdio, not
+ * read(2): the core calls no socket I/O by name, and these are files.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +15,31 @@
 
 #include "files_int.h"
 
-struct kept {
-	char *path;
-	unsigned char *data;
-	size_t len;
-	struct kept *next;
-};
+/* Tests watch what is wiped (check_core_config): they see the bytes
+ * after the wipe, before free. NULL in every program. */
+void (*core_wipe_observer)(const unsigned char *p, size_t n);
 
-static void wipe_free(unsigned char *p, size_t n)
+void core_wipe_free(unsigned char *p, size_t n)
 {
+	if (!p)
+		return;
+	/* explicit_bzero, as OPENSSL_cleanse: this file is linked into the
+	 * launcher too, which maps no OpenSSL (preload/launcher_ssl.h). */
 	explicit_bzero(p, n);
+	if (core_wipe_observer)
+		core_wipe_observer(p, n);
 	free(p);
 }
 
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct kept *kept_head;
+void core_file_id_of(const struct stat *st, struct core_file_id *id)
+{
+	memset(id, 0, sizeof *id);
+	id->dev = (unsigned long long)st->st_dev;
+	id->ino = (unsigned long long)st->st_ino;
+	id->size = (long long)st->st_size;
+	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	id->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}
 
 int core_blob_read(const char *path, const char *what, struct core_blob *b,
                    struct sslsocket_error *err)
@@ -43,6 +51,7 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 	FILE *f = fopen(path, "rbe");
 	if (!f) {
 		int e = errno;
+		b->id.err = e;
 		core_err_set(err, SSLSOCKET_ERROR_SSL, e, "cannot load %s from %s: %s", what, path,
 		             CORE_STRERROR(e));
 		return -1;
@@ -55,8 +64,11 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 		why = "not a regular file";
 	else if (st.st_size > CORE_BLOB_MAX)
 		why = "larger than 64 MiB";
+	else
+		core_file_id_of(&st, &b->id);
 	if (why) {
 		fclose(f);
+		b->id.err = EINVAL;
 		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load %s from %s: %s", what, path,
 		             why);
 		return -1;
@@ -69,7 +81,7 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 			break;
 		/* The file grew since fstat: take the rest too, within the limit. */
 		if (cap > CORE_BLOB_MAX) {
-			wipe_free(d, cap);
+			core_wipe_free(d, cap);
 			d = NULL;
 			errno = EFBIG;
 			break;
@@ -77,15 +89,16 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 		unsigned char *nd = malloc(cap * 2);
 		if (nd)
 			memcpy(nd, d, n);
-		wipe_free(d, cap);
+		core_wipe_free(d, cap);
 		d = nd;
 		cap *= 2;
 	}
 	int e = errno;
 	if (!d || ferror(f)) {
 		if (d)
-			wipe_free(d, cap);
+			core_wipe_free(d, cap);
 		fclose(f);
+		b->id.err = e ? e : EIO;
 		core_err_set(err, SSLSOCKET_ERROR_SSL, e ? e : EIO, "cannot load %s from %s: %s", what,
 		             path, CORE_STRERROR(e ? e : EIO));
 		return -1;
@@ -94,60 +107,14 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 	d[n] = 0;
 	b->data = d;
 	b->len = n;
+	b->cap = cap;
 	errno = saved;
 	return 0;
 }
 
-int core_blob_get(const char *path, const char *what, struct core_blob *b,
-                  struct sslsocket_error *err)
-{
-	pthread_mutex_lock(&kept_lock);
-	for (struct kept *k = kept_head; k; k = k->next) {
-		if (strcmp(k->path, path) == 0) {
-			b->data = k->data;
-			b->len = k->len;
-			b->kept = 1;
-			pthread_mutex_unlock(&kept_lock);
-			return 0;
-		}
-	}
-	pthread_mutex_unlock(&kept_lock);
-	return core_blob_read(path, what, b, err);
-}
-
-void core_blob_keep(const char *path, struct core_blob *b)
-{
-	if (b->kept || !b->data)
-		return;
-	struct kept *k = calloc(1, sizeof *k);
-	if (!k || !(k->path = strdup(path))) {
-		free(k);
-		return; /* only a cache: the context reads the file itself */
-	}
-	pthread_mutex_lock(&kept_lock);
-	for (struct kept *o = kept_head; o; o = o->next) {
-		if (strcmp(o->path, path) == 0) {
-			pthread_mutex_unlock(&kept_lock);
-			free(k->path);
-			free(k);
-			core_blob_release(b);
-			b->data = o->data;
-			b->len = o->len;
-			b->kept = 1;
-			return;
-		}
-	}
-	k->data = b->data;
-	k->len = b->len;
-	k->next = kept_head;
-	kept_head = k;
-	pthread_mutex_unlock(&kept_lock);
-	b->kept = 1;
-}
-
 void core_blob_release(struct core_blob *b)
 {
-	if (b->data && !b->kept)
-		wipe_free(b->data, b->len + 1);
+	if (b->data)
+		core_wipe_free(b->data, b->cap ? b->cap : b->len + 1);
 	memset(b, 0, sizeof *b);
 }

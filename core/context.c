@@ -1,11 +1,15 @@
 /*
- * context.c - options to SSL_CTX, built once per distinct set of context
- * options and shared through a process-wide, reference-counted cache;
- * client sessions per destination; ALPN; the NSS key log.
+ * context.c - options to SSL_CTX: a context is built from a configuration
+ * (sslconfig.c) and reference-counted; whoever keeps one (a caller, each
+ * socket wrapped with it) holds a reference, and the library keeps none.
+ * Client sessions per destination; ALPN; the NSS key log.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -15,9 +19,8 @@
 
 #define CORE_MAX_SESSIONS 256
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sslsocket_ctx *cache_head;
-static size_t cache_count;
+/* Live contexts, for sslsocket_ctx_count (a statistic, not a cache). */
+static size_t live_count;
 
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 static int ex_index = -1;
@@ -74,7 +77,9 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	if (!c || !c->keylog)
 		return;
 	/* A signal handler's handshake on the thread that holds the lock
-	 * (error-checking: EDEADLK) loses its line rather than hang. */
+	 * (error-checking: EDEADLK) loses its line rather than hang. stdio
+	 * writes through libc's internal write, not the name `write` that
+	 * the interposer hooks. */
 	if (pthread_mutex_lock(&c->keylog_lock) != 0)
 		return;
 	fputs(line, c->keylog);
@@ -149,8 +154,20 @@ SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest)
 	return r;
 }
 
+/* The key log file, for appending: created 0600 (it holds every session's
+ * secrets, whatever the umask) and close-on-exec (a program the wrapped
+ * one runs must not inherit it). mknod creates the file with its mode
+ * before anything can open it; fopen's "e" is O_CLOEXEC. Neither name is
+ * one the interposer hooks (open+fdopen, dprintf and syscall are). */
+static FILE *keylog_open(const char *path)
+{
+	if (mknod(path, S_IFREG | 0600, 0) < 0 && errno != EEXIST)
+		return NULL;
+	return fopen(path, "ae");
+}
+
 SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
-                            struct sslsocket_error *err)
+                            const struct sslsocket_config *files, struct sslsocket_error *err)
 {
 	if (core_options_check_cheap(o, err) < 0)
 		return NULL;
@@ -175,7 +192,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 	 * then covers what SSL_pending cannot see. */
 	SSL_CTX_set_read_ahead(ctx, 1);
 
-	if (core_ctx_load_files(ctx, o, err) < 0)
+	if (core_ctx_load_files(ctx, o, files, err) < 0)
 		goto fail;
 	if (!o->ca_certs && o->ca_certs_default) {
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
@@ -235,10 +252,11 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	}
 	if (o->keylog_file) {
-		FILE *f = fopen(o->keylog_file, "a");
+		FILE *f = keylog_open(o->keylog_file);
 		if (!f) {
-			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, errno ? errno : EINVAL,
-			             "cannot open key log file %s: %s", o->keylog_file, CORE_STRERROR(errno));
+			int e = errno ? errno : EINVAL;
+			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, e, "cannot open key log file %s: %s",
+			             o->keylog_file, CORE_STRERROR(e));
 			goto fail;
 		}
 		if (owner) {
@@ -256,64 +274,7 @@ fail:
 	return NULL;
 }
 
-/* ---- the shared cache ------------------------------------------------------ */
-
-static int key_add(char **buf, size_t *len, size_t *cap, const char *tag, const char *v)
-{
-	char tmp[64];
-	size_t vl = v ? strlen(v) : 0;
-	int n = v ? snprintf(tmp, sizeof tmp, "%s=%zu:", tag, vl) : snprintf(tmp, sizeof tmp, "%s=-;", tag);
-	size_t need = *len + (size_t)n + vl + 2;
-	if (need > *cap) {
-		size_t nc = need * 2;
-		char *nb = realloc(*buf, nc);
-		if (!nb)
-			return -1;
-		*buf = nb;
-		*cap = nc;
-	}
-	memcpy(*buf + *len, tmp, (size_t)n);
-	*len += (size_t)n;
-	if (v) {
-		memcpy(*buf + *len, v, vl);
-		*len += vl;
-		(*buf)[(*len)++] = ';';
-	}
-	(*buf)[*len] = 0;
-	return 0;
-}
-
-/* The canonical text of the context options: equal text, same SSL_CTX.
- * Strings are length-prefixed so that no value can imitate another key. */
-static char *ctx_key(const struct sslsocket_options *o)
-{
-	char *buf = NULL, num[96];
-	size_t len = 0, cap = 0;
-	snprintf(num, sizeof num, "%d,%d,%d,%d,%d,%d", o->server_side, (int)o->cert_reqs,
-	         (int)o->ssl_version, o->ca_certs_default, o->release_buffers, o->session_cache);
-	if (key_add(&buf, &len, &cap, "n", num) < 0 || key_add(&buf, &len, &cap, "k", o->keyfile) < 0 ||
-	    key_add(&buf, &len, &cap, "c", o->certfile) < 0 ||
-	    key_add(&buf, &len, &cap, "ca", o->ca_certs) < 0 ||
-	    key_add(&buf, &len, &cap, "ci", o->ciphers) < 0 ||
-	    key_add(&buf, &len, &cap, "kl", o->keylog_file) < 0)
-		goto fail;
-	for (size_t i = 0; i < o->alpn_count; i++)
-		if (key_add(&buf, &len, &cap, "a", o->alpn[i]) < 0)
-			goto fail;
-	/* Identity policies are the context's: sessions (and tickets) are
-	 * per context, so a peer resumed under one policy never skips
-	 * another's check. */
-	for (size_t i = 0; i < o->allow_names_count; i++)
-		if (key_add(&buf, &len, &cap, "an", o->allow_names[i]) < 0)
-			goto fail;
-	for (size_t i = 0; i < o->pin_sha256_count; i++)
-		if (key_add(&buf, &len, &cap, "pin", o->pin_sha256[i]) < 0)
-			goto fail;
-	return buf;
-fail:
-	free(buf);
-	return NULL;
-}
+/* ---- contexts ------------------------------------------------------------- */
 
 static void ctx_destroy(struct sslsocket_ctx *c)
 {
@@ -332,75 +293,66 @@ static void ctx_destroy(struct sslsocket_ctx *c)
 	pthread_mutex_destroy(&c->keylog_lock);
 	core_identity_free(c->identity);
 	free(c->alpn);
-	free(c->key);
 	free(c);
 }
 
-sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o, struct sslsocket_error *err)
+sslsocket_ctx *sslsocket_ctx_new_config(sslsocket_config *cfg, struct sslsocket_error *err)
 {
 	int saved = errno;
+	if (!cfg) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "no configuration given");
+		return NULL;
+	}
+	const struct sslsocket_options *o = &cfg->o;
 	if (core_options_check_cheap(o, err) < 0)
 		return NULL;
-	char *key = ctx_key(o);
-	if (!key) {
-		core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_lock(&cache_lock);
-	struct sslsocket_ctx *c;
-	for (c = cache_head; c; c = c->next) {
-		if (strcmp(c->key, key) == 0) {
-			c->refs++;
-			pthread_mutex_unlock(&cache_lock);
-			free(key);
-			errno = saved;
-			return c;
-		}
-	}
-	/* Built under the lock so that racing wraps with the same options build
-	 * one context, not two. */
-	c = calloc(1, sizeof *c);
+	struct sslsocket_ctx *c = calloc(1, sizeof *c);
 	if (!c) {
-		pthread_mutex_unlock(&cache_lock);
-		free(key);
 		core_err_set(err, SSLSOCKET_ERROR_SSL, ENOMEM, "out of memory");
 		return NULL;
 	}
 	core_mutex_init(&c->sess_lock);
 	core_mutex_init(&c->keylog_lock);
-	c->key = key;
 	c->server_side = o->server_side;
 	c->cert_reqs = (int)o->cert_reqs;
 	c->version = (int)o->ssl_version;
 	c->session_cache = o->session_cache;
-	c->ssl_ctx = core_ssl_ctx_build(o, c, err);
+	c->ssl_ctx = core_ssl_ctx_build(o, c, cfg, err);
 	if (!c->ssl_ctx) {
-		pthread_mutex_unlock(&cache_lock);
 		int e = errno;
 		ctx_destroy(c);
 		errno = e;
 		return NULL;
 	}
 	c->refs = 1;
-	c->next = cache_head;
-	cache_head = c;
-	cache_count++;
-	pthread_mutex_unlock(&cache_lock);
+	__atomic_add_fetch(&live_count, 1, __ATOMIC_RELAXED);
 	errno = saved;
 	return c;
 }
 
-/* A client context whose last socket closed is kept (idle, no
- * references) while it holds resumable sessions, so that the next wrap with
- * the same options resumes; at most CORE_MAX_IDLE of them. */
-#define CORE_MAX_IDLE 16
-
-static int has_sessions(struct sslsocket_ctx *c)
+sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o, struct sslsocket_error *err)
 {
-	pthread_mutex_lock(&c->sess_lock);
-	int r = c->nsessions > 0;
-	pthread_mutex_unlock(&c->sess_lock);
-	return r;
+	int saved = errno;
+	struct sslsocket_config *cfg = core_config_read(o, err);
+	if (!cfg)
+		return NULL;
+	sslsocket_ctx *c = sslsocket_ctx_new_config(cfg, err);
+	int e = errno;
+	sslsocket_config_free(cfg); /* the context holds what it loaded */
+	errno = c ? saved : e;
+	return c;
+}
+
+sslsocket_ctx *sslsocket_ctx_ref(sslsocket_ctx *c)
+{
+	if (c)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void core_ctx_ref(struct sslsocket_ctx *c)
+{
+	sslsocket_ctx_ref(c);
 }
 
 void sslsocket_ctx_free(sslsocket_ctx *c)
@@ -408,52 +360,14 @@ void sslsocket_ctx_free(sslsocket_ctx *c)
 	if (!c)
 		return;
 	int saved = errno;
-	struct sslsocket_ctx *dead = NULL;
-	pthread_mutex_lock(&cache_lock);
-	if (--c->refs > 0) {
-		pthread_mutex_unlock(&cache_lock);
-		return;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		ctx_destroy(c);
+		__atomic_sub_fetch(&live_count, 1, __ATOMIC_RELAXED);
 	}
-	if (!c->server_side && has_sessions(c)) {
-		size_t idle = 0;
-		struct sslsocket_ctx *oldest = NULL;
-		for (struct sslsocket_ctx *p = cache_head; p; p = p->next) {
-			if (p->refs == 0) {
-				idle++;
-				oldest = p; /* the list is newest first */
-			}
-		}
-		if (idle <= CORE_MAX_IDLE) {
-			pthread_mutex_unlock(&cache_lock);
-			errno = saved;
-			return;
-		}
-		c = oldest;
-	}
-	for (struct sslsocket_ctx **pp = &cache_head; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			cache_count--;
-			dead = c;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-	ctx_destroy(dead);
 	errno = saved;
 }
 
 size_t sslsocket_ctx_count(void)
 {
-	pthread_mutex_lock(&cache_lock);
-	size_t n = cache_count;
-	pthread_mutex_unlock(&cache_lock);
-	return n;
-}
-
-void core_ctx_ref(struct sslsocket_ctx *c)
-{
-	pthread_mutex_lock(&cache_lock);
-	c->refs++;
-	pthread_mutex_unlock(&cache_lock);
+	return __atomic_load_n(&live_count, __ATOMIC_RELAXED);
 }

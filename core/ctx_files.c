@@ -1,7 +1,7 @@
 /*
- * ctx_files.c - a context's certificate chain, private key and CA
- * certificates, loaded from memory (the prefetched bytes, or the file read
- * now): what SSL_CTX_use_certificate_chain_file, SSL_CTX_use_PrivateKey_file,
+ * ctx_files.c - a context's certificate chain, private key, CA
+ * certificates and CRLs, loaded from the bytes its configuration read:
+ * what SSL_CTX_use_certificate_chain_file, SSL_CTX_use_PrivateKey_file,
  * SSL_CTX_load_verify_locations and SSL_load_client_CA_file do with a path.
  *
  * No passphrase is ever asked for: OpenSSL's default would prompt on the
@@ -148,33 +148,53 @@ static int load_ca(SSL_CTX *ctx, const struct sslsocket_options *o, const struct
 	return 0;
 }
 
-int core_ctx_load_files(SSL_CTX *ctx, const struct sslsocket_options *o,
-                        struct sslsocket_error *err)
+/* The CRLs into the context's store, checked for every certificate of the
+ * peer's chain (X509_V_FLAG_CRL_CHECK_ALL): a revoked one fails the
+ * handshake with "certificate revoked", and a chain certificate whose
+ * issuer has no CRL in the file fails with "unable to get certificate
+ * CRL" (fail closed, as stunnel's CRLfile). */
+static int load_crl(SSL_CTX *ctx, const char *path, const struct core_blob *b,
+                    struct sslsocket_error *err)
 {
-	struct core_blob cert = {0}, key = {0}, ca = {0};
-	int rc = -1;
-
-	if (o->certfile) {
-		const char *kf = o->keyfile ? o->keyfile : o->certfile;
-		const struct core_blob *kb = &cert;
-		if (core_blob_get(o->certfile, "certificate", &cert, err) < 0 ||
-		    load_chain(ctx, o->certfile, &cert, err) < 0)
-			goto out;
-		if (strcmp(kf, o->certfile) != 0) {
-			if (core_blob_get(kf, "private key", &key, err) < 0)
-				goto out;
-			kb = &key;
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	BIO *bio = blob_bio(b);
+	int ok = bio != NULL, count = 0;
+	while (ok) {
+		X509_CRL *crl = PEM_read_bio_X509_CRL(bio, NULL, no_passphrase, NULL);
+		if (!crl) {
+			ok = pem_ended_cleanly();
+			break;
 		}
-		if (load_key(ctx, kf, o->certfile, kb, err) < 0)
-			goto out;
+		ok = X509_STORE_add_crl(store, crl) == 1;
+		X509_CRL_free(crl);
+		count++;
 	}
-	if (o->ca_certs && (core_blob_get(o->ca_certs, "CA certificates", &ca, err) < 0 ||
-	                    load_ca(ctx, o, &ca, err) < 0))
-		goto out;
-	rc = 0;
-out:
-	core_blob_release(&cert);
-	core_blob_release(&key);
-	core_blob_release(&ca);
-	return rc;
+	BIO_free(bio);
+	if (!ok || count == 0) {
+		if (ok)
+			core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+			             "cannot load CRLs from %s: no PEM CRL (X509 CRL) in it", path);
+		else
+			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load CRLs from %s", path);
+		return -1;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
+int core_ctx_load_files(SSL_CTX *ctx, const struct sslsocket_options *o,
+                        const struct sslsocket_config *files, struct sslsocket_error *err)
+{
+	if (o->certfile) {
+		const char *kf = core_config_path(files, CORE_F_KEY);
+		const struct core_blob *kb = kf ? &files->f[CORE_F_KEY] : &files->f[CORE_F_CERT];
+		if (load_chain(ctx, o->certfile, &files->f[CORE_F_CERT], err) < 0 ||
+		    load_key(ctx, kf ? kf : o->certfile, o->certfile, kb, err) < 0)
+			return -1;
+	}
+	if (o->ca_certs && load_ca(ctx, o, &files->f[CORE_F_CA], err) < 0)
+		return -1;
+	if (o->crl_file && load_crl(ctx, o->crl_file, &files->f[CORE_F_CRL], err) < 0)
+		return -1;
+	return 0;
 }

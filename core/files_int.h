@@ -2,18 +2,21 @@
  * files_int.h - private to libsslsocket: the certificate, key and CA files
  * of the options, from their bytes.
  *
- * blob.c       a file's bytes, read now or kept from sslsocket_options_prefetch
+ * blob.c       a file's bytes, read now, and what identifies the file
+ * sslconfig.c  sslsocket_config: options and their files' bytes, owned,
+ *              reference-counted, wiped when released
  * pemscan.c    PEM blocks, as leniently as OpenSSL's reader takes them
  * der.c        just enough DER to find a certificate's public key and a
  *              private key's public half
- * quickcheck.c sslsocket_options_prefetch: the files checked without
- *              OpenSSL's providers (start-up cost)
+ * quickcheck.c a configuration's files checked without OpenSSL's
+ *              providers (start-up cost)
  * ctx_files.c  the bytes loaded into an SSL_CTX
  */
 #ifndef SSLSOCKET_FILES_INT_H
 #define SSLSOCKET_FILES_INT_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include <openssl/ssl.h>
 
@@ -24,25 +27,59 @@
 /* Files larger than this are refused (a CA bundle is a few hundred KiB). */
 #define CORE_BLOB_MAX (64u << 20)
 
+/* What a path resolved to when it was read: the file's identity and
+ * state. A rename over it, a symlink swap and a rewrite in place each
+ * change one of them. err: the errno that kept it from being read. */
+struct core_file_id {
+	unsigned long long dev, ino;
+	long long size, mtime_ns, ctime_ns;
+	int err;
+};
+
 struct core_blob {
 	unsigned char *data; /* NUL-terminated, len bytes before it */
 	size_t len;
-	int kept;            /* owned by the prefetch cache, not by us */
+	size_t cap;          /* bytes allocated (all of them are wiped) */
+	struct core_file_id id;
 };
 
-/* The bytes of path: the prefetched copy if there is one, else read now.
- * what ("certificate", "private key", "CA certificates") words the error:
- * "cannot load WHAT from PATH: reason". Returns 0, or -1 with err. */
-int core_blob_get(const char *path, const char *what, struct core_blob *b,
-                  struct sslsocket_error *err);
-/* Reads path now, ignoring the cache. */
+/* Reads path now. what ("certificate", "private key", "CA certificates")
+ * words the error: "cannot load WHAT from PATH: reason". Returns 0, or -1
+ * with err (b->id.err says why). */
 int core_blob_read(const char *path, const char *what, struct core_blob *b,
                    struct sslsocket_error *err);
-/* Moves b into the prefetch cache under path (the first copy of a path
- * wins); b then refers to the kept bytes. */
-void core_blob_keep(const char *path, struct core_blob *b);
-/* Releases b; bytes that are not kept are wiped (they may be a key). */
+/* Wipes and frees b's bytes (they may be a key). */
 void core_blob_release(struct core_blob *b);
+/* Wipes n bytes at p, then frees p (NULL: nothing). */
+void core_wipe_free(unsigned char *p, size_t n);
+/* Test hook: called with the wiped bytes just before they are freed. */
+extern void (*core_wipe_observer)(const unsigned char *p, size_t n);
+void core_file_id_of(const struct stat *st, struct core_file_id *id);
+
+/* ---- sslconfig.c --------------------------------------------------------------- */
+
+enum core_file_kind { CORE_F_CERT, CORE_F_KEY, CORE_F_CA, CORE_F_CRL, CORE_F_COUNT };
+
+struct sslsocket_config {
+	int refs;                         /* atomic */
+	struct sslsocket_options o;       /* strings owned (below) */
+	char *strs[7];                    /* keyfile, certfile, ca_certs, crl_file,
+	                                     server_hostname, ciphers, keylog_file */
+	char **alpn;                      /* owned copies of the lists */
+	char **allow_names;
+	char **pin_sha256;
+	/* The files' bytes as read; f[CORE_F_KEY] is empty when the key is in
+	 * the certificate file. */
+	struct core_blob f[CORE_F_COUNT];
+};
+
+/* The path of file kind k in c's options (NULL when not configured; for
+ * CORE_F_KEY, NULL when the key is in the certificate file). */
+const char *core_config_path(const struct sslsocket_config *c, int k);
+/* A configuration for o with its files read but not checked (for a context
+ * built now, which checks them the full way). */
+struct sslsocket_config *core_config_read(const struct sslsocket_options *o,
+                                          struct sslsocket_error *err);
 
 /* ---- pemscan.c --------------------------------------------------------------- */
 
@@ -92,12 +129,20 @@ int core_der_key(const char *label, const unsigned char *der, size_t len, struct
 /* 1 same key, 0 different, -1 cannot tell from the bytes alone. */
 int core_pubkey_same(const struct core_pubkey *cert, const struct core_pubkey *key);
 
+/* ---- quickcheck.c -------------------------------------------------------------- */
+
+enum { CORE_QC_OK = 0, CORE_QC_UNSURE = 1 };
+/* c's files checked from their bytes: -1 with err when one is wrong,
+ * CORE_QC_UNSURE when only a context can tell (a key without its public
+ * half, a CRL), CORE_QC_OK otherwise. */
+int core_config_quickcheck(const struct sslsocket_config *c, struct sslsocket_error *err);
+
 /* ---- ctx_files.c --------------------------------------------------------------- */
 
-/* The certificate chain, private key and CA certificates of o into ctx,
- * from the prefetched bytes or the files; errors as the file loaders
- * worded them. Returns 0 or -1 with err. */
+/* The certificate chain, private key, CA certificates and CRLs of files
+ * (read by a configuration) into ctx, as o asks; errors as the file
+ * loaders worded them. Returns 0 or -1 with err. */
 int core_ctx_load_files(SSL_CTX *ctx, const struct sslsocket_options *o,
-                        struct sslsocket_error *err);
+                        const struct sslsocket_config *files, struct sslsocket_error *err);
 
 #endif /* SSLSOCKET_FILES_INT_H */

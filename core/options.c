@@ -12,15 +12,22 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "sslsocket_int.h"
+#include "files_int.h"
 
 int sslsocket_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)
 {
 	/* Building a throwaway context loads and cross-checks every file
-	 * exactly as wrap time will; it is not put in the shared cache. */
-	SSL_CTX *ctx = core_ssl_ctx_build(o, NULL, err);
-	if (!ctx)
+	 * exactly as wrap time will. */
+	struct sslsocket_config *files = core_config_read(o, err);
+	if (!files)
 		return -1;
+	SSL_CTX *ctx = core_ssl_ctx_build(o, NULL, files, err);
+	int e = errno;
+	sslsocket_config_free(files);
+	if (!ctx) {
+		errno = e;
+		return -1;
+	}
 	SSL_CTX_free(ctx);
 	return 0;
 }

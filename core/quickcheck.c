@@ -1,6 +1,6 @@
 /*
- * quickcheck.c - sslsocket_options_prefetch: the certificate, key and CA
- * files checked from their bytes, and kept.
+ * quickcheck.c - a configuration's certificate, key, CA and CRL files
+ * checked from their bytes (sslsocket_config_new).
  *
  * Building an SSL_CTX to check a file costs 4 to 12 million instructions
  * (OpenSSL 3's providers, cipher fetches, key decoders); every program
@@ -15,8 +15,6 @@
 #include <string.h>
 
 #include "files_int.h"
-
-enum { QC_OK = 0, QC_UNSURE = 1 };
 
 /* Every block of a file must decode, as OpenSSL's PEM reader insists. */
 static int bad_block(const struct core_pem *blk, const char *what, const char *path,
@@ -139,7 +137,7 @@ static int check_key(const char *path, const char *certpath, const struct core_b
 		             "private key in %s does not match the certificate in %s", path, certpath);
 		return -1;
 	}
-	return same < 0 ? QC_UNSURE : QC_OK;
+	return same < 0 ? CORE_QC_UNSURE : CORE_QC_OK;
 }
 
 static int check_ca(const char *path, const struct core_blob *b, struct sslsocket_error *err)
@@ -172,52 +170,56 @@ static int check_ca(const char *path, const struct core_blob *b, struct sslsocke
 	return 0;
 }
 
-int sslsocket_options_prefetch(const struct sslsocket_options *o, struct sslsocket_error *err)
+/* The CRL file: PEM CRLs, at least one; their DER is left to OpenSSL. */
+static int check_crl(const char *path, const struct core_blob *b, struct sslsocket_error *err)
 {
-	struct core_blob cert = {0}, key = {0}, ca = {0};
+	static const char what[] = "CRLs";
+	struct core_pem blk;
+	size_t pos = 0;
+	int r, found = 0;
+
+	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
+		int bad = bad_block(&blk, what, path, err) < 0;
+		if (!bad && core_pem_is_crl(blk.label))
+			found++;
+		core_pem_clear(&blk);
+		if (bad)
+			return -1;
+	}
+	if (r < 0)
+		return oom(err);
+	if (!found) {
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
+		             "cannot load %s from %s: no PEM CRL (X509 CRL) in it", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+int core_config_quickcheck(const struct sslsocket_config *c, struct sslsocket_error *err)
+{
+	const struct sslsocket_options *o = &c->o;
 	struct core_pem leaf = {0};
 	struct core_pubkey pk;
-	int saved = errno, rc = -1, unsure = 0;
+	int rc = -1, unsure = 0;
 
-	if (core_options_check_cheap(o, err) < 0)
-		return -1;
-	/* Only a context can judge a cipher list. */
-	if (o->ciphers)
-		unsure = 1;
 	if (o->certfile) {
-		if (core_blob_read(o->certfile, "certificate", &cert, err) < 0 ||
-		    check_chain(o->certfile, &cert, &leaf, &pk, err) < 0)
+		const struct core_blob *cert = &c->f[CORE_F_CERT];
+		const char *kf = core_config_path(c, CORE_F_KEY);
+		const struct core_blob *kb = kf ? &c->f[CORE_F_KEY] : cert;
+		if (check_chain(o->certfile, cert, &leaf, &pk, err) < 0)
 			goto out;
-		const struct core_blob *kb = &cert;
-		const char *kf = o->certfile;
-		if (o->keyfile && strcmp(o->keyfile, o->certfile) != 0) {
-			if (core_blob_read(o->keyfile, "private key", &key, err) < 0)
-				goto out;
-			kb = &key;
-			kf = o->keyfile;
-		}
-		int r = check_key(kf, o->certfile, kb, &pk, err);
+		int r = check_key(kf ? kf : o->certfile, o->certfile, kb, &pk, err);
 		if (r < 0)
 			goto out;
-		unsure |= r == QC_UNSURE;
+		unsure |= r == CORE_QC_UNSURE;
 	}
-	if (o->ca_certs &&
-	    (core_blob_read(o->ca_certs, "CA certificates", &ca, err) < 0 || check_ca(o->ca_certs, &ca, err) < 0))
+	if (o->ca_certs && check_ca(o->ca_certs, &c->f[CORE_F_CA], err) < 0)
 		goto out;
-	if (unsure && sslsocket_options_check(o, err) < 0)
+	if (o->crl_file && check_crl(o->crl_file, &c->f[CORE_F_CRL], err) < 0)
 		goto out;
-	if (o->certfile)
-		core_blob_keep(o->certfile, &cert);
-	if (key.data)
-		core_blob_keep(o->keyfile, &key);
-	if (o->ca_certs)
-		core_blob_keep(o->ca_certs, &ca);
-	rc = 0;
-	errno = saved;
+	rc = unsure ? CORE_QC_UNSURE : CORE_QC_OK;
 out:
 	core_pem_clear(&leaf);
-	core_blob_release(&cert);
-	core_blob_release(&key);
-	core_blob_release(&ca);
 	return rc;
 }

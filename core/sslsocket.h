@@ -174,7 +174,8 @@ struct sslsocket_options {
 	                                  0: none */
 	int session_cache;             /* client: resume sessions per
 	                                  destination (default 1) */
-	const char *keylog_file;       /* append NSS key-log lines */
+	const char *keylog_file;       /* append NSS key-log lines (the file
+	                                  is created 0600, close-on-exec) */
 
 	/* Peer identity (both sides; needs cert_reqs other than CERT_NONE;
 	 * a server with either asks the client for a certificate and fails
@@ -186,6 +187,8 @@ struct sslsocket_options {
 	size_t allow_names_count;
 	const char *const *pin_sha256;
 	size_t pin_sha256_count;
+	const char *crl_file;          /* PEM CRLs checked for the peer's
+	                                  whole chain (one from each CA) */
 };
 
 /* Fills o with the seed's defaults (CERT_NONE, PROTOCOL_SSLv23,
@@ -201,16 +204,9 @@ SSLSOCKET_API SSLSOCKET_MUST_CHECK int
 sslsocket_options_check(const struct sslsocket_options *o,
                         struct sslsocket_error *err);
 
-/* As sslsocket_options_check, at a fraction of its cost, and keeps the
- * certificate, key and CA files' bytes: a context built later in this
- * process (after a server dropped the privileges that let it read its key)
- * loads exactly the bytes checked here, not the files. The files are
- * checked from their PEM and DER structure (readable, well-formed, the key
- * belongs to the first certificate) without OpenSSL's providers; what that
- * cannot settle (a cipher string, a key that does not carry its public
- * half) is checked the full way. A file the structure check passes can
- * still fail when a context is built: that is reported then. Returns 0, or
- * -1 with the reason in err. */
+/* As sslsocket_options_check, at a fraction of its cost (see
+ * sslsocket_config_new), keeping nothing. Returns 0, or -1 with the reason
+ * in err. */
 SSLSOCKET_API SSLSOCKET_MUST_CHECK int
 sslsocket_options_prefetch(const struct sslsocket_options *o,
                            struct sslsocket_error *err);
@@ -232,19 +228,61 @@ SSLSOCKET_API SSLSOCKET_MUST_CHECK int
 sslsocket_pin_sha256_parse(const char *pin, unsigned char digest[32],
                            struct sslsocket_error *err);
 
-/* ---- Contexts (shared, reference-counted) ------------------------------- */
+/* ---- Configurations (reference-counted, libtls's tls_config) ------------ */
+
+typedef struct sslsocket_config sslsocket_config;
+
+/* A configuration: a copy of o (its strings too) and the bytes of its
+ * certificate, key, CA and CRL files, read now and checked from their PEM
+ * and DER structure (readable, well-formed, the key belongs to the first
+ * certificate) without OpenSSL's providers; what that cannot settle (a
+ * cipher string, a key that does not carry its public half, a CRL) is
+ * checked the full way (the system CA store, which the user did not name,
+ * is not loaded for it). Contexts built from it later load exactly these
+ * bytes, not the files: a server may drop the privileges that let it
+ * read its key. Returns it with one reference, or NULL with the reason in
+ * err. The library keeps nothing of it: the owner frees it. */
+SSLSOCKET_API SSLSOCKET_MUST_CHECK sslsocket_config *
+sslsocket_config_new(const struct sslsocket_options *o, struct sslsocket_error *err);
+/* Takes one more reference; returns c. */
+SSLSOCKET_API sslsocket_config *sslsocket_config_ref(sslsocket_config *c);
+/* Drops a reference; the last one wipes the files' bytes (the private key)
+ * and frees c. NULL: no-op. */
+SSLSOCKET_API void sslsocket_config_free(sslsocket_config *c);
+/* Sets (a copy of) the NSS key-log file of the contexts built from c
+ * afterwards; NULL: none. 0, or -1 out of memory (c unchanged). */
+SSLSOCKET_API int sslsocket_config_set_keylog_file(sslsocket_config *c, const char *path);
+/* The options c was made from (its own copies); valid while c is. */
+SSLSOCKET_API const struct sslsocket_options *sslsocket_config_options(const sslsocket_config *c);
+/* 1 when a file of c, looked up by its path now (following symlinks), is
+ * not the one that was read (device, inode, size, mtime or ctime differ,
+ * or it cannot be found), 0 when none changed. *stamp (may be NULL)
+ * receives a digest of what the paths resolve to now, so that a caller can
+ * tell one replacement from the next. Costs one stat per file. */
+SSLSOCKET_API int sslsocket_config_changed(const sslsocket_config *c, unsigned long long *stamp);
+
+/* ---- Contexts (reference-counted) --------------------------------------- */
 
 typedef struct sslsocket_ctx sslsocket_ctx;
 
-/* Returns the context for these options: contexts are built once per
- * distinct set of context options (everything except server_hostname,
- * do_handshake_on_connect, suppress_ragged_eofs and handshake_timeout_ms,
- * which are per socket) and shared; each call takes a reference that
- * sslsocket_ctx_free releases. The options' strings are copied. */
+/* A new context (an SSL_CTX) from the configuration c: its context options
+ * (everything except server_hostname, do_handshake_on_connect,
+ * suppress_ragged_eofs and handshake_timeout_ms, which are per socket) and
+ * its files' bytes, checked the full way. Client contexts cache sessions
+ * per destination. Returns it with one reference, or NULL with the reason
+ * in err. The context does not keep c. */
+SSLSOCKET_API sslsocket_ctx *sslsocket_ctx_new_config(sslsocket_config *c,
+                                                      struct sslsocket_error *err);
+/* The same from options, reading the files now: a new context each call
+ * (contexts are not shared behind the caller's back: keep the context to
+ * share it, and its session cache, between sockets). */
 SSLSOCKET_API sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o,
                                                struct sslsocket_error *err);
+/* Takes one more reference; returns ctx. Each socket wrapped with a
+ * context holds one until it is freed. */
+SSLSOCKET_API sslsocket_ctx *sslsocket_ctx_ref(sslsocket_ctx *ctx);
 SSLSOCKET_API void sslsocket_ctx_free(sslsocket_ctx *ctx); /* NULL: no-op */
-/* Number of distinct live contexts in the process (for tests and stats). */
+/* Number of live contexts in the process (for tests and stats). */
 SSLSOCKET_API size_t sslsocket_ctx_count(void);
 /* The notAfter of the context's own certificate (certfile) as seconds
  * since the epoch: 0, or -1 when the context has no certificate. */

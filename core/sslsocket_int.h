@@ -49,9 +49,7 @@ struct core_session {
 
 struct sslsocket_ctx {
 	SSL_CTX *ssl_ctx;
-	char *key;            /* canonical form of the context options */
-	int refs;             /* under the cache lock */
-	struct sslsocket_ctx *next;
+	int refs;             /* atomic */
 	int server_side;
 	int cert_reqs;
 	int version;          /* enum sslsocket_protocol */
@@ -62,17 +60,19 @@ struct sslsocket_ctx {
 	pthread_mutex_t sess_lock;
 	struct core_session *sessions;
 	size_t nsessions;
-	/* NSS key log */
+	/* NSS key log (0600, close-on-exec), NULL when none */
 	FILE *keylog;
 	pthread_mutex_t keylog_lock;
 	/* allow_names and pin_sha256 (identity.c); NULL when none */
 	struct core_identity *identity;
 };
 
-/* Builds a fresh SSL_CTX for o (not cached); used by the cache and by
- * sslsocket_options_check. Returns NULL with the reason in err. */
+struct sslsocket_config;
+/* Builds a fresh SSL_CTX for o with the files' bytes of the configuration
+ * files (owner NULL: a throwaway, for sslsocket_options_check). Returns
+ * NULL with the reason in err. */
 SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
-                            struct sslsocket_error *err);
+                            const struct sslsocket_config *files, struct sslsocket_error *err);
 /* Checks what needs no files: version speakable, CA source for cert_reqs. */
 int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err);
 /* Takes one more reference on c. */

@@ -21,6 +21,7 @@
 
 #include "exitnotify.h"
 #include "ts.h"
+#include "rule_tls.h"
 #include "sniff.h"
 #include "stats.h"
 
@@ -172,6 +173,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 				c->sni[sl - 1] = '\0';
 		}
 		s = sslsocket_wrap_ctx(fd, ctx, &o, ts_real_io(), &err);
+		sslsocket_ctx_free(ctx); /* the socket holds its own reference */
 	}
 	if (s == NULL) {
 		/* Nothing was connected: the program's later writes fail
@@ -287,11 +289,17 @@ static struct ts_conn *listener_for(int fd)
 	l->side = "accept";
 	ts_addr_format((struct sockaddr *)&ss, sl, l->peer, sizeof l->peer);
 	if (rule != NULL && !rule->passthrough) {
+		sslsocket_ctx *ctx;
+
+		/* Built at listen, before a forking server's workers exist, so
+		 * that they share it and its session tickets; each accept then
+		 * takes the rule's context of the moment (rotation). */
 		memset(&err, 0, sizeof err);
-		l->ctx = ts_rule_ctx(rule, &err); /* built once per rule, usually at listen */
-		if (l->ctx == NULL)
+		ctx = ts_rule_ctx(rule, &err);
+		if (ctx == NULL)
 			ts_log(CFG_LOG_ERROR, "accept on %s: no TLS context (rule %s:%d): %s", l->peer,
 			       rule->file, rule->line, err.reason);
+		sslsocket_ctx_free(ctx);
 		l->rule = rule;
 	}
 	if (ts_fd_install(fd, l) < 0) {
@@ -317,6 +325,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 	struct ts_conn *l, *c;
 	struct sslsocket_options o;
 	struct sslsocket_error err;
+	sslsocket_ctx *ctx;
 	struct sockaddr_storage peer;
 	socklen_t pl;
 	sslsocket *s;
@@ -347,8 +356,12 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			break;
 		if (ts_fd_peek(nfd) != NULL)
 			ts_fd_forget(nfd); /* a stale entry: the number was free */
-		if (l->ctx == NULL) {
+		memset(&err, 0, sizeof err);
+		ctx = ts_rule_ctx(l->rule, &err);
+		if (ctx == NULL) {
 			/* fail closed: a rule matched but TLS cannot be offered */
+			ts_log(CFG_LOG_WARN, "accept on %s: no TLS context (rule %s:%d): %s", l->peer,
+			       l->rule->file, l->rule->line, err.reason);
 			TS_REAL(close)(nfd);
 			continue;
 		}
@@ -358,6 +371,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 
 			ts_addr_format((struct sockaddr *)&peer, pl, who, sizeof who);
 			if (!ts_sniff_accept(nfd, l->rule, who)) {
+				sslsocket_ctx_free(ctx);
 				if (addr != NULL && len != NULL) {
 					memcpy(addr, &peer, *len < pl ? *len : pl);
 					*len = pl;
@@ -368,6 +382,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		}
 		c = ts_conn_new(TS_KIND_CONN);
 		if (c == NULL) {
+			sslsocket_ctx_free(ctx);
 			TS_REAL(close)(nfd);
 			errno = ENOMEM;
 			nfd = -1;
@@ -393,7 +408,8 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		if (l->rule->allow_plaintext && !o.do_handshake_on_connect)
 			ts_sniff_start(c);
 		memset(&err, 0, sizeof err);
-		s = sslsocket_wrap_ctx(nfd, l->ctx, &o, ts_real_io(), &err);
+		s = sslsocket_wrap_ctx(nfd, ctx, &o, ts_real_io(), &err);
+		sslsocket_ctx_free(ctx); /* the connection holds its own */
 		if (s == NULL) {
 			/* That client failed; the server goes on with the next. */
 			ts_log(CFG_LOG_WARN, "accept %s: failed (rule %s:%d \"%s\"): %s", c->peer,

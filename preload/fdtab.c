@@ -75,7 +75,6 @@ struct ts_conn *ts_conn_new(int kind)
 	c->core_fd = -1;
 	c->s = NULL;
 	c->rule = NULL;
-	c->ctx = NULL;
 	c->ep = NULL;
 	c->sock_dev = c->sock_ino = 0;
 	atomic_store(&c->owner_epoch, atomic_load(&ts_epoch));

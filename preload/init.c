@@ -9,14 +9,15 @@
  *
  * No context is built here: every program a wrapped shell starts pays this
  * constructor, and building one costs milliseconds. Loading the rules
- * checks their files and keeps their bytes (sslsocket_options_prefetch), so
+ * checks their files and keeps their bytes (each rule's sslsocket_config), so
  * a server that reads its key as root and drops privileges (nginx's
  * workers run as nobody) still has it. A rule's context is built once, when
  * it is first needed: a client rule's on its first matching connect (the
  * seed's lazy client context), an accept rule's when a matching socket
  * starts listening (before a forking server's workers exist, so they share
  * it and its session tickets) or, for an inherited listener, on its first
- * accept.
+ * accept (rule_tls.c, which also rebuilds it when the rule's files are
+ * replaced).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,13 +29,13 @@
 #include "log_syslog.h"
 #include "syserr_int.h"
 #include "ts.h"
+#include "rule_tls.h"
 #include "stats.h"
 
 const struct cfg_ruleset *ts_rules;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_int init_done;
-static _Atomic(sslsocket_ctx *) *rule_ctx;
 static char *keylog;
 
 /* "tlsshim: " + msg + "\n" on stderr, then exit 1, before main. */
@@ -64,41 +65,6 @@ static void die(const char *a, const char *b, const char *c)
 const char *ts_keylog_file(void)
 {
 	return keylog;
-}
-
-/* The context options of a rule: its wrap_socket options, plus what the
- * process adds (SSLKEYLOGFILE). */
-static void rule_ctx_options(const struct cfg_rule *r, struct sslsocket_options *o)
-{
-	*o = r->opts;
-	if (keylog != NULL)
-		o->keylog_file = keylog;
-}
-
-sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err)
-{
-	struct sslsocket_options o;
-	sslsocket_ctx *ctx, *expect = NULL;
-
-	ctx = atomic_load_explicit(&rule_ctx[r->index], memory_order_acquire);
-	if (ctx != NULL)
-		return ctx;
-	rule_ctx_options(r, &o);
-	ts_depth++;
-	ctx = sslsocket_ctx_new(&o, err);
-	ts_depth--;
-	if (ctx == NULL)
-		return NULL;
-	/* Built once per rule: a thread that lost the race frees its copy. */
-	if (!atomic_compare_exchange_strong(&rule_ctx[r->index], &expect, ctx)) {
-		ts_depth++;
-		sslsocket_ctx_free(ctx);
-		ts_depth--;
-		return expect;
-	}
-	ts_stats_rule_ctx(r, ctx);
-	ts_log(CFG_LOG_DEBUG, "rule %s:%d: TLS context ready", r->file, r->line);
-	return ctx;
 }
 
 static void init_log(const struct cfg_ruleset *rs)
@@ -151,12 +117,12 @@ static void init_once_fn(void)
 		keylog = strdup(kl);
 		ts_log(CFG_LOG_WARN, "SSLKEYLOGFILE is set: session secrets are written to %s", kl);
 	}
-	rule_ctx = calloc(rs->count ? rs->count : 1, sizeof *rule_ctx);
-	if (rule_ctx == NULL)
+	if (ts_rule_tls_init(rs, keylog) < 0)
 		die("out of memory", NULL, NULL);
 	ts_conn_teardown_hook = ts_conn_teardown;
 	ts_stats_init(rs);
 	pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child);
+	pthread_atfork(ts_rule_tls_fork_prepare, ts_rule_tls_fork_parent, ts_rule_tls_fork_child);
 	ts_rules = rs;
 out:
 	atomic_store_explicit(&init_done, 1, memory_order_release);

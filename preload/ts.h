@@ -230,8 +230,6 @@ struct ts_conn {
 	char peer[64];         /* "127.0.0.1:4433", "[::1]:4433" */
 	char sni[256];         /* the name sent as SNI, "" if none */
 	const char *side;      /* "connect" or "accept" */
-	/* Listeners: the context of their rule (rule NULL: no rule matched). */
-	sslsocket_ctx *ctx;
 	/* epoll instances: the recorded registrations (epoll.c). */
 	struct ts_epset *ep;
 	/* allow_plaintext: when a silent client is taken for plaintext
@@ -407,9 +405,6 @@ extern const struct cfg_ruleset *ts_rules;
 void ts_init(void);
 /* 1 when a configuration is loaded. Triggers ts_init. */
 int ts_active(void);
-/* The shared context of a rule, built on first use (atomic publish).
- * NULL with err filled on failure. */
-sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err);
 /* The SSLKEYLOGFILE path, or NULL. */
 const char *ts_keylog_file(void);
 

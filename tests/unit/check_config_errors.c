@@ -20,11 +20,12 @@ const char *cfgt_write(const char *name, const char *tmpl);
 	"(expected match, keyfile, certfile, cert_reqs, ssl_version, ca_certs, "       \
 	"do_handshake_on_connect, suppress_ragged_eofs, server_hostname, ciphers, "   \
 	"alpn, passthrough, handshake_timeout, release_buffers, session_cache, "       \
-	"allow_names, pin_sha256, allow_plaintext or sniff_timeout_ms)"
+	"allow_names, pin_sha256, allow_plaintext, sniff_timeout_ms or crl_file)"
 #define DEFAULT_KEYS                                                                   \
 	"(expected keyfile, certfile, cert_reqs, ssl_version, ca_certs, "              \
 	"do_handshake_on_connect, suppress_ragged_eofs, ciphers, alpn, "               \
-	"handshake_timeout, release_buffers, session_cache, allow_names or pin_sha256)"
+	"handshake_timeout, release_buffers, session_cache, allow_names, pin_sha256 "  \
+	"or crl_file)"
 #define RULE_GROUP "expected a group { match = \"HOST:PORT\"; ... }"
 #define LIST_OF_RULES "expected a list of rules ( { match = \"HOST:PORT\"; ... }, ... )"
 #define SERVER "certfile = \"@CERTS@/server.pem\"; keyfile = \"@CERTS@/server.key\";"

@@ -315,8 +315,9 @@ static void copy(const char *from, const char *to)
 	free(t);
 }
 
-/* A server that drops privileges keeps what the prefetch read: the files
- * may go away, or change, and the context still loads the checked bytes. */
+/* A server that drops privileges keeps what its configuration read: the
+ * files may go away, or change, and contexts built from the configuration
+ * still load the checked bytes. The library itself keeps nothing. */
 START_TEST(test_kept_bytes)
 {
 	struct sslsocket_options o;
@@ -324,31 +325,33 @@ START_TEST(test_kept_bytes)
 	server_opts(&o, at("c.pem"), at("k.pem"));
 	copy(tu_cert("server.pem"), o.certfile);
 	copy(tu_cert("server.key"), o.keyfile);
-	ck_assert_int_eq(sslsocket_options_prefetch(&o, &e), 0);
+	sslsocket_config *cfg = sslsocket_config_new(&o, &e);
+	ck_assert_msg(cfg != NULL, "%s", e.reason);
+	ck_assert_int_eq(sslsocket_config_changed(cfg, NULL), 0);
 	/* the key file now holds another certificate's key, and then
-	 * vanishes: checks and contexts use the kept bytes */
+	 * vanishes: contexts from the configuration use the kept bytes */
 	copy(tu_cert("client.key"), o.keyfile);
-	ck_assert_int_eq(sslsocket_options_check(&o, &e), 0);
+	ck_assert_int_eq(sslsocket_config_changed(cfg, NULL), 1);
+	ck_assert_int_eq(sslsocket_options_check(&o, &e), -1); /* the files now: no */
 	ck_assert_int_eq(unlink(o.certfile), 0);
 	ck_assert_int_eq(unlink(o.keyfile), 0);
-	sslsocket_ctx *ctx = sslsocket_ctx_new(&o, &e);
+	sslsocket_ctx *ctx = sslsocket_ctx_new_config(cfg, &e);
 	ck_assert_msg(ctx != NULL, "%s", e.reason);
 	sslsocket_ctx_free(ctx);
+	sslsocket_config_free(cfg);
 
-	/* not prefetched: read when the context is built, and gone */
-	struct sslsocket_options o2 = o;
-	o2.certfile = at("c2.pem");
-	ck_assert_ptr_null(sslsocket_ctx_new(&o2, &e));
+	/* options alone: read when the context is built, and gone */
+	ck_assert_ptr_null(sslsocket_ctx_new(&o, &e));
 	ck_assert_msg(strstr(e.reason, "cannot load certificate from ") != NULL, "%s", e.reason);
 	ck_assert_msg(strstr(e.reason, "No such file or directory") != NULL, "%s", e.reason);
-	/* a failed prefetch keeps nothing */
-	o2.certfile = at("c3.pem");
+	/* a prefetch keeps nothing: the next context reads the files */
+	struct sslsocket_options o2 = o;
 	copy(tu_cert("server.pem"), o2.certfile);
-	o2.keyfile = tu_cert("client.key");
-	ck_assert_int_eq(sslsocket_options_prefetch(&o2, &e), -1);
+	copy(tu_cert("server.key"), o2.keyfile);
+	ck_assert_int_eq(sslsocket_options_prefetch(&o2, &e), 0);
 	ck_assert_int_eq(unlink(o2.certfile), 0);
-	o2.keyfile = tu_cert("server.key");
 	ck_assert_ptr_null(sslsocket_ctx_new(&o2, &e));
+	unlink(o2.keyfile);
 }
 END_TEST
 
@@ -366,10 +369,14 @@ START_TEST(test_kept_bytes_handshake)
 	copy(tu_cert("server.pem"), so.certfile);
 	copy(tu_cert("server.key"), so.keyfile);
 	copy(tu_cert("ca.pem"), so.ca_certs);
-	ck_assert_int_eq(sslsocket_options_prefetch(&so, &e), 0);
+	sslsocket_config *cfg = sslsocket_config_new(&so, &e);
+	ck_assert_msg(cfg != NULL, "%s", e.reason);
 	unlink(so.certfile);
 	unlink(so.keyfile);
 	unlink(so.ca_certs);
+	sslsocket_ctx *sctx = sslsocket_ctx_new_config(cfg, &e);
+	ck_assert_msg(sctx != NULL, "%s", e.reason);
+	sslsocket_config_free(cfg);
 	sslsocket_options_init(&co);
 	co.certfile = tu_cert("client.pem");
 	co.keyfile = tu_cert("client.key");
@@ -379,8 +386,9 @@ START_TEST(test_kept_bytes_handshake)
 	cu_pair(fds);
 	cu_set_nonblock(fds[0], 1);
 	cu_set_nonblock(fds[1], 1);
-	sslsocket *s = sslsocket_wrap(fds[0], &so, NULL, &e);
+	sslsocket *s = sslsocket_wrap_ctx(fds[0], sctx, &so, NULL, &e);
 	ck_assert_msg(s != NULL, "%s", e.reason);
+	sslsocket_ctx_free(sctx);
 	sslsocket *c = sslsocket_wrap(fds[1], &co, NULL, &e);
 	ck_assert_msg(c != NULL, "%s", e.reason);
 	cu_handshake_both(c, s);

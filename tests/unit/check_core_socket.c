@@ -375,11 +375,14 @@ static void *acceptor_main(void *arg)
 	return NULL;
 }
 
-static sslsocket *connect_to(const struct sockaddr_in *addr, const struct sslsocket_options *o)
+/* Clients of one context share its session cache (the caller keeps the
+ * context: the library shares nothing behind its back). */
+static sslsocket *connect_to(const struct sockaddr_in *addr, sslsocket_ctx *ctx,
+                             const struct sslsocket_options *o)
 {
 	int fd = cu_tcp_socket();
 	struct sslsocket_error err;
-	sslsocket *c = sslsocket_wrap(fd, o, NULL, &err);
+	sslsocket *c = sslsocket_wrap_ctx(fd, ctx, o, NULL, &err);
 	ck_assert_msg(c != NULL, "%s", err.reason);
 	ck_assert_msg(sslsocket_connect(c, (const struct sockaddr *)addr, sizeof *addr) == 0, "%s",
 	              sslsocket_error(c));
@@ -405,20 +408,24 @@ START_TEST(test_session_reuse)
 	o.server_hostname = "localhost";
 	if (tls12)
 		o.ssl_version = SSLSOCKET_PROTOCOL_TLSv1_2;
-	sslsocket *c = connect_to(&addr, &o);
+	struct sslsocket_error err;
+	sslsocket_ctx *ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
+	sslsocket *c = connect_to(&addr, ctx, &o);
 	ck_assert(!sslsocket_session_reused(c));
 	roundtrip(c); /* TLS 1.3 tickets arrive after the handshake */
 	sslsocket_close(c);
-	c = connect_to(&addr, &o);
+	c = connect_to(&addr, ctx, &o);
 	ck_assert(sslsocket_session_reused(c));
 	roundtrip(c);
 	sslsocket_close(c);
 	/* Another destination name does not get that session. */
 	o.server_hostname = "127.0.0.1";
-	c = connect_to(&addr, &o);
+	c = connect_to(&addr, ctx, &o);
 	ck_assert(!sslsocket_session_reused(c));
 	roundtrip(c);
 	sslsocket_close(c);
+	sslsocket_ctx_free(ctx);
 	pthread_join(a.th, NULL);
 	close(a.lfd);
 	ck_assert_int_eq(a.accepted, 3);
@@ -435,12 +442,16 @@ START_TEST(test_session_cache_off)
 	struct sslsocket_options o;
 	cu_client_opts(&o);
 	o.session_cache = 0;
+	struct sslsocket_error err;
+	sslsocket_ctx *ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
 	for (int i = 0; i < 2; i++) {
-		sslsocket *c = connect_to(&addr, &o);
+		sslsocket *c = connect_to(&addr, ctx, &o);
 		ck_assert(!sslsocket_session_reused(c));
 		roundtrip(c);
 		sslsocket_close(c);
 	}
+	sslsocket_ctx_free(ctx);
 	pthread_join(a.th, NULL);
 	close(a.lfd);
 }
@@ -737,6 +748,7 @@ static void *mt_server_main(void *arg)
 struct mt_client {
 	struct sockaddr_in addr;
 	const struct sslsocket_options *o; /* tu_cert is not thread-safe: built once */
+	sslsocket_ctx *ctx;                /* one client context, its sessions shared */
 	int ok, reused;
 	pthread_t th;
 };
@@ -747,7 +759,7 @@ static void *mt_client_main(void *arg)
 	for (int i = 0; i < MT_CONNS; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		struct sslsocket_error err;
-		sslsocket *s = sslsocket_wrap(fd, c->o, NULL, &err);
+		sslsocket *s = sslsocket_wrap_ctx(fd, c->ctx, c->o, NULL, &err);
 		if (!s) {
 			close(fd);
 			continue;
@@ -779,10 +791,13 @@ START_TEST(test_many_threads)
 	struct sslsocket_options co;
 	cu_client_opts(&co);
 	co.server_hostname = "localhost";
+	sslsocket_ctx *cctx = sslsocket_ctx_new(&co, &err);
+	ck_assert_msg(cctx != NULL, "%s", err.reason);
 	for (int i = 0; i < MT_THREADS; i++) {
 		memset(&c[i], 0, sizeof c[i]);
 		c[i].addr = addr;
 		c[i].o = &co;
+		c[i].ctx = cctx;
 		ck_assert_int_eq(pthread_create(&c[i].th, NULL, mt_client_main, &c[i]), 0);
 	}
 	int ok = 0, reused = 0;
@@ -795,10 +810,12 @@ START_TEST(test_many_threads)
 	ck_assert_int_eq(ok, MT_THREADS * MT_CONNS);
 	/* every thread's later connections can resume a cached session */
 	ck_assert_int_gt(reused, 0);
-	/* one client context (kept idle: it holds sessions) and one server */
+	/* one client context (the test's) and the listener's */
 	ck_assert_uint_eq(sslsocket_ctx_count(), 2);
 	sslsocket_free(m.l);
 	ck_assert_uint_eq(sslsocket_ctx_count(), 1);
+	sslsocket_ctx_free(cctx);
+	ck_assert_uint_eq(sslsocket_ctx_count(), 0);
 	close(lfd);
 }
 END_TEST
