@@ -128,7 +128,7 @@ def full_handshakes(res, out):
                 + " (estimate)"))
 
 
-def goal_rows(res):
+def goal_rows(res, meta):
     """(ratio name, goal text, measured text, verdict)."""
     out = []
 
@@ -179,6 +179,23 @@ def goal_rows(res):
     else:
         out.append((name, "≤ 18 KiB", f"{rb / 1024:.1f} KiB",
                     "PASS" if rb <= 18 * 1024 else f"MISS (by {(rb - 18 * 1024) / 1024:.1f} KiB)"))
+    n = meta.get("scale_idle", "10000")
+    ratio_goal(f"scale: tlsshim, 1 client at {int(n):,} idle / at 0 idle", 0.95, "scale", "pinned",
+               f"c1_idle{n}", "tlsshim", "c1_idle0", "tlsshim")
+    ratio_goal(f"scale: tlsshim / redis native TLS, 1 client at {int(n):,} idle", 0.90, "scale",
+               "pinned", f"c1_idle{n}", "tlsshim", f"c1_idle{n}", "native")
+    ratio_goal(f"scale: tlsshim / redis native TLS, 50 clients at {int(n):,} idle", 0.90, "scale",
+               "pinned", f"c50_idle{n}", "tlsshim", f"c50_idle{n}", "native")
+    shim, w1 = res.one("scale", "pinned", f"idle{n}", "tlsshim", "rss_per_conn")
+    nat, w2 = res.one("scale", "pinned", f"idle{n}", "native", "rss_per_conn")
+    name = f"scale: redis-server RSS per idle TLS connection ({int(n):,} held)"
+    if shim is None or nat is None:
+        out.append((name, "≤ native + 4 KiB", f"n/a ({w1 if shim is None else w2})", "n/a"))
+    else:
+        d = shim - nat
+        out.append((name, "≤ native + 4 KiB",
+                    f"{shim / 1024:.1f} KiB (native {nat / 1024:.1f} KiB, {d / 1024:+.1f} KiB)",
+                    "PASS" if d <= 4096 else f"MISS (by {(d - 4096) / 1024:.1f} KiB)"))
     pt, why = res.one("passthrough", "-", "write+read", "tlsshim", "extra_ir_per_call")
     name = "pass-through cost, unwrapped descriptors"
     if pt is None:
@@ -268,6 +285,27 @@ def memory_table(res):
                      "RSS, client"], rows)
 
 
+def scale_table(res, meta):
+    n = meta.get("scale_idle", "10000")
+    rows = []
+    for wl, label in (("c1_idle0", "1 client, no idle connection"),
+                      (f"c1_idle{n}", f"1 client, {int(n):,} idle TLS connections"),
+                      (f"c50_idle{n}", f"50 clients, {int(n):,} idle TLS connections")):
+        nat = res.stat("scale", "pinned", wl, "native")
+        shim = res.stat("scale", "pinned", wl, "tlsshim")
+        r = "n/a"
+        if nat[0] and shim[0]:
+            r = f"{shim[0][0] / nat[0][0]:.2f}"
+        rows.append([label, cell(*nat), cell(*shim), r])
+    r = [f"RSS per idle connection (KiB, {int(n):,} held)"]
+    for car in ("native", "tlsshim"):
+        v, why = res.one("scale", "pinned", f"idle{n}", car, "rss_per_conn")
+        r.append(f"{v / 1024:.1f}" if v is not None else f"n/a ({why})")
+    rows.append(r + [""])
+    return md_table(["redis-benchmark --tls -t ping (req/s)", "redis native TLS",
+                     "redis under tlsshim", "tlsshim / native"], rows)
+
+
 def syscall_table(res):
     rows = []
     for wl, label in (("pingpong", "ping-pong, per round trip"), ("bulk", "bulk, per 16 KiB write"),
@@ -325,9 +363,11 @@ def main():
     csv_path, meta_path, outdir = sys.argv[1:4]
     rows, meta = load(csv_path, meta_path)
     res = Results(rows)
-    goals = goal_rows(res)
+    goals = goal_rows(res, meta)
     md = []
     md.append("# tlsshim benchmark: latest run\n")
+    if meta.get("only", "all") != "all":
+        md.append(f"- only these sections ran (BENCH_ONLY): {meta['only']}")
     md.append(f"- date: {meta.get('date')}, commit {meta.get('commit')}, "
               f"{meta.get('reps')} interleaved repetitions, {meta.get('elapsed_s')} s in all")
     md.append(f"- machine: {meta.get('nproc')} CPUs, {meta.get('cpu')}, {meta.get('kernel')}, "
@@ -356,6 +396,9 @@ def main():
         md.append(f"## redis, {title}\n")
         md.append(redis_table(res, pl))
         md.append("")
+    md.append("## Scale: redis-server (epoll) with idle TLS connections, all on CPU 0\n")
+    md.append(scale_table(res, meta))
+    md.append("")
     md.append("## Memory per idle connection (1,000 connections, growth from the first to the last)\n")
     md.append(memory_table(res))
     md.append("")

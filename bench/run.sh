@@ -14,7 +14,10 @@
 # and is killed by PID. Knobs (environment): BENCH_REPS (5), BENCH_BYTES
 # (bulk, 268435456), BENCH_SECS (ping-pong and connection loops, 1),
 # BENCH_IDLE (1000), BENCH_REDIS_N (requests per redis test, 20000),
-# BENCH_OUT (bench/results).
+# BENCH_SCALE_IDLE (10000), BENCH_SCALE_N (1-client requests, 20000),
+# BENCH_OUT (bench/results), BENCH_ONLY (run only these sections, e.g.
+# "scale" or "redis memory"; default all: throughput redis memory
+# passthrough startup syscalls profile scale).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,13 +30,14 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd) || exit 1
 BIN=$BUILD/bench
 if [ $SMOKE = 1 ]; then
 	OUT=${2:?usage: run.sh --smoke BUILD OUTDIR}
-	REPS=1 BYTES=4194304 SECS=0.2 IDLE=20 REDIS_N=0 VERIFY=--verify
+	REPS=1 BYTES=4194304 SECS=0.2 IDLE=20 REDIS_N=0 VERIFY=--verify SCALE_IDLE=0
 	PLACEMENTS=pinned
 	CARRIERS="plain ideal tlsshim"
 else
 	OUT=${BENCH_OUT:-$ROOT/bench/results}
 	REPS=${BENCH_REPS:-5} BYTES=${BENCH_BYTES:-268435456} SECS=${BENCH_SECS:-1}
 	IDLE=${BENCH_IDLE:-1000} REDIS_N=${BENCH_REDIS_N:-20000} VERIFY=
+	SCALE_IDLE=${BENCH_SCALE_IDLE:-10000}
 	PLACEMENTS="pinned free"
 	CARRIERS="plain ideal tlsshim stunnel socat"
 fi
@@ -61,12 +65,20 @@ trap 'exit 130' INT TERM
 
 log() { echo "[bench $(( $(date +%s) - START ))s] $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# only SECTION: 0 when BENCH_ONLY is unset or names SECTION.
+only() {
+	[ -z "${BENCH_ONLY:-}" ] && return 0
+	case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 
-for b in plain_client plain_server tls_client tls_server passthrough ktls_probe spawntime; do
+for b in plain_client plain_server tls_client tls_server passthrough ktls_probe spawntime idle_holder; do
 	[ -x "$BIN/$b" ] || die "$BIN/$b is missing (make BUILD=$BUILD bench builds it)"
 done
 sh "$ROOT/tests/certs/make-certs.sh" "$CERTS" || die "cannot make certificates"
-ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# The scale section holds 10,000 connections in one server (and as many
+# descriptors in the holder): as many descriptors as allowed.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ulimit -c 0 2>/dev/null || true
 
 # ---- processes --------------------------------------------------------------
@@ -86,6 +98,10 @@ stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
 child_of() {
 	_co=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
 	echo "${_co%% *}"
+}
+
+proc_kb() { # PID FIELD
+	sed -n "s/^$2:[[:space:]]*\\([0-9]*\\).*/\\1/p" "/proc/$1/status" 2>/dev/null
 }
 
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
@@ -149,6 +165,7 @@ meta bytes "$BYTES"
 meta secs "$SECS"
 meta smoke "$SMOKE"
 meta commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+meta only "${BENCH_ONLY:-all}"
 KTLS=$("$BIN/ktls_probe")
 meta ktls "$KTLS"
 log "$KTLS"
@@ -372,6 +389,7 @@ measure() {
 
 # ---- the interleaved matrix -------------------------------------------------
 
+if only throughput; then
 for pl in $PLACEMENTS; do start_carriers "$pl"; done
 log "carriers up: $CARRIERS (ports from $BASE)"
 WORKLOADS="bulk pingpong conn_full conn_resumed"
@@ -448,6 +466,7 @@ fi
 if [ $TLSSHIM_OK = 1 ]; then resumption_check tlsshim
 else na resumption free conn tlsshim resumed "$TLSSHIM_WHY"; fi
 log "throughput done"
+fi
 
 # ---- redis --------------------------------------------------------------------
 
@@ -523,7 +542,7 @@ redis_measure() { # REP PLACEMENT CARRIER
 		FAILS="$FAILS redis/$_car "
 	fi
 }
-if [ "$REDIS_N" -gt 0 ]; then
+if [ "$REDIS_N" -gt 0 ] && only redis; then
 	for pl in $PLACEMENTS; do start_redis "$pl"; done
 	rep=1
 	while [ $rep -le "$REPS" ]; do
@@ -535,11 +554,110 @@ if [ "$REDIS_N" -gt 0 ]; then
 	log "redis done"
 fi
 
+# ---- scale: an epoll server at 0 and SCALE_IDLE idle TLS connections ----------------
+
+# redis-server under tlsshim (an accept rule) and with its own TLS, each
+# measured by one `redis-benchmark --tls -c 1 -t ping` client with no idle
+# connection and with SCALE_IDLE idle TLS connections held open to it by
+# idle_holder, and by 50 clients at SCALE_IDLE; the server's RSS growth
+# per idle connection. Every process on CPU 0 but the holders (idle once
+# connected). The cost this watches: a readiness engine that visits every
+# registration on each epoll_wait.
+SCALE_N=${BENCH_SCALE_N:-20000}
+SCALE_N50=$((SCALE_N * 5))
+SCALE_CARRIERS="native tlsshim"
+scale_measure() { # REP WORKLOAD CARRIER CLIENTS
+	_rep=$1 _wl=$2 _car=$3 _cl=$4
+	eval "_port=\${SP_$_car:-}"
+	[ -n "$_port" ] || { na scale pinned "$_wl" "$_car" rate "the server did not start"; return; }
+	# its own time, not the budget of the sections before it
+	if failed_twice scale "$_car"; then
+		row scale "$_rep" pinned "$_wl" "$_car" rate "" "" na "skipped after 2 failures (see the failed rows)"
+		return
+	fi
+	_n=$([ "$_cl" = 1 ] && echo "$SCALE_N" || echo "$SCALE_N50")
+	if timeout -k 2 60 taskset -c 0 redis-benchmark -h 127.0.0.1 -p "$_port" -c "$_cl" -t ping \
+		-n "$_n" --csv --tls --cacert "$CERTS/ca.pem" --tls-ciphersuites "$SUITE" \
+		>"$W/sc.out" 2>"$W/sc.err"; then
+		_i=$(sed -n 's/^"PING_INLINE","\([0-9.]*\)".*/\1/p' "$W/sc.out")
+		_m=$(sed -n 's/^"PING_MBULK","\([0-9.]*\)".*/\1/p' "$W/sc.out")
+		if [ -n "$_i" ] && [ -n "$_m" ]; then
+			row scale "$_rep" pinned "$_wl" "$_car" rate "$(echo "$_i $_m" | awk '{printf "%.1f", ($1 + $2) / 2}')" \
+				req/s ok "mean of PING_INLINE $_i and PING_MBULK $_m; -c $_cl -n $_n"
+			return
+		fi
+	fi
+	row scale "$_rep" pinned "$_wl" "$_car" rate "" "" fail "exit $?: $(tail -n 1 "$W/sc.err")"
+	log "FAILED scale $_wl $_car"
+	FAILS="$FAILS scale/$_car "
+}
+scale_run() {
+	_max=$((SCALE_IDLE + 200))
+	if [ "$(ulimit -n)" -lt $((SCALE_IDLE + 300)) ]; then
+		for _c in $SCALE_CARRIERS; do
+			na scale pinned "c1_idle$SCALE_IDLE" "$_c" rate "RLIMIT_NOFILE $(ulimit -n) < $((SCALE_IDLE + 300))"
+		done
+		return
+	fi
+	newport; SP_native=$PORT
+	redis_server scale-native pinned "$PORT" redis-server --port 0 --tls-port "$PORT" \
+		--tls-cert-file "$CERTS/server.pem" --tls-key-file "$CERTS/server.key" \
+		--tls-ca-cert-file "$CERTS/ca.pem" --tls-auth-clients no --tls-protocols TLSv1.3 \
+		--tls-ciphersuites "$SUITE" --maxclients "$_max" || SP_native=
+	_pid_native=$(child_of "$BG") _scale_bgs=$BG
+	SP_tlsshim=
+	if [ $TLSSHIM_OK = 1 ]; then
+		newport; SP_tlsshim=$PORT
+		# shellcheck disable=SC2046
+		redis_server scale-tlsshim pinned "$PORT" $(tls_server_cmd "$PORT") \
+			redis-server --port "$PORT" --maxclients "$_max" || SP_tlsshim=
+		_pid_tlsshim=$(child_of "$BG") _scale_bgs="$_scale_bgs $BG"
+	fi
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for _c in $SCALE_CARRIERS; do scale_measure $rep c1_idle0 "$_c" 1; done
+		rep=$((rep + 1))
+	done
+	log "scale: 0 idle done; opening $SCALE_IDLE idle connections to each server"
+	for _c in $SCALE_CARRIERS; do
+		eval "_port=\${SP_$_c:-} _pid=\${_pid_$_c:-}"
+		[ -n "$_port" ] || continue
+		_r0=$(proc_kb "$_pid" VmRSS)
+		bg "scale-hold-$_c" 900 "$BIN/idle_holder" -p "$_port" --ca "$CERTS/ca.pem" -c "$SCALE_IDLE"
+		_hp=$BG _scale_bgs="$_scale_bgs $BG"
+		_n=0
+		while [ $_n -lt 3000 ] && ! grep -q '^RESULT' "$W/scale-hold-$_c.out" 2>/dev/null; do
+			kill -0 "$_hp" 2>/dev/null || break
+			sleep 0.1; _n=$((_n + 1))
+		done
+		if grep -q '^RESULT' "$W/scale-hold-$_c.out"; then
+			sleep 0.5
+			_r1=$(proc_kb "$_pid" VmRSS)
+			row scale 1 pinned "idle$SCALE_IDLE" "$_c" rss_per_conn $(( (_r1 - _r0) * 1024 / SCALE_IDLE )) \
+				B/conn ok "redis-server VmRSS $_r0 -> $_r1 KiB; $(sed -n 's/^RESULT //p' "$W/scale-hold-$_c.out")"
+		else
+			na scale pinned "idle$SCALE_IDLE" "$_c" rss_per_conn \
+				"the idle holder failed: $(tail -n 1 "$W/scale-hold-$_c.err")"
+			stop "$_hp"
+			eval "SP_$_c="
+		fi
+	done
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for _c in $SCALE_CARRIERS; do scale_measure $rep "c1_idle$SCALE_IDLE" "$_c" 1; done
+		for _c in $SCALE_CARRIERS; do scale_measure $rep "c50_idle$SCALE_IDLE" "$_c" 50; done
+		rep=$((rep + 1))
+	done
+	for _p in $_scale_bgs; do stop "$_p"; done
+}
+meta scale_idle "$SCALE_IDLE"
+if [ "$SCALE_IDLE" -gt 0 ] && only scale; then
+	scale_run
+	log "scale done"
+fi
+
 # ---- memory per idle connection --------------------------------------------------
 
-proc_kb() { # PID FIELD
-	sed -n "s/^$2:[[:space:]]*\\([0-9]*\\).*/\\1/p" "/proc/$1/status" 2>/dev/null
-}
 mem_rows() { # CARRIER VARIANT OUTFILE...: the MEM lines of the programs
 	_car=$1 _var=$2
 	shift 2
@@ -574,6 +692,7 @@ idle_pair() {
 	fi
 	stop "$_sp"
 }
+if only memory; then
 HOLD=0.3
 SRVCERT="--cert $CERTS/server.pem --key $CERTS/server.key"
 IDLEARGS="-w idle -c $IDLE -d $HOLD"
@@ -643,6 +762,7 @@ stunnel_memory() {
 }
 [ $SMOKE = 0 ] && stunnel_memory
 log "memory done"
+fi
 
 # ---- pass-through cost ------------------------------------------------------------
 
@@ -704,8 +824,10 @@ passthrough_cost() {
 	row passthrough 1 - write+read tlsshim extra_ir_per_call \
 		"$(echo "$_shim $_plain" | awk '{printf "%.2f", $1 - $2}')" instr ok "tlsshim - plain"
 }
-passthrough_cost
-log "pass-through done"
+if only passthrough; then
+	passthrough_cost
+	log "pass-through done"
+fi
 
 # ---- start-up cost ------------------------------------------------------------------
 
@@ -734,8 +856,10 @@ startup_cost() {
 			"env LD_PRELOAD=libtlsshim.so TLSSHIM_CONFIG=10-rule.conf /bin/true (env's exec included)"
 	fi
 }
-startup_cost
-log "start-up done"
+if only startup; then
+	startup_cost
+	log "start-up done"
+fi
 
 # ---- syscalls per operation (strace -c) ------------------------------------------------
 
@@ -787,7 +911,9 @@ syscall_counts() { # CARRIER WORKLOAD
 		rm -f "$W/sc-$_side.txt"
 	done
 }
-if command -v strace >/dev/null && [ $SMOKE = 0 ]; then
+if ! only syscalls; then
+	:
+elif command -v strace >/dev/null && [ $SMOKE = 0 ]; then
 	for wl in pingpong bulk connect; do
 		for car in plain ideal tlsshim; do
 			[ $car = tlsshim ] && [ $TLSSHIM_OK = 0 ] && continue
@@ -829,7 +955,7 @@ profile_pingpong() {
 	fi
 	cat "$W/prof.csv" >>"$CSV"
 }
-if [ $SMOKE = 0 ]; then
+if [ $SMOKE = 0 ] && only profile; then
 	if [ $TLSSHIM_OK = 0 ]; then
 		na profile free pingpong tlsshim total_per_rt "$TLSSHIM_WHY"
 	elif ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then

@@ -37,7 +37,7 @@ static void unread(struct ts_conn *c, const char *buf, size_t n)
 		c->peek_off = 0;
 		c->peek_len = n + rest;
 		atomic_store(&c->peek_avail, c->peek_len);
-		atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+		ts_conn_changed(c);
 	}
 	pthread_mutex_unlock(&c->peek_lock);
 }

@@ -87,7 +87,7 @@ void ts_conn_log_state(struct ts_conn *c)
 	const char *name = NULL, *version = NULL;
 	int bits = 0;
 
-	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+	ts_conn_changed(c);
 	flags = atomic_load(&c->flags);
 	/* the hot path of every read and write: one load */
 	if ((flags & (TS_F_HS_DONE | TS_F_LOGGED)) == (TS_F_HS_DONE | TS_F_LOGGED) || c->s == NULL)
@@ -136,7 +136,7 @@ static ssize_t io_error(struct ts_conn *c)
 	int e = errno;
 	struct sslsocket_state st;
 
-	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+	ts_conn_changed(c);
 	/* EDEADLK: a signal handler's call on a connection the call it
 	 * interrupted is using; nothing was done, nothing is failed. */
 	if (e != EDEADLK && sslsocket_snapshot(c->s, &st) == 0 && st.failed) {
@@ -220,7 +220,7 @@ static size_t peek_take(struct ts_conn *c, void *buf, size_t n, int peek)
 			if (c->peek_off == c->peek_len)
 				c->peek_off = c->peek_len = 0;
 			atomic_store(&c->peek_avail, c->peek_len - c->peek_off);
-			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+			ts_conn_changed(c);
 		}
 	}
 	pthread_mutex_unlock(&c->peek_lock);

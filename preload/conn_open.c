@@ -198,6 +198,8 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	ts_exit_arm();
 	atomic_fetch_or(&c->flags, TS_F_COUNTED);
 	TS_STAT_ADD(rule, open, 1);
+	/* An event loop may have registered the socket before connect(). */
+	ts_epoll_adopt(fd, c);
 	/* c's first reference now belongs to the table; take our own. The
 	 * kernel's connect timeout is SO_SNDTIMEO. */
 	c = ts_conn_acquire(fd);

@@ -1,5 +1,5 @@
 /*
- * epoll.c - epoll over wrapped sockets.
+ * epoll.c - epoll over wrapped sockets, in O(ready).
  *
  * The kernel's epoll knows nothing of TLS: decrypted bytes waiting inside
  * OpenSSL never wake it, and a handshake may need the other direction
@@ -8,10 +8,24 @@
  * For a wrapped socket the kernel is asked, with the program's flags
  * (EPOLLET kept: nginx registers IN|OUT edge-triggered), for what TLS
  * needs, under a tagged data word that maps its events back to the
- * program's registration; epoll_wait reports what the core says is ready
- * without the kernel (pending plaintext, a failure), advances handshakes
- * when the kernel answers for them, and hands the program its own
- * epoll_data. Plain descriptors are the kernel's business, untouched.
+ * program's registration; the readiness engine (readiness.c) turns the
+ * kernel's answers into the program's events. Plain descriptors are the
+ * kernel's business, untouched.
+ *
+ * What is ready without the kernel (pending plaintext, a finished
+ * handshake, a failure) is found as the kernel finds its own ready items:
+ * a connection whose TLS state may have changed notes itself in the inbox
+ * of every instance watching it (ts_conn_changed, from the I/O paths), and
+ * epoll_wait looks at the inbox, not at the registrations. A level-
+ * triggered registration that was reported goes back into the inbox, so
+ * that the next wait looks again (as the kernel re-queues level-triggered
+ * items). A wait costs the events it returns plus the connections that
+ * changed since the last one; idle connections cost nothing.
+ *
+ * Locks: the instance's lock covers its registrations and is held while
+ * the engine runs; the inbox has its own lock, taken for nothing else, so
+ * that a note from any thread (even one inside this instance's wait, or
+ * another instance's) never waits on an instance lock.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,7 +34,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "ts.h"
+#include "readiness.h"
 #include "sniff.h"
 
 /* The kernel's data word for a wrapped descriptor: magic | fd. */
@@ -30,27 +44,46 @@
 
 #define USER_IO (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
 
+atomic_ulong ts_epoll_visits;
+
 struct epreg {
 	int used;
 	int tagged;              /* the kernel holds our tag, not the data */
 	int armed;               /* EPOLLONESHOT: not yet delivered */
 	int et_reported;         /* EPOLLET: pending-ready already said once */
-	/* The connection and its io_gen when a pass last found it idle (not
-	 * ready, kernel in line): unchanged since, it is skipped. Objects are
-	 * recycled, never freed, so reading a stale pointer's counter is
-	 * safe; a recycled object is a different generation anyway. */
-	const struct ts_conn *idle_conn;
-	unsigned idle_gen;
+	int watched;             /* conn notes it (else: looked at every wait) */
+	/* The wrapped connection registered (NULL: a plain socket so far).
+	 * Objects are recycled, never freed: compared, never trusted. */
+	struct ts_conn *conn;
+	unsigned seen;           /* the pass that last looked at it */
+	unsigned out_pass;       /* the pass that put it at out[out_idx] */
+	int out_idx;
 	uint32_t events;         /* as the program registered them */
 	uint32_t kernel;         /* what the kernel was last asked for */
 	epoll_data_t data;
+};
+
+struct note {
+	int fd;
+	struct ts_conn *c;
 };
 
 struct ts_epset {
 	pthread_mutex_t lock;
 	struct epreg *regs;      /* indexed by descriptor */
 	int cap;
+	unsigned pass;
+	atomic_int rescan;       /* an inbox push failed: look at every one */
+	/* The inbox: connections noted since the last wait (inbox_lock). */
+	pthread_mutex_t inbox_lock;
+	struct note *inbox, *work;
+	size_t n_inbox, cap_inbox, cap_work;
+	struct ts_epset *next;   /* live list, or the pool */
 };
+
+/* Instances are pooled, and the live ones listed for ts_epoll_adopt. */
+static pthread_mutex_t sets_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ts_epset *sets_live, *sets_pool;
 
 static int is_tag(uint64_t u)
 {
@@ -59,21 +92,165 @@ static int is_tag(uint64_t u)
 
 struct ts_epset *ts_epset_new(void)
 {
-	struct ts_epset *e = calloc(1, sizeof *e);
+	struct ts_epset *e;
 
-	if (e != NULL)
+	pthread_mutex_lock(&sets_lock);
+	e = sets_pool;
+	if (e != NULL) {
+		sets_pool = e->next;
+	} else if ((e = calloc(1, sizeof *e)) != NULL) {
 		pthread_mutex_init(&e->lock, NULL);
+		pthread_mutex_init(&e->inbox_lock, NULL);
+	}
+	if (e != NULL) {
+		e->next = sets_live;
+		sets_live = e;
+	}
+	pthread_mutex_unlock(&sets_lock);
 	return e;
+}
+
+/* ---- the connections' side: watch slots and notes ------------------------ */
+
+/* Takes a slot of c for (e, fd); 0 when c's slots are all taken. Under
+ * e->lock. */
+static int watch_add(struct ts_conn *c, struct ts_epset *e, int fd)
+{
+	int i;
+
+	for (i = 0; i < TS_EPW_MAX; i++)
+		if (atomic_load(&c->epw[i].set) == e && atomic_load(&c->epw[i].fd) == fd)
+			return 1;
+	for (i = 0; i < TS_EPW_MAX; i++) {
+		struct ts_epset *none = NULL;
+
+		if (atomic_compare_exchange_strong(&c->epw[i].set, &none, e)) {
+			atomic_store(&c->epw[i].fd, fd);
+			atomic_store(&c->epw[i].queued, 0);
+			atomic_fetch_add(&c->epw_count, 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void watch_del(struct ts_conn *c, struct ts_epset *e, int fd)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < TS_EPW_MAX; i++) {
+		struct ts_epset *mine = e;
+
+		if (atomic_load(&c->epw[i].fd) == fd &&
+		    atomic_compare_exchange_strong(&c->epw[i].set, &mine, NULL))
+			atomic_fetch_sub(&c->epw_count, 1);
+	}
+}
+
+/* c's notes in e may be made again (the pass is looking at it now). */
+static void watch_unqueue(struct ts_conn *c, struct ts_epset *e)
+{
+	int i;
+
+	for (i = 0; i < TS_EPW_MAX; i++)
+		if (atomic_load(&c->epw[i].set) == e)
+			atomic_store(&c->epw[i].queued, 0);
+}
+
+static void inbox_push(struct ts_epset *e, int fd, struct ts_conn *c)
+{
+	pthread_mutex_lock(&e->inbox_lock);
+	if (e->n_inbox == e->cap_inbox) {
+		size_t cap = e->cap_inbox ? e->cap_inbox * 2 : 64;
+		struct note *n = realloc(e->inbox, cap * sizeof *n);
+
+		if (n == NULL) {
+			atomic_store(&e->rescan, 1); /* the next wait looks at all */
+			pthread_mutex_unlock(&e->inbox_lock);
+			return;
+		}
+		e->inbox = n;
+		e->cap_inbox = cap;
+	}
+	e->inbox[e->n_inbox].fd = fd;
+	e->inbox[e->n_inbox].c = c;
+	e->n_inbox++;
+	pthread_mutex_unlock(&e->inbox_lock);
+}
+
+void ts_epoll_note(struct ts_conn *c)
+{
+	int i;
+
+	for (i = 0; i < TS_EPW_MAX; i++) {
+		struct ts_epset *e = atomic_load(&c->epw[i].set);
+
+		if (e == NULL || atomic_exchange(&c->epw[i].queued, 1))
+			continue;
+		inbox_push(e, atomic_load(&c->epw[i].fd), c);
+	}
+}
+
+/* Again at the next wait (level-triggered and reported, or unwatched). */
+static void requeue(struct ts_epset *e, int fd, struct epreg *r)
+{
+	int i;
+
+	if (r->watched) {
+		for (i = 0; i < TS_EPW_MAX; i++)
+			if (atomic_load(&r->conn->epw[i].set) == e &&
+			    atomic_load(&r->conn->epw[i].fd) == fd &&
+			    atomic_exchange(&r->conn->epw[i].queued, 1))
+				return; /* a note is in the inbox already */
+	}
+	inbox_push(e, fd, r->conn);
+}
+
+void ts_epoll_adopt(int fd, struct ts_conn *c)
+{
+	struct ts_epset *e;
+
+	pthread_mutex_lock(&sets_lock);
+	for (e = sets_live; e != NULL; e = e->next)
+		inbox_push(e, fd, c);
+	pthread_mutex_unlock(&sets_lock);
 }
 
 void ts_epset_free(struct ts_epset *e)
 {
+	struct ts_epset **p;
+	int fd;
+
 	if (e == NULL)
 		return;
-	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_lock(&sets_lock);
+	for (p = &sets_live; *p != NULL; p = &(*p)->next)
+		if (*p == e) {
+			*p = e->next;
+			break;
+		}
+	pthread_mutex_unlock(&sets_lock);
+	pthread_mutex_lock(&e->lock);
+	for (fd = 0; fd < e->cap; fd++)
+		if (e->regs[fd].used && e->regs[fd].watched)
+			watch_del(e->regs[fd].conn, e, fd);
 	free(e->regs);
-	free(e);
+	e->regs = NULL;
+	e->cap = 0;
+	atomic_store(&e->rescan, 0);
+	pthread_mutex_lock(&e->inbox_lock);
+	e->n_inbox = 0;
+	pthread_mutex_unlock(&e->inbox_lock);
+	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_lock(&sets_lock);
+	e->next = sets_pool;
+	sets_pool = e;
+	pthread_mutex_unlock(&sets_lock);
 }
+
+/* ---- registrations ------------------------------------------------------- */
 
 static struct epreg *reg_slot(struct ts_epset *e, int fd, int create)
 {
@@ -99,6 +276,13 @@ static struct epreg *reg_slot(struct ts_epset *e, int fd, int create)
 	return &e->regs[fd];
 }
 
+static void reg_clear(struct ts_epset *e, int fd, struct epreg *r)
+{
+	if (r->watched)
+		watch_del(r->conn, e, fd);
+	memset(r, 0, sizeof *r);
+}
+
 static short to_poll(uint32_t ev)
 {
 	return (short)(((ev & (EPOLLIN | EPOLLRDNORM)) ? POLLIN : 0) |
@@ -117,24 +301,16 @@ static uint32_t to_epoll(short pev, uint32_t asked)
 		r |= EPOLLERR;
 	if (pev & POLLHUP)
 		r |= EPOLLHUP;
+	if (pev & POLLRDHUP)
+		r |= asked & EPOLLRDHUP;
+	if (pev & POLLPRI)
+		r |= asked & EPOLLPRI;
 	return r;
 }
 
-/* The kernel registration a wrapped descriptor needs now, and what is
- * ready without the kernel. */
-static uint32_t wrapped_state(struct ts_conn *c, uint32_t events, short *ready)
+/* The kernel registration for what TLS wants (kev: POLLIN/POLLOUT). */
+static uint32_t kernel_want(uint32_t events, short kev)
 {
-	short kev = 0, r;
-	short asked = to_poll(events);
-
-	r = sslsocket_poll_events(c->s, asked, &kev);
-	if (atomic_load(&c->flags) & TS_F_FAILED)
-		r |= asked | POLLERR;
-	if ((asked & POLLIN) && ts_conn_peeked(c) > 0) {
-		r |= POLLIN;
-		kev &= (short)~POLLIN;
-	}
-	*ready = r;
 	return (events & ~(USER_IO | EPOLLONESHOT)) | ((kev & POLLIN) ? EPOLLIN : 0) |
 	       ((kev & POLLOUT) ? EPOLLOUT : 0);
 }
@@ -172,19 +348,31 @@ static int kernel_sync(int epfd, int fd, struct epreg *r, uint32_t want)
 
 /* A descriptor that is no longer wrapped (a permissive rule's plaintext
  * client): the kernel gets the program's own registration back. */
-static void kernel_plain(int epfd, int fd, struct epreg *r)
+static void reg_follow(struct ts_epset *e, int fd, struct epreg *r, struct ts_conn *c);
+static void kernel_plain(struct ts_epset *e, int epfd, int fd, struct epreg *r)
 {
 	struct epoll_event kev;
 
 	kev.events = r->events;
 	kev.data = r->data;
 	if (TS_REAL(epoll_ctl)(epfd, EPOLL_CTL_MOD, fd, &kev) < 0) {
-		memset(r, 0, sizeof *r); /* closed, or the number reused */
+		reg_clear(e, fd, r); /* closed, or the number reused */
 		return;
 	}
 	r->tagged = 0;
 	r->kernel = r->events;
-	r->idle_conn = NULL;
+	reg_follow(e, fd, r, NULL);
+}
+
+/* r now follows c (first sight of a wrapped socket, or a new one). */
+static void reg_follow(struct ts_epset *e, int fd, struct epreg *r, struct ts_conn *c)
+{
+	if (r->conn == c && (r->watched || c == NULL))
+		return;
+	if (r->watched)
+		watch_del(r->conn, e, fd);
+	r->conn = c;
+	r->watched = c != NULL && watch_add(c, e, fd);
 }
 
 int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_event *ev)
@@ -192,13 +380,14 @@ int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_even
 	struct ts_conn *c;
 	struct epreg *r;
 	struct epoll_event kev;
-	short ready;
+	short kpoll = 0;
 	int res, saved;
 
 	c = conn_at(fd);
 	pthread_mutex_lock(&e->lock);
 	if (c != NULL && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && ev != NULL) {
-		kev.events = wrapped_state(c, ev->events, &ready);
+		(void)ts_readiness(c, to_poll(ev->events), 0, &kpoll);
+		kev.events = kernel_want(ev->events, kpoll);
 		kev.data.u64 = TAG_MAGIC | (uint32_t)fd;
 		res = TS_REAL(epoll_ctl)(epfd, op, fd, &kev);
 	} else {
@@ -209,16 +398,22 @@ int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_even
 		if (op == EPOLL_CTL_DEL) {
 			r = reg_slot(e, fd, 0);
 			if (r != NULL)
-				memset(r, 0, sizeof *r);
+				reg_clear(e, fd, r);
 		} else if (ev != NULL && (r = reg_slot(e, fd, 1)) != NULL) {
+			if (op == EPOLL_CTL_ADD && r->used)
+				reg_clear(e, fd, r); /* a stale one: the number was closed */
 			r->used = 1;
 			r->events = ev->events;
 			r->data = ev->data;
 			r->armed = 1;
 			r->et_reported = 0;
-			r->idle_conn = NULL;
 			r->tagged = c != NULL;
 			r->kernel = c != NULL ? kev.events : ev->events;
+			reg_follow(e, fd, r, c);
+			/* ready already? the next wait looks (and sets up a
+			 * socket that connect() wraps later: ts_epoll_adopt) */
+			if (c != NULL)
+				requeue(e, fd, r);
 		}
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -228,6 +423,8 @@ int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_even
 	return res;
 }
 
+/* ---- waiting ---------------------------------------------------------------- */
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -236,167 +433,174 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Adds (or merges into) an event for the program. */
-static int emit(struct epoll_event *out, int n, int max, uint32_t events, epoll_data_t data, int fd,
-                int *fds)
+/* Adds (or merges into) the program's event for r: O(1). */
+static void emit(struct ts_epset *e, struct epreg *r, struct epoll_event *out, int *n, int max,
+                 uint32_t events)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (fds[i] == fd) {
-			out[i].events |= events;
-			return n;
-		}
-	if (n >= max)
-		return n;
-	out[n].events = events;
-	out[n].data = data;
-	fds[n] = fd;
-	return n + 1;
+	if (r->out_pass == e->pass) {
+		out[r->out_idx].events |= events;
+		return;
+	}
+	if (*n >= max)
+		return;
+	out[*n].events = events;
+	out[*n].data = r->data;
+	r->out_pass = e->pass;
+	r->out_idx = *n;
+	(*n)++;
 }
 
-/* One pass over the wrapped registrations: what is ready without the
- * kernel; kernel registrations brought in line with what TLS needs. *cap
- * (-1: none) is lowered to when an undecided permissive connection must
- * be looked at again (sniff.h). */
-static int ready_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int *fds,
-                      int *cap)
+/* Looks at one noted registration without the kernel: reports it when
+ * ready, brings the kernel registration in line with what TLS needs. */
+static void look(struct ts_epset *e, int epfd, int fd, struct epreg *r, struct epoll_event *out,
+                 int *n, int max, int *cap)
 {
-	int fd, n = 0, sn;
+	struct ts_conn *c;
+	short ready, kev;
+	uint32_t ev;
+	int sn;
 
-	for (fd = 0; fd < e->cap && n < max; fd++) {
-		struct epreg *r = &e->regs[fd];
-		struct ts_conn *c;
-		uint32_t want;
-		short ready;
-
-		unsigned gen;
-
-		if (!r->used || !r->armed)
-			continue;
-		if (ts_fd_peek(fd) == NULL) {
-			if (r->tagged)
-				kernel_plain(epfd, fd, r);
-			continue;
-		}
-		if (r->idle_conn != NULL && ts_fd_peek(fd) == r->idle_conn &&
-		    atomic_load_explicit(&r->idle_conn->io_gen, memory_order_relaxed) == r->idle_gen)
-			continue;
-		c = conn_at(fd);
-		if (c == NULL)
-			continue;
-		if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
-		    (sn = ts_sniff_ready(c, cap)) != 1) {
-			if (sn == 0)
-				kernel_plain(epfd, fd, r);
-			else /* undecided: wait for its first bytes */
-				(void)kernel_sync(epfd, fd, r, (r->events & ~(USER_IO | EPOLLONESHOT)) |
-				                               EPOLLIN);
-			ts_conn_release(c);
-			continue;
-		}
-		gen = atomic_load_explicit(&c->io_gen, memory_order_relaxed);
-		r->idle_conn = NULL;
-		want = wrapped_state(c, r->events, &ready);
-		if (kernel_sync(epfd, fd, r, want) < 0) {
-			memset(r, 0, sizeof *r); /* the kernel forgot it: stale */
-			ts_conn_release(c);
-			continue;
-		}
-		if (!ready) {
-			r->idle_conn = c;
-			r->idle_gen = gen;
-		}
-		if (ready && (r->events & EPOLLET) && r->et_reported)
-			ready = 0;
-		else if (!ready)
-			r->et_reported = 0;
-		if (ready) {
-			uint32_t ev = to_epoll(ready, r->events);
-
-			if (ev) {
-				n = emit(out, n, max, ev, r->data, fd, fds);
-				if (r->events & EPOLLET)
-					r->et_reported = 1;
-				if (r->events & EPOLLONESHOT)
-					r->armed = 0;
-			}
+	if (!r->used || !r->armed)
+		return;
+	c = conn_at(fd);
+	if (c == NULL) { /* a plain socket (now): the kernel reports it */
+		if (r->tagged && ts_fd_peek(fd) == NULL)
+			kernel_plain(e, epfd, fd, r);
+		return;
+	}
+	atomic_fetch_add_explicit(&ts_epoll_visits, 1, memory_order_relaxed);
+	reg_follow(e, fd, r, c);
+	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+	    (sn = ts_sniff_ready(c, cap)) != 1) {
+		if (sn == 0) {
+			kernel_plain(e, epfd, fd, r);
+		} else { /* undecided: wait for its first bytes, and look
+			  * again at every wait until its deadline */
+			(void)kernel_sync(epfd, fd, r, (r->events & ~(USER_IO | EPOLLONESHOT)) | EPOLLIN);
+			requeue(e, fd, r);
 		}
 		ts_conn_release(c);
+		return;
 	}
+	ready = ts_readiness(c, to_poll(r->events), 0, &kev);
+	if (kernel_sync(epfd, fd, r, kernel_want(r->events, kev)) < 0) {
+		reg_clear(e, fd, r); /* the kernel forgot it: stale */
+		ts_conn_release(c);
+		return;
+	}
+	if (ready && (r->events & EPOLLET) && r->et_reported)
+		ready = 0;
+	else if (!ready)
+		r->et_reported = 0;
+	ev = ready ? to_epoll(ready, r->events) : 0;
+	if (ev) {
+		emit(e, r, out, n, max, ev);
+		if (r->events & EPOLLET)
+			r->et_reported = 1;
+		if (r->events & EPOLLONESHOT)
+			r->armed = 0;
+	}
+	/* level-triggered and still ready: look again next time; a
+	 * registration without a watch slot is looked at every time */
+	if ((ev && !(r->events & (EPOLLET | EPOLLONESHOT))) || !r->watched)
+		requeue(e, fd, r);
+	ts_conn_release(c);
+}
+
+/* The inbox pass: what changed since the last wait. */
+static int inbox_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int *cap)
+{
+	struct note *list;
+	size_t i, cnt, wcap;
+	int n = 0, fd;
+
+	e->pass++;
+	if (atomic_exchange(&e->rescan, 0)) {
+		for (fd = 0; fd < e->cap; fd++)
+			if (e->regs[fd].used && ts_fd_peek(fd) != NULL)
+				inbox_push(e, fd, e->regs[fd].conn);
+	}
+	/* swap the inbox with the work array: notes made from here on (by
+	 * the engine itself, by other threads) wait for the next pass */
+	pthread_mutex_lock(&e->inbox_lock);
+	list = e->inbox;
+	cnt = e->n_inbox;
+	wcap = e->cap_inbox;
+	e->inbox = e->work;
+	e->cap_inbox = e->cap_work;
+	e->n_inbox = 0;
+	pthread_mutex_unlock(&e->inbox_lock);
+	for (i = 0; i < cnt; i++) {
+		struct epreg *r;
+
+		fd = list[i].fd;
+		/* first: a change from now on is noted again (also after a
+		 * stale note, e.g. one that raced with a slot's set-up) */
+		if (list[i].c != NULL)
+			watch_unqueue(list[i].c, e);
+		r = reg_slot(e, fd, 0);
+		if (r == NULL || (r->conn != list[i].c && r->conn != NULL))
+			continue; /* gone, or a stale note */
+		if (r->seen == e->pass)
+			continue;
+		if (n >= max) {
+			requeue(e, fd, r); /* no room: next time */
+			continue;
+		}
+		r->seen = e->pass;
+		look(e, epfd, fd, r, out, &n, max, cap);
+	}
+	e->work = list;
+	e->cap_work = wcap;
 	return n;
 }
 
 /* The kernel answered for a wrapped descriptor. */
-static uint32_t wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t kernel,
-                              epoll_data_t *data)
+static void wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t kernel,
+                          struct epoll_event *out, int *n, int max)
 {
 	struct epreg *r = reg_slot(e, fd, 0);
 	struct ts_conn *c;
 	short ready, kev;
-	uint32_t asked, res = 0;
+	uint32_t asked, res;
 
 	if (r == NULL || !r->armed)
-		return 0;
-	*data = r->data;
+		return;
 	asked = r->events;
 	r->et_reported = 0;
-	r->idle_conn = NULL;
 	c = conn_at(fd);
-	if (c == NULL) /* no longer ours (closed, or a plain socket again) */
-		return kernel & (asked | EPOLLERR | EPOLLHUP);
+	if (c == NULL) { /* no longer ours (closed, or a plain socket again) */
+		res = kernel & (asked | EPOLLERR | EPOLLHUP);
+		if (res)
+			emit(e, r, out, n, max, res);
+		if (ts_fd_peek(fd) == NULL)
+			kernel_plain(e, epfd, fd, r);
+		return;
+	}
+	atomic_fetch_add_explicit(&ts_epoll_visits, 1, memory_order_relaxed);
 	if (atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) {
 		/* its first bytes came (or not): the next pass decides */
+		reg_follow(e, fd, r, c);
+		requeue(e, fd, r);
 		ts_conn_release(c);
-		return 0;
+		return;
 	}
-	if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
-		ts_conn_drive(c);
-		(void)kernel_sync(epfd, fd, r, wrapped_state(c, asked, &ready));
-		res = to_epoll(ready, asked);
-		if (!res && !sslsocket_handshake_done(c->s) && (kernel & (EPOLLERR | EPOLLHUP)))
-			res = (asked & USER_IO) | (kernel & (EPOLLERR | EPOLLHUP));
-	} else {
-		res = kernel & (EPOLLERR | EPOLLHUP | EPOLLRDHUP | EPOLLPRI);
-		/* Readable means application data (or the end): records
-		 * without any (TLS 1.3 session tickets) are processed now,
-		 * without blocking, and not reported. */
-		if ((kernel & EPOLLIN) && (asked & (EPOLLIN | EPOLLRDNORM))) {
-			int rr;
-
-			rr = sslsocket_read_ready(c->s);
-			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
-			if (sslsocket_failed(c->s))
-				atomic_fetch_or(&c->flags, TS_F_FAILED);
-			if (rr)
-				res |= asked & (EPOLLIN | EPOLLRDNORM);
-		}
-		/* Writable means the ciphertext queued by earlier writes is
-		 * out: send it now; while some remains, not writable. */
-		if (kernel & EPOLLOUT) {
-			int a;
-
-			a = sslsocket_advance(c->s);
-			atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
-			if (!(a < 0 && errno == EAGAIN))
-				res |= asked & (EPOLLOUT | EPOLLWRNORM);
-		}
-		/* a write that waits for a read (renegotiation, ticket) */
-		(void)sslsocket_poll_events(c->s, to_poll(asked), &kev);
-		if ((asked & EPOLLOUT) && (kernel & EPOLLIN) && (kev & POLLIN) && !(kev & POLLOUT))
-			res |= asked & EPOLLOUT;
+	reg_follow(e, fd, r, c);
+	ready = ts_readiness(c, to_poll(asked), (short)(kernel & 0xffff), &kev);
+	(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev));
+	res = to_epoll(ready, asked);
+	if (res) {
+		emit(e, r, out, n, max, res);
+		if (asked & EPOLLONESHOT)
+			r->armed = 0;
 	}
-	if (res && (asked & EPOLLONESHOT))
-		r->armed = 0;
 	ts_conn_release(c);
-	return res;
 }
 
 int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
                   const sigset_t *sigmask)
 {
 	struct epoll_event kbuf[KBUF];
-	int fds[KBUF * 2];
 	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
 	int n, k, i, wait, cap;
 
@@ -409,7 +613,7 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 	for (;;) {
 		cap = -1;
 		pthread_mutex_lock(&e->lock);
-		n = ready_pass(e, epfd, out, max, fds, &cap);
+		n = inbox_pass(e, epfd, out, max, &cap);
 		pthread_mutex_unlock(&e->lock);
 		if (n >= max)
 			return n; /* no room: the kernel's events wait for the next call */
@@ -437,30 +641,17 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 		}
 		pthread_mutex_lock(&e->lock);
 		for (i = 0; i < k; i++) {
-			epoll_data_t data = kbuf[i].data;
-			uint32_t ev = kbuf[i].events;
-			int fd = -1;
-
 			if (is_tag(kbuf[i].data.u64)) {
-				fd = (int)(uint32_t)kbuf[i].data.u64;
-				ev = wrapped_event(e, epfd, fd, ev, &data);
-				if (ev == 0)
-					continue;
-			}
-			if (fd < 0) {
+				wrapped_event(e, epfd, (int)(uint32_t)kbuf[i].data.u64, kbuf[i].events,
+				              out, &n, max);
+			} else if (n < max) {
 				/* a plain descriptor: the kernel's answer as it is */
-				if (n < max) {
-					out[n] = kbuf[i];
-					fds[n] = -1;
-					n++;
-				}
-			} else {
-				n = emit(out, n, max, ev, data, fd, fds);
+				out[n++] = kbuf[i];
 			}
 		}
 		pthread_mutex_unlock(&e->lock);
 		if (n > 0 || (wait == 0 && cap < 0) || (deadline >= 0 && now_ms() >= deadline))
 			return n;
-		/* only a handshake moved: wait again */
+		/* only a handshake moved (or a sniff deadline came): wait again */
 	}
 }

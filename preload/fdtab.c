@@ -85,6 +85,11 @@ struct ts_conn *ts_conn_new(int kind)
 	c->peek_len = c->peek_off = 0;
 	atomic_store(&c->peek_avail, 0);
 	atomic_store(&c->so_error, 0);
+	for (int i = 0; i < TS_EPW_MAX; i++) {
+		atomic_store(&c->epw[i].set, NULL);
+		atomic_store(&c->epw[i].queued, 0);
+	}
+	atomic_store(&c->epw_count, 0);
 	c->peer[0] = '\0';
 	c->sni[0] = '\0';
 	c->side = "connect";

@@ -1,15 +1,13 @@
 /*
  * ready.c - poll, ppoll, select and pselect over wrapped sockets.
  *
- * TLS breaks the kernel's idea of readiness twice (DESIGN.md part 3):
- * decrypted bytes can wait inside OpenSSL while the socket reads as empty,
- * and a handshake can need to read while the program waits to write. So
- * for each wrapped descriptor the core says what is ready without the
- * kernel (pending plaintext, a close_notify, a failure) and what the
- * kernel must be asked for instead of what the program asked; when the
- * kernel answers for a connection still handshaking, the handshake is
- * advanced (never blocking) and the descriptor is only reported once the
- * program's own event can make progress. Nothing stalls, nothing spins.
+ * For each wrapped descriptor the readiness engine (readiness.c) says what
+ * is ready without the kernel and what the kernel must be asked for
+ * instead of what the program asked; when the kernel answers, the engine
+ * does the work the answer allows (a handshake step, records without
+ * application data, queued ciphertext) and the descriptor is only
+ * reported once the program's own event can make progress. Nothing
+ * stalls, nothing spins.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,7 +17,7 @@
 #include <sys/select.h>
 #include <time.h>
 
-#include "ts.h"
+#include "readiness.h"
 #include "sniff.h"
 
 #define STACK_FDS 64
@@ -69,13 +67,7 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 			}
 			continue;
 		}
-		r = sslsocket_poll_events(conns[i]->s, fds[i].events, &kev);
-		if (atomic_load(&conns[i]->flags) & TS_F_FAILED)
-			r |= (fds[i].events & (POLLIN | POLLOUT)) | POLLERR;
-		if ((fds[i].events & POLLIN) && ts_conn_peeked(conns[i]) > 0) {
-			r |= POLLIN;
-			kev &= (short)~POLLIN;
-		}
+		r = ts_readiness(conns[i], fds[i].events, 0, &kev);
 		if (r) {
 			fds[i].revents = r;
 			ready++;
@@ -86,68 +78,14 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 	return ready;
 }
 
-static int read_ready(struct ts_conn *c)
-{
-	int ready;
-
-	ready = sslsocket_read_ready(c->s);
-	atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
-	if (sslsocket_failed(c->s))
-		atomic_fetch_or(&c->flags, TS_F_FAILED);
-	return ready;
-}
-
-/* The kernel answered k[i] for a wrapped connection: drive a handshake
- * that is in progress, then tell what the program may now do. */
+/* The kernel answered k[i] for a wrapped connection: the engine does the
+ * work the answer allows and says what the program may now do (nothing
+ * when only a handshake moved: the next pass asks the kernel again). */
 static short wrapped_result(struct ts_conn *c, short asked, short kernel)
 {
-	short kev, r;
+	short kev;
 
-	if (kernel & POLLNVAL)
-		return POLLNVAL;
-	if (!sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s)) {
-		ts_conn_drive(c);
-		r = sslsocket_poll_events(c->s, asked, &kev);
-		/* a failed handshake reads as a refused connect: the error,
-		 * and the program's own events so that it looks */
-		if (atomic_load(&c->flags) & TS_F_FAILED)
-			r |= (asked & (POLLIN | POLLOUT)) | POLLERR;
-		if (r)
-			return r;
-		if (!sslsocket_handshake_done(c->s) && (kernel & (POLLERR | POLLHUP)))
-			return (short)((asked & (POLLIN | POLLOUT)) | (kernel & (POLLERR | POLLHUP)));
-		/* still handshaking, or established just now: the next pass
-		 * asks the kernel for what the program wants */
-		return 0;
-	}
-	/* Established: the kernel event stands for the program's (a
-	 * write-side want of POLLIN is a renegotiation or ticket). */
-	r = kernel & (POLLERR | POLLHUP | POLLPRI | POLLRDHUP);
-	if (kernel & (POLLIN | POLLOUT))
-		r |= asked & (POLLIN | POLLOUT) & (short)((kernel & POLLIN ? POLLIN : 0) |
-		                                          (kernel & POLLOUT ? POLLOUT : 0));
-	/* Readable means application data (or the end): records without any
-	 * (TLS 1.3 session tickets) are processed now, without blocking, and
-	 * the wait goes on; a read after a reported POLLIN never blocks. */
-	if ((r & POLLIN) && !read_ready(c))
-		r &= (short)~POLLIN;
-	/* Writable means the ciphertext queued by earlier writes is out:
-	 * send it now; while some remains, the wait goes on. */
-	if (kernel & POLLOUT) {
-		int a;
-
-		a = sslsocket_advance(c->s);
-		if (a < 0 && errno == EAGAIN)
-			r &= (short)~POLLOUT;
-		atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
-	}
-	/* a write that waits for a read (renegotiation, ticket) */
-	if ((asked & POLLOUT) && !(kernel & POLLOUT) && (kernel & POLLIN)) {
-		(void)sslsocket_poll_events(c->s, asked, &kev);
-		if ((kev & POLLIN) && !(kev & POLLOUT))
-			r |= POLLOUT & asked;
-	}
-	return r;
+	return ts_readiness(c, asked, kernel, &kev);
 }
 
 /* poll() semantics over wrapped and plain descriptors. timeout_ms -1 is

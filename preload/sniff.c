@@ -172,7 +172,7 @@ static void go_plain(struct ts_conn *c)
 				TS_REAL(fcntl)(fd, F_SETFD, fl & ~FD_CLOEXEC);
 		}
 		served_plain(c->rule, c->peer);
-		atomic_fetch_add_explicit(&c->io_gen, 1, memory_order_relaxed);
+		ts_conn_changed(c);
 		if (ts_fd_peek(fd) == c)
 			ts_fd_forget(fd);
 	}

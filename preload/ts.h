@@ -17,8 +17,11 @@
  *   conn_fd.c     close, close_range, dup*, fcntl, ioctl, setsockopt,
  *                 getsockopt(SO_ERROR)
  *   conn_copy.c   sendfile, splice, sendmmsg, recvmmsg through TLS
+ *   readiness.c   the one readiness engine: what is ready, what to ask
+ *                 the kernel for (readiness.h)
  *   ready.c       poll, ppoll, select, pselect over TLS readiness
- *   epoll.c       epoll over TLS readiness (recorded registrations)
+ *   epoll.c       epoll over TLS readiness (recorded registrations, an
+ *                 inbox of connections that changed: O(ready) waits)
  *   cookie.c      fdopen on a wrapped socket: a fopencookie stream
  *   hook_*.c      the exported wrappers (nothing else may reference them)
  *
@@ -177,6 +180,12 @@ enum ts_kind {
 	TS_KIND_EPOLL = 3     /* an epoll instance, its registrations recorded */
 };
 
+/* epoll instances a connection tells of its changes directly; a
+ * registration beyond them is looked at on every wait. */
+#define TS_EPW_MAX 4
+
+struct ts_epset;
+
 enum ts_flag {
 	TS_F_FAILED = 1 << 0,     /* handshake/verification failed: fail closed */
 	TS_F_WR_SHUT = 1 << 1,    /* close_notify sent for the write side */
@@ -219,9 +228,16 @@ struct ts_conn {
 	unsigned char *peek_buf;
 	size_t peek_len, peek_off, peek_cap;
 	atomic_size_t peek_avail;  /* peek_len - peek_off, readable unlocked */
-	/* Bumped whenever the connection's TLS state may have changed (I/O,
-	 * a handshake step, an error): epoll skips the ones that did not. */
-	atomic_uint io_gen;
+	/* The epoll instances watching it (epoll.c): when its TLS state may
+	 * have changed (I/O, a handshake step, an error), ts_conn_changed
+	 * notes it in each one's inbox, so that epoll_wait looks at what
+	 * changed and never at idle registrations. */
+	struct ts_epwatch {
+		_Atomic(struct ts_epset *) set;
+		atomic_int fd;       /* the descriptor registered there */
+		atomic_int queued;   /* already in that instance's inbox */
+	} epw[TS_EPW_MAX];
+	atomic_int epw_count;
 	/* What getsockopt(SO_ERROR) owes the program, once: EPROTO when a
 	 * readiness call (which reports no errno) saw the handshake of a
 	 * non-blocking connect fail (CONTRACT.md). */
@@ -489,7 +505,8 @@ static inline size_t ts_conn_peeked(const struct ts_conn *c)
 
 /* ---- epoll.c ----------------------------------------------------------- */
 
-struct ts_epset;
+/* Instances are pooled, never freed (a connection's note may race with the
+ * instance's end, as ts_conn objects are). */
 struct ts_epset *ts_epset_new(void);
 void ts_epset_free(struct ts_epset *e);
 /* epoll_ctl on an instance tlsshim records (e is the instance's set). */
@@ -498,6 +515,20 @@ int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_even
  * kernel's for the others. timeout_ms -1 is forever. */
 int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
                   const sigset_t *sigmask);
+/* c's TLS state may have changed: it goes into the inbox of every epoll
+ * instance watching it (ts_conn_changed is the cheap test in front). */
+void ts_epoll_note(struct ts_conn *c);
+/* fd was just wrapped (connect): an instance that registered the plain
+ * socket before takes it up at its next wait. */
+void ts_epoll_adopt(int fd, struct ts_conn *c);
+/* Connections evaluated by epoll_wait so far (both passes), for tests. */
+extern atomic_ulong ts_epoll_visits;
+
+static inline void ts_conn_changed(struct ts_conn *c)
+{
+	if (atomic_load_explicit(&c->epw_count, memory_order_relaxed) != 0)
+		ts_epoll_note(c);
+}
 
 /* ---- cookie.c ---------------------------------------------------------- */
 

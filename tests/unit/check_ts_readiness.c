@@ -1,0 +1,201 @@
+/* The readiness engine (preload/readiness.c) and epoll's ready list
+ * (preload/epoll.c): a table of the engine's decisions, one per rule it
+ * applies; and epoll_wait over thousands of idle wrapped registrations,
+ * which must look at none of them (ts_epoll_visits counts the connections
+ * a wait evaluates), then at exactly the one whose state changed. */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "readiness.h"
+#include "testutil.h"
+
+#define IN POLLIN
+#define OUT POLLOUT
+#define ERR POLLERR
+#define HUP POLLHUP
+
+static const struct decide_case {
+	const char *what;
+	struct ts_ready_facts f;
+	short ready, want;
+} cases[] = {
+	{"idle established: ask the kernel to read",
+	 {.asked = IN, .core_want = IN, .established = 1}, 0, IN},
+	{"plaintext pending inside OpenSSL: readable without the kernel",
+	 {.asked = IN, .core_ready = IN, .established = 1}, IN, 0},
+	{"MSG_PEEK bytes: readable, the kernel is not asked to read",
+	 {.asked = IN | OUT, .core_want = IN | OUT, .established = 1, .peeked = 1}, IN, OUT},
+	{"server handshake while the program waits to write: ask to read",
+	 {.asked = OUT, .core_want = IN, .handshaking = 1}, 0, IN},
+	{"failed connect, writability asked: POLLOUT and POLLERR",
+	 {.asked = OUT, .core_ready = OUT, .failed = 1}, OUT | ERR, 0},
+	{"failed, both asked: both and POLLERR",
+	 {.asked = IN | OUT, .core_ready = IN | OUT, .failed = 1}, IN | OUT | ERR, 0},
+	{"handshake failed under a kernel answer: POLLERR",
+	 {.asked = OUT, .kernel = IN, .core_ready = OUT, .handshaking = 1, .failed = 1},
+	 OUT | ERR, 0},
+	{"handshake moved, not done: nothing yet, ask what it wants",
+	 {.asked = OUT, .kernel = OUT, .core_want = IN, .handshaking = 1}, 0, IN},
+	{"handshake just done: nothing yet, ask what the program wants",
+	 {.asked = OUT, .kernel = IN, .core_want = OUT, .handshaking = 1, .established = 1}, 0,
+	 OUT},
+	{"kernel readable, only a session ticket: not readable",
+	 {.asked = IN, .kernel = IN, .core_want = IN, .established = 1}, 0, IN},
+	{"kernel readable, application data: readable",
+	 {.asked = IN, .kernel = IN, .core_ready = IN, .established = 1, .read_ready = 1}, IN, 0},
+	{"kernel readable and hung up, the end: readable and POLLHUP",
+	 {.asked = IN, .kernel = IN | HUP, .core_ready = IN, .established = 1, .read_ready = 1},
+	 IN | HUP, 0},
+	{"kernel writable, ciphertext still queued: not writable",
+	 {.asked = OUT, .kernel = OUT, .core_want = OUT, .established = 1}, 0, OUT},
+	{"kernel writable, queue flushed: writable",
+	 {.asked = OUT, .kernel = OUT, .core_want = OUT, .established = 1, .flushed = 1}, OUT, OUT},
+	{"a write waiting for a read (renegotiation): writable once readable",
+	 {.asked = OUT, .kernel = IN, .core_want = IN, .established = 1}, OUT, IN},
+	{"peer gone during the handshake: let the program look",
+	 {.asked = OUT, .kernel = HUP, .core_want = IN, .handshaking = 1}, OUT | HUP, IN},
+	{"closed descriptor: POLLNVAL only",
+	 {.asked = IN, .kernel = POLLNVAL, .core_ready = IN, .established = 1}, POLLNVAL, 0},
+};
+
+START_TEST(test_decide_table)
+{
+	const struct decide_case *k = &cases[_i];
+	short want = -1, r = ts_ready_decide(&k->f, &want);
+
+	ck_assert_msg(r == k->ready && want == k->want, "%s: ready %#x want %#x, expected %#x %#x",
+	              k->what, (unsigned)r, (unsigned)want, (unsigned)k->ready, (unsigned)k->want);
+}
+END_TEST
+
+/* ---- epoll: idle registrations cost nothing ----------------------------- */
+
+static void free_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
+{
+	(void)send_notify;
+	sslsocket_free(c->s);
+	c->s = NULL;
+	if (close_core_fd && c->core_fd >= 0)
+		close(c->core_fd);
+}
+
+static unsigned long visits(void)
+{
+	return atomic_load(&ts_epoll_visits);
+}
+
+START_TEST(test_epoll_idle_registrations_cost_nothing)
+{
+	struct sslsocket_options o;
+	struct sslsocket_error err;
+	struct epoll_event ev, out[64];
+	struct rlimit rl;
+	struct ts_epset *e;
+	struct ts_conn **conns;
+	sslsocket_ctx *ctx;
+	int sp[2], epfd, *fds, i, n = 5000, k;
+	unsigned long v;
+
+	/* 5,000 descriptors, one per registration */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < (rlim_t)n + 200) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < (rlim_t)n + 200)
+		n = (int)rl.rlim_cur - 200;
+	ck_assert_msg(n >= 800, "RLIMIT_NOFILE %lu is too low for this test",
+	              (unsigned long)rl.rlim_cur);
+	ts_conn_teardown_hook = free_teardown;
+	sslsocket_options_init(&o);
+	o.server_side = 1;
+	o.certfile = tu_cert("server.pem");
+	o.keyfile = tu_cert("server.key");
+	o.do_handshake_on_connect = 0;
+	ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	epfd = epoll_create1(0);
+	ck_assert_int_ge(epfd, 0);
+	e = ts_epset_new();
+	ck_assert_ptr_nonnull(e);
+	fds = calloc((size_t)n, sizeof *fds);
+	conns = calloc((size_t)n, sizeof *conns);
+	ck_assert(fds != NULL && conns != NULL);
+	/* Server-side connections before their handshake: they wait for a
+	 * ClientHello that never comes (the kernel has nothing to say). */
+	for (i = 0; i < n; i++) {
+		fds[i] = dup(sp[0]);
+		ck_assert_int_ge(fds[i], 0);
+		conns[i] = ts_conn_new(TS_KIND_CONN);
+		conns[i]->s = sslsocket_wrap_ctx(fds[i], ctx, &o, NULL, &err);
+		ck_assert_msg(conns[i]->s != NULL, "%s", err.reason);
+		conns[i]->core_fd = fds[i];
+		ck_assert_int_eq(ts_fd_install(fds[i], conns[i]), 0);
+		ev.events = EPOLLIN;
+		ev.data.u64 = (uint64_t)i;
+		ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fds[i], &ev), 0);
+	}
+	/* the first wait looks at each new registration once */
+	v = visits();
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 64, 0, NULL), 0);
+	ck_assert_uint_eq(visits() - v, (unsigned long)n);
+	/* then idle: waits look at nothing */
+	v = visits();
+	for (i = 0; i < 50; i++)
+		ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 64, 0, NULL), 0);
+	ck_assert_uint_eq(visits() - v, 0);
+	/* one connection's state changes: that one is looked at, once */
+	ts_conn_changed(conns[17]);
+	v = visits();
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 64, 0, NULL), 0);
+	ck_assert_uint_eq(visits() - v, 1);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 64, 0, NULL), 0);
+	ck_assert_uint_eq(visits() - v, 1);
+	/* one fails: reported (level-triggered: at every wait, and only it
+	 * is looked at), with EPOLLERR */
+	atomic_fetch_or(&conns[42]->flags, TS_F_FAILED);
+	ts_conn_changed(conns[42]);
+	for (k = 0; k < 3; k++) {
+		v = visits();
+		ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 64, 0, NULL), 1);
+		ck_assert_uint_eq(out[0].data.u64, 42);
+		ck_assert_uint_eq(out[0].events, EPOLLIN | EPOLLERR);
+		ck_assert_uint_eq(visits() - v, 1);
+	}
+	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_DEL, fds[42], NULL), 0);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 64, 0, NULL), 0);
+	for (i = 0; i < n; i++)
+		if (ts_fd_detach(fds[i]) == TS_DETACH_CLOSE)
+			close(fds[i]);
+	ts_epset_free(e);
+	close(epfd);
+	close(sp[0]);
+	close(sp[1]);
+	sslsocket_ctx_free(ctx);
+	free(fds);
+	free(conns);
+	ts_conn_teardown_hook = NULL;
+}
+END_TEST
+
+Suite *ts_readiness_suite(void)
+{
+	Suite *s = suite_create("ts_readiness");
+	TCase *tc = tcase_create("decide");
+	TCase *ep = tcase_create("epoll");
+
+	tcase_add_loop_test(tc, test_decide_table, 0, (int)(sizeof cases / sizeof cases[0]));
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(ep, 60);
+	tcase_add_test(ep, test_epoll_idle_registrations_cost_nothing);
+	suite_add_tcase(s, ep);
+	return s;
+}
