@@ -33,4 +33,9 @@ FILE *ts_fdopen_unconnected(int fd, const char *mode);
 ssize_t ts_cookie_read(void *cookie, char *buf, size_t n);
 ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n);
 
+/* siblings.c: fd was just wrapped by connect; every other descriptor of
+ * this process naming the same socket (a dup made before connect) becomes
+ * one more name of its connection. Keeps errno. */
+void ts_fd_adopt_siblings(int fd);
+
 #endif /* TLSSHIM_BYTEPATH_H */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "exitnotify.h"
+#include "bytepath.h"
 #include "ts.h"
 #include "rule_tls.h"
 #include "sniff.h"
@@ -195,6 +196,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = e;
 		return -1;
 	}
+	ts_fd_adopt_siblings(fd); /* a dup made before this connect */
 	ts_exit_arm();
 	atomic_fetch_or(&c->flags, TS_F_COUNTED);
 	TS_STAT_ADD(rule, open, 1);

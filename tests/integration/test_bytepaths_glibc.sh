@@ -58,7 +58,7 @@ wait_port "$P"
 wait_port "$R"
 CFG=$(ev_connect_cfg "$R")
 grep -v '^#' "$LIST" | awk '$2 ~ /^(hooked|refused|stream|kernel:)/ {print $1, $2}' >"$T/calls"
-printf 'case:fdopen-before-connect hooked\ncase:std-closed stream\ncase:io_uring-warn hooked\ncase:stdout-at-exit stream\ncase:syscall-more hooked\n' >>"$T/calls"
+printf 'case:fdopen-before-connect hooked\ncase:std-closed stream\ncase:io_uring-warn hooked\ncase:stdout-at-exit stream\ncase:syscall-more hooked\ncase:dup-before-connect hooked\n' >>"$T/calls"
 n=0
 while read -r s tr; do
 	n=$((n + 1))

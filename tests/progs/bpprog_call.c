@@ -25,6 +25,7 @@
  * A few SYMBOLs are scenarios (issue 10, item 7), not exports:
  *   case:fdopen-before-connect  fdopen on the socket before connect
  *   case:std-closed             0-2 closed, the socket takes number 1
+ *   case:dup-before-connect     dup of the socket before connect wraps it
  *   case:io_uring-warn          io_uring_setup through syscall()
  *   case:syscall-more           connect, sendto, recvfrom, dup, pidfd_getfd,
  *                               pwritev2, preadv2 through syscall()
@@ -629,6 +630,20 @@ static void scenario(void)
 			verdict(0, "syscall(SYS_preadv2): %s", strerror(errno));
 		check_read(buf, (ssize_t)strlen(buf), "syscall() connect, sendto, recvfrom, dup, "
 		                                      "pidfd_getfd, pwritev2, preadv2");
+	} else if (is("case:dup-before-connect")) {
+		/* a second number made before connect wraps the socket */
+		int s = socket(AF_INET, SOCK_STREAM, 0), d = dup(s);
+		char buf[256];
+
+		if (d < 0 || connect_to(s) < 0)
+			verdict(0, "dup/connect: %s", strerror(errno));
+		if (write(d, mark, strlen(mark)) != (ssize_t)strlen(mark))
+			verdict(0, "write on the dup: %s", strerror(errno));
+		ask(d);
+		read_line(d, buf, sizeof buf);
+		if (strcmp(buf, expect) != 0)
+			verdict(0, "read on the dup: [%.60s]", buf);
+		check_answer(s, "dup, connect, write and read on the dup");
 	} else if (is("case:io_uring-warn")) {
 		/* the test looks for the warn line; whether the kernel here
 		 * allows io_uring does not matter */

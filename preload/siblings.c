@@ -1,0 +1,66 @@
+/*
+ * siblings.c - numbers a socket had before connect wrapped it.
+ *
+ * dup (or dup2, fcntl F_DUPFD, an inherited or received copy) of a socket
+ * that is not connected yet makes a second number the table does not know:
+ * when connect then wraps one of them, writes on the other would go to the
+ * same connection in clear, and reads from it would hand the program TLS
+ * records. So when a connect wraps a socket, every other descriptor of this
+ * process that names the same socket (same st_dev and st_ino; the list of
+ * open descriptors from /proc/self/fd, read with getdents64 into a stack
+ * buffer) becomes one more name of the connection, as dup makes it
+ * (close-on-exec set). The cost, an fstat per open descriptor, is paid
+ * once per wrapped connect, next to a TLS handshake; accept makes a fresh
+ * descriptor and needs none of it. Copies held by other processes (a fork
+ * before connect) are not reachable from here (tlsshim(1), CAVEATS).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bytepath.h"
+
+void ts_fd_adopt_siblings(int fd)
+{
+	char buf[4096];
+	struct stat me, st;
+	int dir, saved = errno;
+	ssize_t n;
+
+	if (fstat(fd, &me) < 0 || !S_ISSOCK(me.st_mode))
+		goto out;
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		goto out;
+	while ((n = getdents64(dir, buf, sizeof buf)) > 0) {
+		ssize_t off = 0;
+
+		while (off < n) {
+			struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+			char *end;
+			long other = strtol(d->d_name, &end, 10);
+
+			off += d->d_reclen;
+			if (end == d->d_name || *end != '\0' || other == fd || other == dir ||
+			    other < 0 || other >= TS_FD_MAX || ts_fd_peek((int)other) != NULL)
+				continue;
+			if (fstat((int)other, &st) == 0 && S_ISSOCK(st.st_mode) &&
+			    st.st_dev == me.st_dev && st.st_ino == me.st_ino) {
+				int fl;
+
+				ts_fd_dup(fd, (int)other);
+				fl = TS_REAL(fcntl)((int)other, F_GETFD);
+				if (fl >= 0 && !(fl & FD_CLOEXEC))
+					TS_REAL(fcntl)((int)other, F_SETFD, fl | FD_CLOEXEC);
+				ts_log(CFG_LOG_DEBUG, "fd %ld names the socket fd %d connects: "
+				       "one more name of the connection", other, fd);
+			}
+		}
+	}
+	TS_REAL(close)(dir);
+out:
+	errno = saved;
+}
