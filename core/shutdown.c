@@ -158,7 +158,7 @@ int sslsocket_send_close_notify_timeout(sslsocket *s, int timeout_ms)
 	return close_notify_tmo(s, timeout_ms);
 }
 
-int sslsocket_shutdown_write(sslsocket *s)
+static int shutdown_write_tmo(sslsocket *s, int tmo)
 {
 	core_set_op(SSLSOCKET_PHASE_SHUTDOWN);
 	if (!s) {
@@ -166,7 +166,7 @@ int sslsocket_shutdown_write(sslsocket *s)
 		return -1;
 	}
 	int saved = errno;
-	long long deadline = core_call_deadline(s);
+	long long deadline = core_deadline(tmo);
 	if (core_lock_entry(s) < 0)
 		return -1;
 	if (s->state == CORE_ST_FAILED) {
@@ -213,7 +213,7 @@ int sslsocket_shutdown_write(sslsocket *s)
 	 * FIN, it goes out later (sslsocket_advance, or poll asking for
 	 * POLLOUT). Blocking: wait for room, within the socket's timeout. */
 	for (;;) {
-		if (core_timeout(s) == 0) {
+		if (tmo == 0) {
 			pthread_mutex_unlock(&s->lock);
 			errno = saved;
 			return 0;
@@ -235,6 +235,16 @@ int sslsocket_shutdown_write(sslsocket *s)
 			return r;
 		}
 	}
+}
+
+int sslsocket_shutdown_write(sslsocket *s)
+{
+	return shutdown_write_tmo(s, s ? core_timeout(s) : -1);
+}
+
+int sslsocket_shutdown_write_timeout(sslsocket *s, int timeout_ms)
+{
+	return shutdown_write_tmo(s, timeout_ms < 0 ? -1 : timeout_ms);
 }
 
 int sslsocket_unwrap(sslsocket *s)

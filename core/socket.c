@@ -492,7 +492,7 @@ fail: {
 }
 }
 
-int sslsocket_do_handshake(sslsocket *s)
+static int do_handshake_tmo(sslsocket *s, int t)
 {
 	core_set_op(SSLSOCKET_PHASE_HANDSHAKE);
 	int saved = errno;
@@ -500,11 +500,20 @@ int sslsocket_do_handshake(sslsocket *s)
 		errno = EINVAL;
 		return -1;
 	}
-	int t = core_timeout(s);
 	if (core_drive(s, t != 0, core_deadline(t)) < 0)
 		return -1;
 	errno = saved;
 	return 0;
+}
+
+int sslsocket_do_handshake(sslsocket *s)
+{
+	return do_handshake_tmo(s, s ? core_timeout(s) : -1);
+}
+
+int sslsocket_do_handshake_timeout(sslsocket *s, int timeout_ms)
+{
+	return do_handshake_tmo(s, timeout_ms < 0 ? -1 : timeout_ms);
 }
 
 int sslsocket_take_connect_error(sslsocket *s)

@@ -338,6 +338,9 @@ SSLSOCKET_API sslsocket *sslsocket_accept(sslsocket *listener, struct sockaddr *
  * (errno EAGAIN); call again when the socket is ready. A failure is
  * sticky: every later read and write fails with EPROTO. */
 SSLSOCKET_API int sslsocket_do_handshake(sslsocket *s);
+/* The same with this call's own timeout (-1 forever, 0 non-blocking,
+ * > 0 ms); the socket's stored timeout is neither used nor changed. */
+SSLSOCKET_API int sslsocket_do_handshake_timeout(sslsocket *s, int timeout_ms);
 
 /* Reads up to n bytes of plaintext straight into buf (no staging copy).
  * Returns > 0, 0 at a close_notify or (suppress_ragged_eofs) a ragged EOF,
@@ -424,6 +427,10 @@ SSLSOCKET_API int sslsocket_unwrap(sslsocket *s);
  * peer's, then shuts the descriptor down for writing (SHUT_WR); reads go on
  * until the peer closes. */
 SSLSOCKET_API int sslsocket_shutdown_write(sslsocket *s);
+/* The same, waiting for buffer room at most this call's timeout (-1
+ * forever, 0 not at all: the close_notify goes out later, as the kernel's
+ * FIN does) instead of the socket's stored one, which is not changed. */
+SSLSOCKET_API int sslsocket_shutdown_write_timeout(sslsocket *s, int timeout_ms);
 
 /* Sends close_notify if the connection is established and not yet shut
  * down, best effort and without blocking for longer than the write needs.

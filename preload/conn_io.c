@@ -540,10 +540,8 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 			                ? c->rule->opts.handshake_timeout_ms
 			                : 10000;
 
-			sslsocket_settimeout(c->s, t);
-			if (sslsocket_do_handshake(c->s) < 0) {
+			if (sslsocket_do_handshake_timeout(c->s, t) < 0)
 				io_error(c);
-			}
 		}
 		if (!sslsocket_handshake_done(c->s)) {
 			/* failed: nothing of the program's can go out; plain
@@ -553,10 +551,9 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 		}
 		if (how == SHUT_WR) {
 			/* a close_notify queued behind a full buffer: wait for
-			 * room as the program's writes would (the stored timeout
-			 * serves this call only: reads and writes pass their own) */
-			sslsocket_settimeout(c->s, call_timeout(c, 0, 0));
-			r = sslsocket_shutdown_write(c->s);
+			 * room as the program's writes would (this call's own
+			 * timeout; nothing stored in the socket changes) */
+			r = sslsocket_shutdown_write_timeout(c->s, call_timeout(c, 0, 0));
 			if (r < 0 && errno == EPROTO) /* the half-close happened */
 				r = 0;
 		} else {

@@ -227,6 +227,32 @@ START_TEST(test_handler_reentry_no_deadlock)
 }
 END_TEST
 
+/* Blocking calls take their timeout as a parameter: nothing stored in
+ * the socket changes for one call. */
+START_TEST(test_per_call_timeouts)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.do_handshake_on_connect = 0;
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err); /* blocking fd */
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(sslsocket_gettimeout(c), -1);
+	/* the peer is silent: non-blocking for this call only */
+	ck_assert_int_eq(sslsocket_do_handshake_timeout(c, 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	long long t0 = cu_now_ms();
+	ck_assert_int_eq(sslsocket_do_handshake_timeout(c, 100), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_ge(cu_now_ms() - t0, 90);
+	ck_assert_int_eq(sslsocket_gettimeout(c), -1);
+	sslsocket_close(c);
+	close(fds[1]);
+}
+END_TEST
+
 Suite *core_seam_suite(void)
 {
 	Suite *su = suite_create("core_seam");
@@ -237,6 +263,7 @@ Suite *core_seam_suite(void)
 	tcase_add_test(tc, test_connect_failure_phase);
 	tcase_add_test(tc, test_errors_per_thread);
 	tcase_add_test(tc, test_handler_reentry_no_deadlock);
+	tcase_add_test(tc, test_per_call_timeouts);
 	suite_add_tcase(su, tc);
 	return su;
 }
