@@ -72,7 +72,7 @@ only() {
 	return 1
 }
 
-for b in plain_client plain_server tls_client tls_server passthrough ktls_probe spawntime idle_holder; do
+for b in plain_client plain_server tls_client tls_server passthrough ktls_probe spawntime; do
 	[ -x "$BIN/$b" ] || die "$BIN/$b is missing (make BUILD=$BUILD bench builds it)"
 done
 sh "$ROOT/tests/certs/make-certs.sh" "$CERTS" || die "cannot make certificates"
@@ -593,6 +593,12 @@ scale_measure() { # REP WORKLOAD CARRIER CLIENTS
 }
 scale_run() {
 	_max=$((SCALE_IDLE + 200))
+	if [ ! -x "$BIN/idle_holder" ]; then
+		for _c in $SCALE_CARRIERS; do
+			na scale pinned "c1_idle0" "$_c" rate "$BIN/idle_holder is missing (make BUILD=$BUILD bench builds it)"
+		done
+		return
+	fi
 	if [ "$(ulimit -n)" -lt $((SCALE_IDLE + 300)) ]; then
 		for _c in $SCALE_CARRIERS; do
 			na scale pinned "c1_idle$SCALE_IDLE" "$_c" rate "RLIMIT_NOFILE $(ulimit -n) < $((SCALE_IDLE + 300))"
