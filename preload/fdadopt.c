@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "fdadopt.h"
+#include "fdcopies.h"
 #include "ts.h"
 
 /* Identities of ended connections, newest last (a ring). */
@@ -175,8 +176,9 @@ void ts_fd_adopt_cmsgs(const struct msghdr *m)
 {
 	struct cmsghdr *cm;
 
-	if (m == NULL || m->msg_control == NULL ||
-	    atomic_load_explicit(&ts_fd_high, memory_order_relaxed) == 0)
+	int wrapped = atomic_load_explicit(&ts_fd_high, memory_order_relaxed) != 0;
+
+	if (m == NULL || m->msg_control == NULL)
 		return;
 	for (cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR((struct msghdr *)(uintptr_t)m, cm)) {
 		size_t i, n;
@@ -189,7 +191,9 @@ void ts_fd_adopt_cmsgs(const struct msghdr *m)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
-			ts_fd_adopt(fd);
+			ts_fdcopy_mark(fd); /* its original may be ours too */
+			if (wrapped)
+				ts_fd_adopt(fd);
 		}
 	}
 }

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "fdcopies.h"
 #include "ts.h"
 
 TS_EXPORT int close(int fd)
@@ -61,6 +62,10 @@ TS_EXPORT int dup(int fd)
 	if (TS_PLAIN(fd)) {
 		int r = TS_REAL(dup)(fd);
 
+		if (r >= 0) {
+			ts_fdcopy_mark(fd);
+			ts_fdcopy_mark(r);
+		}
 		if (TS_UNLIKELY(r >= 0 && ts_fd_peek(r) != NULL)) {
 			int saved = errno;
 
@@ -74,15 +79,21 @@ TS_EXPORT int dup(int fd)
 
 TS_EXPORT int dup2(int oldfd, int newfd)
 {
-	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL)
+	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL) {
+		ts_fdcopy_mark(oldfd);
+		ts_fdcopy_mark(newfd);
 		return TS_REAL(dup2)(oldfd, newfd);
+	}
 	return ts_dup2(oldfd, newfd);
 }
 
 TS_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL)
+	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL) {
+		ts_fdcopy_mark(oldfd);
+		ts_fdcopy_mark(newfd);
 		return TS_REAL(dup3)(oldfd, newfd, flags);
+	}
 	return ts_dup3(oldfd, newfd, flags);
 }
 
@@ -94,6 +105,10 @@ static int fcntl_common(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 	if (TS_PLAIN(fd)) {
 		int r = real(fd, cmd, arg);
 
+		if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0) {
+			ts_fdcopy_mark(fd);
+			ts_fdcopy_mark(r);
+		}
 		if (TS_UNLIKELY((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0 &&
 		                ts_fd_peek(r) != NULL)) {
 			int saved = errno;

@@ -10,6 +10,7 @@
 #include <sys/pidfd.h>
 
 #include "fdadopt.h"
+#include "fdcopies.h"
 #include "ts.h"
 
 typedef int (*pidfd_getfd_fn)(int, int, unsigned int);
@@ -39,6 +40,8 @@ TS_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 		return -1;
 	}
 	r = real(pidfd, targetfd, flags);
+	if (r >= 0)
+		ts_fdcopy_mark(r);
 	if (r >= 0 && ts_depth == 0)
 		ts_fd_adopt(r);
 	return r;

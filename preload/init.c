@@ -28,6 +28,7 @@
 
 #include "log_syslog.h"
 #include "syserr_int.h"
+#include "fdcopies.h"
 #include "ts.h"
 #include "rule_tls.h"
 #include "stats.h"
@@ -120,6 +121,7 @@ static void init_once_fn(void)
 	if (ts_rule_tls_init(rs, keylog) < 0)
 		die("out of memory", NULL, NULL);
 	ts_conn_teardown_hook = ts_conn_teardown;
+	ts_fdcopy_mark_open(); /* inherited numbers may share a socket */
 	ts_stats_init(rs);
 	pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child);
 	pthread_atfork(ts_rule_tls_fork_prepare, ts_rule_tls_fork_parent, ts_rule_tls_fork_child);

@@ -9,9 +9,10 @@
  * process that names the same socket (same st_dev and st_ino; the list of
  * open descriptors from /proc/self/fd, read with getdents64 into a stack
  * buffer) becomes one more name of the connection, as dup makes it
- * (close-on-exec set). The cost, an fstat per open descriptor, is paid
- * once per wrapped connect, next to a TLS handshake; accept makes a fresh
- * descriptor and needs none of it. Copies held by other processes (a fork
+ * (close-on-exec set). Only numbers that took part in a copy can be such
+ * names (fdcopies.h), so a connect pays an fstat per marked number, not
+ * per open descriptor; accept makes a fresh descriptor and needs none of
+ * it. Copies held by other processes (a fork
  * before connect) are not reachable from here (tlsshim(1), CAVEATS).
  */
 #include <dirent.h>
@@ -22,19 +23,38 @@
 #include <unistd.h>
 
 #include "bytepath.h"
+#include "fdcopies.h"
 
-void ts_fd_adopt_siblings(int fd)
+/* other becomes one more name of fd's connection when it names the same
+ * socket (me is fd's fstat). */
+static void adopt_if_sibling(int fd, long other, const struct stat *me)
+{
+	struct stat st;
+	int fl;
+
+	if (other == fd || other < 0 || other >= TS_FD_MAX || ts_fd_peek((int)other) != NULL)
+		return;
+	if (fstat((int)other, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_dev != me->st_dev ||
+	    st.st_ino != me->st_ino)
+		return;
+	ts_fd_dup(fd, (int)other);
+	fl = TS_REAL(fcntl)((int)other, F_GETFD);
+	if (fl >= 0 && !(fl & FD_CLOEXEC))
+		TS_REAL(fcntl)((int)other, F_SETFD, fl | FD_CLOEXEC);
+	ts_log(CFG_LOG_DEBUG, "fd %ld names the socket fd %d connects: "
+	       "one more name of the connection", other, fd);
+}
+
+/* Every open descriptor: fd itself was copied, so its other names can be
+ * any number (the dup's old side, a received copy's original). */
+static void adopt_scanning_all(int fd, const struct stat *me)
 {
 	char buf[4096];
-	struct stat me, st;
-	int dir, saved = errno;
 	ssize_t n;
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fstat(fd, &me) < 0 || !S_ISSOCK(me.st_mode))
-		goto out;
-	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		goto out;
+		return;
 	while ((n = getdents64(dir, buf, sizeof buf)) > 0) {
 		ssize_t off = 0;
 
@@ -44,23 +64,27 @@ void ts_fd_adopt_siblings(int fd)
 			long other = strtol(d->d_name, &end, 10);
 
 			off += d->d_reclen;
-			if (end == d->d_name || *end != '\0' || other == fd || other == dir ||
-			    other < 0 || other >= TS_FD_MAX || ts_fd_peek((int)other) != NULL)
-				continue;
-			if (fstat((int)other, &st) == 0 && S_ISSOCK(st.st_mode) &&
-			    st.st_dev == me.st_dev && st.st_ino == me.st_ino) {
-				int fl;
-
-				ts_fd_dup(fd, (int)other);
-				fl = TS_REAL(fcntl)((int)other, F_GETFD);
-				if (fl >= 0 && !(fl & FD_CLOEXEC))
-					TS_REAL(fcntl)((int)other, F_SETFD, fl | FD_CLOEXEC);
-				ts_log(CFG_LOG_DEBUG, "fd %ld names the socket fd %d connects: "
-				       "one more name of the connection", other, fd);
-			}
+			if (end != d->d_name && *end == '\0' && other != dir)
+				adopt_if_sibling(fd, other, me);
 		}
 	}
 	TS_REAL(close)(dir);
+}
+
+void ts_fd_adopt_siblings(int fd)
+{
+	struct stat me;
+	int saved = errno, other;
+
+	if (fstat(fd, &me) < 0 || !S_ISSOCK(me.st_mode))
+		goto out;
+	if (ts_fdcopy_marked(fd)) {
+		adopt_scanning_all(fd, &me);
+		goto out;
+	}
+	/* fd was never copied: its other names, if any, are copies (marked). */
+	for (other = ts_fdcopy_next(0); other >= 0; other = ts_fdcopy_next(other + 1))
+		adopt_if_sibling(fd, other, &me);
 out:
 	errno = saved;
 }

@@ -1,0 +1,86 @@
+/*
+ * fdcopies.c - the marks of fdcopies.h: one bit per descriptor number,
+ * set with an atomic or, read with relaxed loads (a mark that races with
+ * a connect is a dup racing with that connect, which the program cannot
+ * order either).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "fdcopies.h"
+#include "ts.h"
+
+#define WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
+
+static atomic_ulong marks[TS_FD_MAX / WORD_BITS];
+static atomic_int marks_high; /* highest marked word + 1 */
+
+void ts_fdcopy_mark(int fd)
+{
+	unsigned w;
+	int high;
+
+	if (fd < 0 || fd >= TS_FD_MAX)
+		return;
+	w = (unsigned)fd / WORD_BITS;
+	atomic_fetch_or_explicit(&marks[w], 1UL << ((unsigned)fd % WORD_BITS),
+	                         memory_order_relaxed);
+	high = atomic_load_explicit(&marks_high, memory_order_relaxed);
+	while ((int)w + 1 > high &&
+	       !atomic_compare_exchange_weak_explicit(&marks_high, &high, (int)w + 1,
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+int ts_fdcopy_marked(int fd)
+{
+	if (fd < 0 || fd >= TS_FD_MAX)
+		return 0;
+	return (atomic_load_explicit(&marks[(unsigned)fd / WORD_BITS], memory_order_relaxed) >>
+	        ((unsigned)fd % WORD_BITS)) & 1;
+}
+
+int ts_fdcopy_next(int from)
+{
+	int high = atomic_load_explicit(&marks_high, memory_order_relaxed);
+	unsigned w;
+
+	if (from < 0)
+		from = 0;
+	for (w = (unsigned)from / WORD_BITS; (int)w < high; w++) {
+		unsigned long bits = atomic_load_explicit(&marks[w], memory_order_relaxed);
+
+		if (w == (unsigned)from / WORD_BITS)
+			bits &= ~0UL << ((unsigned)from % WORD_BITS);
+		if (bits != 0)
+			return (int)(w * WORD_BITS + (unsigned)__builtin_ctzl(bits));
+	}
+	return -1;
+}
+
+void ts_fdcopy_mark_open(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return;
+	while ((n = getdents64(dir, buf, sizeof buf)) > 0) {
+		ssize_t off = 0;
+
+		while (off < n) {
+			struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+			char *end;
+			long fd = strtol(d->d_name, &end, 10);
+
+			off += d->d_reclen;
+			if (end != d->d_name && *end == '\0' && fd != dir)
+				ts_fdcopy_mark((int)fd);
+		}
+	}
+	TS_REAL(close)(dir);
+}
