@@ -8,7 +8,8 @@
 # server. A connect rule whose ca_certs file is empty or garbage stops the
 # program before main: exit 1 and "tlsshim: ...: ca_certs: cannot load CA
 # certificates from FILE: REASON" (the program never runs, so it sends
-# nothing).
+# nothing). On an accept rule, a plaintext client and a client closing
+# mid-handshake never reach the program (see the case below).
 . "$(dirname "$0")/lib.sh"
 
 mkcert() { # NAME MODE (expired | notyet | selfsigned)
@@ -77,6 +78,35 @@ badca() { # FILE what reason
 	assert_eq "" "$(cat "$T/out")" "$2: the program never ran"
 	assert_contains "$T/log" "tlsshim: TLSSHIM_CONFIG_STRING:1: ca_certs: cannot load CA certificates from $1: $3" "$2: message"
 }
+# The accept side: a wrapped evprog_blockserver (accept rule) behind a
+# plaintext client and a client that closes mid-handshake: the program
+# never gets those connections (its accept goes on waiting, then serves
+# the next real TLS client), the plaintext client gets EOF and no byte
+# back, and each failure is logged at warn with OpenSSL's reason.
+P=$(free_port)
+TLSSHIM_CONFIG_STRING="accept = ({ match = \"*:$P\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; });" \
+	LD_PRELOAD=$PRELOAD start_bg 20 "$PROGS/evprog_blockserver" $P 1 >"$T/bs.out" 2>"$T/bs.log"
+BS=$BG_PID
+wait_port $P
+timeout 5 python3 -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'PLAINSECRET hello\\n')
+print(repr(s.recv(100)))" $P >"$T/plain.out" 2>&1
+assert_eq "b''" "$(cat "$T/plain.out")" "plaintext client: EOF, nothing back"
+timeout 5 python3 -c "
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(bytes.fromhex('16030100c8010000c40303'))
+s.close()" $P
+echo ok | timeout 5 openssl s_client -connect 127.0.0.1:$P -quiet -CAfile "$CERTS/ca.pem" >"$T/ok.out" 2>/dev/null
+assert_eq "echo: ok" "$(cat "$T/ok.out")" "the next TLS client is served"
+wait $BS || fail "evprog_blockserver failed"
+assert_eq "listening $P
+served 1" "$(cat "$T/bs.out")" "the program saw neither bad connection"
+assert_contains "$T/bs.log" "accept 127.0.0.1:[0-9]*: failed (rule .*): wrong version number" "plaintext client: warn line"
+assert_contains "$T/bs.log" "accept 127.0.0.1:[0-9]*: failed (rule .*): EOF occurred in violation of protocol (during handshake)" "closed mid-handshake: warn line"
+
 badca "$T/empty.pem" "empty CA file" "no PEM certificate or CRL in it"
 badca "$T/garbage.pem" "garbage CA file" 'the PEM block "CERTIFICATE" is not base64'
 exit 0
