@@ -84,6 +84,8 @@ void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt
 	e->sys_errno = sys_errno;
 	e->ossl_error = 0;
 	e->phase = phase_of(s);
+	e->cause = sys_errno == ETIMEDOUT && s->state == CORE_ST_HANDSHAKE ? SSLSOCKET_CAUSE_TIMEOUT
+	                                                                  : SSLSOCKET_CAUSE_NONE;
 	vsnprintf(e->reason, sizeof e->reason, fmt, ap);
 	va_end(ap);
 	errno = sys_errno ? sys_errno : saved;
@@ -119,6 +121,36 @@ int core_lock_entry(struct sslsocket *s)
 	return 0;
 }
 
+/* What OpenSSL's error l and the verification result vr mean to an
+ * operator (enum sslsocket_cause). */
+static int ssl_cause(unsigned long l, long vr, int identity)
+{
+	if (identity || vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+	    vr == X509_V_ERR_EMAIL_MISMATCH)
+		return SSLSOCKET_CAUSE_IDENTITY;
+	if (ERR_GET_LIB(l) != ERR_LIB_SSL)
+		return vr != X509_V_OK ? SSLSOCKET_CAUSE_VERIFY : SSLSOCKET_CAUSE_PROTOCOL;
+	switch (ERR_GET_REASON(l)) {
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		return SSLSOCKET_CAUSE_VERIFY;
+	case SSL_R_WRONG_VERSION_NUMBER: /* a record header that is not TLS */
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+		return SSLSOCKET_CAUSE_PLAINTEXT;
+	default:
+		return vr != X509_V_OK ? SSLSOCKET_CAUSE_VERIFY : SSLSOCKET_CAUSE_PROTOCOL;
+	}
+}
+
 /* The reason of a TLS failure: OpenSSL's text, with the verification
  * result spelled out when that is what failed. */
 static void ssl_failure(struct sslsocket *s, const char *what)
@@ -138,6 +170,7 @@ static void ssl_failure(struct sslsocket *s, const char *what)
 		core_sock_err(s, SSLSOCKET_ERROR_SSL, EPROTO, "TLS failure in %s", what);
 	struct sslsocket_error *e = core_err_slot(s);
 	e->ossl_error = l;
+	e->cause = ssl_cause(l, vr, vr == X509_V_ERR_APPLICATION_VERIFICATION && s->identity_why[0]);
 	if (s->state == CORE_ST_HANDSHAKE &&
 	    (vr != X509_V_OK ||
 	     (ERR_GET_LIB(l) == ERR_LIB_SSL && ERR_GET_REASON(l) == SSL_R_CERTIFICATE_VERIFY_FAILED)))

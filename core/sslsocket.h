@@ -104,6 +104,20 @@ enum sslsocket_phase {
 	SSLSOCKET_PHASE_SHUTDOWN   /* close_notify, half-close, unwrap */
 };
 
+/* What a failure means to an operator, decided where OpenSSL's errors are
+ * translated (so that no caller reads the reason's text). */
+enum sslsocket_cause {
+	SSLSOCKET_CAUSE_NONE = 0,  /* not a TLS failure (a system call, a want) */
+	SSLSOCKET_CAUSE_VERIFY,    /* the peer's chain did not verify, or the peer
+	                              refused ours (unknown CA, bad, expired,
+	                              revoked or missing certificate) */
+	SSLSOCKET_CAUSE_IDENTITY,  /* the chain verified but the name, allow_names
+	                              or pin_sha256 did not match */
+	SSLSOCKET_CAUSE_PLAINTEXT, /* the peer does not speak TLS */
+	SSLSOCKET_CAUSE_TIMEOUT,   /* the handshake's deadline passed */
+	SSLSOCKET_CAUSE_PROTOCOL   /* any other TLS failure */
+};
+
 /* The reason of a failure: the seed's code, the errno the POSIX call should
  * give (sys_errno; EPROTO for a TLS failure, EAGAIN for want-read/write),
  * OpenSSL's packed error (0 if none), the phase, and one line of text such
@@ -114,6 +128,7 @@ struct sslsocket_error {
 	unsigned long ossl_error;
 	char reason[256];
 	int phase;                /* enum sslsocket_phase */
+	int cause;                /* enum sslsocket_cause */
 };
 
 /* ---- The I/O seam ------------------------------------------------------- */

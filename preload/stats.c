@@ -239,43 +239,23 @@ void ts_stats_rule_ctx(const struct cfg_rule *r, const sslsocket_ctx *ctx)
 		__atomic_store_n(&t->cert_not_after, (int64_t)na, __ATOMIC_RELAXED);
 }
 
-/* Words of OpenSSL's reasons (and the core's own), by what they mean to an
- * operator. The first table that has a word of the reason wins. */
-static const char *const identity_words[] = {
-	"hostname mismatch", "IP address mismatch", "email address mismatch",
-	"allow_names", "pin_sha256", "identity", NULL
-};
-static const char *const plaintext_words[] = {
-	"wrong version number", "http request", "https proxy request",
-	"packet length too long", "not a TLS", "plaintext", NULL
-};
-static const char *const verify_words[] = {
-	"certificate verify failed", "unknown ca", "bad certificate", "certificate unknown",
-	"certificate expired", "certificate revoked", "unsupported certificate",
-	"peer did not return a certificate", "certificate required", NULL
-};
-
-static int has_word(const char *text, const char *const *words)
-{
-	for (; *words != NULL; words++)
-		if (strstr(text, *words) != NULL)
-			return 1;
-	return 0;
-}
-
+/* The counter of a failed handshake: the core's cause of the failure. */
 int ts_stats_fail_reason(const struct sslsocket_error *e)
 {
 	if (e == NULL)
 		return TS_FAIL_PROTOCOL;
-	if (e->sys_errno == ETIMEDOUT || strstr(e->reason, "timed out") != NULL)
+	switch (e->cause) {
+	case SSLSOCKET_CAUSE_TIMEOUT:
 		return TS_FAIL_TIMEOUT;
-	if (has_word(e->reason, identity_words))
+	case SSLSOCKET_CAUSE_IDENTITY:
 		return TS_FAIL_IDENTITY;
-	if (has_word(e->reason, plaintext_words))
+	case SSLSOCKET_CAUSE_PLAINTEXT:
 		return TS_FAIL_PLAINTEXT;
-	if (has_word(e->reason, verify_words))
+	case SSLSOCKET_CAUSE_VERIFY:
 		return TS_FAIL_VERIFY;
-	return TS_FAIL_PROTOCOL;
+	default:
+		return e->sys_errno == ETIMEDOUT ? TS_FAIL_TIMEOUT : TS_FAIL_PROTOCOL;
+	}
 }
 
 void ts_stats_hs_failed(const struct cfg_rule *r, const struct sslsocket_error *e)

@@ -16,7 +16,8 @@ port, certs = int(sys.argv[2]), sys.argv[3]
 
 class Err(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int), ("sys_errno", ctypes.c_int),
-                ("ossl_error", ctypes.c_ulong), ("reason", ctypes.c_char * 256)]
+                ("ossl_error", ctypes.c_ulong), ("reason", ctypes.c_char * 256),
+                ("phase", ctypes.c_int), ("cause", ctypes.c_int)]
 
 lib.sslsocket_get_server_certificate.restype = ctypes.c_void_p
 lib.sslsocket_get_server_certificate.argtypes = [ctypes.c_char_p, ctypes.c_ushort,

@@ -67,6 +67,7 @@ START_TEST(test_verify_failure_phase)
 	sslsocket *c = sslsocket_wrap(fds[0], &o, NULL, &err);
 	ck_assert_ptr_null(c); /* blocking: the handshake ran in wrap */
 	ck_assert_int_eq(err.phase, SSLSOCKET_PHASE_VERIFY);
+	ck_assert_int_eq(err.cause, SSLSOCKET_CAUSE_VERIFY);
 	ck_assert_int_eq(err.sys_errno, EPROTO);
 	ck_assert_int_eq(err.code, SSLSOCKET_ERROR_SSL);
 	ck_assert_uint_ne(err.ossl_error, 0);
@@ -92,6 +93,7 @@ START_TEST(test_connect_failure_phase)
 	ck_assert_int_eq(errno, ECONNREFUSED);
 	const struct sslsocket_error *e = sslsocket_last_error(c);
 	ck_assert_int_eq(e->phase, SSLSOCKET_PHASE_CONNECT);
+	ck_assert_int_eq(e->cause, SSLSOCKET_CAUSE_NONE);
 	ck_assert_int_eq(e->sys_errno, ECONNREFUSED);
 	sslsocket_close(c);
 }
