@@ -61,7 +61,7 @@ int ts_fdcopy_next(int from)
 	return -1;
 }
 
-void ts_fdcopy_mark_open(void)
+void ts_fd_each_open(void (*fn)(int fd, void *arg), void *arg)
 {
 	char buf[4096];
 	ssize_t n;
@@ -78,9 +78,20 @@ void ts_fdcopy_mark_open(void)
 			long fd = strtol(d->d_name, &end, 10);
 
 			off += d->d_reclen;
-			if (end != d->d_name && *end == '\0' && fd != dir)
-				ts_fdcopy_mark((int)fd);
+			if (end != d->d_name && *end == '\0' && fd != dir && fd >= 0 && fd <= INT_MAX)
+				fn((int)fd, arg);
 		}
 	}
 	TS_REAL(close)(dir);
+}
+
+static void mark_one(int fd, void *arg)
+{
+	(void)arg;
+	ts_fdcopy_mark(fd);
+}
+
+void ts_fdcopy_mark_open(void)
+{
+	ts_fd_each_open(mark_one, NULL);
 }

@@ -19,5 +19,9 @@ int ts_fdcopy_marked(int fd);
 int ts_fdcopy_next(int from);
 /* Marks every descriptor open now (the ones inherited across exec). */
 void ts_fdcopy_mark_open(void);
+/* Calls fn(fd, arg) for every descriptor open in this process (from
+ * /proc/self/fd, read into a stack buffer; the directory's own descriptor
+ * is left out). */
+void ts_fd_each_open(void (*fn)(int fd, void *arg), void *arg);
 
 #endif /* TLSSHIM_FDCOPIES_H */

@@ -15,7 +15,6 @@
  * it. Copies held by other processes (a fork
  * before connect) are not reachable from here (tlsshim(1), CAVEATS).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -45,30 +44,16 @@ static void adopt_if_sibling(int fd, long other, const struct stat *me)
 	       "one more name of the connection", other, fd);
 }
 
-/* Every open descriptor: fd itself was copied, so its other names can be
- * any number (the dup's old side, a received copy's original). */
-static void adopt_scanning_all(int fd, const struct stat *me)
+struct sibling_search {
+	int fd;
+	const struct stat *me;
+};
+
+static void adopt_one(int other, void *arg)
 {
-	char buf[4096];
-	ssize_t n;
-	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const struct sibling_search *q = arg;
 
-	if (dir < 0)
-		return;
-	while ((n = getdents64(dir, buf, sizeof buf)) > 0) {
-		ssize_t off = 0;
-
-		while (off < n) {
-			struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
-			char *end;
-			long other = strtol(d->d_name, &end, 10);
-
-			off += d->d_reclen;
-			if (end != d->d_name && *end == '\0' && other != dir)
-				adopt_if_sibling(fd, other, me);
-		}
-	}
-	TS_REAL(close)(dir);
+	adopt_if_sibling(q->fd, other, q->me);
 }
 
 void ts_fd_adopt_siblings(int fd)
@@ -79,7 +64,11 @@ void ts_fd_adopt_siblings(int fd)
 	if (fstat(fd, &me) < 0 || !S_ISSOCK(me.st_mode))
 		goto out;
 	if (ts_fdcopy_marked(fd)) {
-		adopt_scanning_all(fd, &me);
+		/* fd itself was copied: its other names can be any number (the
+		 * dup's old side, a received copy's original). */
+		struct sibling_search q = { fd, &me };
+
+		ts_fd_each_open(adopt_one, &q);
 		goto out;
 	}
 	/* fd was never copied: its other names, if any, are copies (marked). */
