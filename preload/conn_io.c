@@ -67,7 +67,7 @@ static int call_timeout(struct ts_conn *c, int reading, int flags)
 }
 
 /* The warn line of a failed connection, once. */
-static void log_failure(struct ts_conn *c)
+void ts_conn_log_failure(struct ts_conn *c)
 {
 	if (atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
 		return;
@@ -108,7 +108,7 @@ void ts_conn_log_state(struct ts_conn *c)
 			ts_log(CFG_LOG_DEBUG, "%s %s: server name %s", c->side, c->peer, c->sni);
 	}
 	if (!(flags & TS_F_HS_DONE) && !(flags & TS_F_FAIL_LOGGED) && sslsocket_failed(c->s))
-		log_failure(c);
+		ts_conn_log_failure(c);
 }
 
 void ts_conn_drive(struct ts_conn *c)
@@ -142,7 +142,7 @@ static ssize_t io_error(struct ts_conn *c)
 	if (e != EDEADLK && sslsocket_snapshot(c->s, &st) == 0 && st.failed) {
 		int phase = st.failure.phase;
 
-		log_failure(c);
+		ts_conn_log_failure(c);
 		/* A TLS failure (handshake, verification, a bad record) fails
 		 * closed with EPROTO from now on; so does a TCP connect that
 		 * failed, though this call reports the connect's own errno
@@ -177,7 +177,7 @@ static ssize_t failed_closed(struct ts_conn *c)
 	 * when a readiness call found it first (a bad record peeked by poll). */
 	if (c->s != NULL && !(atomic_load(&c->flags) & TS_F_FAIL_LOGGED) &&
 	    sslsocket_failed(c->s))
-		log_failure(c);
+		ts_conn_log_failure(c);
 	atomic_store(&c->so_error, 0);
 	errno = EPROTO;
 	return -1;

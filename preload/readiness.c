@@ -65,8 +65,11 @@ static int read_ready(struct ts_conn *c)
 	int ready;
 
 	ready = sslsocket_read_ready(c->s);
-	if (sslsocket_failed(c->s))
+	if (sslsocket_failed(c->s)) {
 		atomic_fetch_or(&c->flags, TS_F_FAILED);
+		/* the program may take POLLERR as the end and never read */
+		ts_conn_log_failure(c);
+	}
 	ts_conn_changed(c);
 	return ready;
 }

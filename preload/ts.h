@@ -468,6 +468,9 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd);
 /* Logs the info line once the handshake is done, or the warn line once it
  * failed. */
 void ts_conn_log_state(struct ts_conn *c);
+/* The warn line of a failed connection, once (whoever finds the failure
+ * first: a read, a write, or a readiness call that processed the record). */
+void ts_conn_log_failure(struct ts_conn *c);
 /* Drives a connect or handshake in progress as far as it goes without
  * blocking, for a caller that reports no errno (poll, epoll, getsockopt):
  * a failure is logged, marked (TS_F_FAILED) and owed to the program as
