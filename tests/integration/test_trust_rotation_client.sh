@@ -38,11 +38,19 @@ cat "$T/cl2.key" "$T/cl2.pem" >"$T/client.new"
 t1=$(now_mono); mv "$T/client.new" "$T/client.pem"
 after_1s "$t1"; more 5
 
-# 2. the CA bundle renamed over (old + new CA); one second later the
-#    server switches to a certificate from the new CA
+# 2. the CA bundle renamed over (old + new CA); once the client has
+#    reloaded it (within a second) the server switches to a certificate
+#    from the new CA
 cat "$T/ca1.pem" "$T/ca2.pem" >"$T/trust.new"
+reloads=$(grep -c "credentials reloaded" "$T/client.log" || true)
 t2=$(now_mono); mv "$T/trust.new" "$T/trust.pem"
 after_1s "$t2"
+# The server switches only once the client has taken the new bundle and
+# gone through with it (a busy machine can hold a handshake that began
+# before the reload past the second): the state, not a guess.
+wait_log "$T/client.log" "credentials reloaded" $((reloads + 1)) "$t2" >/dev/null ||
+	fail "the client never reloaded its CA bundle"
+more 2
 cat "$T/srv2.key" "$T/srv2.pem" >"$T/srv.new"; mv "$T/srv.new" "$T/srv.pem"
 more 5
 
