@@ -8,7 +8,8 @@
 # server. A connect rule whose ca_certs file is empty or garbage stops the
 # program before main: exit 1 and "tlsshim: ...: ca_certs: cannot load CA
 # certificates from FILE: REASON" (the program never runs, so it sends
-# nothing). On an accept rule, a plaintext client and a client closing
+# nothing); so does a certfile whose keyfile does not match it, on an
+# accept rule and on a connect rule. On an accept rule, a plaintext client and a client closing
 # mid-handshake never reach the program (see the case below).
 . "$(dirname "$0")/lib.sh"
 
@@ -109,4 +110,24 @@ assert_contains "$T/bs.log" "accept 127.0.0.1:[0-9]*: failed (rule .*): EOF occu
 
 badca "$T/empty.pem" "empty CA file" "no PEM certificate or CRL in it"
 badca "$T/garbage.pem" "garbage CA file" 'the PEM block "CERTIFICATE" is not base64'
+
+# A certificate whose key does not match, at start (rotation is
+# test_trust_rotation_server.sh): the accept rule's server certificate
+# and the connect rule's client certificate each stop the program before
+# main with exit 1 and the file at fault; the program never runs, so it
+# neither listens nor connects.
+badkey() { # RULE-KIND CERT what
+	rc=0
+	case $1 in
+	accept) rule="accept = ({ match = \"*:1\"; certfile = \"$CERTS/$2\"; keyfile = \"$CERTS/rsa.key\"; });" ;;
+	connect) rule="connect = ({ match = \"localhost:1\"; ca_certs = \"$CERTS/ca.pem\"; certfile = \"$CERTS/$2\"; keyfile = \"$CERTS/rsa.key\"; });" ;;
+	esac
+	TLSSHIM_CONFIG_STRING="$rule" LD_PRELOAD=$PRELOAD timeout 10 "$PROGS/tsprog_client" ghbn localhost 1 \
+		>"$T/out" 2>"$T/log" || rc=$?
+	assert_eq 1 "$rc" "$3: exit status"
+	assert_eq "" "$(cat "$T/out")" "$3: the program never ran"
+	assert_contains "$T/log" "tlsshim: TLSSHIM_CONFIG_STRING:1: keyfile: private key in $CERTS/rsa.key does not match the certificate in $CERTS/$2" "$3: message"
+}
+badkey accept server.pem "server key that does not match"
+badkey connect client.pem "client key that does not match"
 exit 0
