@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "conn.h"
+#include "epoll.h"
+#include "real.h"
 
 #define CHUNK 16384
 

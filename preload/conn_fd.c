@@ -17,8 +17,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "conn_fd.h"
+#include "fdtab.h"
 #include "inherit.h"
-#include "ts.h"
+#include "real.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)

@@ -23,7 +23,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "compiler.h"
+#include "conn.h"
+#include "epoll.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "log.h"
+#include "real.h"
 #include "sniff.h"
 #include "stats.h"
 

@@ -19,9 +19,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exitnotify.h"
 #include "bytepath.h"
-#include "ts.h"
+#include "conn.h"
+#include "conn_open.h"
+#include "epoll.h"
+#include "exitnotify.h"
+#include "fdtab.h"
+#include "init.h"
+#include "log.h"
+#include "names.h"
+#include "real.h"
 #include "rule_tls.h"
 #include "sniff.h"
 #include "stats.h"

@@ -24,6 +24,11 @@
 #include <netinet/in.h>
 
 #include "bytepath.h"
+#include "conn.h"
+#include "conn_fd.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 static int cookie_fd(void *cookie)
 {

@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ts.h"
+#include "exec.h"
+#include "init.h"
 
 /* The variables that carry the rules, as "NAME=value" from startup. */
 static const char *const keep_names[] = {"TLSSHIM_CONFIG", "TLSSHIM_CONFIG_STRING", "TLSSHIM_LOG",

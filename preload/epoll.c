@@ -34,7 +34,12 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "compiler.h"
+#include "conn.h"
+#include "epoll.h"
+#include "fdtab.h"
 #include "readiness.h"
+#include "real.h"
 #include "sniff.h"
 
 /* The kernel's data word for a wrapped descriptor: magic | fd. */

@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ts.h"
+#include "conn.h"
+#include "exec.h"
+#include "fdtab.h"
+#include "init.h"
+#include "log.h"
 
 static int refuse(const char *shown, const char *why)
 {

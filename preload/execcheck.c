@@ -14,7 +14,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "exec.h"
+#include "real.h"
 
 /* The mode bits and the capability attribute of one file. A setgid bit
  * without group execute is mandatory locking, not privilege. */

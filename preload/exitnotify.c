@@ -31,8 +31,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "compiler.h"
+#include "conn.h"
 #include "exitnotify.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "log.h"
+#include "real.h"
 
 #define TS_EXIT_BUDGET_MS 2000
 

@@ -24,9 +24,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conn.h"
 #include "fdadopt.h"
 #include "fdcopies.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "log.h"
+#include "real.h"
 
 /* Identities of ended connections, newest last (a ring). */
 #define RETIRED_MAX 256

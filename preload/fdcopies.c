@@ -11,7 +11,8 @@
 #include <stdlib.h>
 
 #include "fdcopies.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "real.h"
 
 #define WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
 

@@ -21,8 +21,11 @@
 #include <unistd.h>
 
 #include "bytepath.h"
+#include "compiler.h"
+#include "conn.h"
 #include "fdadopt.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "names.h"
 #include "stats.h"
 
 _Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];

@@ -4,7 +4,8 @@
  */
 #include <sys/socket.h>
 
-#include "ts.h"
+#include "conn_open.h"
+#include "hook.h"
 
 TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {

@@ -14,6 +14,9 @@
 #include <stddef.h>
 
 #include "bytepath.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 static int aio_wrapped(int fd)
 {

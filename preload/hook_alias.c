@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "hook.h"
 
 ssize_t __write(int fd, const void *buf, size_t n);
 ssize_t __read(int fd, void *buf, size_t n);

@@ -10,8 +10,13 @@
 
 #include <unistd.h>
 
+#include "compiler.h"
+#include "conn.h"
+#include "conn_fd.h"
 #include "fdcopies.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 TS_EXPORT int close(int fd)
 {

@@ -5,7 +5,11 @@
 
 #include <sys/socket.h>
 
-#include "ts.h"
+#include "compiler.h"
+#include "conn_open.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 TS_EXPORT int socket(int domain, int type, int protocol)
 {

@@ -9,8 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "fdadopt.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 static struct ts_conn *io_conn(int fd, int *pass)
 {

@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytepath.h"
+#include "conn.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 int __dprintf_chk(int fd, int flag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)

@@ -8,7 +8,12 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "ts.h"
+#include "conn.h"
+#include "epoll.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "init.h"
+#include "real.h"
 
 static int track(int fd)
 {

@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "exec.h"
+#include "hook.h"
 #include "inherit.h"
+#include "real.h"
 #include "shell.h"
-#include "ts.h"
 
 extern char **environ;
 

@@ -9,7 +9,9 @@
  */
 #include <unistd.h>
 
-#include "ts.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 pid_t _Fork(void);
 

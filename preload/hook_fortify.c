@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "hook.h"
 
 extern void __chk_fail(void) __attribute__((noreturn));
 

@@ -5,7 +5,9 @@
  */
 #include <sys/socket.h>
 
-#include "ts.h"
+#include "conn_open.h"
+#include "hook.h"
+#include "real.h"
 
 TS_EXPORT int listen(int fd, int backlog)
 {

@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <netdb.h>
 
-#include "ts.h"
+#include "hook.h"
+#include "init.h"
+#include "names.h"
+#include "real.h"
 
 static void record_hostent(const char *name, const struct hostent *h)
 {

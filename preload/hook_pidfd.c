@@ -11,7 +11,8 @@
 
 #include "fdadopt.h"
 #include "fdcopies.h"
-#include "ts.h"
+#include "hook.h"
+#include "real.h"
 
 typedef int (*pidfd_getfd_fn)(int, int, unsigned int);
 

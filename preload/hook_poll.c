@@ -12,7 +12,9 @@
 #include <sys/select.h>
 #include <time.h>
 
-#include "ts.h"
+#include "hook.h"
+#include "ready.h"
+#include "real.h"
 
 /* glibc declares poll's array write-only (__attr_access, for GCC >= 10
  * whatever the fortify level), which is true of the kernel's side only:

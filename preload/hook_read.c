@@ -13,8 +13,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "compiler.h"
+#include "conn.h"
 #include "fdadopt.h"
-#include "ts.h"
+#include "hook.h"
+#include "real.h"
 
 static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
 {

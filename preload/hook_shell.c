@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hook.h"
 #include "shell.h"
-#include "ts.h"
 
 TS_EXPORT int system(const char *cmd)
 {

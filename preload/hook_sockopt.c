@@ -10,7 +10,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "ts.h"
+#include "conn_fd.h"
+#include "hook.h"
+#include "real.h"
 
 TS_EXPORT int ioctl(int fd, unsigned long req, ...)
 {

@@ -6,6 +6,9 @@
 #include <stdio.h>
 
 #include "bytepath.h"
+#include "hook.h"
+#include "init.h"
+#include "real.h"
 
 TS_EXPORT FILE *fdopen(int fd, const char *mode)
 {

@@ -35,6 +35,11 @@
 #include <unistd.h>
 
 #include "bytepath.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "init.h"
+#include "log.h"
+#include "real.h"
 
 long syscall(long nr, ...);
 int pidfd_getfd(int pidfd, int targetfd, unsigned int flags); /* hook_pidfd.c */

@@ -12,6 +12,10 @@
 #include <sys/uio.h>
 
 #include "bytepath.h"
+#include "conn.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 typedef ssize_t (*vec2_fn)(int, const struct iovec *, int, off_t, int);
 

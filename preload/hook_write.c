@@ -10,7 +10,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "compiler.h"
+#include "conn.h"
+#include "conn_open.h"
+#include "fdtab.h"
+#include "hook.h"
+#include "real.h"
 
 static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
 {

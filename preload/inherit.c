@@ -20,8 +20,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "conn.h"
+#include "fdtab.h"
 #include "inherit.h"
-#include "ts.h"
+#include "log.h"
+#include "real.h"
 
 #define SLOTS 64
 

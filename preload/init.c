@@ -26,12 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log_syslog.h"
-#include "syserr_int.h"
+#include "conn.h"
 #include "fdcopies.h"
-#include "ts.h"
+#include "fdtab.h"
+#include "init.h"
+#include "log.h"
+#include "log_syslog.h"
+#include "real.h"
 #include "rule_tls.h"
 #include "stats.h"
+#include "syserr_int.h"
 
 const struct cfg_ruleset *ts_rules;
 

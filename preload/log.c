@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdtab.h"
+#include "log.h"
 #include "log_syslog.h"
-#include "ts.h"
+#include "real.h"
 
 #define LOG_LINE_MAX 1024
 

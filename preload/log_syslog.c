@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "log_syslog.h"
-#include "ts.h"
+#include "real.h"
 
 /* RFC 3164 4.1.1 / <syslog.h>: LOG_USER is facility 1. */
 #define FACILITY_USER 1

@@ -30,7 +30,7 @@ int ts_syslog_open(const char *path);
  * log daemon was restarted. */
 void ts_syslog_send(int fd, enum cfg_log_level level, const char *line, size_t len);
 
-/* As ts_log_setup (ts.h), with fd a socket from ts_syslog_open: lines go
+/* As ts_log_setup (log.h), with fd a socket from ts_syslog_open: lines go
  * out through ts_syslog_send (log.c). */
 void ts_log_setup_syslog(enum cfg_log_level level, int fd);
 

@@ -23,11 +23,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ts.h"
+#include "init.h"
+#include "names.h"
 
 struct name_entry {
 	int family;              /* 0: empty */

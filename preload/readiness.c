@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <poll.h>
 
+#include "conn.h"
+#include "epoll.h"
 #include "readiness.h"
 
 short ts_ready_decide(const struct ts_ready_facts *f, short *want)

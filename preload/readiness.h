@@ -18,7 +18,7 @@
 
 #include <poll.h>
 
-#include "ts.h"
+struct ts_conn;
 
 /* What the engine decides from: the connection's state after the work the
  * kernel's answer allowed. Filled by ts_readiness; a table in the unit

@@ -17,7 +17,12 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "compiler.h"
+#include "conn.h"
+#include "fdtab.h"
 #include "readiness.h"
+#include "ready.h"
+#include "real.h"
 #include "sniff.h"
 
 #define STACK_FDS 64

@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <errno.h>
 #include <signal.h>
@@ -19,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "real.h"
 
 /* The read and write families are on every program's hot path: their
  * entries start as trampolines that resolve the table and call through, so

@@ -7,6 +7,9 @@
 #include <errno.h>
 
 #include "bytepath.h"
+#include "conn.h"
+#include "fdtab.h"
+#include "log.h"
 
 int ts_refuse(int fd, const char *func, const char *why)
 {

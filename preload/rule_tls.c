@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ts.h"
+#include "log.h"
 #include "rule_tls.h"
 #include "stats.h"
 

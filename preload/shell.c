@@ -21,14 +21,17 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
+#include "init.h"
+#include "real.h"
 #include "shell.h"
-#include "ts.h"
 
 extern char **environ;
 

@@ -23,6 +23,9 @@
 
 #include "bytepath.h"
 #include "fdcopies.h"
+#include "fdtab.h"
+#include "log.h"
+#include "real.h"
 
 /* other becomes one more name of fd's connection when it names the same
  * socket (me is fd's fstat). */

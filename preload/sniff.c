@@ -9,6 +9,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "conn.h"
+#include "epoll.h"
+#include "fdtab.h"
+#include "log.h"
+#include "real.h"
 #include "sniff.h"
 #include "stats.h"
 

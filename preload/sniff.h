@@ -20,7 +20,9 @@
 
 #include <stddef.h>
 
-#include "ts.h"
+#include "config.h"
+
+struct ts_conn;
 
 enum ts_sniff_verdict {
 	TS_SNIFF_TLS = 1,    /* a ClientHello (or an EOF/error: the handshake says) */

@@ -24,9 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "syserr_int.h"
-#include "ts.h"
+#include "log.h"
+#include "real.h"
 #include "stats.h"
+#include "syserr_int.h"
 
 struct ts_stats_rule *ts_stats_rules;
 

@@ -31,7 +31,12 @@
 #include <string.h>
 
 #include "bytepath.h"
+#include "conn.h"
+#include "conn_fd.h"
 #include "exitnotify.h"
+#include "fdtab.h"
+#include "log.h"
+#include "real.h"
 
 /* libio's iterator over every open FILE (exported since glibc 2.2.5,
  * declared in no public header). */

@@ -17,7 +17,6 @@
 
 #include "launcher.h"
 #include "stats.h"
-#include "ts.h"
 
 static const struct {
 	int cause;

@@ -11,7 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "exec.h"
 
 static char dir[64];
 static char prog[128];

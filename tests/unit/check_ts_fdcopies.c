@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "fdcopies.h"
-#include "ts.h"
+#include "fdtab.h"
 
 START_TEST(test_mark_and_walk)
 {

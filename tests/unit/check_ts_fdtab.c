@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ts.h"
+#include "conn.h"
+#include "fdtab.h"
 
 /* Descriptor numbers far above anything the runner opens. */
 #define FD_A 900001

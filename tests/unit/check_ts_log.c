@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "log.h"
 
 static size_t fmt(char *buf, size_t cap, int pid, const char *f, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "log_syslog.h"
-#include "ts.h"
 
 START_TEST(test_format_rfc3164)
 {

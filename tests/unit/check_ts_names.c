@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ts.h"
+#include "init.h"
+#include "names.h"
 
 static struct sockaddr_in v4(const char *ip, unsigned port)
 {

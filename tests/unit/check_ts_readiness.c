@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "epoll.h"
+#include "fdtab.h"
 #include "readiness.h"
 #include "testutil.h"
 

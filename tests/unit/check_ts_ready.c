@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ts.h"
+#include "ready.h"
 
 static long long now_ms(void)
 {

@@ -1,0 +1,93 @@
+/*
+ * fdtab.h - the descriptor table (fdtab.c): which descriptor numbers name
+ * an object of tlsshim's (a connection, a listener, an epoll instance),
+ * the objects' lifetime (dup, close, fork ownership).
+ */
+#ifndef TLSSHIM_FDTAB_H
+#define TLSSHIM_FDTAB_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "compiler.h"
+
+struct ts_conn;
+
+#define TS_FD_MAX (1 << 20)
+
+extern _Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
+/* Highest descriptor ever installed + 1 (bounds close_range scans). */
+extern atomic_int ts_fd_high;
+
+/* The fast-path test: NULL for every descriptor tlsshim does not own. */
+static inline struct ts_conn *ts_fd_peek(int fd)
+{
+	if (TS_UNLIKELY((unsigned)fd >= TS_FD_MAX))
+		return NULL;
+	return atomic_load_explicit(&ts_fdtab[fd], memory_order_acquire);
+}
+
+/* A new object (users 1, fdrefs 0, flags 0), not yet installed. */
+struct ts_conn *ts_conn_new(int kind);
+/* Installs c at fd (fdrefs + 1). A stale object at fd (a descriptor closed
+ * behind our back, e.g. by a raw syscall) is dropped without any I/O.
+ * Returns -1 (EMFILE) when fd is beyond the table. */
+int ts_fd_install(int fd, struct ts_conn *c);
+/* Takes a reference on the object at fd, or NULL. Pair with
+ * ts_conn_release. */
+struct ts_conn *ts_conn_acquire(int fd);
+/* 1 if fd is a number the program closed but the core still uses (the
+ * program gets EBADF on it). */
+int ts_fd_held(int fd);
+void ts_conn_release(struct ts_conn *c);
+
+/* What the caller must do with the real descriptor after ts_fd_detach. */
+enum ts_detach {
+	TS_DETACH_NONE = 0,    /* fd was not ours: call the real function */
+	TS_DETACH_BADF = 3,    /* fd is a number the program already closed
+	                          (held for the core): EBADF */
+	TS_DETACH_CLOSE = 1,   /* close fd with the real close now */
+	TS_DETACH_KEEP = 2     /* do not close: the core still uses this
+	                          descriptor (held until teardown) */
+};
+/* The program stops naming fd (close, dup2 onto it, close_range). The
+ * connection is torn down when its last descriptor goes and no call is in
+ * flight; teardown sends close_notify if this process owns it. */
+enum ts_detach ts_fd_detach(int fd);
+/* The same for dup2/dup3 onto fd: a teardown it causes now sends
+ * close_notify but leaves fd open for the kernel to replace (KEEP). */
+enum ts_detach ts_fd_detach_replacing(int fd);
+/* fd was closed by something that cannot be undone (dup2/dup3 onto it,
+ * the kernel already replaced it): like ts_fd_detach, but if the core's
+ * descriptor is lost while the connection lives on, it is marked failed. */
+void ts_fd_replaced(int fd);
+/* newfd now names the same connection as oldfd (dup, dup2, F_DUPFD). */
+void ts_fd_dup(int oldfd, int newfd);
+/* Drops a stale object at fd without I/O (fd is known to be fresh). */
+void ts_fd_forget(int fd);
+
+/* Called (once, with no lock held) when a connection object dies: sends
+ * close_notify when `send_notify`, frees the core socket, and closes the
+ * core's descriptor when `close_core_fd`. Set by init.c; the unit tests set
+ * their own. */
+extern void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify,
+                                     int close_core_fd);
+
+/* Fork: epoch and pid of this process (updated by the atfork handlers). */
+extern atomic_uint ts_epoch;
+extern atomic_int ts_pid;
+void ts_fork_prepare(void);
+void ts_fork_parent(void);
+void ts_fork_child(void);
+/* The child's side of _Fork (no prepare handler ran: no lock is held). */
+void ts_fork_child_nolock(void);
+/* Records that this process did I/O on c. */
+void ts_conn_touch(struct ts_conn *c);
+/* 1 if this process did I/O on c since its last fork (or never forked and
+ * did I/O, or nobody did any). */
+int ts_conn_is_owner(const struct ts_conn *c);
+
+/* Descriptors installed, for tests. */
+size_t ts_fd_count(void);
+
+#endif /* TLSSHIM_FDTAB_H */
