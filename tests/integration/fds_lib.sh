@@ -1,30 +1,42 @@
 # Sourced by tests/integration/test_fds_*.sh after lib.sh: TLS peers that
 # report how a stream ended, and a recording plain listener.
 
+# tls_drain.py: reads a TLS stream to its end and prints "clean DATA" (it
+# ended with close_notify) or "ragged DATA" (it did not), newlines as "|".
+tls_drain_py() {
+	cat >"$T/tls_drain.py" <<'PY'
+import ssl
+
+def drain(s):
+    data, how = b"", "clean"
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except (ssl.SSLEOFError, ConnectionResetError):
+        how = "ragged"
+    return "%s %s" % (how, data.decode(errors="replace").replace("\n", "|"))
+PY
+}
+
 # tls_collect PORT REPORT: a TLS server (python ssl, the test PKI) that
-# accepts one client, reads to the end and writes "clean DATA" (the
-# stream ended with close_notify) or "ragged DATA" (it did not) to REPORT.
+# accepts one client, reads to the end and writes what tls_drain.py says to REPORT.
 # Started with start_bg; its PID is in $BG_PID.
 tls_collect() {
+	tls_drain_py
 	cat >"$T/tls_collect.py" <<'PY'
 import socket, ssl, sys
+from tls_drain import drain
 port, report, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
 ls = socket.create_server(("127.0.0.1", port))
 c, _ = ls.accept()
 s = ctx.wrap_socket(c, server_side=True, suppress_ragged_eofs=False)
-data, how = b"", "clean"
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-except (ssl.SSLEOFError, ConnectionResetError):
-    how = "ragged"
 with open(report, "w") as f:
-    f.write("%s %s\n" % (how, data.decode(errors="replace").replace("\n", "|")))
+    f.write(drain(s) + "\n")
 PY
 	start_bg 20 python3 "$T/tls_collect.py" "$1" "$2" "$CERTS/server.pem" "$CERTS/server.key"
 }

@@ -43,21 +43,15 @@ start_bg 10 env LD_PRELOAD=$PRELOAD "$PROGS/fdsprog" serveexit $P >"$T/out" 2>"$
 SRV=$BG_PID
 wait_port $P
 unset TLSSHIM_CONFIG_STRING
-timeout 10 python3 - "$P" "$CERTS/ca.pem" >"$T/report" <<'PY' || fail "python client"
+tls_drain_py
+timeout 10 python3 - "$P" "$CERTS/ca.pem" "$T" >"$T/report" <<'PY' || fail "python client"
 import socket, ssl, sys
+sys.path.insert(0, sys.argv[3])
+from tls_drain import drain
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
                     server_hostname="localhost", suppress_ragged_eofs=False)
-data, how = b"", "clean"
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-except (ssl.SSLEOFError, ConnectionResetError):
-    how = "ragged"
-print(how, data.decode())
+print(drain(s))
 PY
 wait $SRV
 assert_eq "clean served" "$(cat "$T/report")" "return from main sent close_notify"

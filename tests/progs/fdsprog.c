@@ -46,30 +46,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "progreport.h"
+
 static const char *self;
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
-static void report(const char *what, long r, int e)
-{
-	if (r < 0)
-		printf("%s=-1 errno=%s\n", what, ename(e));
-	else
-		printf("%s=%ld\n", what, r);
-	fflush(stdout);
-}
-
-#define REPORT(what, expr)                      \
-	do {                                    \
-		long r_ = (long)(expr);         \
-		int e_ = errno;                 \
-		report((what), r_, e_);         \
-	} while (0)
 
 static int connect_to(const char *host, const char *port)
 {

@@ -46,31 +46,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "progreport.h"
+
 extern char **environ;
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
-static void report(const char *what, long r, int e)
-{
-	if (r < 0)
-		printf("%s=-1 errno=%s\n", what, ename(e));
-	else
-		printf("%s=%ld\n", what, r);
-	fflush(stdout);
-}
-
-/* The call first, then errno (an argument list has no evaluation order). */
-#define REPORT(what, expr)                      \
-	do {                                    \
-		long r_ = (long)(expr);         \
-		int e_ = errno;                 \
-		report((what), r_, e_);         \
-	} while (0)
 
 static int open_socket(const char *host, const char *port, struct addrinfo **out)
 {

@@ -9,29 +9,17 @@
 #include "check_core_util.h"
 #include "files_int.h"
 
-static char dir[64];
-
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/tlsshim-config-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tu_scratch_make("config");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tu_scratch_remove();
 }
 
-static char *at(const char *name)
-{
-	static char buf[8][256];
-	static int n;
-	char *p = buf[n++ % 8];
-	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
-	return p;
-}
+#define at(name) tu_scratch_path(name)
 
 static void copy(const char *from, const char *to)
 {
@@ -162,11 +150,11 @@ START_TEST(test_changed_symlink_swap)
 	         "cd '%s' && mkdir v1 v2 && cp '%s' v1/tls.crt && cp '%s' v1/tls.key && "
 	         "cp v1/tls.crt v1/tls.key v2/ && ln -s v1 ..data && ln -s ..data/tls.crt tls.crt && "
 	         "ln -s ..data/tls.key tls.key",
-	         dir, tu_cert("server.pem"), tu_cert("server.key"));
+	         tu_scratch_path("."), tu_cert("server.pem"), tu_cert("server.key"));
 	ck_assert_int_eq(system(cmd), 0);
 	sslsocket_config *c = server_config(at("tls.crt"), at("tls.key"));
 	ck_assert_int_eq(sslsocket_config_changed(c, NULL), 0);
-	snprintf(cmd, sizeof cmd, "cd '%s' && ln -s v2 ..data_tmp && mv -T ..data_tmp ..data", dir);
+	snprintf(cmd, sizeof cmd, "cd '%s' && ln -s v2 ..data_tmp && mv -T ..data_tmp ..data", tu_scratch_path("."));
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(sslsocket_config_changed(c, NULL), 1);
 	sslsocket_config_free(c);

@@ -10,30 +10,17 @@
 
 #include "check_core_util.h"
 
-static char dir[64];
-
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/tlsshim-prefetch-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tu_scratch_make("prefetch");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tu_scratch_remove();
 }
 
-/* dir/name, in one of four rotating buffers. */
-static const char *at(const char *name)
-{
-	static char buf[4][256];
-	static int n;
-	char *p = buf[n++ % 4];
-	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
-	return p;
-}
+#define at(name) tu_scratch_path(name)
 
 static void write_text(const char *path, const char *text)
 {

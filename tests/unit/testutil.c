@@ -36,3 +36,32 @@ const char *tu_cert(const char *name)
 	snprintf(b, sizeof buf[0], "%s/%s", tu_certs_dir(), name);
 	return b;
 }
+
+static char scratch[256];
+
+void tu_scratch_make(const char *prefix)
+{
+	snprintf(scratch, sizeof scratch, "/tmp/tlsshim-%s-XXXXXX", prefix);
+	if (!mkdtemp(scratch)) {
+		perror("mkdtemp");
+		abort();
+	}
+}
+
+const char *tu_scratch_path(const char *name)
+{
+	static char buf[8][512];
+	static int slot;
+	char *b = buf[slot++ % 8];
+	snprintf(b, sizeof buf[0], "%s/%s", scratch, name);
+	return b;
+}
+
+void tu_scratch_remove(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	if (system(cmd) != 0)
+		abort();
+	scratch[0] = 0;
+}
