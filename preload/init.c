@@ -53,7 +53,9 @@ static void die(const char *a, const char *b, const char *c)
 	ssize_t (*w)(int, const void *, size_t) = TS_REAL(write);
 
 	for (i = 0; i < 4; i++) {
-		size_t l = parts[i] ? strlen(parts[i]) : 0;
+		if (!parts[i])
+			continue;
+		size_t l = strlen(parts[i]);
 
 		if (l > sizeof line - 2 - n)
 			l = sizeof line - 2 - n;
