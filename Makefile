@@ -3,7 +3,9 @@
 #   make            build/libsslsocket.{so,a}, build/libtlsshim.so, build/tlsshim
 #   make check      every test: check unit suites, then integration with real tools
 #   make demo       nc talking TLS through tlsshim, end to end
-#   make asan|tsan  the unit tests under AddressSanitizer+UBSan / ThreadSanitizer
+#   make asan|tsan  make check (unit and integration) under AddressSanitizer+UBSan
+#                   / ThreadSanitizer: a report in tlsshim's code fails the test
+#   make valgrind   the unit tests under valgrind memcheck (leaks and errors)
 #   make bench      benchmarks against the anchors (bench/README.md)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deb        BUILD/tlsshim_VERSION_ARCH.deb (installs under /usr)
@@ -42,6 +44,9 @@ DEPS_GROUP := bench
 endif
 ifneq ($(filter deb,$(MAKECMDGOALS)),)
 DEPS_GROUP := deb
+endif
+ifneq ($(filter valgrind,$(MAKECMDGOALS)),)
+DEPS_GROUP := valgrind
 endif
 DEPS_RESULT := $(shell sh tests/deps.sh $(DEPS_GROUP) >&2; echo $$?)
 ifneq ($(DEPS_RESULT),0)
@@ -84,6 +89,29 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -fPIC -fvisibility=hidden -D_GNU_SOUR
         $(OPT) $(SAN) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
+# A libtlsshim.so built with ASan or TSan runs only with its sanitizer's
+# runtime preloaded too, loaded before libc (launch_preload_ours in
+# preload/launcher_exec.c says where it goes). The launcher is compiled
+# with the runtime's path; BUILD/sanitizer.env tells the tests
+# (tests/integration/lib.sh, run.sh).
+SAN_NAME :=
+SAN_RUNTIME :=
+ifneq ($(findstring address,$(SAN)),)
+SAN_NAME := asan
+SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=libasan.so 2>/dev/null))
+SAN_RUNTIME_FIRST := 1
+else ifneq ($(findstring thread,$(SAN)),)
+SAN_NAME := tsan
+SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=libtsan.so 2>/dev/null))
+SAN_RUNTIME_FIRST := 0
+endif
+ifneq ($(SAN_RUNTIME),)
+LAUNCHER_SAN_FLAGS := -DTLSSHIM_SAN_RUNTIME='"$(SAN_RUNTIME)"' \
+                      -DTLSSHIM_SAN_RUNTIME_FIRST=$(SAN_RUNTIME_FIRST)
+else
+LAUNCHER_SAN_FLAGS :=
+endif
+
 
 # ---- sources ----------------------------------------------------------------
 CORE_SRC      := $(wildcard core/*.c)
@@ -121,11 +149,11 @@ PRELOAD_SO   := $(BUILD)/libtlsshim.so
 LAUNCHER     := $(BUILD)/tlsshim
 UNIT_RUNNER  := $(BUILD)/check_unit
 
-.PHONY: all check check-unit check-integration demo asan tsan fuzz fuzz-run bench install deb \
-        uninstall clean help progs
+.PHONY: all check check-unit check-integration demo asan tsan valgrind fuzz fuzz-run bench \
+        install deb uninstall clean help progs
 .DEFAULT_GOAL := all
 
-all: $(LIBS_A) $(LIB_SO) $(PRELOAD_SO) $(LAUNCHER) $(BUILD)/sslsocket.pc
+all: $(LIBS_A) $(LIB_SO) $(PRELOAD_SO) $(LAUNCHER) $(BUILD)/sslsocket.pc $(BUILD)/sanitizer.env
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -170,11 +198,17 @@ $(BUILD)/obj/launcher-light/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) -c $< -o $@
 
 $(LAUNCHER_OBJ): ALL_CFLAGS += $(LAUNCHER_SSL_FLAGS)
+$(call obj,preload/launcher_exec.c tests/unit/check_launcher.c): ALL_CFLAGS += $(LAUNCHER_SAN_FLAGS)
 
 $(LAUNCHER): $(LAUNCHER_OBJ) $(LAUNCHER_LIGHT_OBJ) | $(LIB_SO)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LAUNCHER_LIGHT_OBJ) \
 		$(CONFIG_LIBS) -ldl -lpthread
+
+$(BUILD)/sanitizer.env: Makefile
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'SANITIZER=$(if $(SAN_RUNTIME),$(SAN_NAME))' 'SAN_RUNTIME=$(SAN_RUNTIME)' \
+		'SAN_RUNTIME_FIRST=$(SAN_RUNTIME_FIRST)' > $@
 
 $(BUILD)/sslsocket.pc: Makefile
 	@mkdir -p $(dir $@)
@@ -242,13 +276,29 @@ check: all $(UNIT_RUNNER) $(PROGS) $(FUZZ_REPLAYS)
 demo: all
 	$(Q)sh tests/demo.sh $(BUILD)
 
+# The whole of `make check` in a sanitizer build: every program a test runs
+# with libtlsshim.so runs it sanitized (tests/integration/run.sh reads the
+# reports; tests/sanitizers/ has the suppressions). UBSan is built to
+# recover and halts through UBSAN_OPTIONS: a halting UBSan writes its
+# report to stderr only (gcc 12), a recovering one to log_path, which
+# run.sh reads.
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-unit
+	$(Q)UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(MAKE) --no-print-directory \
+		BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined" check
 
 tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
-		check-unit
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" check
+
+# The unit tests under valgrind's memcheck, in one process (CK_FORK=no: a
+# forked test's leaks would be reported by a child that exits anyway).
+# tests/sanitizers/valgrind.supp holds the one-time allocations of the
+# libraries below us.
+VALGRIND := valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+	--suppressions=tests/sanitizers/valgrind.supp
+valgrind: all $(UNIT_RUNNER)
+	$(Q)$(TEST_PATH) CK_FORK=no $(VALGRIND) $(UNIT_RUNNER)
 
 # libFuzzer targets, one per parser; each runs FUZZ_SECONDS, seeded with
 # tests/fuzz/corpus/TARGET/ (read only: new inputs go to BUILD/fuzz/TARGET.corpus).
@@ -309,7 +359,7 @@ DEB_LAUNCHER_EXEC := $(BUILD)/obj/deb/preload/launcher_exec.o
 $(DEB_LAUNCHER_EXEC): preload/launcher_exec.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (deb)")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) -UTLSSHIM_LIBDIR -DTLSSHIM_LIBDIR='"/usr/lib"' \
+	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) $(LAUNCHER_SAN_FLAGS) -UTLSSHIM_LIBDIR -DTLSSHIM_LIBDIR='"/usr/lib"' \
 		-c $< -o $@
 
 $(BUILD)/deb/tlsshim: $(filter-out $(call obj,preload/launcher_exec.c),$(LAUNCHER_OBJ)) \
@@ -335,6 +385,6 @@ clean:
 	rm -rf build build-asan build-tsan build-fuzz
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -193,9 +193,10 @@ static int run_cert_mode(struct launch_opts *o, int nargs)
 
 /* Sets the interposer's environment from the options; checks it the way
  * the interposer will. Returns 0 or an exit status. With keep, the loaded
- * rule set is handed over (--check) instead of freed. */
+ * rule set is handed over (--check) instead of freed, and with libout the
+ * path of libtlsshim.so (owned). */
 static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
-                               struct cfg_ruleset **keep)
+                               struct cfg_ruleset **keep, char **libout)
 {
 	char err[LAUNCH_ERRLEN], explained[LAUNCH_ERRLEN + 64];
 	int generated = 0;
@@ -258,9 +259,11 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
 		}
 		return config_error(err);
 	}
-	char *value = launch_preload_value(lib, getenv("LD_PRELOAD"), err, sizeof err);
-	free(lib);
+	const char *ours[3];
+	launch_preload_ours(lib, ours);
+	char *value = launch_preload_value(ours, getenv("LD_PRELOAD"), err, sizeof err);
 	if (!value) {
+		free(lib);
 		if (keep) {
 			cfg_ruleset_free(*keep);
 			*keep = NULL;
@@ -269,8 +272,14 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
 	}
 	int rc = setenv("LD_PRELOAD", value, 1);
 	free(value);
-	if (rc < 0)
+	if (rc < 0) {
+		free(lib);
 		return config_error(strerror_r(errno, (char[128]){""}, 128));
+	}
+	if (libout)
+		*libout = lib;
+	else
+		free(lib);
 	return 0;
 }
 
@@ -282,18 +291,21 @@ static int run_check(const struct launch_opts *o, int nargs)
 
 	if (nargs > 0)
 		return usage_error("%s", "--check takes no program");
-	int rc = prepare_environment(o, &allow_setuid, &rs);
+	char *lib = NULL;
+	int rc = prepare_environment(o, &allow_setuid, &rs, &lib);
 	if (rc)
 		return rc;
 	char err[LAUNCH_ERRLEN];
 	if (launch_check_log(rs, err, sizeof err) < 0) {
+		free(lib);
 		cfg_ruleset_free(rs);
 		return config_error(err);
 	}
 	const char *file = getenv("TLSSHIM_CONFIG");
 	launch_check_print(stdout, rs, file && file[0] ? file : NULL,
 	                   getenv("TLSSHIM_CONFIG_STRING") != NULL);
-	printf("library:    %s\n", strtok(getenv("LD_PRELOAD"), ":"));
+	printf("library:    %s\n", lib);
+	free(lib);
 	cfg_ruleset_free(rs);
 	return fflush(stdout) == 0 ? 0 : LAUNCH_EXIT_CONFIG;
 }
@@ -342,7 +354,7 @@ int main(int argc, char **argv)
 		rc = usage_error("%s", "no program to run");
 		goto out;
 	}
-	rc = prepare_environment(&o, &allow_setuid, NULL);
+	rc = prepare_environment(&o, &allow_setuid, NULL, NULL);
 	if (rc)
 		goto out;
 	if (launch_check_program(argv[optind], allow_setuid, why, sizeof why) < 0) {

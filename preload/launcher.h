@@ -128,10 +128,15 @@ char *launch_find_lib(const char *name, char *err, size_t errlen);
 /* launch_find_lib("libtlsshim.so") */
 char *launch_find_preload(char *err, size_t errlen);
 
-/* The new LD_PRELOAD value: lib first, then old (if any, and without a
- * second copy of lib). Owned; NULL with the reason in err when lib cannot
- * be listed (a space or colon in its path). */
-char *launch_preload_value(const char *lib, const char *old, char *err, size_t errlen);
+/* What the launcher preloads, in order, NULL-terminated: lib, and in a
+ * sanitizer build (make asan, make tsan) the sanitizer's runtime before or
+ * after it. Returns how many. */
+size_t launch_preload_ours(const char *lib, const char *ours[3]);
+/* The new LD_PRELOAD value: ours (NULL-terminated) first, then old (if
+ * any, and without a second copy of any of ours). Owned; NULL with the
+ * reason in err when one of ours cannot be listed (a space or colon in
+ * its path). */
+char *launch_preload_value(const char *const ours[], const char *old, char *err, size_t errlen);
 
 /* execvp(argv[0], argv); on failure prints env(1)'s message and returns
  * the exit status (127 not found, 126 otherwise). */

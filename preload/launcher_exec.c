@@ -81,16 +81,46 @@ char *launch_find_preload(char *err, size_t errlen)
 	return launch_find_lib(PRELOAD_NAME, err, errlen);
 }
 
-char *launch_preload_value(const char *lib, const char *old, char *err, size_t errlen)
+size_t launch_preload_ours(const char *lib, const char *ours[3])
 {
-	/* ld.so splits LD_PRELOAD at spaces and colons and has no quoting. */
-	if (strpbrk(lib, " :\t\n")) {
-		snprintf(err, errlen, "%s: LD_PRELOAD cannot name a path that contains "
-		         "a space or a colon", lib);
-		return NULL;
-	}
+	size_t n = 0;
+	/* A sanitizer build's libtlsshim.so needs the sanitizer's runtime
+	 * loaded before libc (its malloc and interceptors must win). ASan's
+	 * goes first: ASan refuses to start when its runtime is not the first
+	 * library. TSan's goes after libtlsshim.so: TSan's interceptors of
+	 * blocking calls (read, poll, epoll_wait...) ignore what the functions
+	 * they call do, so hooks called from inside them would have their
+	 * locks unseen and every access they guard reported as a race; in
+	 * this order the program calls the hook and the hook's real calls go
+	 * through TSan. */
+#ifdef TLSSHIM_SAN_RUNTIME
+	if (TLSSHIM_SAN_RUNTIME_FIRST)
+		ours[n++] = TLSSHIM_SAN_RUNTIME;
+#endif
+	ours[n++] = lib;
+#ifdef TLSSHIM_SAN_RUNTIME
+	if (!TLSSHIM_SAN_RUNTIME_FIRST)
+		ours[n++] = TLSSHIM_SAN_RUNTIME;
+#endif
+	ours[n] = NULL;
+	return n;
+}
+
+char *launch_preload_value(const char *const ours[], const char *old, char *err, size_t errlen)
+{
 	struct launch_buf b = { 0 };
-	launch_buf_puts(&b, lib);
+	for (size_t i = 0; ours[i]; i++) {
+		/* ld.so splits LD_PRELOAD at spaces and colons and has no quoting. */
+		if (strpbrk(ours[i], " :\t\n")) {
+			launch_buf_free(&b);
+			snprintf(err, errlen, "%s: LD_PRELOAD cannot name a path that contains "
+			         "a space or a colon", ours[i]);
+			return NULL;
+		}
+		if (i)
+			launch_buf_puts(&b, ":");
+		launch_buf_puts(&b, ours[i]);
+	}
 	if (old) {
 		char *copy = strdup(old);
 		if (!copy) {
@@ -101,7 +131,10 @@ char *launch_preload_value(const char *lib, const char *old, char *err, size_t e
 		char *save = NULL;
 		for (char *w = strtok_r(copy, " :", &save); w; w = strtok_r(NULL, " :", &save)) {
 			/* Run under tlsshim twice, the library is loaded once. */
-			if (strcmp(w, lib) == 0)
+			size_t i = 0;
+			while (ours[i] && strcmp(w, ours[i]) != 0)
+				i++;
+			if (ours[i])
 				continue;
 			launch_buf_puts(&b, ":");
 			launch_buf_puts(&b, w);

@@ -5,6 +5,7 @@
 #   deps.sh bench   + stunnel, gnuplot, valgrind, strace
 #   deps.sh fuzz    + clang (libFuzzer)
 #   deps.sh deb     + dpkg-deb, dpkg-shlibdeps (make deb)
+#   deps.sh valgrind + valgrind (make valgrind)
 # Prints nothing when everything is there. Exit 1 when something is missing
 # and could not be installed.
 group=${1:-build}
@@ -65,6 +66,9 @@ if [ "$group" = deb ]; then
 fi
 if [ "$group" = fuzz ]; then
 	need_cmd clang clang
+fi
+if [ "$group" = valgrind ]; then
+	need_cmd valgrind valgrind
 fi
 if [ "$group" = bench ]; then
 	need_cmd stunnel stunnel4

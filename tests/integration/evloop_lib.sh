@@ -21,7 +21,7 @@ EVPY=$(python3 -c 'import sys; print(sys.executable)')
 EV=$T/ev.py
 
 ev_need_preload() {
-	[ -f "$PRELOAD" ] || fail "$PRELOAD does not exist: build the interposer first"
+	[ -f "$PRELOAD_SO" ] || fail "$PRELOAD_SO does not exist: build the interposer first"
 }
 ev_need_launcher() {
 	[ -x "$TLSSHIM" ] || fail "$TLSSHIM does not exist: build the launcher first"

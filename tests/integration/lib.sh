@@ -1,15 +1,29 @@
 # Sourced by every tests/integration/test_*.sh. POSIX sh.
 #
-# Gives: $BUILD (absolute), $TLSSHIM (launcher), $PRELOAD (libtlsshim.so),
+# Gives: $BUILD (absolute), $TLSSHIM (launcher), $PRELOAD (what LD_PRELOAD
+# takes to load libtlsshim.so), $PRELOAD_SO (the file libtlsshim.so),
 # $CERTS (throwaway PKI), $T (a private temp dir, removed at exit),
 # start_bg/stop_bg (processes the test started, killed by PID at exit),
-# free_port, wait_port, and fail/assert helpers. A test passes by exiting 0.
+# free_port, wait_port, sanitizer_skip, and fail/assert helpers. A test
+# passes by exiting 0.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${BUILD:-$ROOT/build}" && pwd)
 TLSSHIM=$BUILD/tlsshim
-PRELOAD=$BUILD/libtlsshim.so
+PRELOAD_SO=$BUILD/libtlsshim.so
+# A sanitizer build (make asan, make tsan) preloads the sanitizer's runtime
+# with the library, in the launcher's order (BUILD/sanitizer.env, written
+# by the Makefile; launch_preload_ours says why that order).
+SANITIZER= SAN_RUNTIME= SAN_RUNTIME_FIRST=
+[ -f "$BUILD/sanitizer.env" ] && . "$BUILD/sanitizer.env"
+if [ -z "$SANITIZER" ]; then
+	PRELOAD=$PRELOAD_SO
+elif [ "$SAN_RUNTIME_FIRST" = 1 ]; then
+	PRELOAD=$SAN_RUNTIME:$PRELOAD_SO
+else
+	PRELOAD=$PRELOAD_SO:$SAN_RUNTIME
+fi
 PROGS=$BUILD/progs
 CERTS=${TLSSHIM_TEST_CERTS:-$BUILD/test-certs}
 sh "$ROOT/tests/certs/make-certs.sh" "$CERTS" || { echo "cannot make certificates" >&2; exit 1; }
@@ -73,6 +87,18 @@ wait_port() {
 		_n=$((_n - 1))
 	done
 	fail "nothing listens on port $1"
+}
+
+# sanitizer_skip "asan tsan" REASON: in those sanitizer builds, ends the
+# test as skipped (run.sh prints "SKIP name: REASON" and counts it). Only
+# for what a sanitizer makes meaningless (RSS, instruction counts, a tree
+# the test builds itself), never to hide a failure.
+sanitizer_skip() {
+	case " $1 " in *" ${SANITIZER:-none} "*) ;; *) return 0 ;; esac
+	[ -n "${TLSSHIM_SKIP_FILE:-}" ] || fail "sanitizer_skip outside run.sh ($SANITIZER build): $2"
+	echo "$2" > "$TLSSHIM_SKIP_FILE"
+	echo "SKIP: $2"
+	exit 77
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

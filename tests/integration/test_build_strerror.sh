@@ -5,7 +5,7 @@
 # code).
 . "$(dirname "$0")/lib.sh"
 
-for f in "$BUILD/libsslsocket.so" "$PRELOAD" "$TLSSHIM"; do
+for f in "$BUILD/libsslsocket.so" "$PRELOAD_SO" "$TLSSHIM"; do
 	nm -D --undefined-only "$f" >"$T/undef" || fail "nm $f"
 	grep -q "strerror_r" "$T/undef" || grep -q . "$T/undef" || fail "nm $f listed nothing"
 	if grep -Eq ' U strerror(@|$)' "$T/undef"; then

@@ -31,7 +31,7 @@ gone=$(comm -23 "$T/listed" "$T/cands")
 echo "$(wc -l <"$T/cands") candidates from libc's symbol table, all classified"
 
 # 2. exports and CAVEATS
-nm -D --defined-only "$PRELOAD" | awk '$2 ~ /^[TW]$/ {print $3}' | sed 's/@.*//' | sort -u >"$T/exports"
+nm -D --defined-only "$PRELOAD_SO" | awk '$2 ~ /^[TW]$/ {print $3}' | sed 's/@.*//' | sort -u >"$T/exports"
 MAN=$ROOT/preload/tlsshim.1
 sed -n '/^\.Sh CAVEATS/,/^\.Sh /p' "$MAN" >"$T/caveats"
 [ -s "$T/caveats" ] || fail "tlsshim.1 has no CAVEATS section"

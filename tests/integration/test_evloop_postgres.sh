@@ -28,7 +28,7 @@ if [ "$(id -u)" = 0 ]; then
 	# mktemp -d directory, as CI makes): the postgres user runs its own copy
 	# of the launcher, with the library beside it where the launcher looks.
 	mkdir -p "$T/bin"
-	cp "$TLSSHIM" "$PRELOAD" "$T/bin/"
+	cp "$TLSSHIM" "$PRELOAD_SO" "$T/bin/"
 	chmod 755 "$T/bin" "$T/bin/tlsshim" "$T/bin/libtlsshim.so"
 	SRV_TLSSHIM=$T/bin/tlsshim
 fi

@@ -12,6 +12,7 @@
 # look like races) are counted, not failed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
+sanitizer_skip "asan tsan" "builds and runs a TSan tree of its own; under make tsan the whole suite runs sanitized"
 
 TSB=$T/build-tsan
 make -s -j2 -C "$ROOT" BUILD="$TSB" OPT="-O1 -g" SAN="-fsanitize=thread" all progs > "$T/build.log" 2>&1 \

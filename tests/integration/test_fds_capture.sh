@@ -22,8 +22,8 @@ n=$(wc -l <"$T/names")
 grep -qx config_init "$T/names" || fail "config_init missing from the list"
 grep -qx config_read "$T/names" || fail "config_read missing from the list"
 # the preload neither imports a libconfig name nor needs libconfig.so
-if nm -D --undefined-only "$PRELOAD" | grep -q ' config_'; then fail "the preload imports libconfig names"; fi
-if readelf -d "$PRELOAD" | grep -q 'NEEDED.*libconfig'; then fail "the preload needs libconfig.so"; fi
+if nm -D --undefined-only "$PRELOAD_SO" | grep -q ' config_'; then fail "the preload imports libconfig names"; fi
+if readelf -d "$PRELOAD_SO" | grep -q 'NEEDED.*libconfig'; then fail "the preload needs libconfig.so"; fi
 {
 	cat <<'C'
 #include <arpa/inet.h>

@@ -45,7 +45,7 @@ assert_contains "$T/out" "notAfter $subj (in [0-9]* days)" "server certificate n
 assert_contains "$T/out" "subjectAltName DNS:localhost, IP Address:127.0.0.1" "server SAN"
 assert_contains "$T/out" "subject C=US, O=tlsshim tests, CN=tlsshim test CA" "CA subject"
 assert_contains "$T/out" "^configuration OK: 4 rules (3 connect, 1 accept)$" "summary"
-assert_contains "$T/out" "^library: *$PRELOAD$" "the library a run would preload"
+assert_contains "$T/out" "^library: *$PRELOAD_SO$" "the library a run would preload"
 
 # Command-line rules and TLSSHIM_CONFIG_STRING are loaded too, first.
 TLSSHIM_CONFIG="$T/good.conf" "$TLSSHIM" --check --connect 127.0.0.1:9999 \

@@ -50,7 +50,7 @@ assert_contains "$T/err" "ciphers.conf:3: ciphers: invalid cipher string \"NO-SU
 
 # without libsslsocket.so: the common path runs, the rest says why
 mkdir "$T/bin"
-cp "$TLSSHIM" "$PRELOAD" "$T/bin/"
+cp "$TLSSHIM" "$PRELOAD_SO" "$T/bin/"
 out=$("$T/bin/tlsshim" -c "$T/rules.conf" -- /bin/echo ran 2>"$T/err") || fail "without libsslsocket.so: $(cat "$T/err")"
 assert_eq "ran" "$out" "the program's output without libsslsocket.so"
 if [ ! -e /usr/local/lib/libsslsocket.so ]; then

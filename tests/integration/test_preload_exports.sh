@@ -4,7 +4,7 @@
 # with its own OpenSSL or libconfig must never bind to ours).
 . "$(dirname "$0")/lib.sh"
 
-nm -D --defined-only "$PRELOAD" | awk '$2 ~ /^[TWDBVRi]$/ {print $3}' | sed 's/@.*//' | sort -u >"$T/got"
+nm -D --defined-only "$PRELOAD_SO" | awk '$2 ~ /^[TWDBVRi]$/ {print $3}' | sed 's/@.*//' | sort -u >"$T/got"
 sort -u >"$T/want" <<'LIST'
 __backtrace_symbols_fd
 __connect

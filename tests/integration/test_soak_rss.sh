@@ -9,6 +9,7 @@
 # had before the first connection. The figures are printed (the log).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
+sanitizer_skip "asan tsan" "measures VmRSS growth; the sanitizer's shadow memory and quarantine are most of the RSS"
 ev_need_preload
 ev_need_progs evprog_blockserver soakprog_client
 

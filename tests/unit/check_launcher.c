@@ -325,21 +325,48 @@ END_TEST
 START_TEST(test_preload_value)
 {
 	char err[LAUNCH_ERRLEN];
-	char *v = launch_preload_value("/b/libtlsshim.so", NULL, err, sizeof err);
+	const char *lib[] = { "/b/libtlsshim.so", NULL };
+	char *v = launch_preload_value(lib, NULL, err, sizeof err);
 	ck_assert_str_eq(v, "/b/libtlsshim.so");
 	free(v);
-	v = launch_preload_value("/b/libtlsshim.so", "", err, sizeof err);
+	v = launch_preload_value(lib, "", err, sizeof err);
 	ck_assert_str_eq(v, "/b/libtlsshim.so");
 	free(v);
-	v = launch_preload_value("/b/libtlsshim.so", "/x/liba.so /y/libb.so", err, sizeof err);
+	v = launch_preload_value(lib, "/x/liba.so /y/libb.so", err, sizeof err);
 	ck_assert_str_eq(v, "/b/libtlsshim.so:/x/liba.so:/y/libb.so");
 	free(v);
-	v = launch_preload_value("/b/libtlsshim.so", "/x/liba.so:/b/libtlsshim.so", err, sizeof err);
+	v = launch_preload_value(lib, "/x/liba.so:/b/libtlsshim.so", err, sizeof err);
 	ck_assert_str_eq(v, "/b/libtlsshim.so:/x/liba.so");
 	free(v);
-	ck_assert_ptr_null(launch_preload_value("/my dir/libtlsshim.so", NULL, err, sizeof err));
+	/* A sanitizer build: the runtime listed with the library, and once. */
+	const char *san[] = { "/r/libasan.so.8", "/b/libtlsshim.so", NULL };
+	v = launch_preload_value(san, "/x/liba.so /b/libtlsshim.so:/r/libasan.so.8", err, sizeof err);
+	ck_assert_str_eq(v, "/r/libasan.so.8:/b/libtlsshim.so:/x/liba.so");
+	free(v);
+	const char *spaced[] = { "/my dir/libtlsshim.so", NULL };
+	ck_assert_ptr_null(launch_preload_value(spaced, NULL, err, sizeof err));
 	ck_assert(strstr(err, "space or a colon") != NULL);
-	ck_assert_ptr_null(launch_preload_value("/a:b/libtlsshim.so", NULL, err, sizeof err));
+	const char *coloned[] = { "/r/libasan.so.8", "/a:b/libtlsshim.so", NULL };
+	ck_assert_ptr_null(launch_preload_value(coloned, NULL, err, sizeof err));
+	ck_assert(strstr(err, "/a:b/libtlsshim.so") != NULL);
+}
+END_TEST
+
+/* The library, with the sanitizer runtime the build was made with (none in
+ * a plain build) before (ASan) or after (TSan) it. */
+START_TEST(test_preload_ours)
+{
+	const char *ours[3];
+	size_t n = launch_preload_ours("/b/libtlsshim.so", ours);
+	ck_assert_ptr_null(ours[n]);
+#ifdef TLSSHIM_SAN_RUNTIME
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ours[TLSSHIM_SAN_RUNTIME_FIRST ? 0 : 1], TLSSHIM_SAN_RUNTIME);
+	ck_assert_str_eq(ours[TLSSHIM_SAN_RUNTIME_FIRST ? 1 : 0], "/b/libtlsshim.so");
+#else
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ours[0], "/b/libtlsshim.so");
+#endif
 }
 END_TEST
 
@@ -401,6 +428,7 @@ Suite *launcher_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exec");
 	tcase_add_test(tc, test_preload_value);
+	tcase_add_test(tc, test_preload_ours);
 	tcase_add_test(tc, test_which);
 	tcase_add_test(tc, test_check_program_at_hand);
 	suite_add_tcase(s, tc);
