@@ -75,6 +75,14 @@ struct cfg_ruleset {
 	int log_level_set;
 	int allow_setuid_exec;
 	char *log_file;            /* TLSSHIM_LOG_FILE, or NULL (stderr) */
+	/* What the files read deserve a warning for, one line each: a
+	 * private key file that group or others may read, or that another
+	 * user than the effective one (or root) owns ("FILE:LINE: keyfile:
+	 * ..."), a config file that group or others may write, or that such
+	 * another user owns ("FILE: ..."). Whoever loaded the set shows them:
+	 * the interposer logs them at warn, tlsshim --check prints them. */
+	const char *const *warnings;
+	size_t n_warnings;
 };
 
 /* Why loading failed: "FILE:LINE: what is wrong" (no "tlsshim: " prefix,
@@ -125,6 +133,11 @@ const struct cfg_rule *cfg_match_named(const struct cfg_ruleset *rs, enum cfg_si
  * cache keeps such names for good: a name rule must never stop matching
  * because a cache filled up. */
 int cfg_rule_names_host(const struct cfg_rule *r, const char *name);
+
+/* The warning the private key file of c deserves (see
+ * sslsocket_config_keyfile_state), without a location, in buf: 1 when
+ * there is one, 0 when none. */
+int cfg_keyfile_warning(const sslsocket_config *c, char *buf, size_t n);
 
 /* Parses one "HOST:PORT" match string; -1 with a reason in err->msg. */
 int cfg_match_parse(const char *text, struct cfg_match *out, struct cfg_error *err);

@@ -23,7 +23,13 @@ void cfg_pool_free(struct cfg_pool *pool);
 struct cfg_ruleset_int {
 	struct cfg_ruleset pub;
 	struct cfg_pool *pool;
+	const char **warnings;     /* pub.warnings: malloc'ed, strings pooled */
+	size_t cap_warnings;
 };
+
+/* Adds a line to ri's warnings; 0, or -1 out of memory. */
+int cfg_warnf(struct cfg_ruleset_int *ri, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* err->msg = printf(fmt, ...); err may be NULL. */
 void cfg_errorf(struct cfg_error *err, const char *fmt, ...)

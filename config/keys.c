@@ -616,6 +616,15 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 		               cfg_quote(q, fin->match_text ? fin->match_text : ""), e.reason);
 	}
 	*out = c;
+	char w[400];
+	if (cfg_keyfile_warning(c, w, sizeof w)) {
+		int k = fin->o.keyfile && !str_eq(fin->o.keyfile, fin->o.certfile) ? LD_KEYFILE : LD_CERTFILE;
+		if (cfg_warnf(L->ri, "%s:%d: %s: %s", fin->at[k].file ? fin->at[k].file : "(built-in)",
+		              fin->at[k].line, key_names[k], w) < 0) {
+			cfg_errorf(L->err, "out of memory");
+			return -1;
+		}
+	}
 	if (L->n_checked == L->cap_checked) {
 		size_t cap = L->cap_checked ? L->cap_checked * 2 : 8;
 		sslsocket_config **n = realloc(L->checked, cap * sizeof *n);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -87,6 +88,30 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
+/* A config file chooses the peers this program trusts and the key it
+ * proves itself with: anyone who may write it (group or others, or its
+ * owner when that is another user than the effective one, and not root)
+ * has that choice too. Readable by others is normal: it holds no secret
+ * (keys are files of their own). Seen through the stream read. 0, or -1
+ * out of memory. */
+static int config_file_warnings(struct loader *L, const char *path, FILE *f)
+{
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0)
+		return 0;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    cfg_warnf(L->ri, "%s: writable by group or others (mode %04o: chmod go-w it): whoever "
+	              "may write it chooses whom this program trusts", path,
+	              (unsigned)st.st_mode & 07777) < 0)
+		return -1;
+	if (st.st_uid != 0 && st.st_uid != geteuid() &&
+	    cfg_warnf(L->ri, "%s: owned by uid %lu, neither this user (uid %lu) nor root: that "
+	              "user chooses whom this program trusts", path, (unsigned long)st.st_uid,
+	              (unsigned long)geteuid()) < 0)
+		return -1;
+	return 0;
+}
+
 static int read_file_source(struct loader *L, struct source *src, const char *path)
 {
 	char e[128];
@@ -99,31 +124,32 @@ static int read_file_source(struct loader *L, struct source *src, const char *pa
 		cfg_errorf(L->err, "out of memory");
 		return -1;
 	}
-	/* Checked first for errno's words: libconfig says only "file I/O
+	/* Opened here for errno's words: libconfig says only "file I/O
 	 * error". fopen, not open: inside the interposer, glibc's internal
-	 * open and close do not re-enter the hooks. */
-	FILE *f = fopen(path, "r");
+	 * open and close do not re-enter the hooks. libconfig reads this
+	 * stream, so what fstat saw is what is read. */
+	FILE *f = fopen(path, "re");
 	if (!f) {
 		cfg_errorf(L->err, "%s: cannot open: %s", path, strerror_r(errno, e, sizeof e));
 		return -1;
 	}
 	struct stat st;
-	int isdir = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
-	fclose(f);
-	if (isdir) {
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
 		cfg_errorf(L->err, "%s: is a directory, expected a libconfig file", path);
 		return -1;
 	}
 	/* @include "x" in the file is relative to the file, like every path. */
 	src->include_dir = dir_of(path);
-	if (!src->include_dir) {
+	if (!src->include_dir || config_file_warnings(L, path, f) < 0) {
+		fclose(f);
 		cfg_errorf(L->err, "out of memory");
 		return -1;
 	}
 	config_set_include_dir(&src->cfg, src->include_dir);
-	if (!config_read_file(&src->cfg, path))
-		return libconfig_error(L, src);
-	return 0;
+	int ok = config_read(&src->cfg, f);
+	fclose(f);
+	return ok ? 0 : libconfig_error(L, src);
 }
 
 static int read_string_source(struct loader *L, struct source *src, const char *text)

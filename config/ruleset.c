@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_int.h"
 
@@ -55,6 +56,46 @@ void cfg_errorf(struct cfg_error *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+int cfg_warnf(struct cfg_ruleset_int *ri, const char *fmt, ...)
+{
+	char line[sizeof ((struct cfg_error *)0)->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (ri->pub.n_warnings == ri->cap_warnings) {
+		size_t cap = ri->cap_warnings ? ri->cap_warnings * 2 : 4;
+		const char **w = realloc(ri->warnings, cap * sizeof *w);
+		if (!w)
+			return -1;
+		ri->warnings = w;
+		ri->cap_warnings = cap;
+		ri->pub.warnings = w;
+	}
+	const char *d = cfg_pool_strdup(&ri->pool, line);
+	if (!d)
+		return -1;
+	ri->warnings[ri->pub.n_warnings++] = d;
+	return 0;
+}
+
+int cfg_keyfile_warning(const sslsocket_config *c, char *buf, size_t n)
+{
+	struct sslsocket_keyfile_state ks;
+	char mode[96] = "", owner[96] = "";
+
+	if (sslsocket_config_keyfile_state(c, &ks) < 0 || !ks.concerns)
+		return 0;
+	if (ks.concerns & SSLSOCKET_KEYFILE_READABLE)
+		snprintf(mode, sizeof mode, " is readable by group or others (mode %04o: chmod go-r it)",
+		         ks.mode);
+	if (ks.concerns & SSLSOCKET_KEYFILE_FOREIGN)
+		snprintf(owner, sizeof owner, "%s owned by uid %lu, neither this user (uid %lu) nor root",
+		         mode[0] ? " and" : " is", ks.uid, (unsigned long)geteuid());
+	snprintf(buf, n, "private key file %s%s%s", ks.path, mode, owner);
+	return 1;
+}
+
 const char *cfg_quote(char buf[CFG_QUOTE_BUF], const char *s)
 {
 	size_t i = 0;
@@ -80,6 +121,7 @@ void cfg_ruleset_free(struct cfg_ruleset *rs)
 	}
 	free(rs->rules);
 	struct cfg_ruleset_int *ri = (struct cfg_ruleset_int *)rs;
+	free(ri->warnings);
 	cfg_pool_free(ri->pool);
 	free(ri);
 }

@@ -39,9 +39,11 @@ void core_file_id_of(const struct stat *st, struct core_file_id *id)
 	id->size = (long long)st->st_size;
 	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 	id->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+	id->mode = (unsigned)st->st_mode & 07777;
+	id->uid = (unsigned long)st->st_uid;
 }
 
-int core_blob_read(const char *path, const char *what, struct core_blob *b,
+int core_blob_read(const char *path, const char *what, int secret, struct core_blob *b,
                    struct sslsocket_error *err)
 {
 	struct stat st;
@@ -58,19 +60,27 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 	}
 	const char *why = NULL;
 	char ebuf[128];
-	if (fstat(fileno(f), &st) < 0)
+	int e = EINVAL;
+	if (fstat(fileno(f), &st) < 0) {
 		why = strerror_r(errno, ebuf, sizeof ebuf);
-	else if (!S_ISREG(st.st_mode))
+	} else if (!S_ISREG(st.st_mode)) {
 		why = "not a regular file";
-	else if (st.st_size > CORE_BLOB_MAX)
+	} else if (st.st_size > CORE_BLOB_MAX) {
 		why = "larger than 64 MiB";
-	else
+	} else if (secret && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		/* Whoever may write it chooses the key this program proves
+		 * itself with. */
+		snprintf(ebuf, sizeof ebuf, "writable by group or others (mode %04o): refused, "
+		         "as ssh refuses such a key (chmod go-w it)", (unsigned)st.st_mode & 07777);
+		why = ebuf;
+		e = EPERM;
+	} else {
 		core_file_id_of(&st, &b->id);
+	}
 	if (why) {
 		fclose(f);
-		b->id.err = EINVAL;
-		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load %s from %s: %s", what, path,
-		             why);
+		b->id.err = e;
+		core_err_set(err, SSLSOCKET_ERROR_SSL, e, "cannot load %s from %s: %s", what, path, why);
 		return -1;
 	}
 	size_t cap = (size_t)st.st_size + 1, n = 0;
@@ -93,7 +103,7 @@ int core_blob_read(const char *path, const char *what, struct core_blob *b,
 		d = nd;
 		cap *= 2;
 	}
-	int e = errno;
+	e = errno;
 	if (!d || ferror(f)) {
 		if (d)
 			core_wipe_free(d, cap);

@@ -33,6 +33,8 @@
 struct core_file_id {
 	unsigned long long dev, ino;
 	long long size, mtime_ns, ctime_ns;
+	unsigned mode;          /* st_mode & 07777 */
+	unsigned long uid;      /* st_uid */
 	int err;
 };
 
@@ -44,9 +46,12 @@ struct core_blob {
 };
 
 /* Reads path now. what ("certificate", "private key", "CA certificates")
- * words the error: "cannot load WHAT from PATH: reason". Returns 0, or -1
- * with err (b->id.err says why). */
-int core_blob_read(const char *path, const char *what, struct core_blob *b,
+ * words the error: "cannot load WHAT from PATH: reason". secret: the file
+ * holds a private key, and one that group or others may write (seen
+ * through the descriptor read, so a rename cannot race it) is refused, as
+ * ssh refuses such a key. Returns 0, or -1 with err (b->id.err says
+ * why). */
+int core_blob_read(const char *path, const char *what, int secret, struct core_blob *b,
                    struct sslsocket_error *err);
 /* Wipes and frees b's bytes (they may be a key). */
 void core_blob_release(struct core_blob *b);

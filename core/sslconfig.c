@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "files_int.h"
 
@@ -34,6 +35,13 @@ const char *core_config_path(const struct sslsocket_config *c, int k)
 	case CORE_F_CRL: return c->o.crl_file;
 	default: return NULL;
 	}
+}
+
+/* The kind of file that holds c's private key: the keyfile, or the
+ * certificate file when there is no separate keyfile. */
+static int key_holder(const struct sslsocket_config *c)
+{
+	return core_config_path(c, CORE_F_KEY) ? CORE_F_KEY : CORE_F_CERT;
 }
 
 static void free_list(char **l, size_t n)
@@ -112,7 +120,7 @@ struct sslsocket_config *core_config_read(const struct sslsocket_options *o,
 	}
 	for (int k = 0; k < CORE_F_COUNT; k++) {
 		const char *path = core_config_path(c, k);
-		if (path && core_blob_read(path, what_of[k], &c->f[k], err) < 0) {
+		if (path && core_blob_read(path, what_of[k], k == key_holder(c), &c->f[k], err) < 0) {
 			int e = errno;
 			config_destroy(c);
 			errno = e;
@@ -192,6 +200,24 @@ int sslsocket_config_set_keylog_file(sslsocket_config *c, const char *path)
 	free(c->strs[6]);
 	c->strs[6] = d;
 	c->o.keylog_file = d;
+	return 0;
+}
+
+int sslsocket_config_keyfile_state(const sslsocket_config *c, struct sslsocket_keyfile_state *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!c || !c->o.certfile || !c->f[key_holder(c)].data) {
+		errno = ENOENT;
+		return -1;
+	}
+	const struct core_file_id *id = &c->f[key_holder(c)].id;
+	out->path = core_config_path(c, key_holder(c));
+	out->mode = id->mode;
+	out->uid = id->uid;
+	if (id->mode & (S_IRGRP | S_IROTH))
+		out->concerns |= SSLSOCKET_KEYFILE_READABLE;
+	if (id->uid != 0 && id->uid != (unsigned long)geteuid())
+		out->concerns |= SSLSOCKET_KEYFILE_FOREIGN;
 	return 0;
 }
 

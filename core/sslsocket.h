@@ -267,6 +267,24 @@ SSLSOCKET_API void sslsocket_config_free(sslsocket_config *c);
 /* Sets (a copy of) the NSS key-log file of the contexts built from c
  * afterwards; NULL: none. 0, or -1 out of memory (c unchanged). */
 SSLSOCKET_API int sslsocket_config_set_keylog_file(sslsocket_config *c, const char *path);
+/* The file that holds c's private key (keyfile, or certfile when the key
+ * is in it) as c read it, seen through the descriptor its bytes came from:
+ * such a file that group or others may write is refused when it is read
+ * (sslsocket_config_new fails: whoever may write it chooses the key, and
+ * ssh refuses such a key too); what is left for the caller to warn about
+ * is in concerns. */
+#define SSLSOCKET_KEYFILE_READABLE 1u /* group or others may read it */
+#define SSLSOCKET_KEYFILE_FOREIGN 2u  /* owned by neither the effective
+                                         user nor root */
+struct sslsocket_keyfile_state {
+	const char *path;   /* valid while c is */
+	unsigned mode;      /* st_mode & 07777 */
+	unsigned long uid;  /* the owner */
+	unsigned concerns;  /* SSLSOCKET_KEYFILE_* */
+};
+/* Fills out; 0, or -1 (errno ENOENT) when c has no private key. */
+SSLSOCKET_API int sslsocket_config_keyfile_state(const sslsocket_config *c,
+                                                 struct sslsocket_keyfile_state *out);
 /* The options c was made from (its own copies); valid while c is. */
 SSLSOCKET_API const struct sslsocket_options *sslsocket_config_options(const sslsocket_config *c);
 /* 1 when a file of c, looked up by its path now (following symlinks), is

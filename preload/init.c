@@ -119,6 +119,8 @@ static void init_once_fn(void)
 		goto out; /* inert */
 	}
 	init_log(rs);
+	for (size_t i = 0; i < rs->n_warnings; i++)
+		ts_log(CFG_LOG_WARN, "%s", rs->warnings[i]);
 	kl = getenv("SSLKEYLOGFILE");
 	if (kl != NULL && kl[0] != '\0') {
 		keylog = strdup(kl);

@@ -301,6 +301,9 @@ static int run_check(const struct launch_opts *o, int nargs)
 		cfg_ruleset_free(rs);
 		return config_error(err);
 	}
+	/* What the program would log at start, on stderr as the errors are. */
+	for (size_t i = 0; i < rs->n_warnings; i++)
+		fprintf(stderr, "tlsshim: warning: %s\n", rs->warnings[i]);
 	const char *file = getenv("TLSSHIM_CONFIG");
 	launch_check_print(stdout, rs, file && file[0] ? file : NULL,
 	                   getenv("TLSSHIM_CONFIG_STRING") != NULL);

@@ -104,7 +104,7 @@ static void print_file_certs(FILE *out, const char *key, const char *path, size_
 	struct core_pem blk;
 
 	fprintf(out, "  %-12s%s\n", key, path);
-	if (core_blob_read(path, key, &b, &err) < 0) {
+	if (core_blob_read(path, key, 0, &b, &err) < 0) {
 		fprintf(out, "      %s\n", err.reason);
 		return;
 	}

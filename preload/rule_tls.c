@@ -119,6 +119,7 @@ static void rotate(const struct cfg_rule *r, struct rule_tls *t)
 	sslsocket_config *nc;
 	sslsocket_ctx *nctx = NULL, *old_ctx;
 	int changed;
+	char why[400];
 
 	changed = sslsocket_config_changed(t->cfg, &stamp);
 	if (!changed) {
@@ -148,6 +149,9 @@ static void rotate(const struct cfg_rule *r, struct rule_tls *t)
 	sslsocket_ctx_free(old_ctx); /* connections made with it keep theirs */
 	ts_log(CFG_LOG_INFO, "rule %s:%d \"%s\": credentials reloaded (a file was replaced)", r->file,
 	       r->line, r->match_text);
+	if (cfg_keyfile_warning(nc, why, sizeof why))
+		ts_log(CFG_LOG_WARN, "rule %s:%d \"%s\": the reloaded %s", r->file, r->line,
+		       r->match_text, why);
 }
 
 sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err)
