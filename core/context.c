@@ -178,12 +178,21 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		return NULL;
 	}
 	int ver = core_protocol_version(o->ssl_version);
-	int minv = ver ? ver : TLS1_VERSION, maxv = ver ? ver : TLS1_3_VERSION;
+	int minv = ver ? ver : CORE_MIN_NEGOTIATED, maxv = ver ? ver : TLS1_3_VERSION;
 	if (!SSL_CTX_set_min_proto_version(ctx, minv) || !SSL_CTX_set_max_proto_version(ctx, maxv)) {
 		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT, "cannot pin %s",
 		              sslsocket_protocol_name(o->ssl_version));
 		goto fail;
 	}
+	/* Neither side renegotiates (a TLS 1.2 client asking for it is
+	 * refused); a server picks the suite from its own list. */
+	uint64_t sslopts = SSL_OP_NO_RENEGOTIATION;
+	if (o->server_side)
+		sslopts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+	SSL_CTX_set_options(ctx, sslopts);
+	/* DHE suites use the RFC 7919 group that matches the key's size. */
+	if (o->server_side)
+		SSL_CTX_set_dh_auto(ctx, 1);
 	long mode = SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 	if (o->release_buffers)
 		mode |= SSL_MODE_RELEASE_BUFFERS;
@@ -217,8 +226,14 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		SSL_CTX_set_verify(ctx, vmode, NULL);
 	}
 
-	if (o->ciphers && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1) {
-		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cipher string \"%s\"", o->ciphers);
+	/* No cipher string: forward secrecy and AEAD only, when TLS 1.2 can be
+	 * spoken (TLS 1.3's suites all are; a pinned TLS 1.0 or 1.1, which
+	 * has no such suite, keeps OpenSSL's list). */
+	const char *ciphers = o->ciphers;
+	if (!ciphers && (ver == 0 || ver >= TLS1_2_VERSION))
+		ciphers = CORE_DEFAULT_CIPHERS;
+	if (ciphers && SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cipher string \"%s\"", ciphers);
 		goto fail;
 	}
 	if (o->alpn_count) {

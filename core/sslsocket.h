@@ -171,7 +171,8 @@ struct sslsocket_options {
 	const char *certfile; /* PEM: key (optional) then chain */
 	int server_side;
 	enum sslsocket_cert_reqs cert_reqs; /* default CERT_NONE */
-	enum sslsocket_protocol ssl_version; /* default PROTOCOL_SSLv23 */
+	enum sslsocket_protocol ssl_version; /* default PROTOCOL_SSLv23 (TLS
+	                                        1.2 or 1.3) */
 	const char *ca_certs;                /* PEM bundle of trusted CAs */
 	int do_handshake_on_connect;         /* default 1 */
 	int suppress_ragged_eofs;            /* default 1 */
@@ -181,7 +182,10 @@ struct sslsocket_options {
 	                                  ca_certs is NULL */
 	const char *server_hostname;   /* client: SNI, and the hostname
 	                                  check unless CERT_NONE */
-	const char *ciphers;           /* OpenSSL cipher string (TLS <= 1.2) */
+	const char *ciphers;           /* OpenSSL cipher string (TLS <= 1.2);
+	                                  NULL: forward secrecy and AEAD
+	                                  only (OpenSSL's when TLS 1.0 or
+	                                  1.1 is pinned) */
 	const char *const *alpn;       /* protocols to offer or accept */
 	size_t alpn_count;
 	int release_buffers;           /* SSL_MODE_RELEASE_BUFFERS */

@@ -38,6 +38,13 @@ const char *core_ossl_reason(unsigned long l);
 /* OpenSSL's version constant for a pinned protocol; 0 for negotiate; -1
  * for SSLv2 or an unknown value (options.c). */
 int core_protocol_version(int v);
+/* PROTOCOL_SSLv23 negotiates from this version up: TLS 1.0 and 1.1 only
+ * when pinned (SHA-1 and MD5 in the handshake, RFC 8996). */
+#define CORE_MIN_NEGOTIATED TLS1_2_VERSION
+/* The TLS 1.2 suites when the options name none: ephemeral key exchange
+ * (forward secrecy) and AEAD ciphers (no CBC), as Mozilla's
+ * "intermediate" profile. */
+#define CORE_DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!aDSS:!PSK"
 
 /* ---- contexts (context.c) ------------------------------------------------ */
 

@@ -50,6 +50,7 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd dpkg-shlibdeps dpkg-dev
 	need_cmd groff groff
 	need_cmd lighttpd lighttpd   # test_fds_lighttpd: exports config_init
+	need_cmd testssl testssl.sh  # test_trust_defaults_testssl: someone else's scanner
 	need_cmd node nodejs
 	need_cmd psql postgresql-client
 	need_cmd pgbench postgresql-client

@@ -185,6 +185,8 @@ system_default = system_default_sect
 CipherString = DEFAULT:@SECLEVEL=0
 CNF
 OPENSSL_CONF=$T/sec0.cnf "$PROGS/version_table" "$CERTS" >"$T/vt.sec0"
-grep -q '^| TLSv1  *| n/a  *| n/a  *| TLSv1  *| TLSv1  *| no ' "$T/vt.sec0" || { cat "$T/vt.sec0"; fail "TLSv1 at security level 0"; }
+grep -q '^| TLSv1  *| n/a  *| n/a  *| no  *| TLSv1  *| no ' "$T/vt.sec0" || { cat "$T/vt.sec0"; fail "TLSv1 at security level 0"; }
+# PROTOCOL_SSLv23 negotiates from TLS 1.2 up: never down to 1.0 or 1.1.
+grep -q '^| SSLv23  *| n/a  *| n/a  *| TLSv1.3  *| no  *| no  *| TLSv1.2 ' "$T/vt.sec0" || { cat "$T/vt.sec0"; fail "SSLv23 at security level 0"; }
 cat "$T/vt.default"
 echo "all core interop checks passed"
