@@ -14,13 +14,9 @@
 #include <sys/uio.h>
 
 #include "config.h"
+#include "fdtab.h"
 #include "sslsocket.h"
 
-enum ts_kind {
-	TS_KIND_CONN = 1,     /* a wrapped (or failed) TLS connection */
-	TS_KIND_LISTENER = 2, /* a listening socket, its accept rule cached */
-	TS_KIND_EPOLL = 3     /* an epoll instance, its registrations recorded */
-};
 
 /* epoll instances a connection tells of its changes directly; a
  * registration beyond them is looked at on every wait. */
@@ -49,7 +45,7 @@ struct ts_conn {
 	/* Lifetime: `users` is 1 while any descriptor names the object, plus
 	 * one per call in flight; the object is torn down when it reaches 0.
 	 * Objects are recycled, never freed, so a racing lookup can always
-	 * test the counter (see ts_conn_acquire). */
+	 * test the counter (see ts_fd_lookup). */
 	atomic_int users;
 	atomic_int fdrefs;     /* descriptors (of this process) naming it */
 	atomic_int flags;      /* enum ts_flag */

@@ -37,14 +37,24 @@ static void set_cloexec(int fd)
 
 static int is_conn(int fd)
 {
-	struct ts_conn *c = ts_conn_acquire(fd);
-	int r;
+	struct ts_conn *c;
 
-	if (c == NULL)
+	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
 		return 0;
-	r = c->kind == TS_KIND_CONN;
 	ts_conn_release(c);
-	return r;
+	return 1;
+}
+
+/* 1 when fd is a number the program closed (held for the core): EBADF. */
+static int closed(int fd)
+{
+	struct ts_conn *c;
+
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &c) == TS_FD_CLOSED)
+		return 1;
+	if (c != NULL)
+		ts_conn_release(c);
+	return 0;
 }
 
 int ts_close(int fd)
@@ -91,10 +101,8 @@ int ts_close_range(unsigned lo, unsigned hi, int flags)
 		return real(lo, hi, flags);
 	top = (unsigned)atomic_load(&ts_fd_high);
 	for (fd = lo; fd < top && fd <= hi; fd++) {
-		int skip = ts_fd_held((int)fd);
-
-		if (!skip && ts_fd_peek((int)fd) != NULL)
-			skip = ts_fd_detach((int)fd) != TS_DETACH_CLOSE;
+		/* held for the core (BADF) or kept open (KEEP): not the kernel's */
+		int skip = !TS_PLAIN(fd) && ts_fd_detach((int)fd) != TS_DETACH_CLOSE;
 		if (!skip)
 			continue;
 		if (fd > start && real(start, fd - 1, flags) < 0)
@@ -120,7 +128,7 @@ void ts_closefrom(int lo)
 		int fd, top = atomic_load(&ts_fd_high);
 
 		for (fd = lo; fd < top; fd++)
-			if (ts_fd_peek(fd) != NULL)
+			if (!TS_PLAIN(fd))
 				(void)ts_close(fd);
 		if (TS_REAL(closefrom) != NULL)
 			TS_REAL(closefrom)(top > lo ? top : lo);
@@ -133,10 +141,10 @@ static void after_dup(int oldfd, int newfd)
 {
 	int saved = errno;
 
-	if (ts_fd_peek(newfd) != NULL)
+	if (!TS_PLAIN(newfd))
 		ts_fd_forget(newfd); /* a stale entry: the number was free */
 	ts_inherit_drop(newfd);
-	if (ts_fd_peek(oldfd) != NULL) {
+	if (!TS_PLAIN(oldfd)) {
 		ts_fd_dup(oldfd, newfd);
 		if (is_conn(newfd))
 			set_cloexec(newfd);
@@ -148,10 +156,8 @@ int ts_dup(int oldfd)
 {
 	int r;
 
-	if (ts_fd_held(oldfd)) {
-		errno = EBADF;
-		return -1;
-	}
+	if (closed(oldfd))
+		return ts_fd_ebadf();
 	r = TS_REAL(dup)(oldfd);
 	if (r >= 0)
 		after_dup(oldfd, r);
@@ -166,10 +172,8 @@ static int dup_onto(int oldfd, int newfd, int flags, int three)
 {
 	int r, saved = errno, left_open = 0;
 
-	if (ts_fd_held(oldfd) || TS_REAL(fcntl)(oldfd, F_GETFD) < 0 || newfd < 0) {
-		errno = EBADF;
-		return -1;
-	}
+	if (closed(oldfd) || TS_REAL(fcntl)(oldfd, F_GETFD) < 0 || newfd < 0)
+		return ts_fd_ebadf();
 	if (oldfd == newfd) {
 		if (three) {
 			errno = EINVAL;
@@ -177,8 +181,8 @@ static int dup_onto(int oldfd, int newfd, int flags, int three)
 		}
 		return newfd;
 	}
-	if (ts_fd_peek(newfd) != NULL && !ts_fd_held(newfd))
-		left_open = ts_fd_detach_replacing(newfd) == TS_DETACH_KEEP && !ts_fd_held(newfd);
+	if (!TS_PLAIN(newfd) && !closed(newfd))
+		left_open = ts_fd_detach_replacing(newfd) == TS_DETACH_KEEP && !closed(newfd);
 	errno = saved;
 	r = three ? TS_REAL(dup3)(oldfd, newfd, flags) : TS_REAL(dup2)(oldfd, newfd);
 	if (r < 0) {
@@ -214,10 +218,8 @@ int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 	struct ts_conn *c;
 	int r;
 
-	if (ts_fd_held(fd)) {
-		errno = EBADF;
-		return -1;
-	}
+	if (closed(fd))
+		return ts_fd_ebadf();
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -227,7 +229,7 @@ int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 		return r;
 	case F_SETFL:
 		r = real(fd, cmd, arg);
-		if (r == 0 && (c = ts_conn_acquire(fd)) != NULL) {
+		if (r == 0 && ts_fd_lookup(fd, TS_KIND_ANY, &c) == TS_FD_OURS) {
 			atomic_store(&c->nonblock, ((long)arg & O_NONBLOCK) != 0);
 			ts_conn_release(c);
 		}
@@ -235,16 +237,14 @@ int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 	case F_SETFD:
 		/* Close-on-exec stays set on a wrapped descriptor; the call
 		 * succeeds, and an exec that then closes it says so. */
-		c = ts_conn_acquire(fd);
-		if (c != NULL && c->kind == TS_KIND_CONN) {
+		if (ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_OURS) {
 			if ((long)arg & FD_CLOEXEC)
 				ts_inherit_drop(fd);
 			else
 				ts_inherit_want(fd, c);
 			arg = (void *)((long)arg | FD_CLOEXEC);
-		}
-		if (c != NULL)
 			ts_conn_release(c);
+		}
 		return real(fd, cmd, arg);
 	default:
 		return real(fd, cmd, arg);
@@ -256,15 +256,13 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 	struct ts_conn *c;
 	int r;
 
-	if (ts_fd_held(fd)) {
-		errno = EBADF;
-		return -1;
-	}
-	c = ts_conn_acquire(fd);
-	if (c == NULL || c->kind != TS_KIND_CONN) {
-		if (c != NULL)
-			ts_conn_release(c);
+	switch (ts_fd_lookup(fd, TS_KIND_CONN, &c)) {
+	case TS_FD_CLOSED:
+		return ts_fd_ebadf();
+	case TS_FD_PASS:
 		return TS_REAL(ioctl)(fd, req, arg);
+	case TS_FD_OURS:
+		break;
 	}
 	if (req == FIONREAD && c->s != NULL && !(atomic_load(&c->flags) & TS_F_FAILED)) {
 		/* The kernel's count is ciphertext; the program wants what a
@@ -309,7 +307,8 @@ int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	int r = TS_REAL(setsockopt)(fd, level, name, val, len);
 
 	if (r == 0 && level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) &&
-	    len >= (socklen_t)sizeof(struct timeval) && (c = ts_conn_acquire(fd)) != NULL) {
+	    len >= (socklen_t)sizeof(struct timeval) &&
+	    ts_fd_lookup(fd, TS_KIND_ANY, &c) == TS_FD_OURS) {
 		int saved = errno;
 
 		ts_conn_load_mode(c, fd);
@@ -324,12 +323,9 @@ int ts_getsockopt_error(int fd, void *val, socklen_t *len)
 	struct ts_conn *c;
 	int e = 0, pend, saved = errno;
 
-	if (ts_fd_held(fd)) {
-		errno = EBADF;
-		return -1;
-	}
-	c = ts_conn_acquire(fd);
-	if (c != NULL && c->kind == TS_KIND_CONN && c->s != NULL) {
+	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_CLOSED)
+		return ts_fd_ebadf();
+	if (c != NULL && c->s != NULL) {
 		/* A program that learnt of writability some other way (a raw
 		 * syscall) asks before tlsshim drove the connect: drive it now,
 		 * so that the kernel's SO_ERROR is read once, by the core. */

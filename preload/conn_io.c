@@ -27,7 +27,6 @@
 #include "conn.h"
 #include "epoll.h"
 #include "fdtab.h"
-#include "hook.h"
 #include "log.h"
 #include "real.h"
 #include "sniff.h"
@@ -187,25 +186,6 @@ static ssize_t failed_closed(struct ts_conn *c)
 	atomic_store(&c->so_error, 0);
 	errno = EPROTO;
 	return -1;
-}
-
-struct ts_conn *ts_io_acquire(int fd, int *pass)
-{
-	struct ts_conn *c = ts_conn_acquire(fd);
-
-	if (c != NULL && c->kind == TS_KIND_CONN) {
-		*pass = 0;
-		return c;
-	}
-	if (c != NULL)
-		ts_conn_release(c);
-	if (ts_fd_held(fd)) {
-		*pass = 0;
-		errno = EBADF;
-		return NULL;
-	}
-	*pass = 1;
-	return NULL;
 }
 
 /* ---- reads ---------------------------------------------------------------- */

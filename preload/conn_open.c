@@ -117,8 +117,10 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	char name[TS_NAME_LEN];
 	char ip[INET6_ADDRSTRLEN];
 	int fam, r, e, saved = errno;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_ANY, &c);
 
-	c = ts_conn_acquire(fd);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	if (c != NULL && c->kind == TS_KIND_LISTENER) {
 		/* A socket that listened (and was shut down, which lets it
 		 * connect): its cached accept rule says nothing about where it
@@ -132,10 +134,6 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		 * connect's progress) only asks the kernel. */
 		ts_conn_release(c);
 		return TS_REAL(connect)(fd, addr, len);
-	}
-	if (ts_fd_held(fd)) {
-		errno = EBADF;
-		return -1;
 	}
 	if (!ts_active())
 		return TS_REAL(connect)(fd, addr, len);
@@ -210,12 +208,10 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* An event loop may have registered the socket before connect(). */
 	ts_epoll_adopt(fd, c);
 	/* c's first reference now belongs to the table; take our own. The
-	 * kernel's connect timeout is SO_SNDTIMEO. */
-	c = ts_conn_acquire(fd);
-	if (c == NULL) { /* closed by another thread meanwhile */
-		errno = EBADF;
-		return -1;
-	}
+	 * kernel's connect timeout is SO_SNDTIMEO. Another thread may have
+	 * closed it meanwhile. */
+	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+		return ts_fd_ebadf();
 	if (!atomic_load(&c->nonblock))
 		sslsocket_settimeout(s, atomic_load(&c->sndtimeo_ms));
 	r = sslsocket_connect(s, addr, len);
@@ -283,8 +279,7 @@ static struct ts_conn *listener_for(int fd)
 	struct ts_conn *l;
 	int fam;
 
-	l = ts_conn_acquire(fd);
-	if (l != NULL)
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &l) == TS_FD_OURS)
 		return l;
 	if (!is_listening(fd) || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return NULL;
@@ -318,7 +313,8 @@ static struct ts_conn *listener_for(int fd)
 		return NULL;
 	}
 	/* the creation reference is the table's; the caller gets its own */
-	return ts_conn_acquire(fd);
+	ts_fd_lookup(fd, TS_KIND_ANY, &l);
+	return l;
 }
 
 void ts_listen_prepare(int fd)
@@ -342,10 +338,10 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 	sslsocket *s;
 	int nfd, e, fl, lnonblock, saved = errno;
 
-	if (ts_fd_held(fd)) {
-		errno = EBADF;
-		return -1;
-	}
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &l) == TS_FD_CLOSED)
+		return ts_fd_ebadf();
+	if (l != NULL)
+		ts_conn_release(l);
 	if (!ts_active() || (l = listener_for(fd)) == NULL) {
 		errno = saved;
 		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
@@ -365,7 +361,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		nfd = TS_REAL(accept4)(fd, (struct sockaddr *)&peer, &pl, flags);
 		if (nfd < 0)
 			break;
-		if (ts_fd_peek(nfd) != NULL)
+		if (!TS_PLAIN(nfd))
 			ts_fd_forget(nfd); /* a stale entry: the number was free */
 		memset(&err, 0, sizeof err);
 		ctx = ts_rule_ctx(l->rule, &err);

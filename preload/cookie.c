@@ -27,7 +27,6 @@
 #include "conn.h"
 #include "conn_fd.h"
 #include "fdtab.h"
-#include "hook.h"
 #include "real.h"
 
 static int cookie_fd(void *cookie)
@@ -37,12 +36,15 @@ static int cookie_fd(void *cookie)
 
 ssize_t ts_cookie_read(void *cookie, char *buf, size_t n)
 {
-	int fd = cookie_fd(cookie), pass;
-	struct ts_conn *c = ts_io_acquire(fd, &pass);
+	int fd = cookie_fd(cookie);
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	ssize_t r;
 
-	if (c == NULL) /* not (or no longer) a connection */
-		return pass ? TS_REAL(read)(fd, buf, n) : -1;
+	if (is == TS_FD_PASS) /* not (or no longer) a connection */
+		return TS_REAL(read)(fd, buf, n);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	r = ts_conn_read(c, buf, n, 0);
 	ts_conn_release(c);
 	return r;
@@ -50,13 +52,16 @@ ssize_t ts_cookie_read(void *cookie, char *buf, size_t n)
 
 ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n)
 {
-	int fd = cookie_fd(cookie), pass;
-	struct ts_conn *c = ts_io_acquire(fd, &pass);
+	int fd = cookie_fd(cookie);
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	size_t done = 0;
 	ssize_t r;
 
-	if (c == NULL)
-		return pass ? TS_REAL(write)(fd, buf, n) : -1;
+	if (is == TS_FD_PASS)
+		return TS_REAL(write)(fd, buf, n);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	while (done < n) {
 		r = ts_conn_write(c, buf + done, n - done, 0);
 		if (r < 0) {
@@ -101,15 +106,14 @@ FILE *ts_fdopen(int fd, const char *mode)
 	struct ts_conn *c;
 	FILE *fp;
 
-	if (ts_fd_held(fd)) {
+	switch (ts_fd_lookup(fd, TS_KIND_CONN, &c)) {
+	case TS_FD_PASS:
+		return TS_REAL(fdopen)(fd, mode);
+	case TS_FD_CLOSED:
 		errno = EBADF;
 		return NULL;
-	}
-	c = ts_conn_acquire(fd);
-	if (c == NULL || c->kind != TS_KIND_CONN) {
-		if (c != NULL)
-			ts_conn_release(c);
-		return TS_REAL(fdopen)(fd, mode);
+	case TS_FD_OURS:
+		break;
 	}
 	fp = cookie_open(fd, mode);
 	ts_conn_release(c);

@@ -324,10 +324,9 @@ static struct ts_conn *conn_at(int fd)
 {
 	struct ts_conn *c;
 
-	if (ts_fd_peek(fd) == NULL)
+	if (TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
 		return NULL;
-	c = ts_conn_acquire(fd);
-	if (c != NULL && (c->kind != TS_KIND_CONN || c->s == NULL)) {
+	if (c->s == NULL) {
 		ts_conn_release(c);
 		return NULL;
 	}
@@ -469,7 +468,7 @@ static void look(struct ts_epset *e, int epfd, int fd, struct epreg *r, struct e
 		return;
 	c = conn_at(fd);
 	if (c == NULL) { /* a plain socket (now): the kernel reports it */
-		if (r->tagged && ts_fd_peek(fd) == NULL)
+		if (r->tagged && TS_PLAIN(fd))
 			kernel_plain(e, epfd, fd, r);
 		return;
 	}
@@ -522,7 +521,7 @@ static int inbox_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int
 	e->pass++;
 	if (atomic_exchange(&e->rescan, 0)) {
 		for (fd = 0; fd < e->cap; fd++)
-			if (e->regs[fd].used && ts_fd_peek(fd) != NULL)
+			if (e->regs[fd].used && !TS_PLAIN(fd))
 				inbox_push(e, fd, e->regs[fd].conn);
 	}
 	/* swap the inbox with the work array: notes made from here on (by
@@ -578,7 +577,7 @@ static void wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t kernel,
 		res = kernel & (asked | EPOLLERR | EPOLLHUP);
 		if (res)
 			emit(e, r, out, n, max, res);
-		if (ts_fd_peek(fd) == NULL)
+		if (TS_PLAIN(fd))
 			kernel_plain(e, epfd, fd, r);
 		return;
 	}

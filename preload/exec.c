@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
 #include "exec.h"
 #include "fdtab.h"
 #include "init.h"
@@ -120,19 +119,14 @@ int ts_spawn_check_actions(const posix_spawn_file_actions_t *fa)
 
 		if (a->tag != 1)
 			continue;
-		c = ts_conn_acquire(a->action.dup2_action.fd);
-		if (c != NULL) {
-			int conn = c->kind == TS_KIND_CONN;
-
+		if (ts_fd_lookup(a->action.dup2_action.fd, TS_KIND_CONN, &c) == TS_FD_OURS) {
 			ts_conn_release(c);
-			if (conn) {
-				ts_log(CFG_LOG_WARN,
-				       "posix_spawn: refused: descriptor %d is a TLS connection and "
-				       "cannot be handed to another program (its bytes would leave in "
-				       "plaintext)",
-				       a->action.dup2_action.fd);
-				return -1;
-			}
+			ts_log(CFG_LOG_WARN,
+			       "posix_spawn: refused: descriptor %d is a TLS connection and "
+			       "cannot be handed to another program (its bytes would leave in "
+			       "plaintext)",
+			       a->action.dup2_action.fd);
+			return -1;
 		}
 	}
 #else

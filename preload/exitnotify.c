@@ -92,7 +92,7 @@ static void at_exit(void)
 	for (fd = 0; fd < top; fd++) {
 		struct ts_conn *c;
 
-		if (ts_fd_peek(fd) == NULL || (c = ts_conn_acquire(fd)) == NULL)
+		if (TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_ANY, &c) != TS_FD_OURS)
 			continue;
 		if (owned_open(c))
 			notify_one(c, deadline);

@@ -116,9 +116,9 @@ static struct ts_conn *find_conn(int newfd, dev_t dev, ino_t ino)
 		dev_t d;
 		ino_t i;
 
-		if (fd == newfd || ts_fd_peek(fd) == NULL || (c = ts_conn_acquire(fd)) == NULL)
+		if (fd == newfd || TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
 			continue;
-		if (c->kind == TS_KIND_CONN && conn_id(c, &d, &i) == 0 && d == dev && i == ino)
+		if (conn_id(c, &d, &i) == 0 && d == dev && i == ino)
 			return c;
 		ts_conn_release(c);
 	}
@@ -155,7 +155,7 @@ void ts_fd_adopt(int newfd)
 	if (newfd < 0 || atomic_load_explicit(&ts_fd_high, memory_order_relaxed) == 0)
 		return;
 	/* A fresh number: whatever the table says of it is stale. */
-	if (ts_fd_peek(newfd) != NULL)
+	if (!TS_PLAIN(newfd))
 		ts_fd_forget(newfd);
 	if (sock_id(newfd, &dev, &ino) < 0)
 		goto out;

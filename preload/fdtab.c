@@ -97,7 +97,7 @@ struct ts_conn *ts_conn_new(int kind)
 	c->sni[0] = '\0';
 	c->side = "connect";
 	c->next_free = NULL;
-	/* Last: a racing ts_conn_acquire that still holds the address of the
+	/* Last: a racing ts_fd_lookup that still holds the address of the
 	 * object's previous life may now take (and give back) a reference. */
 	atomic_store_explicit(&c->users, 1, memory_order_release);
 	return c;
@@ -139,31 +139,53 @@ void ts_conn_release(struct ts_conn *c)
 	conn_recycle(c);
 }
 
-struct ts_conn *ts_conn_acquire(int fd)
+static struct ts_conn *slot(int fd)
+{
+	if (TS_UNLIKELY((unsigned)fd >= TS_FD_MAX))
+		return NULL;
+	return atomic_load_explicit(&ts_fdtab[fd], memory_order_acquire);
+}
+
+enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
 {
 	struct ts_conn *c;
 	int u;
 
+	*out = NULL;
 	for (;;) {
-		c = ts_fd_peek(fd);
-		if (c == NULL || is_held(c))
-			return NULL;
+		c = slot(fd);
+		if (c == NULL)
+			return TS_FD_PASS;
+		if (is_held(c))
+			return TS_FD_CLOSED;
 		u = atomic_load(&c->users);
 		while (u > 0 && !atomic_compare_exchange_weak(&c->users, &u, u + 1))
 			;
 		if (u == 0)
 			continue; /* a recycled object: look again */
-		if (ts_fd_peek(fd) == c)
-			return c;
+		if (slot(fd) == c)
+			break;
 		ts_conn_release(c);
 	}
+	if (kind != TS_KIND_ANY && c->kind != (int)kind) {
+		ts_conn_release(c);
+		return TS_FD_PASS;
+	}
+	*out = c;
+	return TS_FD_OURS;
 }
 
-int ts_fd_held(int fd)
+int ts_fd_ebadf(void)
 {
-	struct ts_conn *p = ts_fd_peek(fd);
+	errno = EBADF;
+	return -1;
+}
 
-	return p != NULL && is_held(p);
+struct ts_conn *ts_fd_unref(int fd)
+{
+	struct ts_conn *c = slot(fd);
+
+	return c == NULL || is_held(c) ? NULL : c;
 }
 
 /* A stale entry: the descriptor was closed behind our back (a raw
@@ -226,7 +248,7 @@ static enum ts_detach detach(int fd, int replacing)
 	int keep, in_use;
 
 	for (;;) {
-		old = ts_fd_peek(fd);
+		old = slot(fd);
 		if (old == NULL)
 			return TS_DETACH_NONE;
 		if (is_held(old))
@@ -282,7 +304,7 @@ void ts_fd_replaced(int fd)
 
 	if (fd < 0 || fd >= TS_FD_MAX)
 		return;
-	old = ts_fd_peek(fd);
+	old = slot(fd);
 	if (old == NULL || !is_held(old))
 		return;
 	if (atomic_compare_exchange_strong(&ts_fdtab[fd], &old, NULL))
@@ -291,9 +313,9 @@ void ts_fd_replaced(int fd)
 
 void ts_fd_dup(int oldfd, int newfd)
 {
-	struct ts_conn *c = ts_conn_acquire(oldfd);
+	struct ts_conn *c;
 
-	if (c == NULL)
+	if (ts_fd_lookup(oldfd, TS_KIND_ANY, &c) != TS_FD_OURS)
 		return;
 	if (ts_fd_install(newfd, c) < 0)
 		atomic_fetch_or(&c->flags, TS_F_FAILED);

@@ -20,7 +20,12 @@
 
 static int aio_wrapped(int fd)
 {
-	return ts_depth == 0 && ts_fd_peek(fd) != NULL && !ts_fd_held(fd);
+	struct ts_conn *c;
+
+	if (ts_depth != 0 || TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_ANY, &c) != TS_FD_OURS)
+		return 0;
+	ts_conn_release(c);
+	return 1;
 }
 
 typedef int (*aio_fn)(struct aiocb *);

@@ -49,14 +49,17 @@ TS_EXPORT void closefrom(int lo)
 
 TS_EXPORT int shutdown(int fd, int how)
 {
-	int pass, r;
+	enum ts_fd_is is;
 	struct ts_conn *c;
+	int r;
 
 	if (TS_PLAIN(fd))
 		return TS_REAL(shutdown)(fd, how);
-	c = ts_io_acquire(fd, &pass);
-	if (c == NULL)
-		return pass ? TS_REAL(shutdown)(fd, how) : -1;
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is == TS_FD_PASS)
+		return TS_REAL(shutdown)(fd, how);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	r = ts_conn_shutdown(c, fd, how);
 	ts_conn_release(c);
 	return r;
@@ -71,7 +74,7 @@ TS_EXPORT int dup(int fd)
 			ts_fdcopy_mark(fd);
 			ts_fdcopy_mark(r);
 		}
-		if (TS_UNLIKELY(r >= 0 && ts_fd_peek(r) != NULL)) {
+		if (TS_UNLIKELY(r >= 0 && !TS_PLAIN(r))) {
 			int saved = errno;
 
 			ts_fd_forget(r);
@@ -84,7 +87,7 @@ TS_EXPORT int dup(int fd)
 
 TS_EXPORT int dup2(int oldfd, int newfd)
 {
-	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL) {
+	if (TS_PLAIN(oldfd) && TS_PLAIN(newfd)) {
 		ts_fdcopy_mark(oldfd);
 		ts_fdcopy_mark(newfd);
 		return TS_REAL(dup2)(oldfd, newfd);
@@ -94,7 +97,7 @@ TS_EXPORT int dup2(int oldfd, int newfd)
 
 TS_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (ts_fd_peek(oldfd) == NULL && ts_fd_peek(newfd) == NULL) {
+	if (TS_PLAIN(oldfd) && TS_PLAIN(newfd)) {
 		ts_fdcopy_mark(oldfd);
 		ts_fdcopy_mark(newfd);
 		return TS_REAL(dup3)(oldfd, newfd, flags);
@@ -115,7 +118,7 @@ static int fcntl_common(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 			ts_fdcopy_mark(r);
 		}
 		if (TS_UNLIKELY((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0 &&
-		                ts_fd_peek(r) != NULL)) {
+		                !TS_PLAIN(r))) {
 			int saved = errno;
 
 			ts_fd_forget(r);

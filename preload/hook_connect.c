@@ -17,7 +17,7 @@ TS_EXPORT int socket(int domain, int type, int protocol)
 
 	/* A fresh number: whatever the table still says about it is stale
 	 * (closed behind our back by a raw syscall or glibc itself). */
-	if (TS_UNLIKELY(fd >= 0 && ts_fd_peek(fd) != NULL)) {
+	if (TS_UNLIKELY(fd >= 0 && !TS_PLAIN(fd))) {
 		int saved = errno;
 
 		ts_fd_forget(fd);

@@ -15,30 +15,23 @@
 #include "hook.h"
 #include "real.h"
 
-static struct ts_conn *io_conn(int fd, int *pass)
-{
-	if (ts_fd_peek(fd) == NULL) {
-		*pass = 1;
-		return NULL;
-	}
-	return ts_io_acquire(fd, pass);
-}
-
 static ssize_t do_sendfile(int out, int in, off_t *off, size_t count)
 {
 	struct ts_conn *c;
-	int pass;
+	enum ts_fd_is is;
 	ssize_t r;
 
-	if (ts_fd_peek(out) == NULL && ts_fd_peek(in) == NULL)
+	if (TS_PLAIN(out) && TS_PLAIN(in))
 		return TS_REAL(sendfile)(out, in, off, count);
-	if (ts_fd_peek(in) != NULL) {
+	if (!TS_PLAIN(in)) {
 		errno = EINVAL; /* a socket is never sendfile's source */
 		return -1;
 	}
-	c = io_conn(out, &pass);
-	if (c == NULL)
-		return pass ? TS_REAL(sendfile)(out, in, off, count) : -1;
+	is = ts_fd_lookup(out, TS_KIND_CONN, &c);
+	if (is == TS_FD_PASS)
+		return TS_REAL(sendfile)(out, in, off, count);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	r = ts_conn_sendfile(c, in, off, count);
 	ts_conn_release(c);
 	return r;
@@ -58,32 +51,36 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
                          unsigned flags)
 {
 	struct ts_conn *c;
-	int pass;
+	enum ts_fd_is is;
 	ssize_t r;
 
-	if (ts_fd_peek(out) == NULL && ts_fd_peek(in) == NULL)
+	if (TS_PLAIN(out) && TS_PLAIN(in))
 		return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
-	if (ts_fd_peek(out) != NULL && ts_fd_peek(in) != NULL) {
+	if (!TS_PLAIN(out) && !TS_PLAIN(in)) {
 		errno = EINVAL; /* splice needs a pipe on one side */
 		return -1;
 	}
-	if (ts_fd_peek(out) != NULL) {
+	if (!TS_PLAIN(out)) {
 		if (off_out != NULL) {
 			errno = ESPIPE;
 			return -1;
 		}
-		c = io_conn(out, &pass);
-		if (c == NULL)
-			return pass ? TS_REAL(splice)(in, off_in, out, off_out, len, flags) : -1;
+		is = ts_fd_lookup(out, TS_KIND_CONN, &c);
+		if (is == TS_FD_PASS)
+			return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
+		if (is == TS_FD_CLOSED)
+			return ts_fd_ebadf();
 		r = ts_conn_splice_out(c, in, len, flags);
 	} else {
 		if (off_in != NULL) {
 			errno = ESPIPE;
 			return -1;
 		}
-		c = io_conn(in, &pass);
-		if (c == NULL)
-			return pass ? TS_REAL(splice)(in, off_in, out, off_out, len, flags) : -1;
+		is = ts_fd_lookup(in, TS_KIND_CONN, &c);
+		if (is == TS_FD_PASS)
+			return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
+		if (is == TS_FD_CLOSED)
+			return ts_fd_ebadf();
 		r = ts_conn_splice_in(c, out, len, flags);
 	}
 	ts_conn_release(c);
@@ -93,7 +90,7 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 TS_EXPORT ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
                                   unsigned flags)
 {
-	if (ts_fd_peek(out) != NULL || ts_fd_peek(in) != NULL) {
+	if (!TS_PLAIN(out) || !TS_PLAIN(in)) {
 		/* regular files only, as the kernel says for any socket */
 		errno = EINVAL;
 		return -1;
@@ -108,13 +105,16 @@ TS_EXPORT ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_o
 TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
 	struct ts_conn *c;
-	int pass, r;
+	enum ts_fd_is is;
+	int r;
 
 	if (TS_PLAIN(fd))
 		return TS_REAL(sendmmsg)(fd, v, n, flags);
-	c = ts_io_acquire(fd, &pass);
-	if (c == NULL)
-		return pass ? TS_REAL(sendmmsg)(fd, v, n, flags) : -1;
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is == TS_FD_PASS)
+		return TS_REAL(sendmmsg)(fd, v, n, flags);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	r = ts_conn_sendmmsg(c, v, n, flags);
 	ts_conn_release(c);
 	return r;
@@ -123,7 +123,8 @@ TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *tmo)
 {
 	struct ts_conn *c;
-	int pass, r;
+	enum ts_fd_is is;
+	int r;
 
 	if (TS_PLAIN(fd)) {
 		r = TS_REAL(recvmmsg)(fd, v, n, flags, tmo);
@@ -134,9 +135,11 @@ TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct 
 					ts_fd_adopt_cmsgs(&v[i].msg_hdr);
 		return r;
 	}
-	c = ts_io_acquire(fd, &pass);
-	if (c == NULL)
-		return pass ? TS_REAL(recvmmsg)(fd, v, n, flags, tmo) : -1;
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is == TS_FD_PASS)
+		return TS_REAL(recvmmsg)(fd, v, n, flags, tmo);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
 	r = ts_conn_recvmmsg(c, fd, v, n, flags);
 	ts_conn_release(c);
 	return r;

@@ -53,12 +53,13 @@ dprintf_slow(int fd, int flag, const char *fmt, va_list ap)
 {
 	struct ts_conn *c;
 	char *text = NULL;
-	int pass, n, r;
+	enum ts_fd_is is;
+	int n, r;
 
-	c = ts_io_acquire(fd, &pass);
-	if (c == NULL) {
-		if (!pass)
-			return -1;
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is != TS_FD_OURS) {
+		if (is == TS_FD_CLOSED)
+			return ts_fd_ebadf();
 		if (flag >= 0 && TS_REAL(__vdprintf_chk) != NULL)
 			return TS_REAL(__vdprintf_chk)(fd, flag, fmt, ap);
 		return TS_REAL(vdprintf)(fd, fmt, ap);
@@ -121,11 +122,14 @@ static TS_SLOW_PATH void backtrace_slow(void *const *frames, int n, int fd)
 {
 	struct ts_conn *c;
 	char line[512];
-	int pass, i, len;
+	enum ts_fd_is is;
+	int i, len;
 
-	c = ts_io_acquire(fd, &pass);
-	if (c == NULL) {
-		if (pass && TS_REAL(backtrace_symbols_fd) != NULL)
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is == TS_FD_CLOSED)
+		errno = EBADF;
+	if (is != TS_FD_OURS) {
+		if (is == TS_FD_PASS && TS_REAL(backtrace_symbols_fd) != NULL)
 			TS_REAL(backtrace_symbols_fd)(frames, n, fd);
 		return;
 	}

@@ -22,7 +22,7 @@ static int track(int fd)
 
 	if (fd < 0)
 		return fd;
-	if (ts_fd_peek(fd) != NULL)
+	if (!TS_PLAIN(fd))
 		ts_fd_forget(fd); /* a stale entry: the number is fresh */
 	if (!ts_active())
 		return fd;
@@ -50,10 +50,9 @@ static struct ts_conn *epset_at(int epfd)
 {
 	struct ts_conn *c;
 
-	if (ts_fd_peek(epfd) == NULL)
+	if (TS_PLAIN(epfd) || ts_fd_lookup(epfd, TS_KIND_EPOLL, &c) != TS_FD_OURS)
 		return NULL;
-	c = ts_conn_acquire(epfd);
-	if (c != NULL && (c->kind != TS_KIND_EPOLL || c->ep == NULL)) {
+	if (c->ep == NULL) {
 		ts_conn_release(c);
 		return NULL;
 	}

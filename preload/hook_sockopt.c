@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "conn_fd.h"
+#include "fdtab.h"
 #include "hook.h"
 #include "real.h"
 

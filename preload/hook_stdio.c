@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "bytepath.h"
+#include "fdtab.h"
 #include "hook.h"
 #include "init.h"
 #include "real.h"

@@ -59,7 +59,7 @@ static syscall_fn next_syscall(void)
 
 static int ours(long fd)
 {
-	return fd >= 0 && fd < TS_FD_MAX && ts_fd_peek((int)fd) != NULL;
+	return fd >= 0 && fd < TS_FD_MAX && !TS_PLAIN((int)fd);
 }
 
 #define FD(i) ((int)a[i])

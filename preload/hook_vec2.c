@@ -23,13 +23,13 @@ static TS_SLOW_PATH ssize_t vec2_slow(const char *name, vec2_fn real, int wr, in
                                       const struct iovec *iov, int cnt, off_t off, int flags)
 {
 	struct ts_conn *c;
+	enum ts_fd_is is;
 	ssize_t r;
-	int pass;
 
-	c = ts_io_acquire(fd, &pass);
-	if (c == NULL) {
-		if (!pass)
-			return -1;
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is != TS_FD_OURS) {
+		if (is == TS_FD_CLOSED)
+			return ts_fd_ebadf();
 		if (real == NULL) {
 			errno = ENOSYS;
 			return -1;

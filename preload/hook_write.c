@@ -19,26 +19,40 @@
 
 static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
 {
-	TS_SLOW_IO(fd, ts_conn_write(c_, buf, n, 0));
-	return TS_REAL(write)(fd, buf, n);
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	ssize_t r;
+
+	if (is != TS_FD_OURS)
+		return is == TS_FD_PASS ? TS_REAL(write)(fd, buf, n) : ts_fd_ebadf();
+	r = ts_conn_write(c, buf, n, 0);
+	ts_conn_release(c);
+	return r;
 }
 
 TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	if (TS_PLAIN_HOT(fd))
+	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(write)(fd, buf, n);
 	return write_slow(fd, buf, n);
 }
 
 static TS_SLOW_PATH ssize_t send_slow(int fd, const void *buf, size_t n, int flags)
 {
-	TS_SLOW_IO(fd, ts_conn_write(c_, buf, n, flags));
-	return TS_REAL(send)(fd, buf, n, flags);
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	ssize_t r;
+
+	if (is != TS_FD_OURS)
+		return is == TS_FD_PASS ? TS_REAL(send)(fd, buf, n, flags) : ts_fd_ebadf();
+	r = ts_conn_write(c, buf, n, flags);
+	ts_conn_release(c);
+	return r;
 }
 
 TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	if (TS_PLAIN_HOT(fd))
+	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(send)(fd, buf, n, flags);
 	return send_slow(fd, buf, n, flags);
 }
@@ -46,9 +60,16 @@ TS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 static TS_SLOW_PATH ssize_t sendto_slow(int fd, const void *buf, size_t n, int flags,
                          const struct sockaddr *addr, socklen_t alen)
 {
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	ssize_t r;
+
+	if (is != TS_FD_OURS)
+		return is == TS_FD_PASS ? TS_REAL(sendto)(fd, buf, n, flags, addr, alen) : ts_fd_ebadf();
 	/* connected TCP ignores the address, as the kernel does */
-	TS_SLOW_IO(fd, ts_conn_write(c_, buf, n, flags & ~MSG_FASTOPEN));
-	return TS_REAL(sendto)(fd, buf, n, flags, addr, alen);
+	r = ts_conn_write(c, buf, n, flags & ~MSG_FASTOPEN);
+	ts_conn_release(c);
+	return r;
 }
 
 TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
@@ -57,7 +78,7 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	ssize_t r;
 
 	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && addr != NULL) &&
-	    ts_fd_peek(fd) == NULL) {
+	    TS_PLAIN(fd)) {
 		switch (ts_fastopen(fd, addr, alen, &r)) {
 		case 1:
 			return r;
@@ -68,20 +89,28 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			break;
 		}
 	}
-	if (TS_PLAIN_HOT(fd))
+	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(sendto)(fd, buf, n, flags, addr, alen);
 	return sendto_slow(fd, buf, n, flags, addr, alen);
 }
 
 static TS_SLOW_PATH ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 {
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	ssize_t r;
+
+	if (is != TS_FD_OURS)
+		return is == TS_FD_PASS ? TS_REAL(sendmsg)(fd, msg, flags) : ts_fd_ebadf();
 	/* Ancillary data (SCM_RIGHTS, ...) cannot travel inside TLS. */
 	if (msg->msg_controllen > 0) {
+		ts_conn_release(c);
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	TS_SLOW_IO(fd, ts_conn_writev(c_, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN));
-	return TS_REAL(sendmsg)(fd, msg, flags);
+	r = ts_conn_writev(c, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN);
+	ts_conn_release(c);
+	return r;
 }
 
 TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -89,7 +118,7 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && msg != NULL && msg->msg_name != NULL) &&
-	    ts_fd_peek(fd) == NULL) {
+	    TS_PLAIN(fd)) {
 		switch (ts_fastopen(fd, msg->msg_name, msg->msg_namelen, &r)) {
 		case 1:
 			return r;
@@ -100,20 +129,27 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 			break;
 		}
 	}
-	if (TS_PLAIN_HOT(fd))
+	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(sendmsg)(fd, msg, flags);
 	return sendmsg_slow(fd, msg, flags);
 }
 
 static TS_SLOW_PATH ssize_t writev_slow(int fd, const struct iovec *iov, int iovcnt)
 {
-	TS_SLOW_IO(fd, ts_conn_writev(c_, iov, iovcnt, 0));
-	return TS_REAL(writev)(fd, iov, iovcnt);
+	struct ts_conn *c;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	ssize_t r;
+
+	if (is != TS_FD_OURS)
+		return is == TS_FD_PASS ? TS_REAL(writev)(fd, iov, iovcnt) : ts_fd_ebadf();
+	r = ts_conn_writev(c, iov, iovcnt, 0);
+	ts_conn_release(c);
+	return r;
 }
 
 TS_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	if (TS_PLAIN_HOT(fd))
+	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(writev)(fd, iov, iovcnt);
 	return writev_slow(fd, iov, iovcnt);
 }

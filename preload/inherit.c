@@ -74,11 +74,11 @@ void ts_inherit_warn(const char *what)
 	if (ts_depth > 0 || (top = atomic_load(&ts_fd_high)) == 0)
 		return;
 	for (fd = 0; fd < top; fd++) {
-		struct ts_conn *c = ts_fd_peek(fd);
+		/* no reference (this may run in a vfork child): a racing close
+		 * only costs a line */
+		struct ts_conn *c = ts_fd_unref(fd);
 
-		/* a plain load: a held (tagged) entry is no descriptor of the
-		 * program's; a racing close only costs a line */
-		if (c == NULL || ((uintptr_t)c & 1) || c->kind != TS_KIND_CONN || !wanted(fd, c))
+		if (c == NULL || c->kind != TS_KIND_CONN || !wanted(fd, c))
 			continue;
 		ts_log(CFG_LOG_WARN,
 		       "exec %s: descriptor %d (TLS connection, %s %s) is closed in the new program: "

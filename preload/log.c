@@ -93,7 +93,7 @@ static int log_target(void)
 			return fd;
 		return -1;
 	}
-	if (ts_fd_peek(2) != NULL)
+	if (!TS_PLAIN(2))
 		return -1;
 	return 2;
 }

@@ -40,7 +40,7 @@ int ts_poll_has_wrapped(const struct pollfd *fds, nfds_t n)
 	nfds_t i;
 
 	for (i = 0; i < n; i++)
-		if (ts_fd_peek(fds[i].fd) != NULL)
+		if (!TS_PLAIN(fds[i].fd))
 			return 1;
 	return 0;
 }
@@ -114,11 +114,9 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 		}
 	}
 	for (i = 0; i < n; i++) {
-		conns[i] = ts_fd_peek(fds[i].fd) ? ts_conn_acquire(fds[i].fd) : NULL;
-		if (conns[i] != NULL && conns[i]->kind != TS_KIND_CONN) {
-			ts_conn_release(conns[i]);
-			conns[i] = NULL;
-		}
+		conns[i] = NULL;
+		if (!TS_PLAIN(fds[i].fd))
+			ts_fd_lookup(fds[i].fd, TS_KIND_CONN, &conns[i]);
 	}
 	for (;;) {
 		cap = -1;
@@ -270,7 +268,7 @@ int ts_select_has_wrapped(int nfds, const fd_set *rd, const fd_set *wr, const fd
 	if (nfds > FD_SETSIZE)
 		nfds = FD_SETSIZE;
 	for (fd = 0; fd < nfds; fd++)
-		if (ts_fd_peek(fd) != NULL &&
+		if (!TS_PLAIN(fd) &&
 		    ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex))))
 			return 1;
 	return 0;

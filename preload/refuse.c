@@ -13,9 +13,9 @@
 
 int ts_refuse(int fd, const char *func, const char *why)
 {
-	struct ts_conn *c = ts_conn_acquire(fd);
+	struct ts_conn *c;
 
-	if (c != NULL && c->kind == TS_KIND_CONN)
+	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_OURS)
 		ts_log(CFG_LOG_WARN, "%s on fd %d (%s %s): refused, EOPNOTSUPP: %s", func, fd,
 		       c->side ? c->side : "?", c->peer, why);
 	else

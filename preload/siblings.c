@@ -34,7 +34,7 @@ static void adopt_if_sibling(int fd, long other, const struct stat *me)
 	struct stat st;
 	int fl;
 
-	if (other == fd || other < 0 || other >= TS_FD_MAX || ts_fd_peek((int)other) != NULL)
+	if (other == fd || other < 0 || other >= TS_FD_MAX || !TS_PLAIN((int)other))
 		return;
 	if (fstat((int)other, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_dev != me->st_dev ||
 	    st.st_ino != me->st_ino)

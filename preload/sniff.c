@@ -178,7 +178,7 @@ static void go_plain(struct ts_conn *c)
 		}
 		served_plain(c->rule, c->peer);
 		ts_conn_changed(c);
-		if (ts_fd_peek(fd) == c)
+		if (ts_fd_unref(fd) == c)
 			ts_fd_forget(fd);
 	}
 }

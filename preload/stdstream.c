@@ -25,13 +25,13 @@
  * warn line says so when 2 becomes a connection (tlsshim(1), CAVEATS).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bytepath.h"
-#include "conn.h"
 #include "conn_fd.h"
 #include "exitnotify.h"
 #include "fdtab.h"
@@ -118,12 +118,12 @@ static void poison_streams(int fd, FILE *keep_pending_for)
 
 static int is_conn(int fd)
 {
-	struct ts_conn *c = ts_conn_acquire(fd);
-	int r = c != NULL && c->kind == TS_KIND_CONN;
+	struct ts_conn *c;
 
-	if (c != NULL)
-		ts_conn_release(c);
-	return r;
+	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+		return 0;
+	ts_conn_release(c);
+	return 1;
 }
 
 static void std_bind(int fd)

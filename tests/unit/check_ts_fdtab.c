@@ -37,6 +37,19 @@ static struct ts_conn *new_conn(int core_fd)
 	return c;
 }
 
+/* The lookup's answer for fd, any kind, the reference given back. */
+static enum ts_fd_is lookup(int fd)
+{
+	struct ts_conn *c = (struct ts_conn *)(void *)&td_calls;
+	enum ts_fd_is r = ts_fd_lookup(fd, TS_KIND_ANY, &c);
+
+	if (r == TS_FD_OURS)
+		ts_conn_release(c);
+	else
+		ck_assert_ptr_null(c);
+	return r;
+}
+
 static void setup(void)
 {
 	td_calls = td_notify = td_close_core = 0;
@@ -54,10 +67,11 @@ static void teardown(void)
 
 START_TEST(test_unwrapped_fd_is_null)
 {
-	ck_assert_ptr_null(ts_fd_peek(FD_A));
-	ck_assert_ptr_null(ts_fd_peek(-1));
-	ck_assert_ptr_null(ts_fd_peek(TS_FD_MAX));
-	ck_assert_ptr_null(ts_conn_acquire(FD_A));
+	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
+	ck_assert_int_eq(lookup(-1), TS_FD_PASS);
+	ck_assert_int_eq(lookup(TS_FD_MAX), TS_FD_PASS);
+	ck_assert(TS_PLAIN(FD_A));
+	ck_assert_ptr_null(ts_fd_unref(FD_A));
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_NONE);
 }
 END_TEST
@@ -78,13 +92,15 @@ START_TEST(test_single_close_tears_down_with_notify)
 {
 	struct ts_conn *c = new_conn(FD_A);
 
-	ck_assert_ptr_eq(ts_fd_peek(FD_A), c);
+	ck_assert_ptr_eq(ts_fd_unref(FD_A), c);
+	ck_assert(!TS_PLAIN(FD_A));
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 1);
 	ck_assert_int_eq(td_close_core, 1);
 	ck_assert_int_eq(td_core_fd, FD_A);
-	ck_assert_ptr_null(ts_fd_peek(FD_A));
+	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
+	ck_assert(TS_PLAIN(FD_A));
 }
 END_TEST
 
@@ -93,7 +109,7 @@ START_TEST(test_dup_shares_until_last_close)
 	struct ts_conn *c = new_conn(FD_A);
 
 	ts_fd_dup(FD_A, FD_B);
-	ck_assert_ptr_eq(ts_fd_peek(FD_B), c);
+	ck_assert_ptr_eq(ts_fd_unref(FD_B), c);
 	ck_assert_int_eq(atomic_load(&c->fdrefs), 2);
 	/* closing the dup: its own number is closed at once, nothing ends */
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
@@ -106,40 +122,42 @@ END_TEST
 
 START_TEST(test_core_fd_closed_first_is_held)
 {
-	struct ts_conn *c = new_conn(FD_A);
+	struct ts_conn *c = new_conn(FD_A), *u;
 
 	ts_fd_dup(FD_A, FD_B);
 	/* The core reads and writes FD_A: the program's close must not free
 	 * that number while FD_B still names the connection. */
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 0);
-	ck_assert_int_eq(ts_fd_held(FD_A), 1);
-	ck_assert_ptr_null(ts_conn_acquire(FD_A));
+	ck_assert_int_eq(lookup(FD_A), TS_FD_CLOSED);
+	ck_assert(!TS_PLAIN(FD_A)); /* the slow path must answer EBADF */
+	ck_assert_ptr_null(ts_fd_unref(FD_A));
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_BADF);
-	ck_assert_ptr_eq(ts_conn_acquire(FD_B), c);
-	ts_conn_release(c);
+	ck_assert_int_eq(ts_fd_lookup(FD_B, TS_KIND_CONN, &u), TS_FD_OURS);
+	ck_assert_ptr_eq(u, c);
+	ts_conn_release(u);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_close_core, 1);
 	ck_assert_int_eq(td_core_fd, FD_A);
-	ck_assert_int_eq(ts_fd_held(FD_A), 0);
-	ck_assert_ptr_null(ts_fd_peek(FD_A));
+	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
 }
 END_TEST
 
 START_TEST(test_close_waits_for_call_in_flight)
 {
 	struct ts_conn *c = new_conn(FD_A);
-	struct ts_conn *u = ts_conn_acquire(FD_A);
+	struct ts_conn *u;
 
+	ck_assert_int_eq(ts_fd_lookup(FD_A, TS_KIND_CONN, &u), TS_FD_OURS);
 	ck_assert_ptr_eq(u, c);
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	/* a reader is still inside the core: nothing torn down, number held */
 	ck_assert_int_eq(td_calls, 0);
-	ck_assert_int_eq(ts_fd_held(FD_A), 1);
+	ck_assert_int_eq(lookup(FD_A), TS_FD_CLOSED);
 	ts_conn_release(u);
 	ck_assert_int_eq(td_calls, 1);
-	ck_assert_int_eq(ts_fd_held(FD_A), 0);
+	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
 }
 END_TEST
 
@@ -189,7 +207,7 @@ START_TEST(test_replaced_core_fd_fails_connection)
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	/* dup2(x, FD_A): the kernel replaced the core's descriptor */
 	ts_fd_replaced(FD_A);
-	ck_assert_int_eq(ts_fd_held(FD_A), 0);
+	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
 	ck_assert(atomic_load(&c->flags) & TS_F_FAILED);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
 	ck_assert_int_eq(td_calls, 1);
@@ -212,7 +230,7 @@ START_TEST(test_stale_entry_dropped_without_io)
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);
 	ck_assert_int_eq(td_close_core, 0);
-	ck_assert_ptr_eq(ts_fd_peek(FD_A), d);
+	ck_assert_ptr_eq(ts_fd_unref(FD_A), d);
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 2);
 	ck_assert_int_eq(td_notify, 1);
@@ -230,6 +248,40 @@ START_TEST(test_listener_closes_at_once)
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);
 	ck_assert_int_eq(td_close_core, 0);
+}
+END_TEST
+
+START_TEST(test_lookup_answers_by_kind)
+{
+	struct ts_conn *l = ts_conn_new(TS_KIND_LISTENER), *c = NULL;
+	int users;
+
+	ck_assert_int_eq(ts_fd_install(FD_C, l), 0);
+	users = atomic_load(&l->users);
+	/* a listener is not a connection: a read on it is libc's */
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_CONN, &c), TS_FD_PASS);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_EPOLL, &c), TS_FD_PASS);
+	ck_assert_int_eq(atomic_load(&l->users), users); /* no reference kept */
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_LISTENER, &c), TS_FD_OURS);
+	ck_assert_ptr_eq(c, l);
+	ck_assert_int_eq(atomic_load(&l->users), users + 1);
+	ts_conn_release(c);
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_ANY, &c), TS_FD_OURS);
+	ck_assert_ptr_eq(c, l);
+	ts_conn_release(c);
+	ck_assert_int_eq(atomic_load(&l->users), users);
+}
+END_TEST
+
+START_TEST(test_folded_number_answers_pass)
+{
+	new_conn(FD_A);
+	/* TS_PLAIN masks the number into the table: one above the table that
+	 * folds onto a used slot goes to the slow path, whose lookup is exact */
+	ck_assert(!TS_PLAIN(FD_A + TS_FD_MAX));
+	ck_assert_int_eq(lookup(FD_A + TS_FD_MAX), TS_FD_PASS);
+	ck_assert_int_eq(lookup(FD_A), TS_FD_OURS);
 }
 END_TEST
 
@@ -253,9 +305,9 @@ static void *dup_close_worker(void *arg)
 	int base = *(int *)arg, i;
 
 	for (i = 0; i < 2000; i++) {
-		struct ts_conn *c = ts_conn_acquire(FD_A);
+		struct ts_conn *c;
 
-		if (c != NULL)
+		if (ts_fd_lookup(FD_A, TS_KIND_ANY, &c) == TS_FD_OURS)
 			ts_conn_release(c);
 		ts_fd_dup(FD_A, base);
 		(void)ts_fd_detach(base);
@@ -287,6 +339,8 @@ Suite *ts_fdtab_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unwrapped_fd_is_null);
 	tcase_add_test(tc, test_install_beyond_table_fails);
+	tcase_add_test(tc, test_lookup_answers_by_kind);
+	tcase_add_test(tc, test_folded_number_answers_pass);
 	tcase_add_test(tc, test_single_close_tears_down_with_notify);
 	tcase_add_test(tc, test_dup_shares_until_last_close);
 	tcase_add_test(tc, test_core_fd_closed_first_is_held);
