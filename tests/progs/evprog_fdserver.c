@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 			return 1;
 		served++;
 	}
+	free(held);
 	printf("served %d\n", served);
 	printf("fds %d %d\n", start, count_fds());
 	return 0;
