@@ -22,6 +22,13 @@
  * items). A wait costs the events it returns plus the connections that
  * changed since the last one; idle connections cost nothing.
  *
+ * A thread asleep in the kernel's epoll_wait is not woken by a note made
+ * in another thread (a thread pool re-arming an EPOLLONESHOT socket whose
+ * bytes wait decrypted): in a process with more than one thread each
+ * instance gets an eventfd of its own in its kernel set, written when a
+ * note is made while a thread sleeps there (as GLib's main context wakes
+ * its poll).
+ *
  * Locks: the instance's lock covers its registrations and is held while
  * the engine runs; the inbox has its own lock, taken for nothing else, so
  * that a note from any thread (even one inside this instance's wait, or
@@ -32,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/single_threaded.h>
 #include <time.h>
 
 #include "compiler.h"
@@ -45,6 +54,8 @@
 /* The kernel's data word for a wrapped descriptor: magic | fd. */
 #define TAG_MAGIC 0x7f5b5e1100000000ULL
 #define TAG_MASK 0xffffffff00000000ULL
+/* The kernel's data word for the instance's wake eventfd. */
+#define WAKE_TAG (TAG_MAGIC | 0xffffffffULL)
 #define KBUF 128
 
 #define USER_IO (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
@@ -83,6 +94,10 @@ struct ts_epset {
 	pthread_mutex_t inbox_lock;
 	struct note *inbox, *work;
 	size_t n_inbox, cap_inbox, cap_work;
+	/* Threads in (or about to enter) the kernel's wait, and the eventfd
+	 * that wakes them (-1 until the process has a second thread). */
+	atomic_int sleepers;
+	atomic_int wakefd;
 	struct ts_epset *next;   /* live list, or the pool */
 };
 
@@ -108,6 +123,8 @@ struct ts_epset *ts_epset_new(void)
 		pthread_mutex_init(&e->inbox_lock, NULL);
 	}
 	if (e != NULL) {
+		atomic_store(&e->sleepers, 0);
+		atomic_store(&e->wakefd, -1);
 		e->next = sets_live;
 		sets_live = e;
 	}
@@ -185,6 +202,57 @@ static void inbox_push(struct ts_epset *e, int fd, struct ts_conn *c)
 	pthread_mutex_unlock(&e->inbox_lock);
 }
 
+/* A note that a sleeping waiter must see now (not from the waiter's own
+ * pass). The waiter counts itself in sleepers before its inbox pass, so a
+ * note either is in that pass or finds the count. */
+static void wake_sleepers(struct ts_epset *e)
+{
+	uint64_t one = 1;
+	int w;
+
+	if (atomic_load(&e->sleepers) == 0)
+		return;
+	w = atomic_load(&e->wakefd);
+	if (w >= 0 && TS_REAL(write)(w, &one, sizeof one) < 0) {
+		/* EAGAIN: the counter is full, a wake is pending anyway */
+	}
+}
+
+/* The instance's wake eventfd, once the process has a second thread.
+ * Under e->lock. */
+static void wake_setup(struct ts_epset *e, int epfd)
+{
+	struct epoll_event kev;
+	int w, saved = errno;
+
+	if (atomic_load(&e->wakefd) >= 0 || __libc_single_threaded)
+		return;
+	w = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w < 0) {
+		errno = saved;
+		return;
+	}
+	kev.events = EPOLLIN;
+	kev.data.u64 = WAKE_TAG;
+	if (TS_REAL(epoll_ctl)(epfd, EPOLL_CTL_ADD, w, &kev) < 0) {
+		(void)TS_REAL(close)(w);
+		errno = saved;
+		return;
+	}
+	atomic_store(&e->wakefd, w);
+	errno = saved;
+}
+
+static void wake_drain(struct ts_epset *e)
+{
+	uint64_t v;
+	int w = atomic_load(&e->wakefd);
+
+	if (w >= 0 && TS_REAL(read)(w, &v, sizeof v) < 0) {
+		/* EAGAIN: another waiter drained it */
+	}
+}
+
 void ts_epoll_note(struct ts_conn *c)
 {
 	int i;
@@ -195,6 +263,7 @@ void ts_epoll_note(struct ts_conn *c)
 		if (e == NULL || atomic_exchange(&c->epw[i].queued, 1))
 			continue;
 		inbox_push(e, atomic_load(&c->epw[i].fd), c);
+		wake_sleepers(e);
 	}
 }
 
@@ -218,8 +287,10 @@ void ts_epoll_adopt(int fd, struct ts_conn *c)
 	struct ts_epset *e;
 
 	pthread_mutex_lock(&sets_lock);
-	for (e = sets_live; e != NULL; e = e->next)
+	for (e = sets_live; e != NULL; e = e->next) {
 		inbox_push(e, fd, c);
+		wake_sleepers(e);
+	}
 	pthread_mutex_unlock(&sets_lock);
 }
 
@@ -248,6 +319,9 @@ void ts_epset_free(struct ts_epset *e)
 	pthread_mutex_lock(&e->inbox_lock);
 	e->n_inbox = 0;
 	pthread_mutex_unlock(&e->inbox_lock);
+	fd = atomic_exchange(&e->wakefd, -1);
+	if (fd >= 0)
+		(void)TS_REAL(close)(fd);
 	pthread_mutex_unlock(&e->lock);
 	pthread_mutex_lock(&sets_lock);
 	e->next = sets_pool;
@@ -421,8 +495,10 @@ int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_even
 		}
 	}
 	pthread_mutex_unlock(&e->lock);
-	if (c != NULL)
+	if (c != NULL) {
+		wake_sleepers(e); /* a waiter asleep in the kernel looks again */
 		ts_conn_release(c);
+	}
 	errno = saved;
 	return res;
 }
@@ -617,10 +693,14 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 	for (;;) {
 		cap = -1;
 		pthread_mutex_lock(&e->lock);
+		wake_setup(e, epfd);
+		atomic_fetch_add(&e->sleepers, 1);
 		n = inbox_pass(e, epfd, out, max, &cap);
 		pthread_mutex_unlock(&e->lock);
-		if (n >= max)
+		if (n >= max) {
+			atomic_fetch_sub(&e->sleepers, 1);
 			return n; /* no room: the kernel's events wait for the next call */
+		}
 		if (n > 0) {
 			wait = 0;
 		} else if (deadline < 0) {
@@ -637,6 +717,7 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 			cap = -1;
 		k = sigmask ? TS_REAL(epoll_pwait)(epfd, kbuf, max - n, wait, sigmask)
 		            : TS_REAL(epoll_wait)(epfd, kbuf, max - n, wait);
+		atomic_fetch_sub(&e->sleepers, 1);
 		if (k < 0) {
 			if (n > 0 && errno == EINTR)
 				k = 0;
@@ -645,7 +726,9 @@ int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max
 		}
 		pthread_mutex_lock(&e->lock);
 		for (i = 0; i < k; i++) {
-			if (is_tag(kbuf[i].data.u64)) {
+			if (kbuf[i].data.u64 == WAKE_TAG) {
+				wake_drain(e); /* a note: the next pass sees it */
+			} else if (is_tag(kbuf[i].data.u64)) {
 				wrapped_event(e, epfd, (int)(uint32_t)kbuf[i].data.u64, kbuf[i].events,
 				              out, &n, max);
 			} else if (n < max) {

@@ -5,7 +5,8 @@
 # at a time from a non-blocking socket, waiting for readability before each
 # read with poll, ppoll, select, pselect, epoll (level-triggered, and
 # EPOLLONESHOT or EPOLLET re-armed with EPOLL_CTL_MOD, which re-evaluates
-# readiness), and poll over 150 idle pipes plus the socket. After the first
+# readiness; EPOLLONESHOT re-armed while another thread already sleeps in
+# epoll_wait on the instance, as a thread pool does), and poll over 150 idle pipes plus the socket. After the first
 # byte the kernel socket is empty and the rest waits decrypted in the
 # library: every wait must report readable at once (a wait that hits its
 # 3 s timeout is a stall; "readable" then EAGAIN 1000 times is a spin).
@@ -21,7 +22,7 @@ start_bg 120 "$EVPY" "$EV" send-server --port "$P" --msg "$MSG" > "$T/server.log
 wait_port "$P"
 
 bad=""
-for mode in poll ppoll select pselect epoll epoll-oneshot epoll-et-mod poll-many; do
+for mode in poll ppoll select pselect epoll epoll-oneshot epoll-et-mod epoll-xthread poll-many; do
 	timeout 60 env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_connect_cfg "$P")" \
 		"$PROGS/evprog_pending" 127.0.0.1 "$P" "$mode" 500 > "$T/$mode.out" 2>&1
 	rc=$?

@@ -7,7 +7,10 @@
  * (level-triggered), epoll-oneshot (EPOLLONESHOT, re-armed with
  * EPOLL_CTL_MOD before each wait) or epoll-et-mod (EPOLLET, re-armed the
  * same way: a MOD re-evaluates readiness) or poll-many (poll over 150 idle
- * pipes and then the socket), with a 3 s timeout. After the first byte the rest of
+ * pipes and then the socket) or epoll-xthread (EPOLLONESHOT; another
+ * thread waits, and the main thread re-arms with EPOLL_CTL_MOD only once
+ * that thread sleeps in the kernel, as a thread pool sharing one instance
+ * does), with a 3 s timeout. After the first byte the rest of
  * the record is already decrypted inside the interposer while the kernel
  * socket is empty, so every later wait must return at once.
  *
@@ -20,13 +23,17 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,8 +51,98 @@ static long now_ms(void)
 static struct pollfd many[NIDLE + 1];
 
 /* 1 readable, 0 timed out. */
+/* epoll-xthread: the waiting thread. Each round it says which wait it is in
+ * (gen) and hands the result over (result, done). */
+static struct {
+	int ep, fd;
+	pid_t tid;
+	atomic_int gen;
+	int result, result_gen;
+	sem_t done;
+} xt;
+
+static void *xthread_waiter(void *arg)
+{
+	(void)arg;
+	xt.tid = (pid_t)syscall(SYS_gettid);
+	for (;;) {
+		struct epoll_event ev;
+		int g = atomic_fetch_add(&xt.gen, 1) + 1;
+		int n = epoll_wait(xt.ep, &ev, 1, -1); /* main's semaphore bounds it */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 1 && (ev.data.fd != xt.fd || !(ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)))) {
+			fprintf(stderr, "epoll-xthread: event 0x%x on fd %d\n", ev.events, ev.data.fd);
+			exit(1);
+		}
+		xt.result = n;
+		xt.result_gen = g;
+		sem_post(&xt.done);
+	}
+	return NULL;
+}
+
+/* True once the waiter is in wait number gen, asleep in the kernel. */
+static int xthread_asleep(int gen)
+{
+	char path[64], w[64] = "";
+	snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)xt.tid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(w, sizeof w, f) == NULL)
+		w[0] = 0;
+	fclose(f);
+	return atomic_load(&xt.gen) == gen && strstr(w, "epoll_wait") != NULL;
+}
+
+static int xthread_wait(int fd, int ep)
+{
+	static int started;
+	if (!started) {
+		xt.ep = ep;
+		xt.fd = fd;
+		sem_init(&xt.done, 0, 0);
+		pthread_t t;
+		if (pthread_create(&t, NULL, xthread_waiter, NULL) != 0) {
+			perror("pthread_create");
+			exit(1);
+		}
+		started = 1;
+	} else {
+		/* the waiter's next wait must already sleep in the kernel */
+		int want = xt.result_gen + 1;
+		long until = now_ms() + TIMEOUT_MS;
+		while (!xthread_asleep(want)) {
+			if (now_ms() > until) {
+				fprintf(stderr, "epoll-xthread: the waiter never slept in epoll_wait\n");
+				exit(1);
+			}
+			struct timespec ms = { 0, 1000000 };
+			nanosleep(&ms, NULL);
+		}
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.fd = fd };
+		if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0) {
+			perror("epoll_ctl MOD");
+			exit(1);
+		}
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += TIMEOUT_MS / 1000 + 2;
+	while (sem_timedwait(&xt.done, &until) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "epoll-xthread: the waiter did not come back\n");
+			exit(1);
+		}
+	}
+	return xt.result;
+}
+
 static int wait_readable(const char *mode, int fd, int ep)
 {
+	if (!strcmp(mode, "epoll-xthread"))
+		return xthread_wait(fd, ep);
 	if (!strcmp(mode, "poll-many")) {
 		for (int i = 0; i <= NIDLE; i++)
 			many[i].revents = 0;
@@ -136,7 +233,7 @@ static int wait_readable(const char *mode, int fd, int ep)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s HOST PORT poll|ppoll|select|pselect|epoll|epoll-oneshot|epoll-et-mod|poll-many NBYTES\n", argv[0]);
+		fprintf(stderr, "usage: %s HOST PORT poll|ppoll|select|pselect|epoll|epoll-oneshot|epoll-et-mod|epoll-xthread|poll-many NBYTES\n", argv[0]);
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -159,7 +256,7 @@ int main(int argc, char **argv)
 	if (!strncmp(mode, "epoll", 5)) {
 		ep = epoll_create1(0);
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-		if (!strcmp(mode, "epoll-oneshot"))
+		if (!strcmp(mode, "epoll-oneshot") || !strcmp(mode, "epoll-xthread"))
 			ev.events |= EPOLLONESHOT;
 		else if (!strcmp(mode, "epoll-et-mod"))
 			ev.events |= EPOLLET;
