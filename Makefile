@@ -91,8 +91,8 @@ ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
 # A libtlsshim.so built with ASan or TSan runs only with its sanitizer's
 # runtime preloaded too, loaded before libc (launch_preload_ours in
-# preload/launcher_exec.c says where it goes). The launcher is compiled
-# with the runtime's path; BUILD/sanitizer.env tells the tests
+# preload/launcher/launcher_exec.c says where it goes). The launcher is
+# compiled with the runtime's path; BUILD/sanitizer.env tells the tests
 # (tests/integration/lib.sh, run.sh).
 SAN_NAME :=
 SAN_RUNTIME :=
@@ -116,11 +116,11 @@ endif
 # ---- sources ----------------------------------------------------------------
 CORE_SRC      := $(wildcard core/*.c)
 CONFIG_SRC    := $(wildcard config/*.c)
-LAUNCHER_SRC  := $(wildcard preload/launcher*.c)
+LAUNCHER_SRC  := $(wildcard preload/launcher/*.c)
 # The launcher's logic without its main(), for the unit runner.
-LAUNCHER_LIB_SRC := $(filter-out preload/launcher.c,$(LAUNCHER_SRC))
+LAUNCHER_LIB_SRC := $(filter-out preload/launcher/launcher.c,$(LAUNCHER_SRC))
 HOOK_SRC      := $(wildcard preload/hook_*.c)
-PRELOAD_SRC   := $(filter-out $(LAUNCHER_SRC),$(wildcard preload/*.c))
+PRELOAD_SRC   := $(wildcard preload/*.c)
 PRELOAD_INT_SRC := $(filter-out $(HOOK_SRC),$(PRELOAD_SRC))
 UNIT_SRC      := $(wildcard tests/unit/check_*.c)
 UNIT_SUPPORT  := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
@@ -184,25 +184,22 @@ $(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) $(CONFIG_LOCAL_A) preloa
 		$(SSL_LIBS) $(PRELOAD_CONFIG_LIBS) -ldl -lpthread
 
 # The launcher maps no OpenSSL on its common path (start-up cost): it links
-# the core's OpenSSL-free files and config/, compiled with
-# preload/launcher_ssl.h forced in, which sends what needs OpenSSL to
-# libsslsocket.so, loaded on first use.
-LAUNCHER_SSL_FLAGS := -include preload/launcher_ssl.h
-LAUNCHER_CORE_SRC := core/error_plain.c core/options_plain.c core/blob.c core/pemscan.c \
-                     core/der.c core/quickcheck.c core/identity_parse.c core/sslconfig.c
-LAUNCHER_LIGHT_OBJ := $(patsubst %.c,$(BUILD)/obj/launcher-light/%.o,$(LAUNCHER_CORE_SRC) $(CONFIG_SRC))
+# the core's OpenSSL-free objects and config/, and passes the loader its own
+# checks (launch_cfg_checks, preload/launcher/launcher_ssl.c), which load
+# libsslsocket.so when OpenSSL must answer. config/core_checks.c, the
+# loader's checks through the whole core, is not linked in.
+LAUNCHER_CORE_OBJ := $(call obj,core/error_plain.c core/options_plain.c core/blob.c \
+                     core/pemscan.c core/der.c core/quickcheck.c core/identity_parse.c \
+                     core/sslconfig.c)
+LAUNCHER_CONFIG_OBJ := $(filter-out $(call obj,config/core_checks.c),$(CONFIG_OBJ))
 
-$(BUILD)/obj/launcher-light/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $< (launcher)")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) -c $< -o $@
+$(LAUNCHER_OBJ) $(UNIT_OBJ): ALL_CFLAGS += -Ipreload/launcher
 
-$(LAUNCHER_OBJ): ALL_CFLAGS += $(LAUNCHER_SSL_FLAGS)
-$(call obj,preload/launcher_exec.c tests/unit/check_launcher.c): ALL_CFLAGS += $(LAUNCHER_SAN_FLAGS)
+$(call obj,preload/launcher/launcher_exec.c tests/unit/check_launcher.c): ALL_CFLAGS += $(LAUNCHER_SAN_FLAGS)
 
-$(LAUNCHER): $(LAUNCHER_OBJ) $(LAUNCHER_LIGHT_OBJ) | $(LIB_SO)
+$(LAUNCHER): $(LAUNCHER_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) | $(LIB_SO)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LAUNCHER_LIGHT_OBJ) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) \
 		$(CONFIG_LIBS) -ldl -lpthread
 
 $(BUILD)/sanitizer.env: Makefile
@@ -355,15 +352,16 @@ install: all
 # the only object the prefix changes is the launcher's fallback library
 # directory (launcher_exec.c), compiled again for /usr.
 DEB_ROOT := $(abspath $(BUILD))/deb-root
-DEB_LAUNCHER_EXEC := $(BUILD)/obj/deb/preload/launcher_exec.o
-$(DEB_LAUNCHER_EXEC): preload/launcher_exec.c
+DEB_LAUNCHER_EXEC := $(BUILD)/obj/deb/preload/launcher/launcher_exec.o
+$(DEB_LAUNCHER_EXEC): preload/launcher/launcher_exec.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (deb)")
-	$(Q)$(CC) $(ALL_CFLAGS) $(LAUNCHER_SSL_FLAGS) $(LAUNCHER_SAN_FLAGS) -UTLSSHIM_LIBDIR -DTLSSHIM_LIBDIR='"/usr/lib"' \
+	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload/launcher $(LAUNCHER_SAN_FLAGS) -UTLSSHIM_LIBDIR \
+		-DTLSSHIM_LIBDIR='"/usr/lib"' \
 		-c $< -o $@
 
-$(BUILD)/deb/tlsshim: $(filter-out $(call obj,preload/launcher_exec.c),$(LAUNCHER_OBJ)) \
-                      $(DEB_LAUNCHER_EXEC) $(LAUNCHER_LIGHT_OBJ)
+$(BUILD)/deb/tlsshim: $(filter-out $(call obj,preload/launcher/launcher_exec.c),$(LAUNCHER_OBJ)) \
+                      $(DEB_LAUNCHER_EXEC) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CONFIG_LIBS) -ldl -lpthread

@@ -92,20 +92,38 @@ struct cfg_error {
 };
 
 /*
+ * The checks the loader runs on a rule's options, given by its caller:
+ * cfg_core_checks (core_checks.c: the core's own functions) in the
+ * interposer, the tests and the fuzz targets; the launcher's, which reach
+ * the core without mapping OpenSSL until it must answer
+ * (preload/launcher/launcher_ssl.c). Both say the same.
+ */
+struct cfg_checks {
+	/* 0 when this OpenSSL can speak v; -1 with the reason in err
+	 * (sslsocket_protocol_supported) */
+	int (*protocol_supported)(enum sslsocket_protocol v, struct sslsocket_error *err);
+	/* the options' files read and checked, a configuration the caller
+	 * owns; NULL with the reason in err (sslsocket_config_new) */
+	sslsocket_config *(*config_new)(const struct sslsocket_options *o,
+	                                struct sslsocket_error *err);
+};
+extern const struct cfg_checks cfg_core_checks;
+
+/*
  * Builds the rule set from the TLSSHIM_CONFIG_STRING text (may be NULL)
  * and the file at path (may be NULL); the string's rules come first. Every
  * value is checked, including that certificate, key and CA files are
- * well-formed and that ssl_version can be spoken (sslsocket_config_new,
- * whose configuration, with the files' bytes, each rule keeps). Returns
- * NULL with err filled on the first problem. Never prints, never exits.
+ * well-formed and that ssl_version can be spoken (chk->config_new, whose
+ * configuration, with the files' bytes, each rule keeps). Returns NULL
+ * with err filled on the first problem. Never prints, never exits.
  */
 struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
-                             struct cfg_error *err);
+                             const struct cfg_checks *chk, struct cfg_error *err);
 
 /* As cfg_load, from the process environment: TLSSHIM_CONFIG,
  * TLSSHIM_CONFIG_STRING, TLSSHIM_LOG, TLSSHIM_LOG_FILE. Returns NULL with
  * err->msg empty when neither config variable is set (inert). */
-struct cfg_ruleset *cfg_load_env(struct cfg_error *err);
+struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error *err);
 
 void cfg_ruleset_free(struct cfg_ruleset *rs);
 

@@ -390,7 +390,7 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 			               "PROTOCOL_TLSv1_1, PROTOCOL_TLSv1_2, PROTOCOL_TLSv1_3, "
 			               "PROTOCOL_SSLv3, PROTOCOL_SSLv2", cfg_quote(q, v));
 		memset(&why, 0, sizeof why);
-		if (sslsocket_protocol_supported(os->o.ssl_version, &why) < 0)
+		if (L->chk->protocol_supported(os->o.ssl_version, &why) < 0)
 			return ld_fail(L, src, s, "ssl_version: %s", why.reason);
 		break;
 	}
@@ -511,7 +511,7 @@ static int str_eq(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* The same configuration (sslsocket_config_new) for both: rules that share
+/* The same configuration (config_new) for both: rules that share
  * defaults would otherwise read and check the same files again and again.
  * Everything a context is built from counts; the per-socket options do
  * not. */
@@ -541,27 +541,30 @@ static int same_check(const struct sslsocket_options *a, const struct sslsocket_
 	return 1;
 }
 
-static int sub_check_fails(const struct sslsocket_options *t)
+static int sub_check_fails(const struct cfg_checks *chk, const struct sslsocket_options *t)
 {
 	struct sslsocket_error e;
-	return sslsocket_options_prefetch(t, &e) < 0;
+	sslsocket_config *c = chk->config_new(t, &e);
+	sslsocket_config_free(c);
+	return c == NULL;
 }
 
 /* Which key made the whole check fail; -1 if none alone does. */
-static int guilty_key(const struct sslsocket_options *o, const char *reason)
+static int guilty_key(const struct cfg_checks *chk, const struct sslsocket_options *o,
+                      const char *reason)
 {
 	struct sslsocket_options t;
 	if (o->ca_certs) {
 		sslsocket_options_init(&t);
 		t.cert_reqs = SSLSOCKET_CERT_REQUIRED;
 		t.ca_certs = o->ca_certs;
-		if (sub_check_fails(&t))
+		if (sub_check_fails(chk, &t))
 			return LD_CA_CERTS;
 	}
 	if (o->crl_file) {
 		sslsocket_options_init(&t);
 		t.crl_file = o->crl_file;
-		if (sub_check_fails(&t))
+		if (sub_check_fails(chk, &t))
 			return LD_CRL_FILE;
 	}
 	if (o->certfile) {
@@ -569,20 +572,20 @@ static int guilty_key(const struct sslsocket_options *o, const char *reason)
 		t.server_side = o->server_side;
 		t.certfile = o->certfile;
 		t.keyfile = o->keyfile;
-		if (sub_check_fails(&t))
+		if (sub_check_fails(chk, &t))
 			return o->keyfile && strstr(reason, "private key") ? LD_KEYFILE : LD_CERTFILE;
 	}
 	if (o->ciphers) {
 		sslsocket_options_init(&t);
 		t.ciphers = o->ciphers;
-		if (sub_check_fails(&t))
+		if (sub_check_fails(chk, &t))
 			return LD_CIPHERS;
 	}
 	if (o->alpn_count) {
 		sslsocket_options_init(&t);
 		t.alpn = o->alpn;
 		t.alpn_count = o->alpn_count;
-		if (sub_check_fails(&t))
+		if (sub_check_fails(chk, &t))
 			return LD_ALPN;
 	}
 	return -1;
@@ -606,9 +609,9 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	 * server that drops its privileges before its first accept still has
 	 * its key. */
 	memset(&e, 0, sizeof e);
-	sslsocket_config *c = sslsocket_config_new(&fin->o, &e);
+	sslsocket_config *c = L->chk->config_new(&fin->o, &e);
 	if (c == NULL) {
-		int k = guilty_key(&fin->o, e.reason);
+		int k = guilty_key(L->chk, &fin->o, e.reason);
 		if (k >= 0 && fin->at[k].file)
 			return ld_fail_at(L, &fin->at[k], "%s: %s", key_names[k], e.reason);
 		return ld_fail(L, src, elem, "%s rule %u (\"%s\"): %s",

@@ -455,7 +455,8 @@ static void source_done(struct source *src)
 	free(src->include_dir);
 }
 
-struct cfg_ruleset *cfg_load(const char *config_string, const char *path, struct cfg_error *err)
+struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
+                             const struct cfg_checks *chk, struct cfg_error *err)
 {
 	struct source srcs[2];
 	struct source *str = NULL, *file = NULL;
@@ -467,6 +468,7 @@ struct cfg_ruleset *cfg_load(const char *config_string, const char *path, struct
 	if (err)
 		err->msg[0] = '\0';
 	L.err = err;
+	L.chk = chk;
 	L.ri = calloc(1, sizeof *L.ri);
 	if (!L.ri) {
 		cfg_errorf(err, "out of memory");

@@ -61,6 +61,7 @@ struct source;
 struct loader {
 	struct cfg_ruleset_int *ri;
 	struct cfg_error *err;
+	const struct cfg_checks *chk;   /* the caller's */
 	size_t cap;                     /* of ri->pub.rules */
 	struct ld_optset defaults;      /* the merged `defaults` groups */
 	sslsocket_config **checked;     /* configurations made so far (a reference each) */
@@ -85,7 +86,7 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 void ld_overlay(struct ld_optset *dst, const struct ld_optset *src);
 int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The configuration (sslsocket_config_new) of a rule's final options in
+/* The configuration (L->chk->config_new) of a rule's final options in
  * *out (a reference the rule owns), blaming the line of the key that
  * fails. */
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,

@@ -149,7 +149,7 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-struct cfg_ruleset *cfg_load_env(struct cfg_error *err)
+struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error *err)
 {
 	const char *path = env("TLSSHIM_CONFIG");
 	const char *str = env("TLSSHIM_CONFIG_STRING");
@@ -169,7 +169,7 @@ struct cfg_ruleset *cfg_load_env(struct cfg_error *err)
 		return NULL;
 	}
 
-	struct cfg_ruleset *rs = cfg_load(str, path, err);
+	struct cfg_ruleset *rs = cfg_load(str, path, chk, err);
 	if (!rs)
 		return NULL;
 	if (log) {

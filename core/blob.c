@@ -24,7 +24,7 @@ void core_wipe_free(unsigned char *p, size_t n)
 	if (!p)
 		return;
 	/* explicit_bzero, as OPENSSL_cleanse: this file is linked into the
-	 * launcher too, which maps no OpenSSL (preload/launcher_ssl.h). */
+	 * launcher too, which maps no OpenSSL (preload/launcher/launcher_ssl.c). */
 	explicit_bzero(p, n);
 	if (core_wipe_observer)
 		core_wipe_observer(p, n);

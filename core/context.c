@@ -169,7 +169,7 @@ static FILE *keylog_open(const char *path)
 SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
                             const struct sslsocket_config *files, struct sslsocket_error *err)
 {
-	if (core_options_check_cheap(o, err) < 0)
+	if (core_options_check_cheap(o, &core_ossl_checks, err) < 0)
 		return NULL;
 	ERR_clear_error();
 	SSL_CTX *ctx = SSL_CTX_new(o->server_side ? TLS_server_method() : TLS_client_method());
@@ -319,7 +319,7 @@ sslsocket_ctx *sslsocket_ctx_new_config(sslsocket_config *cfg, struct sslsocket_
 		return NULL;
 	}
 	const struct sslsocket_options *o = &cfg->o;
-	if (core_options_check_cheap(o, err) < 0)
+	if (core_options_check_cheap(o, &core_ossl_checks, err) < 0)
 		return NULL;
 	struct sslsocket_ctx *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -348,7 +348,7 @@ sslsocket_ctx *sslsocket_ctx_new_config(sslsocket_config *cfg, struct sslsocket_
 sslsocket_ctx *sslsocket_ctx_new(const struct sslsocket_options *o, struct sslsocket_error *err)
 {
 	int saved = errno;
-	struct sslsocket_config *cfg = core_config_read(o, err);
+	struct sslsocket_config *cfg = core_config_read(o, &core_ossl_checks, err);
 	if (!cfg)
 		return NULL;
 	sslsocket_ctx *c = sslsocket_ctx_new_config(cfg, err);

@@ -84,7 +84,13 @@ const char *core_config_path(const struct sslsocket_config *c, int k);
 /* A configuration for o with its files read but not checked (for a context
  * built now, which checks them the full way). */
 struct sslsocket_config *core_config_read(const struct sslsocket_options *o,
+                                          const struct core_checks *chk,
                                           struct sslsocket_error *err);
+/* sslsocket_config_new with the checks that need OpenSSL taken from chk
+ * (asked only when the files' bytes cannot tell). */
+struct sslsocket_config *core_config_new(const struct sslsocket_options *o,
+                                         const struct core_checks *chk,
+                                         struct sslsocket_error *err);
 
 /* ---- pemscan.c --------------------------------------------------------------- */
 

@@ -1,7 +1,9 @@
 /*
  * options.c - wrap_socket's parameters checked the full way (a throwaway
- * context), and what this OpenSSL can really speak. The defaults, the
- * protocol names and the checks that need no OpenSSL are options_plain.c.
+ * context), and what this OpenSSL can really speak; the configuration
+ * constructors that use them (core_ossl_checks). The defaults, the protocol
+ * names and the checks that need no OpenSSL are options_plain.c, the
+ * configuration's reading and quick check sslconfig.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,11 +16,31 @@
 
 #include "files_int.h"
 
+const struct core_checks core_ossl_checks = {
+	.protocol_supported = sslsocket_protocol_supported,
+	.options_check = sslsocket_options_check,
+};
+
+sslsocket_config *sslsocket_config_new(const struct sslsocket_options *o,
+                                       struct sslsocket_error *err)
+{
+	return core_config_new(o, &core_ossl_checks, err);
+}
+
+int sslsocket_options_prefetch(const struct sslsocket_options *o, struct sslsocket_error *err)
+{
+	sslsocket_config *c = sslsocket_config_new(o, err);
+	if (!c)
+		return -1;
+	sslsocket_config_free(c);
+	return 0;
+}
+
 int sslsocket_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)
 {
 	/* Building a throwaway context loads and cross-checks every file
 	 * exactly as wrap time will. */
-	struct sslsocket_config *files = core_config_read(o, err);
+	struct sslsocket_config *files = core_config_read(o, &core_ossl_checks, err);
 	if (!files)
 		return -1;
 	SSL_CTX *ctx = core_ssl_ctx_build(o, NULL, files, err);

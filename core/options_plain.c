@@ -1,8 +1,8 @@
 /*
  * options_plain.c - wrap_socket's parameters without OpenSSL: the seed's
  * defaults, the protocol names, and the checks that need no files. Linked
- * into the launcher too, which loads OpenSSL only when it must
- * (preload/launcher_ssl.h).
+ * into the launcher too, which loads OpenSSL only when it must: what needs
+ * OpenSSL is asked through the caller's struct core_checks.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,7 +22,8 @@ void sslsocket_options_init(struct sslsocket_options *o)
 	o->session_cache = 1;
 }
 
-int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err)
+int core_options_check_cheap(const struct sslsocket_options *o, const struct core_checks *chk,
+                             struct sslsocket_error *err)
 {
 	if (!o) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "no options given");
@@ -33,7 +34,7 @@ int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cert_reqs %d", (int)o->cert_reqs);
 		return -1;
 	}
-	if (sslsocket_protocol_supported(o->ssl_version, err) < 0)
+	if (chk->protocol_supported(o->ssl_version, err) < 0)
 		return -1;
 	if (o->cert_reqs != SSLSOCKET_CERT_NONE && !o->ca_certs && !o->ca_certs_default) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,

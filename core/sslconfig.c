@@ -5,8 +5,9 @@
  * configuration, context or file bytes of its own: what a process holds,
  * its owner releases, and private keys are wiped when they are.
  *
- * OpenSSL-free: linked into the launcher too (preload/launcher_ssl.h),
- * which reaches the full check through libsslsocket.so.
+ * OpenSSL-free: linked into the launcher too, which passes checks
+ * (struct core_checks) that reach OpenSSL through libsslsocket.so. The
+ * public constructors, with OpenSSL's own checks, are in options.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -109,9 +110,10 @@ fail:
 }
 
 struct sslsocket_config *core_config_read(const struct sslsocket_options *o,
+                                          const struct core_checks *chk,
                                           struct sslsocket_error *err)
 {
-	if (core_options_check_cheap(o, err) < 0)
+	if (core_options_check_cheap(o, chk, err) < 0)
 		return NULL;
 	struct sslsocket_config *c = config_copy(o);
 	if (!c) {
@@ -130,11 +132,12 @@ struct sslsocket_config *core_config_read(const struct sslsocket_options *o,
 	return c;
 }
 
-sslsocket_config *sslsocket_config_new(const struct sslsocket_options *o,
-                                       struct sslsocket_error *err)
+struct sslsocket_config *core_config_new(const struct sslsocket_options *o,
+                                         const struct core_checks *chk,
+                                         struct sslsocket_error *err)
 {
 	int saved = errno;
-	struct sslsocket_config *c = core_config_read(o, err);
+	struct sslsocket_config *c = core_config_read(o, chk, err);
 	if (!c)
 		return NULL;
 	int r = core_config_quickcheck(c, err);
@@ -152,7 +155,7 @@ sslsocket_config *sslsocket_config_new(const struct sslsocket_options *o,
 			t.cert_reqs = SSLSOCKET_CERT_NONE;
 		}
 		t.keylog_file = NULL; /* opening it is the context's business */
-		r = sslsocket_options_check(&t, err);
+		r = chk->options_check(&t, err);
 	}
 	if (r < 0) {
 		int e = errno;
@@ -162,15 +165,6 @@ sslsocket_config *sslsocket_config_new(const struct sslsocket_options *o,
 	}
 	errno = saved;
 	return c;
-}
-
-int sslsocket_options_prefetch(const struct sslsocket_options *o, struct sslsocket_error *err)
-{
-	sslsocket_config *c = sslsocket_config_new(o, err);
-	if (!c)
-		return -1;
-	sslsocket_config_free(c);
-	return 0;
 }
 
 sslsocket_config *sslsocket_config_ref(sslsocket_config *c)

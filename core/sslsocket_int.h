@@ -80,8 +80,21 @@ struct sslsocket_config;
  * NULL with the reason in err. */
 SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
                             const struct sslsocket_config *files, struct sslsocket_error *err);
-/* Checks what needs no files: version speakable, CA source for cert_reqs. */
-int core_options_check_cheap(const struct sslsocket_options *o, struct sslsocket_error *err);
+/* What the OpenSSL-free files (options_plain.c, sslconfig.c) need OpenSSL
+ * to answer, given by their caller: core_ossl_checks (options.c) inside
+ * libsslsocket; the launcher's own, which load libsslsocket.so only when
+ * asked (preload/launcher/launcher_ssl.c), where OpenSSL is not mapped. */
+struct core_checks {
+	/* sslsocket_protocol_supported */
+	int (*protocol_supported)(enum sslsocket_protocol v, struct sslsocket_error *err);
+	/* sslsocket_options_check: the files loaded into a throwaway context */
+	int (*options_check)(const struct sslsocket_options *o, struct sslsocket_error *err);
+};
+extern const struct core_checks core_ossl_checks;
+/* Checks what needs no files: version speakable (chk), CA source for
+ * cert_reqs. */
+int core_options_check_cheap(const struct sslsocket_options *o, const struct core_checks *chk,
+                             struct sslsocket_error *err);
 /* Takes one more reference on c. */
 void core_ctx_ref(struct sslsocket_ctx *c);
 /* The saved session for dest (a new reference), or NULL. */

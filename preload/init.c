@@ -112,7 +112,7 @@ static void init_once_fn(void)
 	ts_real_resolve();
 	atomic_store(&ts_pid, (int)getpid());
 	memset(&err, 0, sizeof err);
-	rs = cfg_load_env(&err);
+	rs = cfg_load_env(&cfg_core_checks, &err);
 	if (rs == NULL) {
 		if (err.msg[0] != '\0')
 			die(err.msg, NULL, NULL);

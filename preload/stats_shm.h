@@ -1,7 +1,7 @@
 /*
  * stats_shm.h - the layout of a wrapped process's status file, shared by
  * the writer (preload/stats.c, in libtlsshim.so) and the reader
- * (preload/launcher_status.c: `tlsshim --status`).
+ * (preload/launcher/launcher_status.c: `tlsshim --status`).
  *
  * Each process that loaded a configuration keeps one file,
  * DIR/PID.stats, where DIR is $XDG_RUNTIME_DIR/tlsshim, or /run/tlsshim

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	struct cfg_error err;
-	struct cfg_ruleset *rs = cfg_load(NULL, path, &err);
+	struct cfg_ruleset *rs = cfg_load(NULL, path, &cfg_core_checks, &err);
 	if (rs) {
 		for (size_t i = 0; i < rs->count; i++) {
 			const struct cfg_rule *r = &rs->rules[i];

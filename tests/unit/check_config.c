@@ -119,7 +119,7 @@ static struct cfg_ruleset *load_ok(const char *string_tmpl, const char *file_tmp
 	struct cfg_error err;
 	char *text = string_tmpl ? cfgt_expand(string_tmpl) : NULL;
 	const char *path = file_tmpl ? cfgt_write("app.conf", file_tmpl) : NULL;
-	struct cfg_ruleset *rs = cfg_load(text, path, &err);
+	struct cfg_ruleset *rs = cfg_load(text, path, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	free(text);
 	return rs;
@@ -460,7 +460,7 @@ END_TEST
 START_TEST(config_empty)
 {
 	struct cfg_error err;
-	struct cfg_ruleset *rs = cfg_load(NULL, NULL, &err);
+	struct cfg_ruleset *rs = cfg_load(NULL, NULL, &cfg_core_checks, &err);
 	ck_assert_ptr_nonnull(rs);
 	ck_assert_uint_eq(rs->count, 0);
 	ck_assert_int_eq(rs->log_level, CFG_LOG_WARN);
@@ -504,7 +504,7 @@ START_TEST(config_relative_paths)
 	      "  keyfile = \"../server.key\"; ca_certs = \"" "../ca.pem" "\"; } );\n", f);
 	fclose(f);
 	struct cfg_error err;
-	struct cfg_ruleset *rs = cfg_load(NULL, sub_conf, &err);
+	struct cfg_ruleset *rs = cfg_load(NULL, sub_conf, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_str_eq(rs->rules[0].opts.certfile, in_dir(cfgt_dir, "sub/../server.pem"));
 	ck_assert_str_eq(rs->rules[0].opts.ca_certs, in_dir(cfgt_dir, "sub/../ca.pem"));
@@ -514,7 +514,7 @@ START_TEST(config_relative_paths)
 	char text[600];
 	snprintf(text, sizeof text, "connect = ( { match = \"*:1\"; ca_certs = \"%s\"; } );",
 	         tu_cert("ca.pem"));
-	rs = cfg_load(text, sub_conf, &err);
+	rs = cfg_load(text, sub_conf, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_str_eq(rs->rules[0].opts.ca_certs, tu_cert("ca.pem"));
 	cfg_ruleset_free(rs);
@@ -523,7 +523,7 @@ START_TEST(config_relative_paths)
 	 * against the current directory: the program may chdir later */
 	enter(cfgt_dir);
 	rs = cfg_load("connect = ( { match = \"*:1\"; ca_certs = \"ca.pem\"; } );", "sub/app.conf",
-	              &err);
+	              &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	leave();
 	ck_assert_str_eq(rs->rules[0].opts.ca_certs, in_dir(cfgt_dir, "ca.pem"));
@@ -532,7 +532,7 @@ START_TEST(config_relative_paths)
 	cfg_ruleset_free(rs);
 
 	enter(in_dir(cfgt_dir, "sub"));
-	rs = cfg_load(NULL, "app.conf", &err);
+	rs = cfg_load(NULL, "app.conf", &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	leave();
 	ck_assert_str_eq(rs->rules[0].opts.certfile, in_dir(cfgt_dir, "sub/../server.pem"));
@@ -552,7 +552,7 @@ START_TEST(config_include)
 	fclose(f);
 	const char *path = cfgt_write("app.conf", "version = 1;\n@include \"sub/more.conf\"\n");
 	struct cfg_error err;
-	struct cfg_ruleset *rs = cfg_load(NULL, path, &err);
+	struct cfg_ruleset *rs = cfg_load(NULL, path, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_uint_eq(rs->count, 1);
 	ck_assert_str_eq(rs->rules[0].file, inc);
@@ -567,7 +567,7 @@ START_TEST(config_example)
 {
 	copy_file("config/example.conf", in_dir(cfgt_dir, "example.conf"));
 	struct cfg_error err;
-	struct cfg_ruleset *rs = cfg_load(NULL, in_dir(cfgt_dir, "example.conf"), &err);
+	struct cfg_ruleset *rs = cfg_load(NULL, in_dir(cfgt_dir, "example.conf"), &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_uint_eq(rs->count, 8);
 	ck_assert_int_eq(rs->log_level, CFG_LOG_INFO);
@@ -610,7 +610,7 @@ START_TEST(config_env_inert)
 	struct cfg_error err;
 	clear_env();
 	memset(&err, 'x', sizeof err);
-	ck_assert_ptr_null(cfg_load_env(&err));
+	ck_assert_ptr_null(cfg_load_env(&cfg_core_checks, &err));
 	ck_assert_str_eq(err.msg, "");
 
 	/* the log variables alone do not wake the library; nor do empty values */
@@ -619,9 +619,9 @@ START_TEST(config_env_inert)
 	setenv("TLSSHIM_CONFIG", "", 1);
 	setenv("TLSSHIM_CONFIG_STRING", "", 1);
 	memset(&err, 'x', sizeof err);
-	ck_assert_ptr_null(cfg_load_env(&err));
+	ck_assert_ptr_null(cfg_load_env(&cfg_core_checks, &err));
 	ck_assert_str_eq(err.msg, "");
-	ck_assert_ptr_null(cfg_load_env(NULL));
+	ck_assert_ptr_null(cfg_load_env(&cfg_core_checks, NULL));
 	clear_env();
 }
 END_TEST
@@ -633,7 +633,7 @@ START_TEST(config_env_load)
 	const char *path = cfgt_write("app.conf", "log_level = \"info\";\n"
 	                              "connect = ( { match = \"*:2\"; passthrough = true; } );\n");
 	setenv("TLSSHIM_CONFIG", path, 1);
-	struct cfg_ruleset *rs = cfg_load_env(&err);
+	struct cfg_ruleset *rs = cfg_load_env(&cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_uint_eq(rs->count, 1);
 	ck_assert_int_eq(rs->log_level, CFG_LOG_INFO);
@@ -643,7 +643,7 @@ START_TEST(config_env_load)
 	setenv("TLSSHIM_CONFIG_STRING", "connect = ( { match = \"*:1\"; passthrough = true; } );", 1);
 	setenv("TLSSHIM_LOG", "debug", 1);
 	setenv("TLSSHIM_LOG_FILE", "/tmp/tlsshim-test.log", 1);
-	rs = cfg_load_env(&err);
+	rs = cfg_load_env(&cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_uint_eq(rs->count, 2);
 	ck_assert_str_eq(rs->rules[0].match_text, "*:1"); /* the string's first */
@@ -656,7 +656,7 @@ START_TEST(config_env_load)
 	/* the string alone */
 	unsetenv("TLSSHIM_CONFIG");
 	setenv("TLSSHIM_LOG", "error", 1);
-	rs = cfg_load_env(&err);
+	rs = cfg_load_env(&cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ck_assert_uint_eq(rs->count, 1);
 	ck_assert_int_eq(rs->log_level, CFG_LOG_ERROR);
@@ -664,11 +664,11 @@ START_TEST(config_env_load)
 
 	/* errors */
 	setenv("TLSSHIM_LOG", "loud", 1);
-	ck_assert_ptr_null(cfg_load_env(&err));
+	ck_assert_ptr_null(cfg_load_env(&cfg_core_checks, &err));
 	ck_assert_str_eq(err.msg, "TLSSHIM_LOG: \"loud\" is not one of error, warn, info, debug");
 	setenv("TLSSHIM_LOG", "warn", 1);
 	setenv("TLSSHIM_CONFIG_STRING", "version = 3;", 1);
-	ck_assert_ptr_null(cfg_load_env(&err));
+	ck_assert_ptr_null(cfg_load_env(&cfg_core_checks, &err));
 	ck_assert_str_eq(err.msg, "TLSSHIM_CONFIG_STRING:1: version: 3 is not supported "
 	                          "(expected version = 1)");
 	clear_env();

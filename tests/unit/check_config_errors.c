@@ -265,10 +265,10 @@ START_TEST(config_error)
 	memset(&err, 'x', sizeof err);
 	if (c->from_file) {
 		const char *path = cfgt_write("app.conf", c->text);
-		rs = cfg_load(NULL, path, &err);
+		rs = cfg_load(NULL, path, &cfg_core_checks, &err);
 	} else {
 		char *text = cfgt_expand(c->text);
-		rs = cfg_load(text, NULL, &err);
+		rs = cfg_load(text, NULL, &cfg_core_checks, &err);
 		free(text);
 	}
 	ck_assert_msg(rs == NULL, "loaded: %s", c->text);
@@ -305,7 +305,7 @@ START_TEST(config_version_supported)
 	int can = sslsocket_protocol_supported(versions[_i].v, &why) == 0;
 	snprintf(text, sizeof text, "defaults = {\n ssl_version = \"%s\";\n};\n"
 	         "connect = ( { match = \"*:1\"; cert_reqs = \"CERT_NONE\"; } );", versions[_i].name);
-	struct cfg_ruleset *rs = cfg_load(text, NULL, &err);
+	struct cfg_ruleset *rs = cfg_load(text, NULL, &cfg_core_checks, &err);
 	if (can) {
 		ck_assert_msg(rs != NULL, "%s", err.msg);
 		ck_assert_int_eq(rs->rules[0].opts.ssl_version, versions[_i].v);
@@ -325,29 +325,29 @@ START_TEST(config_file_io_errors)
 	char path[400], want[600];
 
 	snprintf(path, sizeof path, "%s/nope.conf", cfgt_dir);
-	ck_assert_ptr_null(cfg_load(NULL, path, &err));
+	ck_assert_ptr_null(cfg_load(NULL, path, &cfg_core_checks, &err));
 	snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
 	ck_assert_str_eq(err.msg, want);
 
-	ck_assert_ptr_null(cfg_load(NULL, cfgt_dir, &err));
+	ck_assert_ptr_null(cfg_load(NULL, cfgt_dir, &cfg_core_checks, &err));
 	snprintf(want, sizeof want, "%s: is a directory, expected a libconfig file", cfgt_dir);
 	ck_assert_str_eq(err.msg, want);
 
 	/* the string's syntax error is reported before the file's */
 	const char *file = cfgt_write("app.conf", "version = 1;\nconnect = (\n");
-	ck_assert_ptr_null(cfg_load("version = ;", file, &err));
+	ck_assert_ptr_null(cfg_load("version = ;", file, &cfg_core_checks, &err));
 	ck_assert_str_eq(err.msg, S ":1: syntax error");
 
 	/* an error inside an @include'd file names that file */
 	cfgt_write("inc.conf", "\nconnect = ( { match = \"nope\"; } );\n");
 	file = cfgt_write("app.conf", "version = 1;\n@include \"inc.conf\"\n");
-	ck_assert_ptr_null(cfg_load(NULL, file, &err));
+	ck_assert_ptr_null(cfg_load(NULL, file, &cfg_core_checks, &err));
 	snprintf(want, sizeof want, "%s/inc.conf:2: bad match \"nope\": missing :PORT "
 	         "(expected HOST:PORT, e.g. 127.0.0.1:443)", cfgt_dir);
 	ck_assert_str_eq(err.msg, want);
 
 	/* err may be NULL */
-	ck_assert_ptr_null(cfg_load("version = 2;", NULL, NULL));
+	ck_assert_ptr_null(cfg_load("version = 2;", NULL, &cfg_core_checks, NULL));
 }
 END_TEST
 

@@ -1,10 +1,10 @@
-/* The launcher's logic (preload/launcher_*.c, not launcher.c's main):
+/* The launcher's logic (preload/launcher/, but launcher.c's main):
  * libconfig quoting, paths, option names, the rules text and how config/
  * reads it back, error mapping, HOST:PORT, LD_PRELOAD, PATH search and the
  * ELF checks on programs that are at hand.
  *
- * The Makefile links the launcher objects (all of preload/launcher_*.c
- * except launcher.c) into the unit runner. */
+ * The Makefile links the launcher objects (all of preload/launcher/ but
+ * launcher.c) into the unit runner. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -68,7 +68,7 @@ START_TEST(test_quote_roundtrip)
 		launch_buf_quote(&b, path);
 		launch_buf_puts(&b, "; } );");
 		struct cfg_error err = { { 0 } };
-		struct cfg_ruleset *rs = cfg_load(b.data, NULL, &err);
+		struct cfg_ruleset *rs = cfg_load(b.data, NULL, &cfg_core_checks, &err);
 		ck_assert_msg(rs != NULL, "%s: %s", b.data, err.msg);
 		ck_assert_str_eq(rs->rules[0].opts.certfile, path);
 		cfg_ruleset_free(rs);
@@ -162,7 +162,7 @@ START_TEST(test_rules_text_reads_back)
 	ck_assert(text[strlen(text) - 1] != '\n');
 
 	struct cfg_error cerr = { { 0 } };
-	struct cfg_ruleset *rs = cfg_load(text, NULL, &cerr);
+	struct cfg_ruleset *rs = cfg_load(text, NULL, &launch_cfg_checks, &cerr);
 	ck_assert_msg(rs != NULL, "%s\n%s", cerr.msg, text);
 	ck_assert_uint_eq(rs->count, 3);
 	for (size_t i = 0; i < 3; i++) {
@@ -271,10 +271,59 @@ START_TEST(test_explain_real_error)
 	char *text = launch_rules_text(&o, err, sizeof err);
 	ck_assert_ptr_nonnull(text);
 	struct cfg_error cerr = { { 0 } };
-	ck_assert_ptr_null(cfg_load(text, NULL, &cerr)); /* the accept rule has no certfile */
+	ck_assert_ptr_null(cfg_load(text, NULL, &launch_cfg_checks, &cerr)); /* the accept rule has no certfile */
 	launch_explain_error(&o, cerr.msg, out, sizeof out);
 	ck_assert_msg(strncmp(out, "--accept '*:8443': ", 19) == 0, "%s", out);
 	free(text);
+}
+END_TEST
+
+/* ---- the loader's checks ------------------------------------------------ */
+
+/* The launcher's checks (the core's OpenSSL-free reading and quick check,
+ * libsslsocket.so for the rest) accept and refuse what the interposer's
+ * (the whole core) do, with the same words: a configuration the launcher
+ * lets through starts under the interposer. */
+static const struct {
+	int loads;        /* 1 loads, 0 is refused, -1 up to this OpenSSL */
+	const char *text; /* @: the certificates' directory */
+} checked_confs[] = {
+	{ 1, "accept = ( { match = \"*:1\"; certfile = \"@/server.pem\"; keyfile = \"@/server.key\"; } );" },
+	{ 0, "accept = ( { match = \"*:1\"; certfile = \"@/server.pem\"; keyfile = \"@/rsa.key\"; } );" },
+	{ 0, "accept = ( { match = \"*:1\"; certfile = \"@/ca.key\"; } );" },
+	{ 1, "connect = ( { match = \"*:1\"; ca_certs = \"@/ca.pem\"; } );" },
+	{ 0, "connect = ( { match = \"*:1\"; ca_certs = \"@/server.key\"; } );" },
+	{ 0, "connect = ( { match = \"*:1\"; ca_certs = \"@/no-such.pem\"; } );" },
+	{ 0, "connect = ( { match = \"*:1\"; cert_reqs = \"CERT_NONE\"; ciphers = \"NO-SUCH-CIPHER\"; } );" },
+	{ 1, "connect = ( { match = \"*:1\"; cert_reqs = \"CERT_NONE\"; ciphers = \"HIGH\"; } );" },
+	{ -1, "connect = ( { match = \"*:1\"; cert_reqs = \"CERT_NONE\"; ssl_version = \"PROTOCOL_TLSv1\"; } );" },
+	{ 1, "connect = ( { match = \"*:1\"; cert_reqs = \"CERT_NONE\"; ssl_version = \"PROTOCOL_TLSv1_3\"; } );" },
+	{ 0, "connect = ( { match = \"*:1\"; cert_reqs = \"CERT_NONE\"; ssl_version = \"PROTOCOL_SSLv2\"; } );" },
+};
+
+START_TEST(test_launcher_checks_as_core)
+{
+	struct launch_buf b = { 0 };
+	char one[2] = { 0 };
+	for (const char *p = checked_confs[_i].text; *p; p++) {
+		one[0] = *p;
+		launch_buf_puts(&b, *p == '@' ? tu_certs_dir() : one);
+	}
+	ck_assert(!b.failed);
+	const char *text = b.data;
+	struct cfg_error ecore = { { 0 } }, elaunch = { { 0 } };
+	struct cfg_ruleset *core = cfg_load(text, NULL, &cfg_core_checks, &ecore);
+	struct cfg_ruleset *launch = cfg_load(text, NULL, &launch_cfg_checks, &elaunch);
+	ck_assert_msg((core != NULL) == (launch != NULL), "%s: core %s, launcher %s", text,
+	              core ? "loads" : ecore.msg, launch ? "loads" : elaunch.msg);
+	ck_assert_str_eq(elaunch.msg, ecore.msg);
+	if (checked_confs[_i].loads >= 0)
+		ck_assert_msg((core != NULL) == checked_confs[_i].loads, "%s: %s", text, ecore.msg);
+	if (core)
+		ck_assert_uint_eq(launch->count, core->count);
+	cfg_ruleset_free(core);
+	cfg_ruleset_free(launch);
+	launch_buf_free(&b);
 }
 END_TEST
 
@@ -422,6 +471,8 @@ Suite *launcher_suite(void)
 	tcase_add_test(tc, test_rules_value_errors);
 	tcase_add_test(tc, test_explain_error);
 	tcase_add_test(tc, test_explain_real_error);
+	tcase_add_loop_test(tc, test_launcher_checks_as_core, 0,
+	                    (int)(sizeof checked_confs / sizeof checked_confs[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cert");
 	tcase_add_loop_test(tc, test_split_hostport, 0, (int)(sizeof hostports / sizeof hostports[0]));

@@ -271,7 +271,7 @@ static struct cfg_ruleset *match_rs;
 static void match_setup(void)
 {
 	struct cfg_error err;
-	match_rs = cfg_load(match_rules, NULL, &err);
+	match_rs = cfg_load(match_rules, NULL, &cfg_core_checks, &err);
 	ck_assert_msg(match_rs != NULL, "%s", err.msg);
 	ck_assert_uint_eq(match_rs->count, 10);
 }
@@ -363,7 +363,7 @@ START_TEST(match_any_host_both_families)
 {
 	struct cfg_error err;
 	struct cfg_ruleset *rs = cfg_load("connect = ( { match = \"*:*\"; passthrough = true; } );",
-	                                  NULL, &err);
+	                                  NULL, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = 0 };
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(65535) };
@@ -383,7 +383,7 @@ START_TEST(match_named_binds_matching_name)
 	struct cfg_ruleset *rs = cfg_load("connect = ( { match = \"*.example.com:443\"; },\n"
 	                                  " { match = \"db.internal:443\"; },\n"
 	                                  " { match = \"10.0.0.0/8:*\"; } );",
-	                                  NULL, &err);
+	                                  NULL, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(443) };
 	inet_pton(AF_INET, "192.0.2.9", &s4.sin_addr);

@@ -1,5 +1,5 @@
 /* The status file behind `tlsshim --status` (preload/stats.c writes it,
- * preload/launcher_status.c reads it): where it is made and with what
+ * preload/launcher/launcher_status.c reads it): where it is made and with what
  * rights, that counting lands in the file, that a forked child gets its
  * own file, which failure reason a core error counts under, and how the
  * reader tells a live process from a dead one or a reused PID. */
@@ -122,7 +122,7 @@ START_TEST(test_file_and_fork)
 	memset(&err, 0, sizeof err);
 	rs = cfg_load("connect = ({ match = \"127.0.0.1:1\"; cert_reqs = \"CERT_NONE\"; },"
 	              " { match = \"[::1]:2\"; passthrough = true; });",
-	              NULL, &err);
+	              NULL, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
 	ts_stats_init(rs);
 	snprintf(dir, sizeof dir, "%s/tlsshim", xdg);

@@ -172,7 +172,7 @@ static void rules_setup(void)
 	                    " { match = \"*.example.com:443\"; },\n"
 	                    " { match = \"db.internal:5432\"; },\n"
 	                    " { match = \"10.7.0.0/16:8443\"; } );",
-	                    NULL, &err);
+	                    NULL, &cfg_core_checks, &err);
 	ck_assert_msg(rules_rs != NULL, "%s", err.msg);
 	ts_rules = rules_rs;
 }

@@ -235,7 +235,7 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
 		                   "(or set TLSSHIM_CONFIG)");
 
 	struct cfg_error cerr = { { 0 } };
-	struct cfg_ruleset *rs = cfg_load_env(&cerr);
+	struct cfg_ruleset *rs = cfg_load_env(&launch_cfg_checks, &cerr);
 	if (!rs) {
 		if (!cerr.msg[0])
 			snprintf(cerr.msg, sizeof cerr.msg, "the configuration could not be loaded");

@@ -9,8 +9,8 @@
  * launcher_exec.c   LD_PRELOAD, the environment, execvp
  * launcher_cert.c   --getcert and --peercert
  * launcher_check.c  --check: the loaded rules, printed
- * launcher_ssl.c    libsslsocket.so, loaded only when OpenSSL is needed
- *                   (launcher_ssl.h)
+ * launcher_ssl.c    libsslsocket.so, loaded only when OpenSSL is needed;
+ *                   the configuration loader's checks
  *
  * Internal to the launcher; nothing here is linked into libtlsshim.so.
  * Functions that can fail write one line (without "tlsshim: " and without
@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "sslsocket.h"
 
 /* Exit statuses (documented in tlsshim.1). 126 and 127 are env(1)'s. */
 enum {
@@ -174,5 +176,39 @@ int launch_check_print(FILE *out, const struct cfg_ruleset *rs, const char *conf
  * (TLSSHIM_LOG_FILE: a file appended to, or `syslog`). -1 with the line
  * a wrapped program would print (without "tlsshim: ") in err. */
 int launch_check_log(const struct cfg_ruleset *rs, char *err, size_t errlen);
+
+/* ---- launcher_ssl.c ------------------------------------------------------ */
+
+/* Each behaves as the core function sslsocket_NAME, called in
+ * libsslsocket.so, which the first call loads. When it cannot be loaded,
+ * those that take an error fail with errno ELIBACC and "cannot load
+ * libsslsocket.so: why" in it; the others, reached only through an
+ * sslsocket that launch_ssl_wrap made (the library is loaded by then),
+ * exit with LAUNCH_EXIT_CONFIG. */
+int launch_ssl_options_check(const struct sslsocket_options *o, struct sslsocket_error *err);
+/* SSLv23 (negotiate) is answered without the library. */
+int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_error *err);
+char *launch_ssl_get_server_certificate(const char *host, unsigned short port,
+                                        enum sslsocket_protocol v, const char *ca_certs,
+                                        struct sslsocket_error *err);
+sslsocket *launch_ssl_wrap(int fd, const struct sslsocket_options *o,
+                           const struct sslsocket_io *io, struct sslsocket_error *err);
+int launch_ssl_handshake_done(const sslsocket *s);
+int launch_ssl_do_handshake(sslsocket *s);
+const char *launch_ssl_error(const sslsocket *s);
+int launch_ssl_getpeercert(sslsocket *s, struct sslsocket_certinfo **out);
+char *launch_ssl_certinfo_format(const struct sslsocket_certinfo *ci);
+void launch_ssl_certinfo_free(struct sslsocket_certinfo *ci);
+int launch_ssl_close(sslsocket *s);
+struct sslsocket_certinfo *launch_ssl_certinfo_from_der(const unsigned char *der, size_t len,
+                                                        struct sslsocket_error *err);
+int launch_ssl_cert_time_to_seconds(const char *timestring, time_t *out,
+                                    struct sslsocket_error *err);
+
+/* The configuration loader's checks (cfg_load_env) in the launcher: the
+ * core's OpenSSL-free reading and quick check of the files, and
+ * libsslsocket.so for what only OpenSSL can tell. */
+struct cfg_checks;
+extern const struct cfg_checks launch_cfg_checks;
 
 #endif /* TLSSHIM_LAUNCHER_H */

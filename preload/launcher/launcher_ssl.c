@@ -1,14 +1,24 @@
 /*
- * launcher_ssl.c - the launcher's stand-ins for the core functions that
- * need OpenSSL (preload/launcher_ssl.h renames the calls): each loads
- * libsslsocket.so - next to the launcher, else in TLSSHIM_LIBDIR, as
- * libtlsshim.so is found - on first use and calls the real one.
+ * launcher_ssl.c - the launcher's way to the core functions that need
+ * OpenSSL. The launcher's common path - options, rules, the
+ * configuration's checks, exec - runs on the core's OpenSSL-free files,
+ * so that it never maps libssl and libcrypto: every program a wrapped
+ * shell starts pays the launcher's start-up. What does need OpenSSL is
+ * called here (launch_ssl_*), which loads libsslsocket.so - next to the
+ * launcher, else in TLSSHIM_LIBDIR, as libtlsshim.so is found - on first
+ * use and calls the real one: the configuration's full checks (a pinned
+ * protocol version, a cipher list, a key whose public half the bytes do
+ * not show), --getcert / --peercert and --check's certificate subjects
+ * and dates. The configuration loader gets its checks from here
+ * (launch_cfg_checks).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config.h"
+#include "files_int.h"
 #include "launcher.h"
 #include "sslsocket.h"
 
@@ -61,12 +71,12 @@ static void *must(const char *name)
 	return p;
 }
 
-#define REAL(name) ((__typeof__(&launch_ssl_##name))core_sym("sslsocket_" #name))
-#define MUST(name) ((__typeof__(&launch_ssl_##name))must("sslsocket_" #name))
+#define REAL(name) ((__typeof__(&sslsocket_##name))core_sym("sslsocket_" #name))
+#define MUST(name) ((__typeof__(&sslsocket_##name))must("sslsocket_" #name))
 
 int launch_ssl_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)
 {
-	__typeof__(&launch_ssl_options_check) f = REAL(options_check);
+	__typeof__(&sslsocket_options_check) f = REAL(options_check);
 	if (!f) {
 		cannot_load(err);
 		return -1;
@@ -79,7 +89,7 @@ int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_er
 	/* Negotiation is always possible: no need for OpenSSL to say so. */
 	if (v == SSLSOCKET_PROTOCOL_SSLv23)
 		return 0;
-	__typeof__(&launch_ssl_protocol_supported) f = REAL(protocol_supported);
+	__typeof__(&sslsocket_protocol_supported) f = REAL(protocol_supported);
 	if (!f) {
 		cannot_load(err);
 		return -1;
@@ -91,7 +101,7 @@ char *launch_ssl_get_server_certificate(const char *host, unsigned short port,
                                         enum sslsocket_protocol v, const char *ca_certs,
                                         struct sslsocket_error *err)
 {
-	__typeof__(&launch_ssl_get_server_certificate) f = REAL(get_server_certificate);
+	__typeof__(&sslsocket_get_server_certificate) f = REAL(get_server_certificate);
 	if (!f) {
 		cannot_load(err);
 		return NULL;
@@ -102,7 +112,7 @@ char *launch_ssl_get_server_certificate(const char *host, unsigned short port,
 sslsocket *launch_ssl_wrap(int fd, const struct sslsocket_options *o,
                            const struct sslsocket_io *io, struct sslsocket_error *err)
 {
-	__typeof__(&launch_ssl_wrap) f = REAL(wrap);
+	__typeof__(&sslsocket_wrap) f = REAL(wrap);
 	if (!f) {
 		cannot_load(err);
 		return NULL;
@@ -128,7 +138,7 @@ int launch_ssl_close(sslsocket *s) { return MUST(close)(s); }
 struct sslsocket_certinfo *launch_ssl_certinfo_from_der(const unsigned char *der, size_t len,
                                                         struct sslsocket_error *err)
 {
-	__typeof__(&launch_ssl_certinfo_from_der) f = REAL(certinfo_from_der);
+	__typeof__(&sslsocket_certinfo_from_der) f = REAL(certinfo_from_der);
 	if (!f) {
 		cannot_load(err);
 		return NULL;
@@ -139,10 +149,30 @@ struct sslsocket_certinfo *launch_ssl_certinfo_from_der(const unsigned char *der
 int launch_ssl_cert_time_to_seconds(const char *timestring, time_t *out,
                                     struct sslsocket_error *err)
 {
-	__typeof__(&launch_ssl_cert_time_to_seconds) f = REAL(cert_time_to_seconds);
+	__typeof__(&sslsocket_cert_time_to_seconds) f = REAL(cert_time_to_seconds);
 	if (!f) {
 		cannot_load(err);
 		return -1;
 	}
 	return f(timestring, out, err);
 }
+
+/* ---- the configuration's checks -------------------------------------------- */
+
+static const struct core_checks launch_core_checks = {
+	.protocol_supported = launch_ssl_protocol_supported,
+	.options_check = launch_ssl_options_check,
+};
+
+/* The core's reading and quick check of the files (sslconfig.c), which
+ * asks libsslsocket.so only what the bytes cannot tell. */
+static sslsocket_config *launch_config_new(const struct sslsocket_options *o,
+                                           struct sslsocket_error *err)
+{
+	return core_config_new(o, &launch_core_checks, err);
+}
+
+const struct cfg_checks launch_cfg_checks = {
+	.protocol_supported = launch_ssl_protocol_supported,
+	.config_new = launch_config_new,
+};

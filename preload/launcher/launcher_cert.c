@@ -81,7 +81,7 @@ static int parse_version(const struct launch_opts *o, enum sslsocket_protocol *v
 		        "or SSLv23\n", o->ssl_version);
 		return -1;
 	}
-	if (sslsocket_protocol_supported(*v, &err) < 0) {
+	if (launch_ssl_protocol_supported(*v, &err) < 0) {
 		fprintf(stderr, "tlsshim: --ssl-version %s: %s\n", o->ssl_version, err.reason);
 		return -1;
 	}
@@ -120,7 +120,7 @@ int launch_getcert(const struct launch_opts *o)
 		return LAUNCH_EXIT_CONFIG;
 	}
 	struct sslsocket_error serr = { 0 };
-	char *pem = sslsocket_get_server_certificate(host, port, v, o->ca_certs, &serr);
+	char *pem = launch_ssl_get_server_certificate(host, port, v, o->ca_certs, &serr);
 	free(host);
 	if (!pem) {
 		fprintf(stderr, "tlsshim: %s: %s\n", o->getcert,
@@ -208,7 +208,7 @@ int launch_peercert(const struct launch_opts *o)
 	opts.server_hostname = o->server_hostname ? o->server_hostname
 	                       : is_ip_literal(host) ? NULL : host;
 	opts.handshake_timeout_ms = CERT_TIMEOUT_MS;
-	if (sslsocket_options_check(&opts, &serr) < 0) {
+	if (launch_ssl_options_check(&opts, &serr) < 0) {
 		fprintf(stderr, "tlsshim: %s\n", serr.reason);
 		goto out;
 	}
@@ -217,20 +217,20 @@ int launch_peercert(const struct launch_opts *o)
 		fprintf(stderr, "tlsshim: %s: %s\n", o->peercert, err);
 		goto out;
 	}
-	s = sslsocket_wrap(fd, &opts, NULL, &serr);
+	s = launch_ssl_wrap(fd, &opts, NULL, &serr);
 	if (!s) {
 		fprintf(stderr, "tlsshim: %s: %s\n", o->peercert, serr.reason);
 		goto out;
 	}
-	if (!sslsocket_handshake_done(s) && sslsocket_do_handshake(s) < 0) {
-		fprintf(stderr, "tlsshim: %s: %s\n", o->peercert, sslsocket_error(s));
+	if (!launch_ssl_handshake_done(s) && launch_ssl_do_handshake(s) < 0) {
+		fprintf(stderr, "tlsshim: %s: %s\n", o->peercert, launch_ssl_error(s));
 		goto out;
 	}
-	if (sslsocket_getpeercert(s, &ci) < 0 || !ci) {
+	if (launch_ssl_getpeercert(s, &ci) < 0 || !ci) {
 		fprintf(stderr, "tlsshim: %s: the server sent no certificate\n", o->peercert);
 		goto out;
 	}
-	text = sslsocket_certinfo_format(ci);
+	text = launch_ssl_certinfo_format(ci);
 	if (!text) {
 		fprintf(stderr, "tlsshim: out of memory\n");
 		goto out;
@@ -239,9 +239,9 @@ int launch_peercert(const struct launch_opts *o)
 	rc = fflush(stdout) == 0 ? 0 : LAUNCH_EXIT_CONFIG;
 out:
 	free(text);
-	sslsocket_certinfo_free(ci);
+	launch_ssl_certinfo_free(ci);
 	if (s)
-		sslsocket_close(s); /* closes fd */
+		launch_ssl_close(s); /* closes fd */
 	else if (fd >= 0)
 		close(fd);
 	free(host);

@@ -10,7 +10,7 @@
  * resolved, the built-in verification of client rules spelled out. The
  * certificates of every file a rule names are shown with their subject,
  * subjectAltName and notAfter (the subject and dates OpenSSL reads, through
- * libsslsocket.so: see launcher_ssl.h).
+ * libsslsocket.so: see launcher_ssl.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +61,7 @@ static void print_subject(FILE *out, const struct sslsocket_certinfo *ci)
 static void print_expiry(FILE *out, const char *not_after)
 {
 	time_t t, now = time(NULL);
-	if (!not_after || sslsocket_cert_time_to_seconds(not_after, &t, NULL) != 0)
+	if (!not_after || launch_ssl_cert_time_to_seconds(not_after, &t, NULL) != 0)
 		return;
 	if (t < now)
 		fprintf(out, " (EXPIRED %lld days ago)", (long long)((now - t) / 86400));
@@ -72,7 +72,7 @@ static void print_expiry(FILE *out, const char *not_after)
 static void print_cert(FILE *out, const char *indent, const unsigned char *der, size_t len)
 {
 	struct sslsocket_error err;
-	struct sslsocket_certinfo *ci = sslsocket_certinfo_from_der(der, len, &err);
+	struct sslsocket_certinfo *ci = launch_ssl_certinfo_from_der(der, len, &err);
 	if (!ci) {
 		fprintf(out, "%scertificate that cannot be read: %s\n", indent, err.reason);
 		return;
@@ -90,7 +90,7 @@ static void print_cert(FILE *out, const char *indent, const unsigned char *der, 
 	fprintf(out, "%s  notAfter %s", indent, ci->not_after ? ci->not_after : "(none)");
 	print_expiry(out, ci->not_after);
 	fputc('\n', out);
-	sslsocket_certinfo_free(ci);
+	launch_ssl_certinfo_free(ci);
 }
 
 /* The certificates of a PEM file (or a single DER certificate), at most
