@@ -61,6 +61,26 @@ static int set_cloexec(int fd)
 	return 0;
 }
 
+/* The destination as a whole sockaddr_in6 when the program passed an
+ * IPv6 address without its last field: connect() takes 24 bytes (RFC
+ * 2133's sockaddr_in6, no sin6_scope_id: scope 0), but matching, the name
+ * cache and the log read the whole structure and would take the address
+ * for no address at all, leaving a matched destination in plaintext. The
+ * copy, with scope 0, is what the kernel connects to. */
+static const struct sockaddr *dest_whole(const struct sockaddr *addr, socklen_t *len,
+                                         struct sockaddr_in6 *whole)
+{
+	const socklen_t rfc2133 = (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id);
+
+	if (sa_family_of(addr, *len) != AF_INET6 || *len < rfc2133 ||
+	    *len >= (socklen_t)sizeof *whole)
+		return addr;
+	memset(whole, 0, sizeof *whole);
+	memcpy(whole, addr, rfc2133);
+	*len = (socklen_t)sizeof *whole;
+	return (const struct sockaddr *)whole;
+}
+
 /* The destination address as text for the identity check, with an
  * IPv4-mapped IPv6 address written as the IPv4 address it carries (the
  * certificate names that one). "" if the family is unknown. */
@@ -113,6 +133,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sslsocket_error err;
 	sslsocket_ctx *ctx;
 	struct ts_conn *c;
+	struct sockaddr_in6 whole;
 	sslsocket *s;
 	char name[TS_NAME_LEN];
 	char ip[INET6_ADDRSTRLEN];
@@ -142,6 +163,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved;
 		return TS_REAL(connect)(fd, addr, len);
 	}
+	addr = dest_whole(addr, &len, &whole);
 	rule = match_connect(addr, len, name, sizeof name);
 	errno = saved;
 	if (rule == NULL || rule->passthrough) {
@@ -457,29 +479,32 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 
 /* ---- TCP Fast Open ------------------------------------------------------------- */
 
-int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, ssize_t *ret)
+int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, int *flags, ssize_t *ret)
 {
 	char name[TS_NAME_LEN];
 	const struct cfg_rule *rule;
+	struct sockaddr_in6 whole;
 	int fam, saved = errno;
 
-	if (!ts_active() || addr == NULL)
+	if (!(*flags & MSG_FASTOPEN) || addr == NULL || !ts_active() || !TS_PLAIN(fd))
 		return 0;
 	fam = sa_family_of(addr, len);
 	if ((fam != AF_INET && fam != AF_INET6) || !is_stream(fd)) {
 		errno = saved;
 		return 0;
 	}
+	addr = dest_whole(addr, &len, &whole);
 	rule = match_connect(addr, len, name, sizeof name);
 	errno = saved;
 	if (rule == NULL || rule->passthrough)
 		return 0;
-	/* sendto(MSG_FASTOPEN) would put the data in the SYN, in clear: connect
+	/* MSG_FASTOPEN would put the data in the SYN, in clear: connect
 	 * through TLS instead; the caller then writes through the
 	 * connection. */
 	if (ts_connect(fd, addr, len) < 0 && errno != EINPROGRESS) {
 		*ret = -1;
 		return 1;
 	}
-	return -1;
+	*flags &= ~MSG_FASTOPEN;
+	return 0;
 }

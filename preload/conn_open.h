@@ -13,11 +13,13 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 /* After a successful listen: if an accept rule matches fd, builds its
  * context now. Keeps errno. */
 void ts_listen_prepare(int fd);
-/* sendto/sendmsg with MSG_FASTOPEN and an address on an unwrapped socket
- * (the data would ride in the SYN, in clear): when a rule matches, connects
- * through ts_connect instead. Returns 0 to pass through, 1 when the call
- * failed (*ret = -1, errno set), -1 when the socket is now wrapped and the
- * caller must write through the connection without MSG_FASTOPEN. */
-int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, ssize_t *ret);
+/* sendto, sendmsg and sendmmsg with MSG_FASTOPEN in *flags and an address
+ * (sendmmsg: its first message's) on an unwrapped socket: the data would
+ * ride in the SYN, in clear. When a rule matches the destination, the
+ * socket is connected through ts_connect instead. Returns 1 when the call
+ * failed (*ret = -1, errno set); else 0, the caller goes on with *flags
+ * (MSG_FASTOPEN taken out once the socket is wrapped: it then writes
+ * through the connection). */
+int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, int *flags, ssize_t *ret);
 
 #endif /* TLSSHIM_CONN_OPEN_H */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "conn_open.h"
 #include "fdadopt.h"
 #include "fdtab.h"
 #include "hook.h"
@@ -106,8 +107,13 @@ TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
 	struct ts_conn *c;
 	enum ts_fd_is is;
+	ssize_t fr;
 	int r;
 
+	/* the kernel connects with the first message's address (hook_write.c) */
+	if (TS_UNLIKELY(flags & MSG_FASTOPEN) && n > 0 && v != NULL &&
+	    ts_fastopen(fd, v[0].msg_hdr.msg_name, v[0].msg_hdr.msg_namelen, &flags, &fr))
+		return (int)fr;
 	if (TS_PLAIN(fd))
 		return TS_REAL(sendmmsg)(fd, v, n, flags);
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
@@ -115,7 +121,7 @@ TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 		return TS_REAL(sendmmsg)(fd, v, n, flags);
 	if (is == TS_FD_CLOSED)
 		return ts_fd_ebadf();
-	r = ts_conn_sendmmsg(c, v, n, flags);
+	r = ts_conn_sendmmsg(c, v, n, flags & ~MSG_FASTOPEN);
 	ts_conn_release(c);
 	return r;
 }

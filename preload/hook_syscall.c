@@ -95,24 +95,24 @@ static int route(long nr, const long *a, long *ret)
 			return 0;
 		*ret = recvfrom(FD(0), P(1), (size_t)a[2], (int)a[3], P(4), P(5));
 		return 1;
-	case SYS_sendto:
-		if (!ours(a[0]))
+	case SYS_sendto: /* MSG_FASTOPEN connects: always (hook_write.c) */
+		if (!ours(a[0]) && !((int)a[3] & MSG_FASTOPEN))
 			return 0;
 		*ret = sendto(FD(0), P(1), (size_t)a[2], (int)a[3], P(4), (socklen_t)a[5]);
 		return 1;
 	case SYS_recvmsg: /* always: descriptors received with SCM_RIGHTS */
 		*ret = recvmsg(FD(0), P(1), (int)a[2]);
 		return 1;
-	case SYS_sendmsg:
-		if (!ours(a[0]))
+	case SYS_sendmsg: /* MSG_FASTOPEN connects: always (hook_write.c) */
+		if (!ours(a[0]) && !((int)a[2] & MSG_FASTOPEN))
 			return 0;
 		*ret = sendmsg(FD(0), P(1), (int)a[2]);
 		return 1;
 	case SYS_recvmmsg: /* always, as recvmsg */
 		*ret = recvmmsg(FD(0), P(1), (unsigned)a[2], (int)a[3], P(4));
 		return 1;
-	case SYS_sendmmsg:
-		if (!ours(a[0]))
+	case SYS_sendmmsg: /* MSG_FASTOPEN connects: always (hook_write.c) */
+		if (!ours(a[0]) && !((int)a[3] & MSG_FASTOPEN))
 			return 0;
 		*ret = sendmmsg(FD(0), P(1), (unsigned)a[2], (int)a[3]);
 		return 1;

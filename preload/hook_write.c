@@ -1,6 +1,7 @@
 /*
  * hook_write.c - write, send, sendto, sendmsg, writev: through TLS on
- * wrapped sockets. sendto/sendmsg with MSG_FASTOPEN on a socket that is not
+ * wrapped sockets. sendto/sendmsg (and sendmmsg, hook_copy.c) with
+ * MSG_FASTOPEN on a socket that is not
  * connected yet would carry data in the SYN, in clear: when a rule matches
  * the destination, the socket is connected through TLS first.
  */
@@ -77,18 +78,8 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 {
 	ssize_t r;
 
-	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && addr != NULL) &&
-	    TS_PLAIN(fd)) {
-		switch (ts_fastopen(fd, addr, alen, &r)) {
-		case 1:
-			return r;
-		case -1:
-			flags &= ~MSG_FASTOPEN;
-			break;
-		default:
-			break;
-		}
-	}
+	if (TS_UNLIKELY(flags & MSG_FASTOPEN) && ts_fastopen(fd, addr, alen, &flags, &r))
+		return r;
 	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(sendto)(fd, buf, n, flags, addr, alen);
 	return sendto_slow(fd, buf, n, flags, addr, alen);
@@ -117,18 +108,9 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	ssize_t r;
 
-	if (TS_UNLIKELY((flags & MSG_FASTOPEN) && msg != NULL && msg->msg_name != NULL) &&
-	    TS_PLAIN(fd)) {
-		switch (ts_fastopen(fd, msg->msg_name, msg->msg_namelen, &r)) {
-		case 1:
-			return r;
-		case -1:
-			flags &= ~MSG_FASTOPEN;
-			break;
-		default:
-			break;
-		}
-	}
+	if (TS_UNLIKELY(flags & MSG_FASTOPEN) && msg != NULL &&
+	    ts_fastopen(fd, msg->msg_name, msg->msg_namelen, &flags, &r))
+		return r;
 	if (TS_PLAIN(fd))
 		return TS_REAL_HOT(sendmsg)(fd, msg, flags);
 	return sendmsg_slow(fd, msg, flags);

@@ -41,14 +41,17 @@ PY
 	start_bg 20 python3 "$T/tls_collect.py" "$1" "$2" "$CERTS/server.pem" "$CERTS/server.key"
 }
 
-# recorder PORT FILE: a plain TCP listener that accepts one connection,
-# writes the first bytes it receives (up to 4 KiB, within 5 s) to FILE and
-# closes it. Started with start_bg; its PID is in $BG_PID.
+# recorder PORT FILE [HOST]: a plain TCP listener on HOST (127.0.0.1) that
+# accepts one connection, writes the first bytes it receives (up to 4 KiB,
+# within 5 s) to FILE and closes it. Started with start_bg; its PID is in
+# $BG_PID.
 recorder() {
 	cat >"$T/recorder.py" <<'PY'
 import socket, sys
 port, out = int(sys.argv[1]), sys.argv[2]
-ls = socket.create_server(("127.0.0.1", port))
+host = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+ls = socket.create_server((host, port),
+                          family=socket.AF_INET6 if ":" in host else socket.AF_INET)
 c, _ = ls.accept()
 c.settimeout(5)
 try:
@@ -59,7 +62,7 @@ with open(out, "wb") as f:
     f.write(data)
 c.close()
 PY
-	start_bg 20 python3 "$T/recorder.py" "$1" "$2"
+	start_bg 20 python3 "$T/recorder.py" "$@"
 }
 
 # assert_tls_or_nothing FILE WHAT: the recorded bytes hold no "SECRET" and
