@@ -189,7 +189,7 @@ $(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) $(CONFIG_LOCAL_A) preloa
 # libsslsocket.so when OpenSSL must answer. config/core_checks.c, the
 # loader's checks through the whole core, is not linked in.
 LAUNCHER_CORE_OBJ := $(call obj,core/error_plain.c core/options_plain.c core/blob.c \
-                     core/pemscan.c core/der.c core/quickcheck.c core/identity_parse.c \
+                     core/pemscan.c core/der.c core/files_check.c core/identity_parse.c \
                      core/sslconfig.c)
 LAUNCHER_CONFIG_OBJ := $(filter-out $(call obj,config/core_checks.c),$(CONFIG_OBJ))
 

@@ -8,7 +8,7 @@
  * pemscan.c    PEM blocks, as leniently as OpenSSL's reader takes them
  * der.c        just enough DER to find a certificate's public key and a
  *              private key's public half
- * quickcheck.c a configuration's files checked without OpenSSL's
+ * files_check.c a configuration's files checked without OpenSSL's
  *              providers (start-up cost)
  * ctx_files.c  the bytes loaded into an SSL_CTX
  */
@@ -140,7 +140,7 @@ int core_der_key(const char *label, const unsigned char *der, size_t len, struct
 /* 1 same key, 0 different, -1 cannot tell from the bytes alone. */
 int core_pubkey_same(const struct core_pubkey *cert, const struct core_pubkey *key);
 
-/* ---- quickcheck.c -------------------------------------------------------------- */
+/* ---- files_check.c ------------------------------------------------------------- */
 
 enum { CORE_QC_OK = 0, CORE_QC_UNSURE = 1 };
 /* c's files checked from their bytes: -1 with err when one is wrong,

@@ -144,7 +144,7 @@ struct sslsocket {
 	int write_pending;      /* an SSL_write returned want-*: OpenSSL holds a
 	                           half-sent record until the write is retried */
 	long long hs_deadline;  /* -1 until a blocking handshake starts */
-	/* Ciphertext the kernel did not take yet (bio.c). A write that gets
+	/* Ciphertext the kernel did not take yet (iotable_bio.c). A write that gets
 	 * EAGAIN from the kernel must leave the program free to retry with
 	 * any buffer and length, which OpenSSL forbids ("bad write retry"):
 	 * so while SSL_write runs, the BIO keeps what the kernel refuses here
@@ -168,7 +168,7 @@ struct sslsocket {
 	char errline[320];
 };
 
-/* BIO (bio.c) */
+/* BIO (iotable_bio.c) */
 BIO *core_bio_new(struct sslsocket *s);
 /* Plaintext bytes of one SSL_write call (the out-buffer's bound): one full
  * record, so at most one record's ciphertext (plus any small records that

@@ -23,9 +23,9 @@ int ts_refuse(int fd, const char *func, const char *why);
  * 0..2; a no-op when nothing changes. */
 void ts_stdio_changed(int fd);
 
-/* cookie.c: fdopen on a wrapped socket: a fopencookie stream. */
+/* fdopen_stream.c: fdopen on a wrapped socket: a fopencookie stream. */
 FILE *ts_fdopen(int fd, const char *mode);
-/* cookie.c: a stream on a TCP socket that is not connected yet, whose
+/* fdopen_stream.c: a stream on a TCP socket that is not connected yet, whose
  * reads and writes look the descriptor up on every call (a later connect
  * that wraps it is honoured). NULL when fd is not such a socket (then the
  * caller uses libc's fdopen). */

@@ -1,7 +1,7 @@
 /*
  * hook_stdio.c - fdopen: a wrapped socket, or a TCP socket not connected
  * yet, gets a stream whose bytes go through TLS once the socket is wrapped
- * (cookie.c says why).
+ * (fdopen_stream.c says why).
  */
 #include <stdio.h>
 

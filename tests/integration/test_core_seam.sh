@@ -1,7 +1,7 @@
 #!/bin/sh
 # The core's rules that the linker can check: it calls no function the
 # preload hooks (every name libtlsshim.so exports, from its version script)
-# outside the libc table (core/io.c), and libsslsocket.so exports only
+# outside the libc table (core/iotable.c), and libsslsocket.so exports only
 # sslsocket_*. The resolver is the one exception: get_server_certificate
 # resolves its host, and the preload's resolver hooks only record names.
 . "$(dirname "$0")/lib.sh"
@@ -14,12 +14,12 @@ sed -n '/global:/,/local:/p' "$ROOT/preload/libtlsshim.map" | tr ';' '\n' |
 grep -qx fcntl "$T/hooked" || fail "fcntl is not among the hooked names"
 objs=$(ls "$BUILD"/obj/core/*.o 2>/dev/null) || fail "no core objects in $BUILD/obj/core"
 for o in $objs; do
-	[ "$(basename "$o")" = io.o ] && continue
+	[ "$(basename "$o")" = iotable.o ] && continue
 	bad=$(nm -u "$o" | awk '{print $2}' | sed 's/@.*//' | grep -xF -f "$T/hooked" | tr '\n' ' ')
 	[ -z "$bad" ] || fail "$(basename "$o") calls $bad by name: use struct sslsocket_io"
 done
-# io.o is where libc's functions enter the table.
-nm -u "$BUILD/obj/core/io.o" | grep -qw recv || fail "io.o should hold libc's recv"
+# iotable.o is where libc's functions enter the table.
+nm -u "$BUILD/obj/core/iotable.o" | grep -qw recv || fail "iotable.o should hold libc's recv"
 
 extra=$(nm -D --defined-only "$BUILD/libsslsocket.so" | awk '{print $3}' | grep -v '^sslsocket_' | tr '\n' ' ')
 [ -z "$extra" ] || fail "libsslsocket.so exports non-sslsocket_ symbols: $extra"

@@ -1,5 +1,5 @@
 /*
- * check_module_getcert.c - get_server_certificate against real
+ * check_get_server_certificate.c - get_server_certificate against real
  * `openssl s_server` processes, each started by the test under timeout(1)
  * on loopback and killed by PID.
  */
@@ -399,9 +399,9 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
-Suite *module_getcert_suite(void)
+Suite *get_server_certificate_suite(void)
 {
-	Suite *s = suite_create("module_getcert");
+	Suite *s = suite_create("get_server_certificate");
 	TCase *tc = tcase_create("get_server_certificate");
 
 	tcase_set_timeout(tc, 40);

@@ -1,5 +1,5 @@
 /*
- * module_rand.c - RAND_status, RAND_add and RAND_egd.
+ * rand.c - RAND_status, RAND_add and RAND_egd.
  *
  * OpenSSL 3 removed EGD support (RAND_egd*), so RAND_egd reads the seed's
  * "256 bytes of randomness" from the stream socket itself and mixes them

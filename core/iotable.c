@@ -1,5 +1,5 @@
 /*
- * io.c - the I/O seam's default (libc's table) and waiting with io->poll,
+ * iotable.c - the I/O seam's default (libc's table) and waiting with io->poll,
  * the only place the library blocks.
  */
 #include <errno.h>

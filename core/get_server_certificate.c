@@ -1,5 +1,5 @@
 /*
- * module_getcert.c - get_server_certificate(): connect, handshake, return
+ * get_server_certificate.c - get_server_certificate(): connect, handshake, return
  * the server's certificate as PEM.
  *
  * Built only on the public socket API, as a C program would write it.

@@ -1,5 +1,5 @@
 /*
- * quickcheck.c - a configuration's certificate, key, CA and CRL files
+ * files_check.c - a configuration's certificate, key, CA and CRL files
  * checked from their bytes (sslsocket_config_new).
  *
  * Building an SSL_CTX to check a file costs 4 to 12 million instructions

@@ -1,5 +1,5 @@
 /*
- * cookie.c - fdopen() on a wrapped socket.
+ * fdopen_stream.c - fdopen() on a wrapped socket: a fopencookie stream.
  *
  * glibc's stdio reads and writes a FILE's descriptor with its own internal
  * read and write, which no preload can see: a plain fdopen'ed stream on a

@@ -1,5 +1,5 @@
 /*
- * check_module_rand.c - RAND_status, RAND_add and RAND_egd. What reaches
+ * check_rand.c - RAND_status, RAND_add and RAND_egd. What reaches
  * OpenSSL is observed through a recording RAND_METHOD (each check test
  * runs in its own process, so the default method of other tests is not
  * affected). The EGD peers are real unix-socket servers: a thread of this
@@ -309,9 +309,9 @@ START_TEST(test_egd_python_server)
 }
 END_TEST
 
-Suite *module_rand_suite(void)
+Suite *rand_suite(void)
 {
-	Suite *s = suite_create("module_rand");
+	Suite *s = suite_create("rand");
 	TCase *tc = tcase_create("rand");
 
 	tcase_set_timeout(tc, 30);

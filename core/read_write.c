@@ -1,5 +1,5 @@
 /*
- * rw.c - moving plaintext: read straight into the caller's buffer, write,
+ * read_write.c - moving plaintext: read straight into the caller's buffer, write,
  * writev, pending, and the readiness that poll/select/epoll build on.
  * The lock is held around each OpenSSL call only; waits happen unlocked,
  * so one thread can block in read while another writes.

@@ -1,5 +1,5 @@
 /*
- * bio.c - the BIO under every SSL: recv and send through the socket's
+ * iotable_bio.c - the BIO under every SSL: recv and send through the socket's
  * struct sslsocket_io, always MSG_DONTWAIT, so OpenSSL never blocks and
  * never calls a function that an interposer may have hooked. Blocking
  * semantics are built above, in core_drive and the read/write loops.
