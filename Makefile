@@ -114,7 +114,11 @@ endif
 
 
 # ---- sources ----------------------------------------------------------------
-CORE_SRC      := $(wildcard core/*.c)
+# core/ossl.c fills the core's OpenSSL table at link time (libsslsocket);
+# the interposer links core/ossl_dl.c instead, which loads OpenSSL itself
+# (core/ossl_int.h).
+CORE_SRC      := $(filter-out core/ossl_dl.c,$(wildcard core/*.c))
+PRELOAD_CORE_SRC := $(filter-out core/ossl.c,$(wildcard core/*.c))
 CONFIG_SRC    := $(wildcard config/*.c)
 LAUNCHER_SRC  := $(wildcard preload/launcher/*.c)
 # The launcher's logic without its main(), for the unit runner.
@@ -132,6 +136,7 @@ FUZZ_REPLAY_SRC := tests/fuzz/replay.c
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 CORE_OBJ     := $(call obj,$(CORE_SRC))
+PRELOAD_CORE_OBJ := $(call obj,$(PRELOAD_CORE_SRC))
 CONFIG_OBJ   := $(call obj,$(CONFIG_SRC))
 LAUNCHER_OBJ := $(call obj,$(LAUNCHER_SRC))
 LAUNCHER_LIB_OBJ := $(call obj,$(LAUNCHER_LIB_SRC))
@@ -153,9 +158,16 @@ UNIT_RUNNER  := $(BUILD)/check_unit
         install deb uninstall clean help progs
 .DEFAULT_GOAL := all
 
+# Each OpenSSL function of core/ossl_int.h's list as its slot of the table.
+OSSL_REDIRECT := $(BUILD)/gen/ossl_redirect.h
+$(OSSL_REDIRECT): core/ossl_int.h
+	@mkdir -p $(dir $@)
+	$(Q)sed -n 's/^[[:space:]]*X(\([A-Za-z0-9_]*\)) *\\$$/#define \1 (core_ossl.\1)/p' $< >$@.tmp \
+		&& mv $@.tmp $@
+
 all: $(LIBS_A) $(LIB_SO) $(PRELOAD_SO) $(LAUNCHER) $(BUILD)/sslsocket.pc $(BUILD)/sanitizer.env
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(OSSL_REDIRECT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -175,13 +187,15 @@ $(BUILD)/gen/libconfig_local.a: $(CONFIG_A)
 	$(Q)$(OBJCOPY) --redefine-sym stdin=ts_lc_stdin --redefine-sym stdout=ts_lc_stdout \
 		--redefine-sym stderr=ts_lc_stderr $< $@
 
-# The interposer exports only the hooks (preload/libtlsshim.map).
-$(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) $(CONFIG_LOCAL_A) preload/libtlsshim.map
+# The interposer exports only the hooks (preload/libtlsshim.map). It does
+# not link OpenSSL (core/ossl_dl.c opens it): with --no-undefined, a core
+# call to an OpenSSL function missing from core/ossl_int.h stops the link.
+$(PRELOAD_SO): $(PRELOAD_OBJ) $(CONFIG_OBJ) $(PRELOAD_CORE_OBJ) $(CONFIG_LOCAL_A) preload/libtlsshim.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libtlsshim.so -Wl,--no-undefined \
 		-Wl,--version-script=preload/libtlsshim.map \
-		$(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CONFIG_OBJ) $(CORE_OBJ) \
-		$(SSL_LIBS) $(PRELOAD_CONFIG_LIBS) -ldl -lpthread
+		$(ALL_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CONFIG_OBJ) $(PRELOAD_CORE_OBJ) \
+		$(PRELOAD_CONFIG_LIBS) -ldl -lpthread
 
 # The launcher maps no OpenSSL on its common path (start-up cost): it links
 # the core's OpenSSL-free objects and config/, and passes the loader its own

@@ -125,6 +125,10 @@ struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
  * err->msg empty when neither config variable is set (inert). */
 struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error *err);
 
+/* Whether TLSSHIM_CONFIG or TLSSHIM_CONFIG_STRING is set (non-empty, and
+ * not ignored for a set-id program): cfg_load_env has rules to read. */
+int cfg_env_configured(void);
+
 void cfg_ruleset_free(struct cfg_ruleset *rs);
 
 /*

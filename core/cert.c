@@ -9,12 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/objects.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+#include "ossl_int.h"
 
 #include "cert_int.h"
 

@@ -7,7 +7,7 @@
 #define SSLSOCKET_CERT_INT_H
 
 #include <stdint.h>
-#include <openssl/x509.h>
+#include "ossl_int.h"
 #include "sslsocket.h"
 #include "syserr_int.h"
 

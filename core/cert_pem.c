@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "ossl_int.h"
 
 #include "cert_int.h"
 #include "files_int.h"

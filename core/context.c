@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
+#include "ossl_int.h"
 
 #include "files_int.h"
 #include "identity_int.h"

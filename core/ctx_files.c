@@ -10,9 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
+#include "ossl_int.h"
 
 #include "files_int.h"
 

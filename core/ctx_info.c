@@ -5,8 +5,7 @@
  */
 #include <time.h>
 
-#include <openssl/asn1.h>
-#include <openssl/x509.h>
+#include "ossl_int.h"
 
 #include "sslsocket_int.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/err.h>
+#include "ossl_int.h"
 
 #include "sslsocket_int.h"
 

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include <openssl/ssl.h>
+#include "ossl_int.h"
 
 #include "sslsocket_int.h"
 

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/x509v3.h>
+#include "ossl_int.h"
 
 #include "cert_int.h"
 

@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509v3.h>
+#include "ossl_int.h"
 
 #include "identity_int.h"
 

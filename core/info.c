@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/x509.h>
+#include "ossl_int.h"
 
 #include "cert_int.h"
 #include "sslsocket_int.h"

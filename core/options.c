@@ -10,9 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
+#include "ossl_int.h"
 
 #include "files_int.h"
 

@@ -17,8 +17,7 @@
 #include <sys/un.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include "ossl_int.h"
 
 #include "cert_int.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <openssl/err.h>
+#include "ossl_int.h"
 
 #include "sslsocket_int.h"
 

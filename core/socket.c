@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
+#include "ossl_int.h"
 
 #include "sslsocket_int.h"
 

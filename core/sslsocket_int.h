@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include <openssl/ssl.h>
+#include "ossl_int.h"
 
 #include "sslsocket.h"
 #include "syserr_int.h"

@@ -32,6 +32,7 @@
 #include "init.h"
 #include "log.h"
 #include "log_syslog.h"
+#include "ossl_load.h"
 #include "real.h"
 #include "rule_tls.h"
 #include "stats.h"
@@ -112,6 +113,12 @@ static void init_once_fn(void)
 	ts_real_resolve();
 	atomic_store(&ts_pid, (int)getpid());
 	memset(&err, 0, sizeof err);
+	/* OpenSSL is opened (core/ossl_dl.c) only when there are rules, before
+	 * they are read: checking a rule may need it. An inert preload never
+	 * maps it. Without it no rule can be kept: stop, as the dynamic
+	 * loader did when libtlsshim.so needed libssl.so.3. */
+	if (cfg_env_configured() && core_ossl_load(err.msg, sizeof err.msg) < 0)
+		die(err.msg, NULL, NULL);
 	rs = cfg_load_env(&cfg_core_checks, &err);
 	if (rs == NULL) {
 		if (err.msg[0] != '\0')
