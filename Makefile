@@ -68,7 +68,9 @@ CONFIG_A     := $(wildcard $(shell $(PKG_CONFIG) --variable=libdir libconfig 2>/
 # Debian's archive is built for executables: its references to stdin,
 # stdout and stderr are renamed to variables of config/lcstdio.c (local to
 # the library), and the version script makes every libconfig symbol local,
-# which lets the linker resolve the archive's direct references.
+# which lets the linker resolve the archive's direct references. Its calls
+# to glibc internals (_IO_getc, __fxstat, __strdup) are renamed to
+# functions there too, which a program cannot capture.
 OBJCOPY ?= objcopy
 ifneq ($(CONFIG_A),)
 CONFIG_LOCAL_A := $(BUILD)/gen/libconfig_local.a
@@ -181,11 +183,12 @@ $(LIB_SO): $(CORE_OBJ)
 	$(Q)$(CC) -shared -Wl,-soname,libsslsocket.so -Wl,--no-undefined $(ALL_LDFLAGS) \
 		-o $@ $^ $(SSL_LIBS) -lpthread
 
-$(BUILD)/gen/libconfig_local.a: $(CONFIG_A)
+$(BUILD)/gen/libconfig_local.a: $(CONFIG_A) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  OBJCOPY $@")
 	$(Q)$(OBJCOPY) --redefine-sym stdin=ts_lc_stdin --redefine-sym stdout=ts_lc_stdout \
-		--redefine-sym stderr=ts_lc_stderr $< $@
+		--redefine-sym stderr=ts_lc_stderr --redefine-sym _IO_getc=ts_lc_getc \
+		--redefine-sym __fxstat=ts_lc_fxstat --redefine-sym __strdup=ts_lc_strdup $< $@
 
 # The interposer exports only the hooks (preload/libtlsshim.map). It does
 # not link OpenSSL (core/ossl_dl.c opens it): with --no-undefined, a core

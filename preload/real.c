@@ -325,6 +325,12 @@ static void real_resolve_once(void)
 	OPT(aio_write64);
 	OPT(lio_listio);
 	OPT(lio_listio64);
+	REQ(_IO_iter_begin);
+	REQ(_IO_iter_end);
+	REQ(_IO_iter_next);
+	REQ(_IO_iter_file);
+	REQ(_IO_list_lock);
+	REQ(_IO_list_unlock);
 
 	real_io.recv = ts_real.recv;
 	real_io.send = ts_real.send;

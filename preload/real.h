@@ -97,6 +97,16 @@ struct ts_real {
 	long (*syscall)(long, ...);
 	void (*backtrace_symbols_fd)(void *const *, int, int);
 	void *aio_read, *aio_write, *aio_read64, *aio_write64, *lio_listio, *lio_listio64;
+	/* libc internals stdstream.c walks every FILE with (libio's iterator,
+	 * exported, in no public header): taken here rather than linked by
+	 * name, because the executable comes first in the global scope and a
+	 * program may define functions of these names (tlsshim(1) CAVEATS). */
+	FILE *(*_IO_iter_begin)(void);
+	FILE *(*_IO_iter_end)(void);
+	FILE *(*_IO_iter_next)(FILE *);
+	FILE *(*_IO_iter_file)(FILE *);
+	void (*_IO_list_lock)(void);
+	void (*_IO_list_unlock)(void);
 };
 
 extern struct ts_real ts_real;

@@ -39,14 +39,9 @@
 #include "real.h"
 
 /* libio's iterator over every open FILE (exported since glibc 2.2.5,
- * declared in no public header). */
+ * declared in no public header), from ts_real: an iterator is an opaque
+ * pointer that _IO_iter_file turns into its FILE. */
 typedef FILE *io_iter;
-extern io_iter _IO_iter_begin(void);
-extern io_iter _IO_iter_end(void);
-extern io_iter _IO_iter_next(io_iter it);
-extern FILE *_IO_iter_file(io_iter it);
-extern void _IO_list_lock(void);
-extern void _IO_list_unlock(void);
 
 static pthread_mutex_t std_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *std_cookie[3]; /* ours, made once, kept (others may hold it) */
@@ -91,11 +86,12 @@ static int std_close(void *cookie)
  * its stream's lock; waiting for it would hang this connect or accept. */
 static void poison_streams(int fd, FILE *keep_pending_for)
 {
+	const struct ts_real *r = ts_real_resolve();
 	io_iter it;
 
-	_IO_list_lock();
-	for (it = _IO_iter_begin(); it != _IO_iter_end(); it = _IO_iter_next(it)) {
-		FILE *fp = _IO_iter_file(it);
+	r->_IO_list_lock();
+	for (it = r->_IO_iter_begin(); it != r->_IO_iter_end(); it = r->_IO_iter_next(it)) {
+		FILE *fp = r->_IO_iter_file(it);
 		int locked;
 
 		if (fp == NULL || fp->_fileno != fd)
@@ -113,7 +109,7 @@ static void poison_streams(int fd, FILE *keep_pending_for)
 		if (locked)
 			funlockfile(fp);
 	}
-	_IO_list_unlock();
+	r->_IO_list_unlock();
 }
 
 static int is_conn(int fd)

@@ -5,7 +5,8 @@
 # before main under any tlsshim config); node exports a whole OpenSSL 3; a
 # program may define SSL_read or EVP_MD_fetch with a meaning of its own.
 # A program built with -rdynamic defines every function libconfig,
-# libssl and libcrypto export, each one aborting with "captured: NAME".
+# libssl and libcrypto export, and the glibc internals the preload and
+# libconfig call, each one aborting with "captured: NAME".
 # Under tlsshim it starts with an empty configuration file; with a
 # connect rule it reaches a TLS server (which reports data and a
 # close_notify) through a verified connection, and with an accept rule it
@@ -36,6 +37,10 @@ libcrypto=$ssldir/libcrypto.so.3
 [ -f "$libssl" ] && [ -f "$libcrypto" ] || fail "libssl.so.3 or libcrypto.so.3 not in $ssldir"
 exports "$libconfig" | grep '^config_' | sort -u >"$T/names.config"
 exports "$libssl" "$libcrypto" | sort -u >"$T/names.ssl"
+# glibc internals the preload (stdstream.c's walk of every FILE) and
+# libconfig's archive call
+printf '%s\n' _IO_iter_begin _IO_iter_end _IO_iter_next _IO_iter_file _IO_list_lock \
+	_IO_list_unlock _IO_getc __fxstat __strdup >"$T/names.libc"
 n=$(wc -l <"$T/names.config")
 [ "$n" -gt 40 ] || fail "too few libconfig names to collide with ($n)"
 n=$(wc -l <"$T/names.ssl")
@@ -46,6 +51,9 @@ for name in config_init config_read SSL_new SSL_CTX_new SSL_read_ex SSL_write_ex
 done
 # the preload imports no libconfig or OpenSSL name and needs neither library
 if nm -D --undefined-only "$PRELOAD_SO" | grep -q ' config_'; then fail "the preload imports libconfig names"; fi
+if nm -D --undefined-only "$PRELOAD_SO" | grep -q -e ' _IO_' -e ' __fxstat' -e ' __strdup'; then
+	fail "the preload imports glibc internals by name"
+fi
 if nm -D --undefined-only "$PRELOAD_SO" | grep -q '@OPENSSL_'; then
 	fail "the preload imports OpenSSL names: $(nm -D --undefined-only "$PRELOAD_SO" | grep '@OPENSSL_' | head -3)"
 fi
@@ -64,7 +72,7 @@ done
 #define CAP(n) void n(void); void n(void) { static const char m[] = "captured: " #n "\n"; \
 	if (write(2, m, sizeof m - 1) < 0) abort(); abort(); }
 C
-	sed 's/.*/CAP(&)/' "$T/names.config" "$T/names.ssl"
+	sed 's/.*/CAP(&)/' "$T/names.config" "$T/names.ssl" "$T/names.libc"
 	cat <<'C'
 /* capture connect PORT: sends "ping" and closes.
  * capture accept PORT: serves one client: reads a line, answers
@@ -152,7 +160,8 @@ TLSSHIM_CONFIG=$T/empty.conf LD_PRELOAD=$PRELOAD timeout 10 "$T/capture" >"$T/ou
 	fail "empty config: status $? $(cat "$T/log")"
 
 # a connect rule, read by libconfig from a file: a verified TLS
-# connection, closed cleanly
+# connection, closed cleanly (wrapping it walks every FILE for streams on
+# the socket: stdstream.c)
 P=$(free_port)
 tls_collect $P "$T/report"; SRV=$BG_PID
 wait_port $P
