@@ -157,12 +157,38 @@ SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest)
  * secrets, whatever the umask) and close-on-exec (a program the wrapped
  * one runs must not inherit it). mknod creates the file with its mode
  * before anything can open it; fopen's "e" is O_CLOEXEC. Neither name is
- * one the interposer hooks (open+fdopen, dprintf and syscall are). */
-static FILE *keylog_open(const char *path)
+ * one the interposer hooks (open+fdopen, dprintf and syscall are).
+ * What was opened must be the process's own secret file: a symbolic link
+ * (a name in /tmp pointing at another file), a file another user made
+ * (whose owner could read the secrets) or one that group or others may
+ * read is refused, with *why saying which. */
+static FILE *keylog_open(const char *path, const char **why)
 {
+	struct stat st, lst;
+	FILE *f;
+
+	*why = NULL;
 	if (mknod(path, S_IFREG | 0600, 0) < 0 && errno != EEXIST)
 		return NULL;
-	return fopen(path, "ae");
+	f = fopen(path, "ae");
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) < 0 || lstat(path, &lst) < 0)
+		*why = "cannot be checked";
+	else if (S_ISLNK(lst.st_mode) || lst.st_dev != st.st_dev || lst.st_ino != st.st_ino)
+		*why = "is a symbolic link";
+	else if (!S_ISREG(st.st_mode))
+		*why = "is not a regular file";
+	else if (st.st_uid != geteuid())
+		*why = "belongs to another user";
+	else if (st.st_mode & 077)
+		*why = "may be read or written by group or others (chmod 600 it)";
+	if (*why) {
+		fclose(f);
+		errno = EPERM;
+		return NULL;
+	}
+	return f;
 }
 
 SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_ctx *owner,
@@ -266,11 +292,12 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	}
 	if (o->keylog_file) {
-		FILE *f = keylog_open(o->keylog_file);
+		const char *why;
+		FILE *f = keylog_open(o->keylog_file, &why);
 		if (!f) {
 			int e = errno ? errno : EINVAL;
 			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, e, "cannot open key log file %s: %s",
-			             o->keylog_file, CORE_STRERROR(e));
+			             o->keylog_file, why ? why : CORE_STRERROR(e));
 			goto fail;
 		}
 		if (owner) {

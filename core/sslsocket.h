@@ -194,7 +194,9 @@ struct sslsocket_options {
 	int session_cache;             /* client: resume sessions per
 	                                  destination (default 1) */
 	const char *keylog_file;       /* append NSS key-log lines (the file
-	                                  is created 0600, close-on-exec) */
+	                                  is created 0600, close-on-exec; a
+	                                  symlink, another user's file or one
+	                                  group/others may read: EPERM) */
 
 	/* Peer identity (both sides; needs cert_reqs other than CERT_NONE;
 	 * a server with either asks the client for a certificate and fails

@@ -219,6 +219,34 @@ START_TEST(test_keylog_private_cloexec)
 }
 END_TEST
 
+/* What someone planted at the name is refused, the reason says which. */
+START_TEST(test_keylog_refuses_planted)
+{
+	struct sslsocket_options o;
+	struct sslsocket_error e;
+	cu_client_opts(&o);
+	const char *target = at("target"), *link = at("link.log"), *open_ = at("open.log");
+	int fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(symlink(target, link), 0);
+	o.keylog_file = link;
+	ck_assert_ptr_null(sslsocket_ctx_new(&o, &e));
+	ck_assert_int_eq(e.sys_errno, EPERM);
+	ck_assert_msg(strstr(e.reason, "is a symbolic link") != NULL, "%s", e.reason);
+	fd = open(open_, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fchmod(fd, 0644), 0);
+	close(fd);
+	o.keylog_file = open_;
+	ck_assert_ptr_null(sslsocket_ctx_new(&o, &e));
+	ck_assert_msg(strstr(e.reason, "group or others") != NULL, "%s", e.reason);
+	struct stat st;
+	ck_assert_int_eq(stat(target, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+}
+END_TEST
+
 Suite *core_config_suite(void)
 {
 	Suite *s = suite_create("core_config");
@@ -231,6 +259,7 @@ Suite *core_config_suite(void)
 	tcase_add_test(tc, test_changed_symlink_swap);
 	tcase_add_test(tc, test_changed_in_place);
 	tcase_add_test(tc, test_keylog_private_cloexec);
+	tcase_add_test(tc, test_keylog_refuses_planted);
 	suite_add_tcase(s, tc);
 	return s;
 }
