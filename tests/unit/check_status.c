@@ -155,6 +155,7 @@ START_TEST(test_file_and_fork)
 	if (child == 0) {
 		ts_stats_fork_child();
 		TS_STAT_ADD(&rs->rules[0], bytes_out, 7);
+		cfg_ruleset_free(rs);
 		_exit(0); /* keeps its file for the parent to read */
 	}
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
@@ -176,6 +177,7 @@ START_TEST(test_file_and_fork)
 	unlink(path);
 	rmdir(dir);
 	rmdir(xdg);
+	cfg_ruleset_free(rs);
 }
 END_TEST
 
