@@ -9,7 +9,9 @@ start_bg 60 openssl s_server -accept "127.0.0.1:$port" -cert "$CERTS/server.pem"
 	-key "$CERTS/server.key" -quiet </dev/null >"$T/s_server.log" 2>&1
 wait_port "$port"
 
-timeout 60 python3 - "$BUILD/libsslsocket.so" "$port" "$CERTS" <<'PY' || fail "python checks"
+# A sanitizer build's libsslsocket.so loads only after its runtime (TSan's
+# cannot be loaded by dlopen at all).
+timeout 60 env ${SAN_RUNTIME:+LD_PRELOAD=$SAN_RUNTIME} python3 - "$BUILD/libsslsocket.so" "$port" "$CERTS" <<'PY' || fail "python checks"
 import ctypes, pprint, ssl, sys
 lib = ctypes.CDLL(sys.argv[1])
 port, certs = int(sys.argv[2]), sys.argv[3]
