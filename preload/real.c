@@ -79,7 +79,11 @@ static pthread_once_t real_once = PTHREAD_ONCE_INIT;
  * signal not blocked here, caught by a function) has SA_RESTART. poll's
  * EINTR does not say which signal it was; with one handler, or handlers
  * that agree, this is exact; with a mix, EINTR (a program with a handler
- * without SA_RESTART handles EINTR anyway). Runs only after EINTR. */
+ * without SA_RESTART handles EINTR anyway). The signals of a fault (a bad
+ * access, an illegal instruction...) never interrupt a wait: they come
+ * from the thread's own instruction, so their handlers do not count
+ * (ASan's, node's WebAssembly trap handler, Python's faulthandler have no
+ * SA_RESTART). Runs only after EINTR. */
 static int restart_after_eintr(void)
 {
 	sigset_t blocked;
@@ -90,6 +94,9 @@ static int restart_after_eintr(void)
 		return 0;
 	for (sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP || sigismember(&blocked, sig) == 1)
+			continue;
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+		    sig == SIGTRAP || sig == SIGSYS)
 			continue;
 		if (sigaction(sig, NULL, &sa) < 0) /* glibc's own signals */
 			continue;
