@@ -37,7 +37,7 @@ start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem"
 wait_port $P
 out=$(echo ping | (cd / && timeout 10 "$prefix/bin/tlsshim" --connect 127.0.0.1:$P --ca-certs "$CERTS/ca.pem" \
 	-v -- env) 2>"$T/log" | grep '^LD_PRELOAD=')
-assert_eq "LD_PRELOAD=$prefix/lib/libtlsshim.so" "$out" "launcher preloads the installed library"
+assert_eq "LD_PRELOAD=$(preload_of "$prefix/lib/libtlsshim.so")" "$out" "launcher preloads the installed library"
 reply=$(echo ping | (cd / && timeout 10 "$prefix/bin/tlsshim" --connect 127.0.0.1:$P --ca-certs "$CERTS/ca.pem" \
 	-v -- nc -N 127.0.0.1 $P) 2>"$T/log")
 assert_eq "gnip" "$reply" "installed launcher wraps nc"

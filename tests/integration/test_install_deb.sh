@@ -58,7 +58,7 @@ start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem"
 wait_port $P
 out=$(echo ping | (cd / && timeout 10 "$root/usr/bin/tlsshim" --connect 127.0.0.1:$P \
 	--ca-certs "$CERTS/ca.pem" -v -- env) 2>/dev/null | grep '^LD_PRELOAD=')
-assert_eq "LD_PRELOAD=$root/usr/lib/libtlsshim.so" "$out" "the packaged launcher preloads the packaged library"
+assert_eq "LD_PRELOAD=$(preload_of "$root/usr/lib/libtlsshim.so")" "$out" "the packaged launcher preloads the packaged library"
 reply=$(echo ping | (cd / && timeout 10 "$root/usr/bin/tlsshim" --connect 127.0.0.1:$P \
 	--ca-certs "$CERTS/ca.pem" -v -- nc -N 127.0.0.1 $P) 2>"$T/log")
 cat "$T/log"
