@@ -92,10 +92,10 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -fPIC -fvisibility=hidden -D_GNU_SOUR
 ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
 # A libtlsshim.so built with ASan or TSan runs only with its sanitizer's
-# runtime preloaded too, loaded before libc (launch_preload_ours in
-# preload/launcher/launcher_exec.c says where it goes). The launcher is
-# compiled with the runtime's path; BUILD/sanitizer.env tells the tests
-# (tests/integration/lib.sh, run.sh).
+# runtime preloaded too, loaded before libc (preload/sanrt.h says where it
+# goes). The launcher and the exec hooks are compiled with the runtime's
+# path; BUILD/sanitizer.env tells the tests (tests/integration/lib.sh,
+# run.sh).
 SAN_NAME :=
 SAN_RUNTIME :=
 ifneq ($(findstring address,$(SAN)),)
@@ -108,10 +108,10 @@ SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=libtsan.so 2>/dev/null)
 SAN_RUNTIME_FIRST := 0
 endif
 ifneq ($(SAN_RUNTIME),)
-LAUNCHER_SAN_FLAGS := -DTLSSHIM_SAN_RUNTIME='"$(SAN_RUNTIME)"' \
+SAN_RUNTIME_FLAGS := -DTLSSHIM_SAN_RUNTIME='"$(SAN_RUNTIME)"' \
                       -DTLSSHIM_SAN_RUNTIME_FIRST=$(SAN_RUNTIME_FIRST)
 else
-LAUNCHER_SAN_FLAGS :=
+SAN_RUNTIME_FLAGS :=
 endif
 
 
@@ -212,7 +212,8 @@ LAUNCHER_CONFIG_OBJ := $(filter-out $(call obj,config/core_checks.c),$(CONFIG_OB
 
 $(LAUNCHER_OBJ) $(UNIT_OBJ): ALL_CFLAGS += -Ipreload/launcher
 
-$(call obj,preload/launcher/launcher_exec.c tests/unit/check_launcher.c): ALL_CFLAGS += $(LAUNCHER_SAN_FLAGS)
+$(call obj,preload/launcher/launcher_exec.c preload/envkeep.c tests/unit/check_launcher.c): \
+	ALL_CFLAGS += $(SAN_RUNTIME_FLAGS)
 
 $(LAUNCHER): $(LAUNCHER_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) | $(LIB_SO)
 	@$(if $(Q),echo "  LD      $@")
@@ -373,7 +374,7 @@ DEB_LAUNCHER_EXEC := $(BUILD)/obj/deb/preload/launcher/launcher_exec.o
 $(DEB_LAUNCHER_EXEC): preload/launcher/launcher_exec.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (deb)")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload/launcher $(LAUNCHER_SAN_FLAGS) -UTLSSHIM_LIBDIR \
+	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload/launcher $(SAN_RUNTIME_FLAGS) -UTLSSHIM_LIBDIR \
 		-DTLSSHIM_LIBDIR='"/usr/lib"' \
 		-c $< -o $@
 

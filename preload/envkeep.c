@@ -7,8 +7,9 @@
  * the rules: its connections to destinations a rule matches, and the
  * listeners it inherits, would speak plaintext. Fail closed means the new
  * image runs under the same rules: the exec hooks hand it the LD_PRELOAD
- * entry of this library and the TLSSHIM_* variables this process started
- * with, unless the program set a configuration of its own.
+ * entry of this library (with its sanitizer's runtime in a sanitizer
+ * build) and the TLSSHIM_* variables this process started with, unless
+ * the program set a configuration of its own.
  *
  * The merge allocates nothing (the exec family runs in the child of fork,
  * where malloc may be unusable): the caller supplies stack arrays sized by
@@ -20,6 +21,7 @@
 
 #include "exec.h"
 #include "init.h"
+#include "sanrt.h"
 
 /* The variables that carry the rules, as "NAME=value" from startup. */
 static const char *const keep_names[] = {"TLSSHIM_CONFIG", "TLSSHIM_CONFIG_STRING", "TLSSHIM_LOG",
@@ -27,6 +29,9 @@ static const char *const keep_names[] = {"TLSSHIM_CONFIG", "TLSSHIM_CONFIG_STRIN
 #define NKEEP (sizeof keep_names / sizeof keep_names[0])
 static char *keep_vars[NKEEP];
 static char *self_path; /* this library's file, as the loader opened it */
+/* What LD_PRELOAD gets back: self_path, with the sanitizer's runtime in a
+ * sanitizer build (sanrt.h). */
+static char *self_entry;
 
 static char *name_value(const char *name, const char *value)
 {
@@ -55,6 +60,23 @@ __attribute__((constructor)) static void envkeep_snapshot(void)
 	if (dladdr((void *)envkeep_snapshot, &info) && info.dli_fname != NULL &&
 	    info.dli_fname[0] == '/')
 		self_path = strdup(info.dli_fname);
+	if (self_path != NULL) {
+		const char *e[3];
+		size_t n = ts_preload_entries(self_path, e), len = 0, at = 0;
+
+		for (i = 0; i < n; i++)
+			len += strlen(e[i]) + 1;
+		self_entry = malloc(len);
+		for (i = 0; self_entry != NULL && i < n; i++) {
+			memcpy(self_entry + at, e[i], strlen(e[i]));
+			at += strlen(e[i]);
+			self_entry[at++] = i + 1 < n ? ':' : '\0';
+		}
+		if (self_entry == NULL) {
+			free(self_path);
+			self_path = NULL;
+		}
+	}
 }
 
 /* envp's value of name, or NULL. */
@@ -108,7 +130,7 @@ size_t ts_envkeep_ldcap(char *const envp[])
 {
 	const char *v = env_get(envp, "LD_PRELOAD");
 
-	return sizeof "LD_PRELOAD=" + (self_path ? strlen(self_path) : 0) + 1 + (v ? strlen(v) : 0);
+	return sizeof "LD_PRELOAD=" + (self_entry ? strlen(self_entry) : 0) + 1 + (v ? strlen(v) : 0);
 }
 
 char *const *ts_envkeep_merge(char *const envp[], char **out, size_t cap, char *ld, size_t ldcap)
@@ -121,12 +143,12 @@ char *const *ts_envkeep_merge(char *const envp[], char **out, size_t cap, char *
 		return envp;
 	/* LD_PRELOAD: ours first (as the launcher puts it), then theirs. */
 	if (!preload_has_self(pre)) {
-		size_t a = strlen("LD_PRELOAD="), b = strlen(self_path);
+		size_t a = strlen("LD_PRELOAD="), b = strlen(self_entry);
 
 		if (ldcap < a + b + 2 + (pre ? strlen(pre) : 0))
 			return envp;
 		memcpy(ld, "LD_PRELOAD=", a);
-		memcpy(ld + a, self_path, b);
+		memcpy(ld + a, self_entry, b);
 		ld[a + b] = '\0';
 		if (pre != NULL && pre[0] != '\0') {
 			ld[a + b] = ' ';

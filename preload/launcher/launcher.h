@@ -132,7 +132,7 @@ char *launch_find_preload(char *err, size_t errlen);
 
 /* What the launcher preloads, in order, NULL-terminated: lib, and in a
  * sanitizer build (make asan, make tsan) the sanitizer's runtime before or
- * after it. Returns how many. */
+ * after it (sanrt.h). Returns how many. */
 size_t launch_preload_ours(const char *lib, const char *ours[3]);
 /* The new LD_PRELOAD value: ours (NULL-terminated) first, then old (if
  * any, and without a second copy of any of ours). Owned; NULL with the

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "sanrt.h"
 
 #ifndef TLSSHIM_LIBDIR
 #define TLSSHIM_LIBDIR "/usr/local/lib"
@@ -83,27 +84,7 @@ char *launch_find_preload(char *err, size_t errlen)
 
 size_t launch_preload_ours(const char *lib, const char *ours[3])
 {
-	size_t n = 0;
-	/* A sanitizer build's libtlsshim.so needs the sanitizer's runtime
-	 * loaded before libc (its malloc and interceptors must win). ASan's
-	 * goes first: ASan refuses to start when its runtime is not the first
-	 * library. TSan's goes after libtlsshim.so: TSan's interceptors of
-	 * blocking calls (read, poll, epoll_wait...) ignore what the functions
-	 * they call do, so hooks called from inside them would have their
-	 * locks unseen and every access they guard reported as a race; in
-	 * this order the program calls the hook and the hook's real calls go
-	 * through TSan. */
-#ifdef TLSSHIM_SAN_RUNTIME
-	if (TLSSHIM_SAN_RUNTIME_FIRST)
-		ours[n++] = TLSSHIM_SAN_RUNTIME;
-#endif
-	ours[n++] = lib;
-#ifdef TLSSHIM_SAN_RUNTIME
-	if (!TLSSHIM_SAN_RUNTIME_FIRST)
-		ours[n++] = TLSSHIM_SAN_RUNTIME;
-#endif
-	ours[n] = NULL;
-	return n;
+	return ts_preload_entries(lib, ours);
 }
 
 char *launch_preload_value(const char *const ours[], const char *old, char *err, size_t errlen)
