@@ -105,13 +105,13 @@ sanitizer_skip() {
 	exit 77
 }
 
-# sanitizer_skip_wraps PROGRAM: the test runs PROGRAM (curl, psql) under
-# tlsshim. Any sanitizer's runtime preloaded hangs them before main ends its
-# first lines, with or without tlsshim (`LD_PRELOAD=libasan.so.8 curl
-# --version` never returns: glibc's setlocale lock is found already
-# released once too often, by a start-up of their libraries).
+# sanitizer_skip_wraps PROGRAMS: the test runs PROGRAMS (curl, psql,
+# postgres) under tlsshim. With any sanitizer's runtime preloaded they
+# hang at start, with or without tlsshim: `LD_PRELOAD=libasan.so.8 curl
+# --version` never returns (main's setlocale waits for glibc's locale
+# lock, which their libraries' start-up left released once too often).
 sanitizer_skip_wraps() {
-	sanitizer_skip "asan tsan" "runs $1 under tlsshim; $1 hangs with any sanitizer runtime preloaded, tlsshim or not (glibc's setlocale lock)"
+	sanitizer_skip "asan tsan" "runs $1 under tlsshim, which hang(s) at start with a sanitizer runtime preloaded, tlsshim or not (glibc's locale lock)"
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -18,6 +18,7 @@
 # SO_ERROR EPROTO once then 0, read and write EPROTO after.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
+sanitizer_skip_wraps "curl and psql"
 ev_need_preload
 ev_need_progs evprog_connfail
 for p in nc curl node psql; do

@@ -13,6 +13,7 @@
 # it in the master.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
+sanitizer_skip_wraps curl
 ev_need_launcher
 ev_need_preload
 

@@ -9,6 +9,7 @@
 # root) with its own copy of the key.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
+sanitizer_skip_wraps "postgres and psql"
 ev_need_launcher
 ev_need_preload
 PGBIN=

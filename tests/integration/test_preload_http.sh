@@ -7,6 +7,7 @@
 # `python3 -m http.server` under an accept rule serves curl --cacert over
 # https://.
 . "$(dirname "$0")/lib.sh"
+sanitizer_skip_wraps curl
 
 mkdir "$T/www"
 head -c 300000 /dev/urandom >"$T/www/blob"
