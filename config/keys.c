@@ -541,54 +541,24 @@ static int same_check(const struct sslsocket_options *a, const struct sslsocket_
 	return 1;
 }
 
-static int sub_check_fails(const struct cfg_checks *chk, const struct sslsocket_options *t)
+/* The rule key the core's error is about (struct sslsocket_error's
+ * option); -1 when it names none. */
+static int key_of_option(int option)
 {
-	struct sslsocket_error e;
-	sslsocket_config *c = chk->config_new(t, &e);
-	sslsocket_config_free(c);
-	return c == NULL;
-}
-
-/* Which key made the whole check fail; -1 if none alone does. */
-static int guilty_key(const struct cfg_checks *chk, const struct sslsocket_options *o,
-                      const char *reason)
-{
-	struct sslsocket_options t;
-	if (o->ca_certs) {
-		sslsocket_options_init(&t);
-		t.cert_reqs = SSLSOCKET_CERT_REQUIRED;
-		t.ca_certs = o->ca_certs;
-		if (sub_check_fails(chk, &t))
-			return LD_CA_CERTS;
+	switch (option) {
+	case SSLSOCKET_OPT_KEYFILE: return LD_KEYFILE;
+	case SSLSOCKET_OPT_CERTFILE: return LD_CERTFILE;
+	case SSLSOCKET_OPT_CA_CERTS: return LD_CA_CERTS;
+	case SSLSOCKET_OPT_CRL_FILE: return LD_CRL_FILE;
+	case SSLSOCKET_OPT_CERT_REQS: return LD_CERT_REQS;
+	case SSLSOCKET_OPT_SSL_VERSION: return LD_SSL_VERSION;
+	case SSLSOCKET_OPT_CIPHERS: return LD_CIPHERS;
+	case SSLSOCKET_OPT_ALPN: return LD_ALPN;
+	case SSLSOCKET_OPT_ALLOW_NAMES: return LD_ALLOW_NAMES;
+	case SSLSOCKET_OPT_PIN_SHA256: return LD_PIN_SHA256;
+	case SSLSOCKET_OPT_HANDSHAKE_TIMEOUT: return LD_HANDSHAKE_TIMEOUT;
+	default: return -1;
 	}
-	if (o->crl_file) {
-		sslsocket_options_init(&t);
-		t.crl_file = o->crl_file;
-		if (sub_check_fails(chk, &t))
-			return LD_CRL_FILE;
-	}
-	if (o->certfile) {
-		sslsocket_options_init(&t);
-		t.server_side = o->server_side;
-		t.certfile = o->certfile;
-		t.keyfile = o->keyfile;
-		if (sub_check_fails(chk, &t))
-			return o->keyfile && strstr(reason, "private key") ? LD_KEYFILE : LD_CERTFILE;
-	}
-	if (o->ciphers) {
-		sslsocket_options_init(&t);
-		t.ciphers = o->ciphers;
-		if (sub_check_fails(chk, &t))
-			return LD_CIPHERS;
-	}
-	if (o->alpn_count) {
-		sslsocket_options_init(&t);
-		t.alpn = o->alpn;
-		t.alpn_count = o->alpn_count;
-		if (sub_check_fails(chk, &t))
-			return LD_ALPN;
-	}
-	return -1;
 }
 
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
@@ -611,7 +581,7 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	memset(&e, 0, sizeof e);
 	sslsocket_config *c = L->chk->config_new(&fin->o, &e);
 	if (c == NULL) {
-		int k = guilty_key(L->chk, &fin->o, e.reason);
+		int k = key_of_option(e.option);
 		if (k >= 0 && fin->at[k].file)
 			return ld_fail_at(L, &fin->at[k], "%s: %s", key_names[k], e.reason);
 		return ld_fail(L, src, elem, "%s rule %u (\"%s\"): %s",
@@ -621,7 +591,7 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	*out = c;
 	char w[400];
 	if (cfg_keyfile_warning(c, w, sizeof w)) {
-		int k = fin->o.keyfile && !str_eq(fin->o.keyfile, fin->o.certfile) ? LD_KEYFILE : LD_CERTFILE;
+		int k = fin->o.keyfile ? LD_KEYFILE : LD_CERTFILE;
 		if (cfg_warnf(L->ri, "%s:%d: %s: %s", fin->at[k].file ? fin->at[k].file : "(built-in)",
 		              fin->at[k].line, key_names[k], w) < 0) {
 			cfg_errorf(L->err, "out of memory");

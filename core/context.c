@@ -207,6 +207,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 	if (!SSL_CTX_set_min_proto_version(ctx, minv) || !SSL_CTX_set_max_proto_version(ctx, maxv)) {
 		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT, "cannot pin %s",
 		              sslsocket_protocol_name(o->ssl_version));
+		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
 		goto fail;
 	}
 	/* Neither side renegotiates (a TLS 1.2 client asking for it is
@@ -231,6 +232,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 	if (!o->ca_certs && o->ca_certs_default) {
 		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 			core_err_ossl(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load the system CA store");
+			core_err_option(err, SSLSOCKET_OPT_CA_CERTS, NULL);
 			goto fail;
 		}
 	}
@@ -259,6 +261,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		ciphers = CORE_DEFAULT_CIPHERS;
 	if (ciphers && SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
 		core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cipher string \"%s\"", ciphers);
+		core_err_option(err, SSLSOCKET_OPT_CIPHERS, NULL);
 		goto fail;
 	}
 	if (o->alpn_count) {
@@ -271,6 +274,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		if (!o->server_side && SSL_CTX_set_alpn_protos(ctx, w, (unsigned int)wl) != 0) {
 			free(w);
 			core_err_ossl(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid ALPN list");
+			core_err_option(err, SSLSOCKET_OPT_ALPN, NULL);
 			goto fail;
 		}
 		if (owner) {
@@ -298,6 +302,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 			int e = errno ? errno : EINVAL;
 			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, e, "cannot open key log file %s: %s",
 			             o->keylog_file, why ? why : CORE_STRERROR(e));
+			core_err_option(err, SSLSOCKET_OPT_KEYLOG_FILE, o->keylog_file);
 			goto fail;
 		}
 		if (owner) {

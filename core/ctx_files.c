@@ -186,13 +186,23 @@ int core_ctx_load_files(SSL_CTX *ctx, const struct sslsocket_options *o,
 	if (o->certfile) {
 		const char *kf = core_config_path(files, CORE_F_KEY);
 		const struct core_blob *kb = kf ? &files->f[CORE_F_KEY] : &files->f[CORE_F_CERT];
-		if (load_chain(ctx, o->certfile, &files->f[CORE_F_CERT], err) < 0 ||
-		    load_key(ctx, kf ? kf : o->certfile, o->certfile, kb, err) < 0)
+		if (load_chain(ctx, o->certfile, &files->f[CORE_F_CERT], err) < 0) {
+			core_err_option(err, SSLSOCKET_OPT_CERTFILE, o->certfile);
 			return -1;
+		}
+		if (load_key(ctx, kf ? kf : o->certfile, o->certfile, kb, err) < 0) {
+			core_err_option(err, o->keyfile ? SSLSOCKET_OPT_KEYFILE : SSLSOCKET_OPT_CERTFILE,
+			                kf ? kf : o->certfile);
+			return -1;
+		}
 	}
-	if (o->ca_certs && load_ca(ctx, o, &files->f[CORE_F_CA], err) < 0)
+	if (o->ca_certs && load_ca(ctx, o, &files->f[CORE_F_CA], err) < 0) {
+		core_err_option(err, SSLSOCKET_OPT_CA_CERTS, o->ca_certs);
 		return -1;
-	if (o->crl_file && load_crl(ctx, o->crl_file, &files->f[CORE_F_CRL], err) < 0)
+	}
+	if (o->crl_file && load_crl(ctx, o->crl_file, &files->f[CORE_F_CRL], err) < 0) {
+		core_err_option(err, SSLSOCKET_OPT_CRL_FILE, o->crl_file);
 		return -1;
+	}
 	return 0;
 }

@@ -83,6 +83,8 @@ void core_sock_err(struct sslsocket *s, int code, int sys_errno, const char *fmt
 	e->code = code;
 	e->sys_errno = sys_errno;
 	e->ossl_error = 0;
+	e->option = SSLSOCKET_OPT_NONE;
+	e->file[0] = '\0';
 	e->phase = phase_of(s);
 	e->cause = sys_errno == ETIMEDOUT && s->state == CORE_ST_HANDSHAKE ? SSLSOCKET_CAUSE_TIMEOUT
 	                                                                  : SSLSOCKET_CAUSE_NONE;

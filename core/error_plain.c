@@ -16,6 +16,8 @@ void core_err_vset(struct sslsocket_error *e, int code, int sys_errno, unsigned 
 	e->code = code;
 	e->sys_errno = sys_errno;
 	e->ossl_error = ossl;
+	e->option = SSLSOCKET_OPT_NONE;
+	e->file[0] = '\0';
 	int n = vsnprintf(e->reason, sizeof e->reason, fmt, ap);
 	if (n < 0)
 		n = 0;
@@ -31,4 +33,12 @@ void core_err_set(struct sslsocket_error *e, int code, int sys_errno, const char
 	core_err_vset(e, code, sys_errno, 0, NULL, fmt, ap);
 	va_end(ap);
 	errno = sys_errno ? sys_errno : saved;
+}
+
+void core_err_option(struct sslsocket_error *e, int option, const char *file)
+{
+	if (!e)
+		return;
+	e->option = option;
+	snprintf(e->file, sizeof e->file, "%s", file ? file : "");
 }

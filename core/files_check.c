@@ -207,17 +207,26 @@ int core_config_quickcheck(const struct sslsocket_config *c, struct sslsocket_er
 		const struct core_blob *cert = &c->f[CORE_F_CERT];
 		const char *kf = core_config_path(c, CORE_F_KEY);
 		const struct core_blob *kb = kf ? &c->f[CORE_F_KEY] : cert;
-		if (check_chain(o->certfile, cert, &leaf, &pk, err) < 0)
+		if (check_chain(o->certfile, cert, &leaf, &pk, err) < 0) {
+			core_err_option(err, SSLSOCKET_OPT_CERTFILE, o->certfile);
 			goto out;
+		}
 		int r = check_key(kf ? kf : o->certfile, o->certfile, kb, &pk, err);
-		if (r < 0)
+		if (r < 0) {
+			core_err_option(err, o->keyfile ? SSLSOCKET_OPT_KEYFILE : SSLSOCKET_OPT_CERTFILE,
+			                kf ? kf : o->certfile);
 			goto out;
+		}
 		unsure |= r == CORE_QC_UNSURE;
 	}
-	if (o->ca_certs && check_ca(o->ca_certs, &c->f[CORE_F_CA], err) < 0)
+	if (o->ca_certs && check_ca(o->ca_certs, &c->f[CORE_F_CA], err) < 0) {
+		core_err_option(err, SSLSOCKET_OPT_CA_CERTS, o->ca_certs);
 		goto out;
-	if (o->crl_file && check_crl(o->crl_file, &c->f[CORE_F_CRL], err) < 0)
+	}
+	if (o->crl_file && check_crl(o->crl_file, &c->f[CORE_F_CRL], err) < 0) {
+		core_err_option(err, SSLSOCKET_OPT_CRL_FILE, o->crl_file);
 		goto out;
+	}
 	rc = unsure ? CORE_QC_UNSURE : CORE_QC_OK;
 out:
 	core_pem_clear(&leaf);

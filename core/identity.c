@@ -57,6 +57,7 @@ struct core_identity *core_identity_new(const struct sslsocket_options *o,
 		if (core_allow_name_parse(o->allow_names[i], &id->names[i], why, sizeof why) < 0) {
 			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "allow_names entry %zu: %s",
 			             i + 1, why);
+			core_err_option(err, SSLSOCKET_OPT_ALLOW_NAMES, NULL);
 			core_identity_free(id);
 			return NULL;
 		}
@@ -65,6 +66,7 @@ struct core_identity *core_identity_new(const struct sslsocket_options *o,
 		if (core_pin_parse(o->pin_sha256[i], id->pins[i], why, sizeof why) < 0) {
 			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "pin_sha256 entry %zu: %s",
 			             i + 1, why);
+			core_err_option(err, SSLSOCKET_OPT_PIN_SHA256, NULL);
 			core_identity_free(id);
 			return NULL;
 		}

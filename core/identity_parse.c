@@ -363,6 +363,7 @@ int sslsocket_allow_name_parse(const char *entry, struct sslsocket_error *err)
 
 	if (core_allow_name_parse(entry, NULL, why, sizeof why) < 0) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "%s", why);
+		core_err_option(err, SSLSOCKET_OPT_ALLOW_NAMES, NULL);
 		return -1;
 	}
 	errno = saved;
@@ -377,6 +378,7 @@ int sslsocket_pin_sha256_parse(const char *pin, unsigned char digest[32],
 
 	if (core_pin_parse(pin, digest, why, sizeof why) < 0) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "%s", why);
+		core_err_option(err, SSLSOCKET_OPT_PIN_SHA256, NULL);
 		return -1;
 	}
 	errno = saved;
@@ -389,6 +391,9 @@ int core_identity_options_check(const struct sslsocket_options *o, struct sslsoc
 
 	if ((o->allow_names_count && !o->allow_names) || (o->pin_sha256_count && !o->pin_sha256)) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "a count without its list");
+		core_err_option(err, o->allow_names_count && !o->allow_names ? SSLSOCKET_OPT_ALLOW_NAMES
+		                                                             : SSLSOCKET_OPT_PIN_SHA256,
+		                NULL);
 		return -1;
 	}
 	if (!o->allow_names_count && !o->pin_sha256_count)
@@ -398,12 +403,15 @@ int core_identity_options_check(const struct sslsocket_options *o, struct sslsoc
 		             "%s needs cert_reqs CERT_REQUIRED or CERT_OPTIONAL: with CERT_NONE "
 		             "the peer's certificate is not verified",
 		             o->allow_names_count ? "allow_names" : "pin_sha256");
+		core_err_option(err, o->allow_names_count ? SSLSOCKET_OPT_ALLOW_NAMES
+		                                          : SSLSOCKET_OPT_PIN_SHA256, NULL);
 		return -1;
 	}
 	for (size_t i = 0; i < o->allow_names_count; i++) {
 		if (core_allow_name_parse(o->allow_names[i], NULL, why, sizeof why) < 0) {
 			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "allow_names entry %zu: %s",
 			             i + 1, why);
+			core_err_option(err, SSLSOCKET_OPT_ALLOW_NAMES, NULL);
 			return -1;
 		}
 	}
@@ -411,6 +419,7 @@ int core_identity_options_check(const struct sslsocket_options *o, struct sslsoc
 		if (core_pin_parse(o->pin_sha256[i], NULL, why, sizeof why) < 0) {
 			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "pin_sha256 entry %zu: %s",
 			             i + 1, why);
+			core_err_option(err, SSLSOCKET_OPT_PIN_SHA256, NULL);
 			return -1;
 		}
 	}

@@ -166,6 +166,7 @@ int sslsocket_protocol_supported(enum sslsocket_protocol v, struct sslsocket_err
 	const char *name = sslsocket_protocol_name(v);
 	if (!name) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "unknown protocol %d", (int)v);
+		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
 		return -1;
 	}
 	if (v == SSLSOCKET_PROTOCOL_SSLv23)
@@ -173,6 +174,7 @@ int sslsocket_protocol_supported(enum sslsocket_protocol v, struct sslsocket_err
 	if (v == SSLSOCKET_PROTOCOL_SSLv2) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT,
 		             "PROTOCOL_SSLv2 cannot be spoken: OpenSSL removed SSLv2 in 1.1.0");
+		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
 		return -1;
 	}
 	int idx = (int)v;
@@ -198,5 +200,6 @@ int sslsocket_protocol_supported(enum sslsocket_protocol v, struct sslsocket_err
 	core_err_set(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT,
 	             "%s cannot be spoken by this OpenSSL (%s) at security level %d: %s", name,
 	             OpenSSL_version(OPENSSL_VERSION), level, why);
+	core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
 	return -1;
 }

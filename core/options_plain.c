@@ -32,6 +32,7 @@ int core_options_check_cheap(const struct sslsocket_options *o, const struct cor
 	if (o->cert_reqs != SSLSOCKET_CERT_NONE && o->cert_reqs != SSLSOCKET_CERT_OPTIONAL &&
 	    o->cert_reqs != SSLSOCKET_CERT_REQUIRED) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "invalid cert_reqs %d", (int)o->cert_reqs);
+		core_err_option(err, SSLSOCKET_OPT_CERT_REQS, NULL);
 		return -1;
 	}
 	if (chk->protocol_supported(o->ssl_version, err) < 0)
@@ -39,19 +40,23 @@ int core_options_check_cheap(const struct sslsocket_options *o, const struct cor
 	if (o->cert_reqs != SSLSOCKET_CERT_NONE && !o->ca_certs && !o->ca_certs_default) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
 		             "cert_reqs other than CERT_NONE requires ca_certs (a file of CA certificates)");
+		core_err_option(err, SSLSOCKET_OPT_CERT_REQS, NULL);
 		return -1;
 	}
 	if (o->keyfile && !o->certfile) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "keyfile given without certfile");
+		core_err_option(err, SSLSOCKET_OPT_KEYFILE, o->keyfile);
 		return -1;
 	}
 	if (o->server_side && !o->certfile) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
 		             "certfile must be specified for server-side operations");
+		core_err_option(err, SSLSOCKET_OPT_CERTFILE, NULL);
 		return -1;
 	}
 	if (o->alpn_count && !o->alpn) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "alpn_count without alpn");
+		core_err_option(err, SSLSOCKET_OPT_ALPN, NULL);
 		return -1;
 	}
 	for (size_t i = 0; i < o->alpn_count; i++) {
@@ -59,11 +64,13 @@ int core_options_check_cheap(const struct sslsocket_options *o, const struct cor
 		if (n == 0 || n > 255) {
 			core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL,
 			             "ALPN protocol %zu must be 1 to 255 bytes long", i);
+			core_err_option(err, SSLSOCKET_OPT_ALPN, NULL);
 			return -1;
 		}
 	}
 	if (o->handshake_timeout_ms < 0) {
 		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "handshake_timeout_ms must be >= 0");
+		core_err_option(err, SSLSOCKET_OPT_HANDSHAKE_TIMEOUT, NULL);
 		return -1;
 	}
 	return core_identity_options_check(o, err);

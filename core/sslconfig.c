@@ -24,6 +24,13 @@ static const char *const what_of[CORE_F_COUNT] = {
 	[CORE_F_CRL] = "CRLs",
 };
 
+static const int option_of[CORE_F_COUNT] = {
+	[CORE_F_CERT] = SSLSOCKET_OPT_CERTFILE,
+	[CORE_F_KEY] = SSLSOCKET_OPT_KEYFILE,
+	[CORE_F_CA] = SSLSOCKET_OPT_CA_CERTS,
+	[CORE_F_CRL] = SSLSOCKET_OPT_CRL_FILE,
+};
+
 const char *core_config_path(const struct sslsocket_config *c, int k)
 {
 	switch (k) {
@@ -124,6 +131,9 @@ struct sslsocket_config *core_config_read(const struct sslsocket_options *o,
 		const char *path = core_config_path(c, k);
 		if (path && core_blob_read(path, what_of[k], k == key_holder(c), &c->f[k], err) < 0) {
 			int e = errno;
+			/* keyfile = certfile: refused as the key, missing as both */
+			core_err_option(err, k == key_holder(c) && c->o.keyfile ? SSLSOCKET_OPT_KEYFILE
+			                                                        : option_of[k], path);
 			config_destroy(c);
 			errno = e;
 			return NULL;

@@ -118,10 +118,33 @@ enum sslsocket_cause {
 	SSLSOCKET_CAUSE_PROTOCOL   /* any other TLS failure */
 };
 
+/* Which option a failure of the options, a configuration or a context is
+ * about: the file that did not load, or the value that was refused. */
+enum sslsocket_option {
+	SSLSOCKET_OPT_NONE = 0,        /* none in particular (or not an option
+	                                  error: out of memory, a socket call) */
+	SSLSOCKET_OPT_KEYFILE,         /* the private key (read, parsed, or not
+	                                  the certificate's) when keyfile names
+	                                  it (even the certfile's name) */
+	SSLSOCKET_OPT_CERTFILE,        /* the chain, or the key when keyfile is
+	                                  not given */
+	SSLSOCKET_OPT_CA_CERTS,        /* ca_certs, or the system store (file "") */
+	SSLSOCKET_OPT_CRL_FILE,
+	SSLSOCKET_OPT_CERT_REQS,
+	SSLSOCKET_OPT_SSL_VERSION,
+	SSLSOCKET_OPT_CIPHERS,
+	SSLSOCKET_OPT_ALPN,
+	SSLSOCKET_OPT_ALLOW_NAMES,
+	SSLSOCKET_OPT_PIN_SHA256,
+	SSLSOCKET_OPT_HANDSHAKE_TIMEOUT,
+	SSLSOCKET_OPT_KEYLOG_FILE
+};
+
 /* The reason of a failure: the seed's code, the errno the POSIX call should
  * give (sys_errno; EPROTO for a TLS failure, EAGAIN for want-read/write),
  * OpenSSL's packed error (0 if none), the phase, and one line of text such
- * as "certificate verify failed: self-signed certificate". */
+ * as "certificate verify failed: self-signed certificate"; for an option
+ * or file error, which option and which file. */
 struct sslsocket_error {
 	int code;                 /* enum sslsocket_error_code */
 	int sys_errno;
@@ -129,6 +152,9 @@ struct sslsocket_error {
 	char reason[256];
 	int phase;                /* enum sslsocket_phase */
 	int cause;                /* enum sslsocket_cause */
+	int option;               /* enum sslsocket_option */
+	char file[512];           /* the file of that option ("" when it is
+	                             not a file; cut at 511 bytes) */
 };
 
 /* ---- The I/O seam ------------------------------------------------------- */

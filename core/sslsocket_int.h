@@ -28,6 +28,10 @@ void core_err_set(struct sslsocket_error *e, int code, int sys_errno, const char
  * (error_plain.c). */
 void core_err_vset(struct sslsocket_error *e, int code, int sys_errno, unsigned long ossl,
                    const char *suffix, const char *fmt, va_list ap) CORE_PRINTF(6, 0);
+/* Says which option (enum sslsocket_option) and file (may be NULL) the
+ * error e (may be NULL) that was just set is about. core_err_vset clears
+ * both, so a reused error never blames an option it is not about. */
+void core_err_option(struct sslsocket_error *e, int option, const char *file);
 /* As core_err_set, appending ": " and OpenSSL's reason for the oldest queued
  * error (if any), then clearing the queue. */
 void core_err_ossl(struct sslsocket_error *e, int code, int sys_errno, const char *fmt, ...)

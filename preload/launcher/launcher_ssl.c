@@ -54,6 +54,8 @@ static void cannot_load(struct sslsocket_error *err)
 	err->code = SSLSOCKET_ERROR_SSL;
 	err->sys_errno = ELIBACC;
 	err->ossl_error = 0;
+	err->option = SSLSOCKET_OPT_NONE;
+	err->file[0] = '\0';
 	snprintf(err->reason, sizeof err->reason, "cannot load %s: %.200s", CORE_LIB_NAME,
 	         core_lib_why);
 	errno = ELIBACC;

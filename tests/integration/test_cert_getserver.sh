@@ -19,7 +19,8 @@ port, certs = int(sys.argv[2]), sys.argv[3]
 class Err(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int), ("sys_errno", ctypes.c_int),
                 ("ossl_error", ctypes.c_ulong), ("reason", ctypes.c_char * 256),
-                ("phase", ctypes.c_int), ("cause", ctypes.c_int)]
+                ("phase", ctypes.c_int), ("cause", ctypes.c_int),
+                ("option", ctypes.c_int), ("file", ctypes.c_char * 512)]
 
 lib.sslsocket_get_server_certificate.restype = ctypes.c_void_p
 lib.sslsocket_get_server_certificate.argtypes = [ctypes.c_char_p, ctypes.c_ushort,
@@ -55,6 +56,14 @@ for host in ("localhost", "127.0.0.1"):
     assert mine == theirs, (host, why)
 mine, why = ours("localhost", certs + "/other-ca.pem")
 assert mine is None and "certificate verify failed" in why, why
+# The error's last fields, past reason, phase and cause, line up: a CA
+# file that cannot be read is named by option (SSLSOCKET_OPT_CA_CERTS, 3)
+# and file.
+e = Err()
+missing = certs + "/missing-ca.pem"
+assert not lib.sslsocket_get_server_certificate(b"localhost", port, SSLv23, missing.encode(),
+                                                ctypes.byref(e))
+assert (e.option, e.file.decode()) == (3, missing), (e.option, e.file, e.reason)
 try:
     ssl.get_server_certificate(("localhost", port), ca_certs=certs + "/other-ca.pem")
     raise SystemExit("python accepted the wrong CA")

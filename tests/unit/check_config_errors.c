@@ -226,6 +226,15 @@ static const struct err_case {
 	  S ":2: ca_certs: cannot load CA certificates from @DIR@/broken.pem", 1 },
 	{ 0, C1("certfile = \"@CERTS@/server.pem\";\n keyfile = \"@DIR@/broken.pem\";"),
 	  S ":2: keyfile: cannot load private key from @DIR@/broken.pem", 1 },
+	/* two bad files: the line of the one the reason is about (the core's
+	 * error names its option), not the first key that fails alone */
+	{ 0, C1("\nca_certs = \"@DIR@/broken.pem\"; certfile = \"@CERTS@/server.pem\";\n"
+	        " keyfile = \"@CERTS@/server.pem\";"),
+	  S ":3: keyfile: cannot load private key from @CERTS@/server.pem", 1 },
+	{ 0, C1("\ncrl_file = \"@DIR@/broken.pem\";"),
+	  S ":2: crl_file: cannot load CRLs from @DIR@/broken.pem", 1 },
+	{ 0, "defaults = {\n crl_file = \"@CERTS@/ca.pem\";\n};\n" C1(""),
+	  S ":2: crl_file: cannot load CRLs from @CERTS@/ca.pem: no PEM CRL (X509 CRL) in it", 0 },
 	{ 0, "accept = ( { match = \"*:1\"; certfile = \"@CERTS@/server.pem\";\n"
 	     " keyfile = \"@CERTS@/client.key\"; } );",
 	  S ":2: keyfile: private key in @CERTS@/client.key does not match the certificate in "

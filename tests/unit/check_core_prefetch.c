@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include "check_core_util.h"
 
@@ -74,6 +75,10 @@ static int both(const char *cert, const char *key, const char *ca, char *why, si
 		ck_assert_int_eq(strstr(e1.reason, "does not match") != NULL,
 		                 strstr(e2.reason, "does not match") != NULL);
 		ck_assert_int_ne(e2.code, SSLSOCKET_ERROR_NONE);
+		/* and about the same option and file */
+		ck_assert_int_eq(e1.option, e2.option);
+		ck_assert_int_ne(e2.option, SSLSOCKET_OPT_NONE);
+		ck_assert_str_eq(e1.file, e2.file);
 	}
 	snprintf(why, whylen, "%s", e2.reason);
 	return quick;
@@ -391,6 +396,89 @@ START_TEST(test_kept_bytes_handshake)
 }
 END_TEST
 
+/* Every way of reading and checking options (the prefetch, the full
+ * check, a configuration, a context from it) fails with err naming the
+ * option and the file: no caller reads the reason's text for it. */
+static void fails_on(const struct sslsocket_options *o, int option, const char *file,
+                     const char *reason_part)
+{
+	struct sslsocket_error e;
+	int (*check[2])(const struct sslsocket_options *, struct sslsocket_error *) = {
+		sslsocket_options_prefetch, sslsocket_options_check};
+	for (int i = 0; i < 2; i++) {
+		memset(&e, 0x5a, sizeof e); /* stale contents must not show through */
+		ck_assert_int_eq(check[i](o, &e), -1);
+		ck_assert_msg(e.option == option, "%s (check %d): option %d, expected %d", e.reason, i,
+		              e.option, option);
+		ck_assert_msg(strcmp(e.file, file) == 0, "%s (check %d): file [%s], expected [%s]",
+		              e.reason, i, e.file, file);
+		ck_assert_msg(strstr(e.reason, reason_part) != NULL, "%s", e.reason);
+	}
+	memset(&e, 0x5a, sizeof e);
+	ck_assert_ptr_null(sslsocket_config_new(o, &e));
+	ck_assert_int_eq(e.option, option);
+	ck_assert_str_eq(e.file, file);
+}
+
+START_TEST(test_error_names_option_and_file)
+{
+	struct sslsocket_options o;
+	struct sslsocket_error e;
+
+	write_text(at("broken.key"), "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n");
+	write_text(at("nopem.txt"), "no PEM at all\n");
+	/* a bad keyfile, a key that is not the certificate's */
+	server_opts(&o, tu_cert("server.pem"), at("broken.key"));
+	fails_on(&o, SSLSOCKET_OPT_KEYFILE, at("broken.key"), "cannot load private key from");
+	server_opts(&o, tu_cert("server.pem"), tu_cert("client.key"));
+	fails_on(&o, SSLSOCKET_OPT_KEYFILE, tu_cert("client.key"), "does not match");
+	/* keyfile naming the certfile: still the keyfile's fault */
+	server_opts(&o, tu_cert("server.pem"), tu_cert("server.pem"));
+	fails_on(&o, SSLSOCKET_OPT_KEYFILE, tu_cert("server.pem"), "cannot load private key from");
+	/* no keyfile: the key was to be in certfile */
+	server_opts(&o, tu_cert("server.pem"), NULL);
+	fails_on(&o, SSLSOCKET_OPT_CERTFILE, tu_cert("server.pem"), "cannot load private key from");
+	/* a missing certfile */
+	server_opts(&o, at("missing.pem"), tu_cert("server.key"));
+	fails_on(&o, SSLSOCKET_OPT_CERTFILE, at("missing.pem"), "No such file");
+	/* a bad cafile, a bad CRL file */
+	sslsocket_options_init(&o);
+	o.cert_reqs = SSLSOCKET_CERT_REQUIRED;
+	o.ca_certs = at("nopem.txt");
+	fails_on(&o, SSLSOCKET_OPT_CA_CERTS, at("nopem.txt"), "cannot load CA certificates from");
+	o.ca_certs = tu_cert("ca.pem");
+	o.crl_file = at("nopem.txt");
+	fails_on(&o, SSLSOCKET_OPT_CRL_FILE, at("nopem.txt"), "cannot load CRLs from");
+	/* not files: the option, no file */
+	sslsocket_options_init(&o);
+	o.ciphers = "NOPE";
+	fails_on(&o, SSLSOCKET_OPT_CIPHERS, "", "invalid cipher string");
+	o.ciphers = NULL;
+	o.ssl_version = SSLSOCKET_PROTOCOL_SSLv2;
+	fails_on(&o, SSLSOCKET_OPT_SSL_VERSION, "", "SSLv2");
+	/* a key file others may write is refused, as the keyfile's fault */
+	copy(tu_cert("server.key"), at("open.key"));
+	ck_assert_int_eq(chmod(at("open.key"), 0606), 0);
+	server_opts(&o, tu_cert("server.pem"), at("open.key"));
+	fails_on(&o, SSLSOCKET_OPT_KEYFILE, at("open.key"), "writable by group or others");
+	ck_assert_int_eq(chmod(at("open.key"), 0600), 0);
+	/* the key log, opened when a context is built */
+	sslsocket_config *cfg = sslsocket_config_new(&o, &e);
+	ck_assert_msg(cfg != NULL, "%s", e.reason);
+	ck_assert_int_eq(sslsocket_config_set_keylog_file(cfg, "/nonexistent-dir/keys.log"), 0);
+	memset(&e, 0x5a, sizeof e);
+	ck_assert_ptr_null(sslsocket_ctx_new_config(cfg, &e));
+	ck_assert_int_eq(e.option, SSLSOCKET_OPT_KEYLOG_FILE);
+	ck_assert_str_eq(e.file, "/nonexistent-dir/keys.log");
+	sslsocket_config_free(cfg);
+	/* an error that is about no option says so */
+	memset(&e, 0x5a, sizeof e);
+	ck_assert_int_eq(sslsocket_options_prefetch(NULL, &e), -1);
+	ck_assert_int_eq(e.option, SSLSOCKET_OPT_NONE);
+	ck_assert_str_eq(e.file, "");
+}
+END_TEST
+
 Suite *core_prefetch_suite(void)
 {
 	Suite *s = suite_create("core_prefetch");
@@ -403,6 +491,7 @@ Suite *core_prefetch_suite(void)
 	tcase_add_test(tc, test_pem_leniency);
 	tcase_add_test(tc, test_kept_bytes);
 	tcase_add_test(tc, test_kept_bytes_handshake);
+	tcase_add_test(tc, test_error_names_option_and_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
