@@ -61,24 +61,46 @@ static int set_cloexec(int fd)
 	return 0;
 }
 
-/* The destination as a whole sockaddr_in6 when the program passed an
- * IPv6 address without its last field: connect() takes 24 bytes (RFC
- * 2133's sockaddr_in6, no sin6_scope_id: scope 0), but matching, the name
- * cache and the log read the whole structure and would take the address
- * for no address at all, leaving a matched destination in plaintext. The
- * copy, with scope 0, is what the kernel connects to. */
-static const struct sockaddr *dest_whole(const struct sockaddr *addr, socklen_t *len,
-                                         struct sockaddr_in6 *whole)
+/* The destination as the kernel connects to it, for matching, the name
+ * cache, the identity and the log (and then for the kernel: the same
+ * place). Two spellings would otherwise reach a matched destination
+ * unmatched, in plaintext:
+ *   - an IPv6 address without its last field: connect() takes 24 bytes
+ *     (RFC 2133's sockaddr_in6, no sin6_scope_id: scope 0), the matcher
+ *     reads the whole structure;
+ *   - the unspecified address, 0.0.0.0, :: or ::ffff:0.0.0.0, which Linux
+ *     connects to the loopback address (127.0.0.1, ::1). */
+static const struct sockaddr *dest_canon(const struct sockaddr *addr, socklen_t *len,
+                                         struct sockaddr_storage *buf)
 {
 	const socklen_t rfc2133 = (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)buf;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)buf;
+	int fam = sa_family_of(addr, *len);
 
-	if (sa_family_of(addr, *len) != AF_INET6 || *len < rfc2133 ||
-	    *len >= (socklen_t)sizeof *whole)
+	if (fam == AF_INET && *len >= (socklen_t)sizeof *s4) {
+		memcpy(s4, addr, sizeof *s4);
+		if (s4->sin_addr.s_addr != htonl(INADDR_ANY))
+			return addr;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = (socklen_t)sizeof *s4;
+		return (const struct sockaddr *)s4;
+	}
+	if (fam != AF_INET6 || *len < rfc2133)
 		return addr;
-	memset(whole, 0, sizeof *whole);
-	memcpy(whole, addr, rfc2133);
-	*len = (socklen_t)sizeof *whole;
-	return (const struct sockaddr *)whole;
+	memset(s6, 0, sizeof *s6);
+	memcpy(s6, addr, *len < (socklen_t)sizeof *s6 ? *len : (socklen_t)sizeof *s6);
+	if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) {
+		s6->sin6_addr = in6addr_loopback;
+	} else if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	           memcmp(s6->sin6_addr.s6_addr + 12, "\0\0\0\0", 4) == 0) {
+		s6->sin6_addr.s6_addr[12] = 127;
+		s6->sin6_addr.s6_addr[15] = 1;
+	} else if (*len >= (socklen_t)sizeof *s6) {
+		return addr;
+	}
+	*len = (socklen_t)sizeof *s6;
+	return (const struct sockaddr *)s6;
 }
 
 /* The destination address as text for the identity check, with an
@@ -133,7 +155,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sslsocket_error err;
 	sslsocket_ctx *ctx;
 	struct ts_conn *c;
-	struct sockaddr_in6 whole;
+	struct sockaddr_storage canon;
 	sslsocket *s;
 	char name[TS_NAME_LEN];
 	char ip[INET6_ADDRSTRLEN];
@@ -163,7 +185,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved;
 		return TS_REAL(connect)(fd, addr, len);
 	}
-	addr = dest_whole(addr, &len, &whole);
+	addr = dest_canon(addr, &len, &canon);
 	rule = match_connect(addr, len, name, sizeof name);
 	errno = saved;
 	if (rule == NULL || rule->passthrough) {
@@ -483,7 +505,7 @@ int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, int *flags, 
 {
 	char name[TS_NAME_LEN];
 	const struct cfg_rule *rule;
-	struct sockaddr_in6 whole;
+	struct sockaddr_storage canon;
 	int fam, saved = errno;
 
 	if (!(*flags & MSG_FASTOPEN) || addr == NULL || !ts_active() || !TS_PLAIN(fd))
@@ -493,7 +515,7 @@ int ts_fastopen(int fd, const struct sockaddr *addr, socklen_t len, int *flags, 
 		errno = saved;
 		return 0;
 	}
-	addr = dest_whole(addr, &len, &whole);
+	addr = dest_canon(addr, &len, &canon);
 	rule = match_connect(addr, len, name, sizeof name);
 	errno = saved;
 	if (rule == NULL || rule->passthrough)

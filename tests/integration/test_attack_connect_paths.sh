@@ -6,6 +6,9 @@
 # and against a real TLS server the same call works.
 #   - connect() with a 24-byte sockaddr_in6 (RFC 2133's, no sin6_scope_id;
 #     the kernel takes it) to [::1] and to ::ffff:127.0.0.1 (an IPv4 rule);
+#   - connect() to the unspecified address (0.0.0.0, ::, ::ffff:0.0.0.0),
+#     which Linux sends to the loopback address: the 127.0.0.1 and [::1]
+#     rules apply;
 #   - sendto, sendmsg and sendmmsg with MSG_FASTOPEN and an address on an
 #     unconnected socket (the kernel connects, data in or after the SYN);
 #   - the same three through glibc's syscall().
@@ -47,7 +50,11 @@ db = ctypes.create_string_buffer(data, len(data))
 iov = iovec(ctypes.cast(db, ctypes.c_void_p), len(data))
 msg = msghdr(ctypes.cast(sab, ctypes.c_void_p), len(sa), ctypes.pointer(iov), 1, None, 0, 0)
 mm = mmsghdr(msg, 0)
-if mode == "connect24":
+if mode == "connect":
+    r = libc.connect(fd, sab, len(sa))
+    if r == 0:
+        r = libc.send(fd, db, len(data), 0)
+elif mode == "connect24":
     r = libc.connect(fd, sab, 24)
     if r == 0:
         r = libc.send(fd, db, len(data), 0)
@@ -87,6 +94,7 @@ run() { # mode host rule-host port
 
 # (1) against a plain recorder: TLS or nothing on the wire, EPROTO
 for c in "connect24 ::1 [::1]" "connect24 ::ffff:127.0.0.1 127.0.0.1" \
+	"connect 0.0.0.0 127.0.0.1" "connect :: [::1]" "connect ::ffff:0.0.0.0 127.0.0.1" \
 	"sendto 127.0.0.1 127.0.0.1" "sendmsg 127.0.0.1 127.0.0.1" "sendmmsg 127.0.0.1 127.0.0.1" \
 	"sys_sendto 127.0.0.1 127.0.0.1" "sys_sendmsg 127.0.0.1 127.0.0.1" \
 	"sys_sendmmsg 127.0.0.1 127.0.0.1"; do
@@ -105,6 +113,7 @@ done
 
 # (2) against a TLS server: the same calls work through TLS
 for c in "connect24 ::1 [::1]" "connect24 ::ffff:127.0.0.1 127.0.0.1" \
+	"connect 0.0.0.0 127.0.0.1" "connect :: [::1]" \
 	"sendmmsg 127.0.0.1 127.0.0.1" "sys_sendto 127.0.0.1 127.0.0.1"; do
 	set -- $c
 	P=$(free_port)
