@@ -23,6 +23,11 @@ int ts_refuse(int fd, const char *func, const char *why);
  * 0..2; a no-op when nothing changes. */
 void ts_stdio_changed(int fd);
 
+/* stdstream.c: flushes every stream with output buffered (but one another
+ * thread holds locked), at exit, before the close_notify: what the
+ * program wrote to a stream on a connection goes out before its end. */
+void ts_streams_flush_at_exit(void);
+
 /* fdopen_stream.c: fdopen on a wrapped socket: a fopencookie stream. */
 FILE *ts_fdopen(int fd, const char *mode);
 /* fdopen_stream.c: a stream on a TCP socket that is not connected yet, whose

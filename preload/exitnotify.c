@@ -16,6 +16,10 @@
  * registered later run first and may still use their connections;
  * handlers registered earlier run after and find the write side shut.
  *
+ * First every stream with buffered output is flushed (stdstream.c): exit()
+ * flushes stdio only after every atexit handler, when the connection
+ * under a stream would already be shut for writing.
+ *
  * Which: connections whose handshake completed, not failed, that this
  * process owns (ts_conn_is_owner: after fork, only the process that did
  * I/O since; a parent that handed a connection to a child sends nothing).
@@ -31,6 +35,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bytepath.h"
 #include "compiler.h"
 #include "conn.h"
 #include "exitnotify.h"
@@ -87,6 +92,7 @@ static void at_exit(void)
 	int fd, top = atomic_load(&ts_fd_high), saved = errno;
 	long long deadline = now_ms() + TS_EXIT_BUDGET_MS;
 
+	ts_streams_flush_at_exit();
 	/* A connection named by several descriptors is told once: the core
 	 * sends one close_notify per connection whatever it is asked. */
 	for (fd = 0; fd < top; fd++) {

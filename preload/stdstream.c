@@ -19,6 +19,12 @@
  *    dup2 of something else onto it), the old stream gets its descriptor
  *    back and the variable its old value.
  *
+ * exit() flushes stdio after every atexit handler, so after exitnotify.c's
+ * close_notify: a stream's last buffered bytes (printf on a bound stdout,
+ * fprintf on a stream fdopen'ed on the socket) would be refused by a
+ * connection already shut for writing. exitnotify.c's handler calls
+ * ts_streams_flush_at_exit first.
+ *
  * A program that kept the old stdout pointer (C++'s std::cout does) gets
  * EBADF on it, never plaintext. libc's own writes to descriptor 2 that use
  * no stream (syslog's LOG_PERROR, fatal error messages) cannot be seen: a
@@ -33,7 +39,6 @@
 
 #include "bytepath.h"
 #include "conn_fd.h"
-#include "exitnotify.h"
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
@@ -48,28 +53,6 @@ static FILE *std_cookie[3]; /* ours, made once, kept (others may hold it) */
 static FILE *std_orig[3];   /* what the variable held when it was bound */
 static int std_bound[3];
 
-/* exit() flushes stdio after every atexit handler, so after
- * exitnotify.c's close_notify: printf's last buffered bytes on a bound
- * stdout would be refused by a connection already shut for writing. This
- * handler, registered after exitnotify's (which ts_exit_arm makes sure of),
- * runs before it and flushes the bound streams. trylock: a thread blocked
- * in a read on the stream holds its lock. */
-static int flush_armed;
-
-static void std_flush_at_exit(void)
-{
-	int fd;
-
-	for (fd = 1; fd <= 2; fd++) {
-		FILE *fp = std_cookie[fd];
-
-		if (fp != NULL && std_bound[fd] && ftrylockfile(fp) == 0) {
-			fflush_unlocked(fp);
-			funlockfile(fp);
-		}
-	}
-}
-
 static FILE **std_var(int fd)
 {
 	return fd == 0 ? &stdin : fd == 1 ? &stdout : &stderr;
@@ -81,10 +64,8 @@ static int std_close(void *cookie)
 	return ts_close((int)(intptr_t)cookie);
 }
 
-/* Takes the descriptor away from every stream on fd (not ours: a cookie
- * stream's fileno is -1). ftrylockfile: a thread blocked in fgets holds
- * its stream's lock; waiting for it would hang this connect or accept. */
-static void poison_streams(int fd, FILE *keep_pending_for)
+/* Calls fn(fp, arg) on every open FILE, under libio's list lock. */
+static void each_stream(void (*fn)(FILE *fp, void *arg), void *arg)
 {
 	const struct ts_real *r = ts_real_resolve();
 	io_iter it;
@@ -92,24 +73,64 @@ static void poison_streams(int fd, FILE *keep_pending_for)
 	r->_IO_list_lock();
 	for (it = r->_IO_iter_begin(); it != r->_IO_iter_end(); it = r->_IO_iter_next(it)) {
 		FILE *fp = r->_IO_iter_file(it);
-		int locked;
 
-		if (fp == NULL || fp->_fileno != fd)
-			continue;
-		locked = ftrylockfile(fp) == 0;
-		if (keep_pending_for != NULL && fp == std_orig[fd] && locked &&
-		    fp->_IO_write_ptr > fp->_IO_write_base) {
-			/* output still buffered for this number: it goes
-			 * through TLS, as it would have gone to the socket */
-			fwrite(fp->_IO_write_base, 1,
-			       (size_t)(fp->_IO_write_ptr - fp->_IO_write_base), keep_pending_for);
-			fp->_IO_write_ptr = fp->_IO_write_base;
-		}
-		fp->_fileno = -1;
-		if (locked)
-			funlockfile(fp);
+		if (fp != NULL)
+			fn(fp, arg);
 	}
 	r->_IO_list_unlock();
+}
+
+struct poison {
+	int fd;
+	FILE *keep_pending_for;
+};
+
+static void poison_one(FILE *fp, void *arg)
+{
+	const struct poison *p = arg;
+	int locked;
+
+	if (fp->_fileno != p->fd)
+		return;
+	locked = ftrylockfile(fp) == 0;
+	if (p->keep_pending_for != NULL && fp == std_orig[p->fd] && locked &&
+	    fp->_IO_write_ptr > fp->_IO_write_base) {
+		/* output still buffered for this number: it goes
+		 * through TLS, as it would have gone to the socket */
+		fwrite(fp->_IO_write_base, 1, (size_t)(fp->_IO_write_ptr - fp->_IO_write_base),
+		       p->keep_pending_for);
+		fp->_IO_write_ptr = fp->_IO_write_base;
+	}
+	fp->_fileno = -1;
+	if (locked)
+		funlockfile(fp);
+}
+
+/* Takes the descriptor away from every stream on fd (not ours: a cookie
+ * stream's fileno is -1). ftrylockfile: a thread blocked in fgets holds
+ * its stream's lock; waiting for it would hang this connect or accept. */
+static void poison_streams(int fd, FILE *keep_pending_for)
+{
+	struct poison p = { .fd = fd, .keep_pending_for = keep_pending_for };
+
+	each_stream(poison_one, &p);
+}
+
+/* trylock: a thread blocked in a read on the stream holds its lock; glibc
+ * flushes that one after the close_notify, as before. */
+static void flush_one(FILE *fp, void *arg)
+{
+	(void)arg;
+	if (ftrylockfile(fp) != 0)
+		return;
+	if (fp->_IO_write_ptr > fp->_IO_write_base)
+		fflush_unlocked(fp);
+	funlockfile(fp);
+}
+
+void ts_streams_flush_at_exit(void)
+{
+	each_stream(flush_one, NULL);
 }
 
 static int is_conn(int fd)
@@ -138,10 +159,6 @@ static void std_bind(int fd)
 	if (std_cookie[fd] != NULL) {
 		*var = std_cookie[fd];
 		std_bound[fd] = 1;
-	}
-	if (!flush_armed && fd > 0) {
-		ts_exit_arm();
-		flush_armed = atexit(std_flush_at_exit) == 0;
 	}
 	if (fd == 2)
 		ts_log(CFG_LOG_WARN, "fd 2 is now a TLS connection: stderr goes through TLS, but "

@@ -1,7 +1,8 @@
 #!/bin/sh
 # close_notify at exit (CONTRACT.md): a wrapped client that exit()s and a
 # wrapped server that returns from main with a connection open send its
-# close_notify (the peer sees a clean end, not a truncation); after fork
+# close_notify (the peer sees a clean end, not a truncation), after what
+# a stream on the socket still had buffered; after fork
 # the parent that did no I/O sends nothing, and the child that exit()s
 # after using the connection sends it (rsync's daemon child); _exit()
 # sends nothing (control).
@@ -12,27 +13,34 @@ client_rule() {
 	export TLSSHIM_CONFIG_STRING="connect = ({ match = \"127.0.0.1:$1\"; ca_certs = \"$CERTS/ca.pem\"; });"
 }
 
+# client_case MODE: fdsprog MODE against a TLS server that reports how the
+# stream ended; the calls in $T/out, the report in $T/report
+client_case() {
+	P=$(free_port)
+	tls_collect $P "$T/report"; SRV=$BG_PID
+	wait_port $P
+	client_rule $P
+	LD_PRELOAD=$PRELOAD timeout 10 "$PROGS/fdsprog" "$1" 127.0.0.1 $P >"$T/out" 2>"$T/log" ||
+		fail "fdsprog $1: $(cat "$T/log")"
+	wait $SRV
+}
+
 # exit() with the connection open
-P=$(free_port)
-tls_collect $P "$T/report"; SRV=$BG_PID
-wait_port $P
-client_rule $P
-LD_PRELOAD=$PRELOAD timeout 10 "$PROGS/fdsprog" exit 127.0.0.1 $P >"$T/out" 2>"$T/log" ||
-	fail "fdsprog exit: $(cat "$T/log")"
-wait $SRV
+client_case exit
 assert_eq "connect=0
 send=9" "$(cat "$T/out")" "exit: calls"
 assert_eq "clean exit-data" "$(cat "$T/report")" "exit() sent close_notify"
 
+# a stream fdopen()ed on the socket before connect, its line still
+# buffered at exit(): flushed through TLS before the close_notify
+client_case fdopenexit
+assert_eq "connect=0
+fprintf=12" "$(cat "$T/out")" "fdopenexit: calls"
+assert_eq "clean stream-data|" "$(cat "$T/report")" "exit() flushed the stream, then sent close_notify"
+
 # fork: the parent exit()s first (no I/O since the fork: not its
 # connection); the child then sends and exit()s
-P=$(free_port)
-tls_collect $P "$T/report"; SRV=$BG_PID
-wait_port $P
-client_rule $P
-LD_PRELOAD=$PRELOAD timeout 10 "$PROGS/fdsprog" forkexit 127.0.0.1 $P >"$T/out" 2>"$T/log" ||
-	fail "fdsprog forkexit: $(cat "$T/log")"
-wait $SRV
+client_case forkexit
 assert_contains "$T/out" "child_send=10" "forkexit: the child sent"
 assert_eq "clean child-data" "$(cat "$T/report")" "the child's exit() sent close_notify, the parent's nothing"
 

@@ -6,6 +6,9 @@
  *
  *   send HOST PORT          connect, send "SECRET\n", close
  *   exit HOST PORT          connect, send "exit-data", exit() with it open
+ *   fdopenexit HOST PORT    fdopen() the socket before connect, connect,
+ *                           fprintf "stream-data\n" to the stream without
+ *                           fflush, exit()
  *   forkexit HOST PORT      connect, fork; the parent exit()s at once, the
  *                           child (once the parent is gone) sends
  *                           "child-data" and exit()s
@@ -108,6 +111,24 @@ static int mode_exit(const char *host, const char *port)
 
 	REPORT("send", send(fd, "exit-data", 9, 0));
 	exit(0);
+}
+
+static int mode_fdopenexit(const char *host, const char *port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	FILE *fp = fd < 0 ? NULL : fdopen(fd, "w");
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)atoi(port));
+	if (fp == NULL || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		perror("socket");
+		exit(2);
+	}
+	REPORT("connect", connect(fd, (struct sockaddr *)&sa, sizeof sa));
+	REPORT("fprintf", fprintf(fp, "stream-data\n"));
+	exit(0); /* the line is still in the stream's buffer */
 }
 
 static int mode_forkexit(const char *host, const char *port)
@@ -340,6 +361,8 @@ int main(int argc, char **argv)
 		return mode_send(argv[2], argv[3]);
 	if (argc == 4 && strcmp(m, "exit") == 0)
 		return mode_exit(argv[2], argv[3]);
+	if (argc == 4 && strcmp(m, "fdopenexit") == 0)
+		return mode_fdopenexit(argv[2], argv[3]);
 	if (argc == 4 && strcmp(m, "forkexit") == 0)
 		return mode_forkexit(argv[2], argv[3]);
 	if (argc == 3 && strcmp(m, "serveexit") == 0)
