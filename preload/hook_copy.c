@@ -88,19 +88,47 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 	return r;
 }
 
+/* To a wrapped socket the file's bytes go through TLS, as sendfile's
+ * (CONTRACT.md: everything that writes bytes): the kernel would refuse a
+ * socket (EINVAL), so a program that falls back to write on EINVAL works
+ * either way. A socket has no offset: off_out must be NULL (ESPIPE, as
+ * splice says). From a wrapped socket nothing is read: EINVAL, as the
+ * kernel says for any socket. */
 TS_EXPORT ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
                                   unsigned flags)
 {
-	if (!TS_PLAIN(out) || !TS_PLAIN(in)) {
-		/* regular files only, as the kernel says for any socket */
-		errno = EINVAL;
-		return -1;
-	}
-	if (TS_REAL(copy_file_range) == NULL) {
+	ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned) = TS_REAL(copy_file_range);
+	struct ts_conn *c;
+	enum ts_fd_is is;
+	off_t pos;
+	ssize_t r;
+
+	if (real == NULL) {
 		errno = ENOSYS;
 		return -1;
 	}
-	return TS_REAL(copy_file_range)(in, off_in, out, off_out, len, flags);
+	if (TS_PLAIN(out) && TS_PLAIN(in))
+		return real(in, off_in, out, off_out, len, flags);
+	if (!TS_PLAIN(in) || flags != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	is = ts_fd_lookup(out, TS_KIND_CONN, &c);
+	if (is == TS_FD_PASS)
+		return real(in, off_in, out, off_out, len, flags);
+	if (is == TS_FD_CLOSED)
+		return ts_fd_ebadf();
+	if (off_out != NULL) {
+		ts_conn_release(c);
+		errno = ESPIPE;
+		return -1;
+	}
+	pos = off_in != NULL ? (off_t)*off_in : 0;
+	r = ts_conn_sendfile(c, in, off_in != NULL ? &pos : NULL, len);
+	if (off_in != NULL)
+		*off_in = (loff_t)pos;
+	ts_conn_release(c);
+	return r;
 }
 
 TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)

@@ -242,10 +242,7 @@ static void kernel_refusal(int fd, int want)
 		r = ((pv_fn)need(sym))(fd, &iov, 1, 0);
 	else if (in("pwritev pwritev64"))
 		r = ((pv_fn)need(sym))(fd, &wiov, 1, 0);
-	else if (is("copy_file_range")) {
-		int f = mark_file();
-		r = ((splice_fn)need(sym))(f, NULL, fd, NULL, strlen(mark), 0);
-	} else if (is("tee")) {
+	else if (is("tee")) {
 		int p[2];
 		if (pipe(p) < 0)
 			verdict(0, "pipe");
@@ -352,6 +349,19 @@ static void hooked(int fd)
 		if (pipe(p) < 0 || write(p[1], mark, ml) != (ssize_t)ml)
 			verdict(0, "pipe");
 		r = ((splice_fn)need(sym))(p[0], NULL, fd, NULL, ml, 0);
+	} else if (is("copy_file_range")) {
+		int f = mark_file();
+		loff_t o = 0;
+		/* a socket has no offset, and no flag is defined: nothing moves */
+		if (((splice_fn)need(sym))(f, NULL, fd, &o, ml, 0) != -1 || errno != ESPIPE)
+			verdict(0, "copy_file_range with an output offset: not ESPIPE (%s)", strerror(errno));
+		if (((splice_fn)need(sym))(f, NULL, fd, NULL, ml, 1) != -1 || errno != EINVAL)
+			verdict(0, "copy_file_range with flags: not EINVAL (%s)", strerror(errno));
+		/* nor does anything come from the socket into a file */
+		if (((splice_fn)need(sym))(fd, NULL, f, NULL, ml, 0) != -1 || errno != EINVAL)
+			verdict(0, "copy_file_range from the socket: not EINVAL (%s)", strerror(errno));
+		lseek(f, 0, SEEK_SET);
+		r = ((splice_fn)need(sym))(f, NULL, fd, NULL, ml, 0);
 	} else if (in("backtrace_symbols_fd __backtrace_symbols_fd")) {
 		/* the text is the frames; the marker line goes after it */
 		void *frames[1] = { (void *)(uintptr_t)&verdict };
