@@ -214,8 +214,9 @@ static int case_pipe(int fd, const char *c)
 /* A thread blocked in read is woken by shutdown(SHUT_RDWR) from another
  * thread (how threaded programs stop a reader): read returns 0 at once. */
 static int blocked_fd;
-static volatile long woke_ms;
-static volatile ssize_t woke_ret;
+/* Atomics, not volatile: the main thread polls what the reader writes. */
+static _Atomic long woke_ms;
+static _Atomic ssize_t woke_ret;
 
 static void *blocked_reader(void *arg)
 {
@@ -247,8 +248,8 @@ static int case_shutdown_wakes(int fd, const char *c)
 		return fail(c, "%s", "the reader is still blocked 2 s after shutdown(SHUT_RDWR)");
 	pthread_join(th, NULL);
 	if (woke_ret != 0)
-		return fail(c, "the woken read returned %zd, expected 0 (EOF)", woke_ret);
-	printf("%s ok: the blocked read returned 0 %ld ms after shutdown\n", c, woke_ms - t);
+		return fail(c, "the woken read returned %zd, expected 0 (EOF)", (ssize_t)woke_ret);
+	printf("%s ok: the blocked read returned 0 %ld ms after shutdown\n", c, (long)woke_ms - t);
 	return 0;
 }
 
@@ -276,9 +277,10 @@ static int case_close_while_read(int fd, const char *c)
 		return fail(c, "%s", "the reader is still blocked 3 s after the close (the answer came after 1 s)");
 	pthread_join(th, NULL);
 	if (woke_ret <= 0)
-		return fail(c, "the read in progress returned %zd after the close, expected the answer", woke_ret);
-	printf("%s ok: the read in progress returned %zd bytes %ld ms after it began\n", c, woke_ret,
-	       woke_ms - t);
+		return fail(c, "the read in progress returned %zd after the close, expected the answer",
+		            (ssize_t)woke_ret);
+	printf("%s ok: the read in progress returned %zd bytes %ld ms after it began\n", c,
+	       (ssize_t)woke_ret, (long)woke_ms - t);
 	return 0;
 }
 
