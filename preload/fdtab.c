@@ -359,12 +359,17 @@ void ts_fork_parent(void)
 	ts_names_unlock();
 }
 
+/* The child's one thread is the one that took the locks in
+ * ts_fork_prepare: it unlocks them (initialising a held mutex again is
+ * undefined, and ThreadSanitizer then counts it held forever: the next
+ * fork's prepare handlers looked like a lock-order inversion, under make
+ * tsan in test_evloop_upgrade's nginx). */
 void ts_fork_child(void)
 {
 	atomic_fetch_add(&ts_epoch, 1);
 	atomic_store(&ts_pid, (int)getpid());
-	pthread_mutex_init(&pool_lock, NULL);
-	ts_names_reinit();
+	pthread_mutex_unlock(&pool_lock);
+	ts_names_unlock();
 	ts_stats_fork_child();
 }
 

@@ -367,10 +367,3 @@ void ts_names_unlock(void)
 	pthread_mutex_unlock(&names_lock);
 }
 
-/* In the child of fork only the forking thread exists; the lock was taken
- * in the prepare handler, so it is re-initialised rather than unlocked by a
- * thread that does not own it. */
-void ts_names_reinit(void)
-{
-	pthread_mutex_init(&names_lock, NULL);
-}

@@ -34,6 +34,5 @@ int ts_is_ip_literal(const char *s);
 /* Fork handlers for the cache's lock. */
 void ts_names_lock(void);
 void ts_names_unlock(void);
-void ts_names_reinit(void);
 
 #endif /* TLSSHIM_NAMES_H */
