@@ -18,7 +18,8 @@
 # at once while the staller still waits; a blocking server
 # (evprog_blockserver, handshake_timeout = 1) gives the stalled handshake
 # up after 1 s, logs "handshake timed out", never returns that client from
-# accept, and serves the next one.
+# accept, and serves the next one. A server stalling mid-handshake on a
+# connect rule fails connect() after handshake_timeout (EPROTO, warn).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload
@@ -218,4 +219,49 @@ served 1" "$(cat "$T/bs.out")" "blocking server: accept never returned the stall
 assert_contains "$T/bs.log" "accept 127.0.0.1:[0-9]*: failed (rule .*): .*handshake timed out" "the stalled handshake's warn line"
 [ $ms -lt 6000 ] || fail "blocking server: the next client waited $ms ms (handshake_timeout is 1 s)"
 echo "blocking server: next client served after $ms ms (handshake_timeout 1 s)"
+
+# Connect rule: a server that answers the ClientHello with half a
+# ServerHello record, then stalls. The handshake in connect() is bounded
+# by handshake_timeout (1 s here): connect, write and read fail with EPROTO
+# (a handshake failure), the warn line says why, and the program's "ping"
+# never leaves: the server received one TLS record (the ClientHello).
+PS=$(free_port)
+start_bg 30 python3 -c "
+import socket, sys, time
+ls = socket.create_server(('127.0.0.1', int(sys.argv[1])))
+print('listening', flush=True)
+c, _ = ls.accept()
+c.settimeout(10)
+got = b''
+try:
+    got = c.recv(65536)
+    c.sendall(bytes.fromhex('160303007a0200007603'))  # 10 of a 127-byte record
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        got += d
+except OSError:
+    pass
+open(sys.argv[2], 'wb').write(got)
+" $PS "$T/hs.rec" >"$T/hs.out" 2>&1
+HS=$BG_PID
+wait_port $PS
+start=$(date +%s%N)
+TLSSHIM_CONFIG_STRING="connect = ({ match = \"localhost:$PS\"; ca_certs = \"$CERTS/ca.pem\"; handshake_timeout = 1; });" \
+	LD_PRELOAD=$PRELOAD timeout 20 "$PROGS/tsprog_client" ghbn localhost $PS >"$T/hs.prog" 2>"$T/hs.log"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+assert_eq "connect=-1 errno=EPROTO
+write=-1 errno=EPROTO
+read=-1 errno=EPROTO" "$(cat "$T/hs.prog")" "a server stalling mid-handshake"
+assert_contains "$T/hs.log" "connect 127.0.0.1:$PS: failed (rule .*): handshake timed out" "its warn line"
+[ $ms -ge 900 ] && [ $ms -lt 6000 ] || fail "connect failed after $ms ms (handshake_timeout is 1 s)"
+wait $HS
+python3 - "$T/hs.rec" <<'PY' || fail "the stalled server received more than the ClientHello"
+import sys
+d = open(sys.argv[1], "rb").read()
+ok = len(d) >= 5 and d[0] == 22 and len(d) == 5 + int.from_bytes(d[3:5], "big")
+sys.exit(0 if ok else "received %d bytes: %r" % (len(d), d[:40]))
+PY
+echo "connect rule: the stalled handshake failed after $ms ms (handshake_timeout 1 s)"
 exit 0
