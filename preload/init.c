@@ -102,6 +102,44 @@ static void init_log(const struct cfg_ruleset *rs)
 	ts_log_setup(rs->log_level, fd);
 }
 
+static unsigned long long fnv(unsigned long long h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h ^ '\n';
+}
+
+/* The start-up warnings (the files' of the rule set, SSLKEYLOGFILE's) are
+ * said once per process, whatever the contexts and connections: this runs
+ * once per image. An image exec'd in the same process with the same
+ * warnings (a version manager's shim, env, sh -c 'exec ...') stays silent
+ * too: the mark TLSSHIM_WARNED=PID:DIGEST goes on in the environment exec
+ * passes on. Another process (another PID) says them again. */
+static void warn_once(const struct cfg_ruleset *rs, const char *kl)
+{
+	unsigned long long h = 14695981039346656037ULL;
+	char mark[64];
+	const char *was;
+
+	if (rs->n_warnings == 0 && kl == NULL)
+		return;
+	for (size_t i = 0; i < rs->n_warnings; i++)
+		h = fnv(h, rs->warnings[i]);
+	if (kl != NULL)
+		h = fnv(h, kl);
+	snprintf(mark, sizeof mark, "%d:%016llx", (int)getpid(), h);
+	was = getenv("TLSSHIM_WARNED");
+	if (was != NULL && strcmp(was, mark) == 0)
+		return;
+	for (size_t i = 0; i < rs->n_warnings; i++)
+		ts_log(CFG_LOG_WARN, "%s", rs->warnings[i]);
+	if (kl != NULL)
+		ts_log(CFG_LOG_WARN, "SSLKEYLOGFILE is set: session secrets are written to %s", kl);
+	(void)setenv("TLSSHIM_WARNED", mark, 1);
+}
+
 static void init_once_fn(void)
 {
 	struct cfg_error err;
@@ -126,13 +164,10 @@ static void init_once_fn(void)
 		goto out; /* inert */
 	}
 	init_log(rs);
-	for (size_t i = 0; i < rs->n_warnings; i++)
-		ts_log(CFG_LOG_WARN, "%s", rs->warnings[i]);
 	kl = getenv("SSLKEYLOGFILE");
-	if (kl != NULL && kl[0] != '\0') {
+	if (kl != NULL && kl[0] != '\0')
 		keylog = strdup(kl);
-		ts_log(CFG_LOG_WARN, "SSLKEYLOGFILE is set: session secrets are written to %s", kl);
-	}
+	warn_once(rs, keylog);
 	if (ts_rule_tls_init(rs, keylog) < 0)
 		die("out of memory", NULL, NULL);
 	ts_conn_teardown_hook = ts_conn_teardown;

@@ -3,7 +3,8 @@
 # session_cache off (every connection a full handshake), four connections:
 # the warning that session secrets are written is logged exactly once, and
 # every handshake of both contexts appends its secrets to the one file,
-# created 0600 whatever the umask.
+# created 0600 whatever the umask. A process that execs other images says
+# it once too.
 . "$(dirname "$0")/lib.sh"
 
 P1=$(free_port); P2=$(free_port)
@@ -50,4 +51,15 @@ assert_eq 1 "$(grep -c "^tlsshim\[$pid\]: SSLKEYLOGFILE is set: session secrets 
 assert_eq 4 "$(grep -c '^CLIENT_HANDSHAKE_TRAFFIC_SECRET ' "$T/keys.log")" \
 	"secrets of every handshake of both contexts"
 assert_eq 600 "$(stat -c %a "$T/keys.log")" "key log mode under umask 0"
+
+# Once per process also across exec: a shell that runs /bin/true (another
+# process: it says it too), then execs env, which execs a shell, which
+# execs /bin/true, all in the one process, says it once.
+timeout 20 env SSLKEYLOGFILE="$T/keys.log" TLSSHIM_CONFIG_STRING="$rules" LD_PRELOAD="$PRELOAD" \
+	sh -c 'echo $$ >"$1"; /bin/true; exec env A=1 sh -c "exec /bin/true"' sh "$T/pid" 2>"$T/log2" ||
+	{ cat "$T/log2" >&2; fail "the exec chain failed"; }
+chain=$(cat "$T/pid")
+assert_eq 1 "$(grep -c "^tlsshim\[$chain\]: SSLKEYLOGFILE is set" "$T/log2")" \
+	"the key log warning, once in a process that execs three times"
+assert_eq 2 "$(grep -c "SSLKEYLOGFILE is set" "$T/log2")" "the key log warning, once per process"
 exit 0
