@@ -106,6 +106,9 @@ struct cfg_checks {
 	 * owns; NULL with the reason in err (sslsocket_config_new) */
 	sslsocket_config *(*config_new)(const struct sslsocket_options *o,
 	                                struct sslsocket_error *err);
+	/* what in o is weaker than the defaults, in buf: 1, 0 (nothing) or
+	 * -1 (sslsocket_options_weakness) */
+	int (*options_weakness)(const struct sslsocket_options *o, char *buf, size_t len);
 };
 extern const struct cfg_checks cfg_core_checks;
 

@@ -10,4 +10,5 @@
 const struct cfg_checks cfg_core_checks = {
 	.protocol_supported = sslsocket_protocol_supported,
 	.config_new = sslsocket_config_new,
+	.options_weakness = sslsocket_options_weakness,
 };

@@ -561,6 +561,24 @@ static int key_of_option(int option)
 	}
 }
 
+/* A rule weaker than the defaults (an old version pinned, a cipher string
+ * that admits suites without forward secrecy or AEAD) is honoured, and
+ * said at start, naming the rule. 0, or -1 out of memory. */
+static int weak_warning(struct loader *L, const struct source *src, const config_setting_t *elem,
+                        enum cfg_side side, unsigned nth, const struct ld_optset *fin)
+{
+	char w[320], q[CFG_QUOTE_BUF];
+	if (L->chk->options_weakness(&fin->o, w, sizeof w) <= 0)
+		return 0;
+	if (cfg_warnf(L->ri, "%s:%d: %s rule %u (\"%s\"): weaker than the defaults, as configured: %s",
+	              ld_file_of(L, src, elem), ld_line_of(elem), side == CFG_ACCEPT ? "accept" : "connect",
+	              nth, cfg_quote(q, fin->match_text ? fin->match_text : ""), w) < 0) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
                      enum cfg_side side, unsigned nth, const struct ld_optset *fin,
                      sslsocket_config **out)
@@ -572,7 +590,7 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	for (size_t i = 0; i < L->n_checked; i++) {
 		if (same_check(sslsocket_config_options(L->checked[i]), &fin->o)) {
 			*out = sslsocket_config_ref(L->checked[i]);
-			return 0;
+			return weak_warning(L, src, elem, side, nth, fin);
 		}
 	}
 	/* The configuration keeps the files' bytes and belongs to the rule: a
@@ -589,6 +607,8 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 		               cfg_quote(q, fin->match_text ? fin->match_text : ""), e.reason);
 	}
 	*out = c;
+	if (weak_warning(L, src, elem, side, nth, fin) < 0)
+		return -1;
 	char w[400];
 	if (cfg_keyfile_warning(c, w, sizeof w)) {
 		int k = fin->o.keyfile ? LD_KEYFILE : LD_CERTFILE;

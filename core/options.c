@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
@@ -202,4 +203,111 @@ int sslsocket_protocol_supported(enum sslsocket_protocol v, struct sslsocket_err
 	             OpenSSL_version(OPENSSL_VERSION), level, why);
 	core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
 	return -1;
+}
+
+/* ---- what a cipher string admits ------------------------------------------ */
+
+/* Appends to buf (a string in len bytes), cutting what does not fit. */
+static void buf_add(char *buf, size_t len, const char *fmt, ...) CORE_PRINTF(3, 4);
+static void buf_add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	if (n + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* "N suites WHAT (A, B, C, ...)" */
+static void weak_list(char *buf, size_t len, const char *what, const char *const *names, int count)
+{
+	buf_add(buf, len, "%d suite%s %s (", count, count == 1 ? "" : "s", what);
+	for (int i = 0; i < count && i < 3; i++)
+		buf_add(buf, len, "%s%s", i ? ", " : "", names[i]);
+	buf_add(buf, len, "%s)", count > 3 ? ", ..." : "");
+}
+
+/* What the suites that ciphers admits with version v lack, appended to
+ * buf: 1 when something, 0 when nothing, -1 when it cannot be judged. */
+static int ciphers_weakness(const char *ciphers, enum sslsocket_protocol v, char *buf, size_t len)
+{
+	size_t start = strlen(buf);
+	int ver = core_protocol_version(v);
+	if (ver < 0)
+		return -1;
+	if (ver == TLS1_3_VERSION)
+		return 0; /* the string is for TLS 1.2 and older: unused */
+	int minv = ver ? ver : CORE_MIN_NEGOTIATED, maxv = ver ? ver : TLS1_3_VERSION;
+	int ret = -1;
+	SSL *ssl = NULL;
+	STACK_OF(SSL_CIPHER) *sk = NULL;
+	ERR_clear_error();
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	if (!ctx)
+		goto out;
+	int level0 = SSL_CTX_get_security_level(ctx);
+	if (!SSL_CTX_set_min_proto_version(ctx, minv) || !SSL_CTX_set_max_proto_version(ctx, maxv) ||
+	    SSL_CTX_set_cipher_list(ctx, ciphers) != 1 || !(ssl = SSL_new(ctx)))
+		goto out;
+	SSL_set_connect_state(ssl);
+	/* What a handshake could pick: the version range and security level
+	 * applied, suites needing a PSK or SRP left out. */
+	sk = SSL_get1_supported_ciphers(ssl);
+	const char *nofs[3], *noaead[3];
+	int n_nofs = 0, n_noaead = 0;
+	for (int i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+		int kx = SSL_CIPHER_get_kx_nid(c);
+		if (kx == NID_kx_any)
+			continue; /* TLS 1.3's: all ephemeral and AEAD */
+		if (kx != NID_kx_ecdhe && kx != NID_kx_dhe && kx != NID_kx_ecdhe_psk && kx != NID_kx_dhe_psk) {
+			if (n_nofs < 3)
+				nofs[n_nofs] = SSL_CIPHER_get_name(c);
+			n_nofs++;
+		}
+		if (!SSL_CIPHER_is_aead(c)) {
+			if (n_noaead < 3)
+				noaead[n_noaead] = SSL_CIPHER_get_name(c);
+			n_noaead++;
+		}
+	}
+	int level = SSL_CTX_get_security_level(ctx);
+	if (n_nofs || n_noaead)
+		buf_add(buf, len, "%sciphers admit ", start ? "; " : "");
+	if (n_nofs)
+		weak_list(buf, len, "without forward secrecy", nofs, n_nofs);
+	if (n_noaead) {
+		buf_add(buf, len, "%s", n_nofs ? " and " : "");
+		weak_list(buf, len, "without AEAD (CBC)", noaead, n_noaead);
+	}
+	if (level < level0)
+		buf_add(buf, len, "%sciphers lower OpenSSL's security level from %d to %d",
+		        buf[0] ? "; " : "", level0, level);
+	ret = strlen(buf) > start;
+out:
+	ERR_clear_error();
+	sk_SSL_CIPHER_free(sk);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	return ret;
+}
+
+int sslsocket_options_weakness(const struct sslsocket_options *o, char *buf, size_t len)
+{
+	if (!o || !buf || len == 0)
+		return -1;
+	buf[0] = '\0';
+	int ver = core_protocol_version(o->ssl_version);
+	if (ver < 0)
+		return -1;
+	if (ver && ver < TLS1_2_VERSION)
+		buf_add(buf, len, "ssl_version %s is older than TLS 1.2",
+		        sslsocket_protocol_name(o->ssl_version));
+	if (o->ciphers && ciphers_weakness(o->ciphers, o->ssl_version, buf, len) < 0) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return buf[0] != '\0';
 }

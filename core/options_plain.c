@@ -121,3 +121,4 @@ int sslsocket_protocol_from_name(const char *name, enum sslsocket_protocol *out)
 	errno = EINVAL;
 	return -1;
 }
+

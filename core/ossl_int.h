@@ -86,6 +86,7 @@
 	X(GENERAL_NAME_print) \
 	X(OBJ_obj2txt) \
 	X(OPENSSL_cleanse) \
+	X(OPENSSL_sk_free) \
 	X(OPENSSL_sk_new_null) \
 	X(OPENSSL_sk_num) \
 	X(OPENSSL_sk_pop_free) \
@@ -100,7 +101,9 @@
 	X(RAND_add) \
 	X(RAND_status) \
 	X(SSL_CIPHER_get_bits) \
+	X(SSL_CIPHER_get_kx_nid) \
 	X(SSL_CIPHER_get_name) \
+	X(SSL_CIPHER_is_aead) \
 	X(SSL_CTX_check_private_key) \
 	X(SSL_CTX_ctrl) \
 	X(SSL_CTX_free) \
@@ -132,6 +135,7 @@
 	X(SSL_get0_param) \
 	X(SSL_get0_peer_certificate) \
 	X(SSL_get1_peer_certificate) \
+	X(SSL_get1_supported_ciphers) \
 	X(SSL_get_SSL_CTX) \
 	X(SSL_get_current_cipher) \
 	X(SSL_get_error) \

@@ -643,6 +643,15 @@ SSLSOCKET_API int sslsocket_protocol_from_name(const char *name, enum sslsocket_
 SSLSOCKET_API int sslsocket_protocol_supported(enum sslsocket_protocol v,
                                                struct sslsocket_error *err);
 
+/* What in o is weaker than the defaults (o->ssl_version pinning a version
+ * older than TLS 1.2, o->ciphers admitting suites without forward secrecy
+ * or without AEAD, or lowering OpenSSL's security level), described in buf
+ * ("ssl_version PROTOCOL_TLSv1_1 is older than TLS 1.2; ciphers admit ...",
+ * cut to len). Returns 1 when something is, 0 when nothing is (buf ""),
+ * -1 when o or its cipher string cannot be judged. */
+SSLSOCKET_API int sslsocket_options_weakness(const struct sslsocket_options *o, char *buf,
+                                             size_t len);
+
 #ifdef __cplusplus
 }
 #endif

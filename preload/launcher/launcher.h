@@ -188,6 +188,8 @@ int launch_check_log(const struct cfg_ruleset *rs, char *err, size_t errlen);
 int launch_ssl_options_check(const struct sslsocket_options *o, struct sslsocket_error *err);
 /* SSLv23 (negotiate) is answered without the library. */
 int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_error *err);
+/* SSLv23 without a cipher string is answered without the library. */
+int launch_ssl_options_weakness(const struct sslsocket_options *o, char *buf, size_t len);
 char *launch_ssl_get_server_certificate(const char *host, unsigned short port,
                                         enum sslsocket_protocol v, const char *ca_certs,
                                         struct sslsocket_error *err);

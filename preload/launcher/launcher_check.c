@@ -195,7 +195,7 @@ static void print_rule(FILE *out, const struct cfg_rule *r)
 	}
 	print_verification(out, r);
 	fprintf(out, "  %-12s%s%s\n", "protocol", proto ? proto : "?",
-	        o->ssl_version == SSLSOCKET_PROTOCOL_SSLv23 ? " (negotiate the highest)" : "");
+	        o->ssl_version == SSLSOCKET_PROTOCOL_SSLv23 ? " (negotiate the highest: TLS 1.2 or 1.3)" : "");
 	if (o->server_hostname)
 		fprintf(out, "  %-12s%s\n", "sni", o->server_hostname);
 	if (o->ciphers)

@@ -99,6 +99,21 @@ int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_er
 	return f(v, err);
 }
 
+int launch_ssl_options_weakness(const struct sslsocket_options *o, char *buf, size_t len)
+{
+	/* Negotiation with the default suites is the default: nothing to
+	 * judge, no need for OpenSSL (as launch_ssl_protocol_supported). A
+	 * pinned version or a cipher string has loaded the library already. */
+	if (o && o->ssl_version == SSLSOCKET_PROTOCOL_SSLv23 && !o->ciphers && buf && len) {
+		buf[0] = '\0';
+		return 0;
+	}
+	__typeof__(&sslsocket_options_weakness) f = REAL(options_weakness);
+	if (!f)
+		return -1;
+	return f(o, buf, len);
+}
+
 char *launch_ssl_get_server_certificate(const char *host, unsigned short port,
                                         enum sslsocket_protocol v, const char *ca_certs,
                                         struct sslsocket_error *err)
@@ -177,4 +192,5 @@ static sslsocket_config *launch_config_new(const struct sslsocket_options *o,
 const struct cfg_checks launch_cfg_checks = {
 	.protocol_supported = launch_ssl_protocol_supported,
 	.config_new = launch_config_new,
+	.options_weakness = launch_ssl_options_weakness,
 };

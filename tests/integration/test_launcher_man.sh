@@ -1,13 +1,15 @@
 #!/bin/sh
-# tlsshim(1) renders without warnings and documents every option that
-# --help lists, every environment variable of CONTRACT.md and every exit
-# status the launcher uses.
+# tlsshim(1) and tlsshim.conf(5) render without warnings; tlsshim(1)
+# documents every option that --help lists, every environment variable of
+# CONTRACT.md and every exit status the launcher uses.
 . "$(dirname "$0")/lib.sh"
 
 page=$ROOT/preload/tlsshim.1
 command -v groff >/dev/null 2>&1 || fail "groff is needed to check the man page"
 groff -mandoc -Tutf8 -ww -z "$page" 2>"$T/warn" || fail "groff failed"
 [ ! -s "$T/warn" ] || { cat "$T/warn" >&2; fail "groff warnings in tlsshim.1"; }
+groff -mandoc -Tutf8 -ww -z "$ROOT/config/tlsshim.conf.5" 2>"$T/warn5" || fail "groff failed on tlsshim.conf.5"
+[ ! -s "$T/warn5" ] || { cat "$T/warn5" >&2; fail "groff warnings in tlsshim.conf.5"; }
 groff -mandoc -Tascii -P-c "$page" 2>/dev/null | col -bx >"$T/man.txt"
 for section in NAME SYNOPSIS DESCRIPTION OPTIONS ENVIRONMENT "EXIT STATUS" EXAMPLES CAVEATS "SEE ALSO"; do
 	grep -qx "$section" "$T/man.txt" || fail "section $section missing"

@@ -591,6 +591,9 @@ START_TEST(config_example)
 	ck_assert_str_eq(rs->rules[2].opts.allow_names[0], "spiffe://example.org/ns/*/sa/broker");
 	ck_assert_uint_eq(rs->rules[6].opts.allow_names_count, 2);
 	ck_assert_str_eq(rs->rules[6].opts.allow_names[1], "CN=tlsshim test client");
+	ck_assert_str_eq(rs->rules[6].opts.ciphers, "ECDHE+AESGCM");
+	for (size_t i = 0; i < rs->n_warnings; i++) /* nothing weaker than the defaults */
+		ck_assert_msg(!strstr(rs->warnings[i], "weaker than the defaults"), "%s", rs->warnings[i]);
 	cfg_ruleset_free(rs);
 }
 END_TEST

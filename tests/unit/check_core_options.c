@@ -281,6 +281,53 @@ START_TEST(test_keylog_unopenable)
 }
 END_TEST
 
+/* What is weaker than the defaults: a version below TLS 1.2, suites
+ * without forward secrecy or AEAD, a lowered security level; nothing for
+ * the defaults, a string of their kind, or TLS 1.3 (the string is unused). */
+START_TEST(test_weakness)
+{
+	struct sslsocket_options o;
+	char w[320];
+	sslsocket_options_init(&o);
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 0);
+	ck_assert_str_eq(w, "");
+	o.ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 0);
+	o.ciphers = "AES128-SHA";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 1);
+	ck_assert_str_eq(w, "ciphers admit 1 suite without forward secrecy (AES128-SHA) and 1 suite "
+	                    "without AEAD (CBC) (AES128-SHA)");
+	o.ciphers = "AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 1);
+	ck_assert_str_eq(w, "ciphers admit 1 suite without forward secrecy (AES128-GCM-SHA256) and 1 "
+	                    "suite without AEAD (CBC) (ECDHE-ECDSA-AES128-SHA)");
+	o.ciphers = "ECDHE+AESGCM:@SECLEVEL=0";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 1);
+	ck_assert_ptr_nonnull(strstr(w, "ciphers lower OpenSSL's security level from "));
+	ck_assert_ptr_nonnull(strstr(w, " to 0"));
+	o.ciphers = "HIGH";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 1);
+	ck_assert_ptr_nonnull(strstr(w, ", ...)"));
+	o.ssl_version = SSLSOCKET_PROTOCOL_TLSv1_3;
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 0);
+	o.ciphers = NULL;
+	o.ssl_version = SSLSOCKET_PROTOCOL_TLSv1_1;
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 1);
+	ck_assert_str_eq(w, "ssl_version PROTOCOL_TLSv1_1 is older than TLS 1.2");
+	o.ciphers = "AES128-SHA:@SECLEVEL=0";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), 1);
+	ck_assert_ptr_nonnull(strstr(w, "ssl_version PROTOCOL_TLSv1_1 is older than TLS 1.2; ciphers admit "));
+	/* Cut, never overrun. */
+	char small[12];
+	ck_assert_int_eq(sslsocket_options_weakness(&o, small, sizeof small), 1);
+	ck_assert_str_eq(small, "ssl_version");
+	o.ssl_version = SSLSOCKET_PROTOCOL_SSLv23;
+	o.ciphers = "NOT-A-CIPHER";
+	ck_assert_int_eq(sslsocket_options_weakness(&o, w, sizeof w), -1);
+	ck_assert_int_eq(sslsocket_options_weakness(NULL, w, sizeof w), -1);
+}
+END_TEST
+
 Suite *core_options_suite(void)
 {
 	Suite *s = suite_create("core_options");
@@ -295,6 +342,7 @@ Suite *core_options_suite(void)
 	tcase_add_test(tc, test_ctx_new_and_wrap_ctx);
 	tcase_add_test(tc, test_wrap_bad_fds);
 	tcase_add_test(tc, test_keylog_unopenable);
+	tcase_add_test(tc, test_weakness);
 	suite_add_tcase(s, tc);
 	return s;
 }
