@@ -5,8 +5,9 @@
 # before main under any tlsshim config); node exports a whole OpenSSL 3; a
 # program may define SSL_read or EVP_MD_fetch with a meaning of its own.
 # A program built with -rdynamic defines every function libconfig,
-# libssl and libcrypto export, and the glibc internals the preload and
-# libconfig call, each one aborting with "captured: NAME".
+# libssl and libcrypto export, the glibc internals the preload and
+# libconfig call, and C library functions only OpenSSL calls, each one
+# aborting with "captured: NAME".
 # Under tlsshim it starts with an empty configuration file; with a
 # connect rule it reaches a TLS server (which reports data and a
 # close_notify) through a verified connection, and with an accept rule it
@@ -41,6 +42,15 @@ exports "$libssl" "$libcrypto" | sort -u >"$T/names.ssl"
 # libconfig's archive call
 printf '%s\n' _IO_iter_begin _IO_iter_end _IO_iter_next _IO_iter_file _IO_list_lock \
 	_IO_list_unlock _IO_getc __fxstat __strdup >"$T/names.libc"
+# C library functions OpenSSL calls on every use (its locks, its
+# per-thread error state) and tlsshim does not: RTLD_DEEPBIND binds them
+# in the C library, not in the program
+printf '%s\n' pthread_rwlock_rdlock pthread_rwlock_wrlock pthread_rwlock_unlock \
+	pthread_getspecific pthread_setspecific >"$T/names.osslc"
+for name in $(cat "$T/names.osslc"); do
+	nm -D --undefined-only "$libcrypto" | grep -qw "$name" || fail "libcrypto does not call $name"
+	if nm -D --undefined-only "$PRELOAD_SO" | grep -qw "$name"; then fail "the preload calls $name"; fi
+done
 n=$(wc -l <"$T/names.config")
 [ "$n" -gt 40 ] || fail "too few libconfig names to collide with ($n)"
 n=$(wc -l <"$T/names.ssl")
@@ -72,7 +82,7 @@ done
 #define CAP(n) void n(void); void n(void) { static const char m[] = "captured: " #n "\n"; \
 	if (write(2, m, sizeof m - 1) < 0) abort(); abort(); }
 C
-	sed 's/.*/CAP(&)/' "$T/names.config" "$T/names.ssl" "$T/names.libc"
+	sed 's/.*/CAP(&)/' "$T/names.config" "$T/names.ssl" "$T/names.libc" "$T/names.osslc"
 	cat <<'C'
 /* capture connect PORT: sends "ping" and closes.
  * capture accept PORT: serves one client: reads a line, answers
