@@ -1,11 +1,13 @@
 /*
- * evprog_sigstorm HOST PORT MIB restart|norestart: a transfer under a
- * signal every millisecond (setitimer ITIMER_REAL, 1 ms interval; the
- * SIGALRM handler with or without SA_RESTART), the program a test wraps
- * with a connect rule against the sink server of evloop_lib.sh (--echo).
- * It sends an 8-byte big-endian length and MIB MiB of pseudo-random bytes
+ * evprog_sigstorm HOST PORT MIB restart|norestart [accept]: a transfer
+ * under a signal every millisecond (setitimer ITIMER_REAL, 1 ms interval;
+ * the SIGALRM handler with or without SA_RESTART), the program a test
+ * wraps with a connect rule against the sink server of evloop_lib.sh
+ * (--echo); with "accept" it listens on HOST:PORT instead (prints
+ * "listening"), under an accept rule, and does the same with the one
+ * client it accepts (a peer that acts as the sink). It sends an 8-byte big-endian length and MIB MiB of pseudo-random bytes
  * (with MARKER at every 64 KiB, so that plaintext on the wire shows),
- * reads the server's "ok SIZE SHA256" line, then the echo, and compares
+ * reads the peer's "ok SIZE SHA256" line, then the echo, and compares
  * it byte for byte with what it sent. A blocking read or write may return
  * a short count; -1 with EINTR only without SA_RESTART (signal(7)), and
  * then the call is simply made again. Prints "sigstorm MODE ok: ..." with
@@ -89,8 +91,9 @@ static ssize_t read_some(int fd, unsigned char *p, size_t n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5 || (strcmp(argv[4], "restart") && strcmp(argv[4], "norestart"))) {
-		fprintf(stderr, "usage: %s HOST PORT MIB restart|norestart\n", argv[0]);
+	if ((argc != 5 && (argc != 6 || strcmp(argv[5], "accept"))) ||
+	    (strcmp(argv[4], "restart") && strcmp(argv[4], "norestart"))) {
+		fprintf(stderr, "usage: %s HOST PORT MIB restart|norestart [accept]\n", argv[0]);
 		return 2;
 	}
 	restart_mode = !strcmp(argv[4], "restart");
@@ -106,7 +109,23 @@ int main(int argc, char **argv)
 	sigaction(SIGALRM, &act, NULL);
 	/* The storm starts after connect: the transfer is the subject. */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (argc == 6) {
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
+			perror("listen");
+			return 1;
+		}
+		printf("listening\n");
+		fflush(stdout);
+		int ls = fd;
+		fd = accept(ls, NULL, NULL);
+		if (fd < 0) {
+			perror("accept");
+			return 1;
+		}
+		close(ls);
+	} else if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		perror("connect");
 		return 1;
 	}
@@ -171,8 +190,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(fd);
-	printf("sigstorm %s ok: %llu bytes each way intact, %ld alarms, EINTR read %ld write %ld, "
-	       "short reads %ld writes %ld, server %s",
-	       argv[4], (unsigned long long)total, (long)alarms, eintr_r, eintr_w, short_r, short_w, line);
+	printf("sigstorm %s%s ok: %llu bytes each way intact, %ld alarms, EINTR read %ld write %ld, "
+	       "short reads %ld writes %ld, peer %s",
+	       argv[4], argc == 6 ? " accept" : "", (unsigned long long)total, (long)alarms, eintr_r,
+	       eintr_w, short_r, short_w, line);
 	return 0;
 }
