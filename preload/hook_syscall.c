@@ -10,7 +10,8 @@
  * paths when a descriptor they name is tlsshim's, connect, listen, the
  * descriptor calls (close, dup*, fcntl, ...) and what can bring in a
  * descriptor (recvmsg, recvmmsg, pidfd_getfd) always when a configuration
- * is loaded (the hooks pass plain descriptors straight to libc).
+ * is loaded (the hooks pass plain descriptors straight to libc); execve
+ * and execveat always (hook_exec.c).
  * io_submit (the kernel's AIO) naming a wrapped socket for a read or write
  * is refused (EOPNOTSUPP, a warn line). Everything else is libc's
  * syscall() unchanged: pread64, pwrite64, preadv, pwritev, tee and vmsplice
@@ -43,6 +44,8 @@
 
 long syscall(long nr, ...);
 int pidfd_getfd(int pidfd, int targetfd, unsigned int flags); /* hook_pidfd.c */
+int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+             int flags); /* hook_exec.c */
 
 typedef long (*syscall_fn)(long, ...);
 
@@ -187,6 +190,17 @@ static int route(long nr, const long *a, long *ret)
 	case SYS_getsockopt:
 		*ret = getsockopt(FD(0), (int)a[1], (int)a[2], P(3), P(4));
 		return 1;
+	/* exec: the set-id refusal, and the kept environment (an exec with
+	 * an empty one would start the new program without tlsshim, its
+	 * connections in clear) */
+	case SYS_execve:
+		*ret = execve(P(0), P(1), P(2));
+		return 1;
+#ifdef SYS_execveat
+	case SYS_execveat:
+		*ret = execveat(FD(0), P(1), P(2), P(3), (int)a[4]);
+		return 1;
+#endif
 #ifdef SYS_pidfd_getfd
 	case SYS_pidfd_getfd:
 		*ret = pidfd_getfd(FD(0), FD(1), (unsigned)a[2]);
