@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progecho.h"
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -46,29 +48,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			continue;
 		}
-		char line[512];
-		size_t len = 0;
-		int bad = 0;
-		while (len < sizeof line - 1) {
-			ssize_t n = read(fd, line + len, 1);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				printf("read failed: %s\n", n == 0 ? "EOF" : strerror(errno));
-				bad = 1;
-				break;
-			}
-			if (line[len++] == '\n')
-				break;
-		}
-		if (!bad) {
-			char out[600];
-			int m = snprintf(out, sizeof out, "echo: %.*s", (int)len, line);
-			if (write(fd, out, (size_t)m) != m)
-				printf("write failed: %s\n", strerror(errno));
-			else
-				printf("served %d\n", ++served);
-		}
+		if (echo_line(fd) == 0)
+			printf("served %d\n", ++served);
 		fflush(stdout);
 		close(fd);
 	}

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progecho.h"
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -36,29 +38,10 @@ static int count_fds(void)
 /* One line in, "echo: LINE" out, close: 0, or -1 after printing why. */
 static int answer(int fd)
 {
-	char line[512], out[600];
-	size_t len = 0;
+	int r = echo_line(fd);
 
-	while (len < sizeof line - 1) {
-		ssize_t n = read(fd, line + len, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			printf("read failed: %s\n", n == 0 ? "EOF" : strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (line[len++] == '\n')
-			break;
-	}
-	int m = snprintf(out, sizeof out, "echo: %.*s", (int)len, line);
-	if (write(fd, out, (size_t)m) != m) {
-		printf("write failed: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
 	close(fd);
-	return 0;
+	return r;
 }
 
 int main(int argc, char **argv)
