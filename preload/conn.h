@@ -25,15 +25,20 @@
 struct ts_epset;
 
 enum ts_flag {
-	TS_F_FAILED = 1 << 0,     /* handshake/verification failed: fail closed */
-	TS_F_WR_SHUT = 1 << 1,    /* close_notify sent for the write side */
+	/* Whether the connection failed, finished its handshake or shut its
+	 * write side is the core's to say (sslsocket_snapshot): no bit here
+	 * copies it. These are what tlsshim itself did or decided. */
+	TS_F_ABANDONED = 1 << 0,  /* tlsshim gave it up (no core socket, a name
+	                             it could not track, core_fd replaced):
+	                             every call fails closed */
 	TS_F_RD_SHUT = 1 << 2,    /* the program shut the read side */
-	TS_F_LOGGED = 1 << 3,     /* the info line was written */
-	TS_F_FAIL_LOGGED = 1 << 4,/* the warn line was written */
+	TS_F_LOGGED = 1 << 3,     /* the handshake's end was counted and logged */
+	TS_F_FAIL_LOGGED = 1 << 4,/* the failure was logged (the warn line):
+	                             calls after the one that found it say
+	                             EPROTO */
 	TS_F_CLOSING = 1 << 5,    /* no descriptor names it any more */
 	TS_F_HELD = 1 << 6,       /* the program closed core_fd; we hold it open */
 	TS_F_CORE_LOST = 1 << 7,  /* core_fd was replaced (dup2 onto it) */
-	TS_F_HS_DONE = 1 << 8,    /* the handshake completed (seen once) */
 	TS_F_KEEP_FD = 1 << 9,    /* teardown leaves core_fd open: dup2 replaces it */
 	TS_F_COUNTED = 1 << 10,   /* counted open in the status file (stats.h) */
 	TS_F_SNIFF = 1 << 11,     /* allow_plaintext: TLS or not is undecided (sniff.h) */
@@ -114,8 +119,8 @@ void ts_conn_log_state(struct ts_conn *c);
 void ts_conn_log_failure(struct ts_conn *c);
 /* Drives a connect or handshake in progress as far as it goes without
  * blocking, for a caller that reports no errno (poll, epoll, getsockopt):
- * a failure is logged, marked (TS_F_FAILED) and owed to the program as
- * getsockopt(SO_ERROR) = EPROTO. Nothing once established or failed. */
+ * a failure is logged and owed to the program as getsockopt(SO_ERROR) =
+ * EPROTO. Nothing once established or failed. */
 void ts_conn_drive(struct ts_conn *c);
 /* Reads the program's blocking mode and timeouts off the descriptor. */
 void ts_conn_load_mode(struct ts_conn *c, int fd);

@@ -264,7 +264,8 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 	case TS_FD_OURS:
 		break;
 	}
-	if (req == FIONREAD && c->s != NULL && !(atomic_load(&c->flags) & TS_F_FAILED)) {
+	if (req == FIONREAD && c->s != NULL && !(atomic_load(&c->flags) & TS_F_ABANDONED) &&
+	    !sslsocket_failed(c->s)) {
 		/* The kernel's count is ciphertext; the program wants what a
 		 * read would return now: decrypt what has arrived (without
 		 * waiting) into the peek buffer and count that. */

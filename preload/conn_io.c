@@ -71,13 +71,46 @@ static int call_timeout(struct ts_conn *c, int reading, int flags)
 	return atomic_load(reading ? &c->rcvtimeo_ms : &c->sndtimeo_ms);
 }
 
+/* A failure of the connection's (the core's state) fails it closed: a
+ * TLS failure (handshake, verification, a bad record) and a failed TCP
+ * connect. A reset or a broken pipe after the handshake is the network's:
+ * its errno stands on every call, as on a plain socket. */
+static int fails_closed(const struct sslsocket_state *st)
+{
+	return st->failed && (!st->handshake_done || st->failure.code != SSLSOCKET_ERROR_SYSCALL);
+}
+
+/* The handshake's end, counted and logged once (TS_F_LOGGED). */
+static void handshake_done_once(struct ts_conn *c)
+{
+	const char *name = NULL, *version = NULL;
+	int bits = 0;
+
+	if (atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)
+		return;
+	TS_STAT_ADD(c->rule, hs_ok, 1);
+	if (ts_log_enabled(CFG_LOG_INFO) && sslsocket_cipher(c->s, &name, &version, &bits) == 0)
+		ts_log(CFG_LOG_INFO, "%s %s %s %s verify=%s", c->side, c->peer, version, name,
+		       sslsocket_verify_result(c->s));
+	if (c->sni[0] != '\0')
+		ts_log(CFG_LOG_DEBUG, "%s %s: server name %s", c->side, c->peer, c->sni);
+}
+
 /* The warn line of a failed connection, once. */
 void ts_conn_log_failure(struct ts_conn *c)
 {
+	struct sslsocket_state st;
+
 	if (atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
 		return;
-	if (!(atomic_load(&c->flags) & TS_F_HS_DONE) && !sslsocket_handshake_done(c->s))
-		ts_stats_hs_failed(c->rule, sslsocket_last_error(c->s));
+	/* The core says whether the handshake had finished (a read can end
+	 * one and meet a bad record in the same call). */
+	if (c->s != NULL && sslsocket_snapshot(c->s, &st) == 0) {
+		if (st.handshake_done)
+			handshake_done_once(c);
+		else
+			ts_stats_hs_failed(c->rule, &st.failure);
+	}
 	if (c->rule != NULL)
 		ts_log(CFG_LOG_WARN, "%s %s: failed (rule %s:%d \"%s\"%s%s): %s", c->side, c->peer,
 		       c->rule->file, c->rule->line, c->rule->match_text,
@@ -88,31 +121,17 @@ void ts_conn_log_failure(struct ts_conn *c)
 
 void ts_conn_log_state(struct ts_conn *c)
 {
+	struct sslsocket_state st;
 	int flags;
-	const char *name = NULL, *version = NULL;
-	int bits = 0;
 
 	ts_conn_changed(c);
 	flags = atomic_load(&c->flags);
 	/* the hot path of every read and write: one load */
-	if ((flags & (TS_F_HS_DONE | TS_F_LOGGED)) == (TS_F_HS_DONE | TS_F_LOGGED) || c->s == NULL)
+	if ((flags & TS_F_LOGGED) || c->s == NULL || sslsocket_snapshot(c->s, &st) < 0)
 		return;
-	if (!(flags & TS_F_HS_DONE) && sslsocket_handshake_done(c->s)) {
-		flags = atomic_fetch_or(&c->flags, TS_F_HS_DONE);
-		if (!(flags & TS_F_HS_DONE)) /* this thread saw it first */
-			TS_STAT_ADD(c->rule, hs_ok, 1);
-		flags |= TS_F_HS_DONE;
-	}
-	if ((flags & TS_F_HS_DONE) && !(flags & TS_F_LOGGED) &&
-	    !(atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)) {
-		if (ts_log_enabled(CFG_LOG_INFO) &&
-		    sslsocket_cipher(c->s, &name, &version, &bits) == 0)
-			ts_log(CFG_LOG_INFO, "%s %s %s %s verify=%s", c->side, c->peer, version, name,
-			       sslsocket_verify_result(c->s));
-		if (c->sni[0] != '\0')
-			ts_log(CFG_LOG_DEBUG, "%s %s: server name %s", c->side, c->peer, c->sni);
-	}
-	if (!(flags & TS_F_HS_DONE) && !(flags & TS_F_FAIL_LOGGED) && sslsocket_failed(c->s))
+	if (st.handshake_done)
+		handshake_done_once(c);
+	if (st.failed && !(flags & TS_F_FAIL_LOGGED))
 		ts_conn_log_failure(c);
 }
 
@@ -123,19 +142,23 @@ void ts_conn_drive(struct ts_conn *c)
 	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
 	    ts_sniff_resolve(c, 0) != 1)
 		return;
-	if (c->s == NULL || sslsocket_handshake_done(c->s) || sslsocket_failed(c->s))
-		return;
+	{
+		struct sslsocket_state st;
+
+		if (c->s == NULL || sslsocket_snapshot(c->s, &st) < 0 || st.established ||
+		    st.failed)
+			return;
+	}
 	(void)sslsocket_advance(c->s);
 	ts_conn_log_state(c);
-	if (sslsocket_failed(c->s)) {
-		atomic_fetch_or(&c->flags, TS_F_FAILED);
+	if (sslsocket_failed(c->s))
 		atomic_store(&c->so_error, EPROTO);
-	}
 }
 
-/* After a core call returned -1: record a sticky failure and choose the
- * errno the program sees. A failed handshake is EPROTO (CONTRACT.md),
- * unless the TCP connect itself failed (ECONNREFUSED is more useful). */
+/* After a core call returned -1: choose the errno the program sees from
+ * the core's state. A failed handshake is EPROTO (CONTRACT.md), unless the
+ * TCP connect itself failed: the call that finds that reports its errno
+ * (ECONNREFUSED is more useful), every later one EPROTO. */
 static ssize_t io_error(struct ts_conn *c)
 {
 	int e = errno;
@@ -145,21 +168,31 @@ static ssize_t io_error(struct ts_conn *c)
 	/* EDEADLK: a signal handler's call on a connection the call it
 	 * interrupted is using; nothing was done, nothing is failed. */
 	if (e != EDEADLK && sslsocket_snapshot(c->s, &st) == 0 && st.failed) {
-		int phase = st.failure.phase;
+		/* the first call to hear of it logs it */
+		int first = !(atomic_load(&c->flags) & TS_F_FAIL_LOGGED);
 
 		ts_conn_log_failure(c);
-		/* A TLS failure (handshake, verification, a bad record) fails
-		 * closed with EPROTO from now on; so does a TCP connect that
-		 * failed, though this call reports the connect's own errno
-		 * (ECONNREFUSED is more useful). A reset or a broken pipe
-		 * after the handshake is the network's: its errno stands. */
-		if (!st.handshake_done || st.failure.code != SSLSOCKET_ERROR_SYSCALL)
-			atomic_fetch_or(&c->flags, TS_F_FAILED);
-		if (!st.handshake_done && phase != SSLSOCKET_PHASE_CONNECT)
+		if (fails_closed(&st) && !first) {
+			/* told once: from now on as failed_closed() */
+			atomic_store(&c->so_error, 0);
 			e = EPROTO;
+		} else if (!st.handshake_done && st.failure.phase != SSLSOCKET_PHASE_CONNECT) {
+			e = EPROTO;
+		}
 	}
 	errno = e;
 	return -1;
+}
+
+/* A call answered without the core (nothing asked, the read side shut,
+ * bytes peeked earlier) still fails on a failed connection: -1 with the
+ * errno io_error chooses, or 0 when the connection has not failed. */
+static int core_failed(struct ts_conn *c)
+{
+	if (!sslsocket_failed(c->s))
+		return 0;
+	errno = EPROTO;
+	return (int)io_error(c);
 }
 
 /* The program hears of the failure from this call: as the kernel's
@@ -176,6 +209,7 @@ static int sniff_gate(struct ts_conn *c, int reading, int flags)
 	return r;
 }
 
+/* TS_F_ABANDONED: tlsshim gave the connection up. */
 static ssize_t failed_closed(struct ts_conn *c)
 {
 	/* Every failure is logged at warn, once, with OpenSSL's reason, also
@@ -265,6 +299,8 @@ static ssize_t read_once(struct ts_conn *c, void *buf, size_t n, int flags)
 	size_t k;
 
 	if (ts_conn_peeked(c) > 0) {
+		if (core_failed(c) < 0)
+			return -1;
 		k = peek_take(c, buf, n, 0);
 		if (k > 0) {
 			TS_STAT_ADD(c->rule, bytes_in, k);
@@ -293,14 +329,14 @@ ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
 		if (g < 0)
 			return -1;
 	}
-	if (flg & TS_F_FAILED)
+	if (flg & TS_F_ABANDONED)
 		return failed_closed(c);
 	if (c->s == NULL) {
 		errno = ENOTCONN;
 		return -1;
 	}
 	if (flg & TS_F_RD_SHUT)
-		return 0;
+		return core_failed(c);
 	if (flags & MSG_OOB) {
 		/* TCP urgent data cannot travel inside TLS records */
 		errno = EOPNOTSUPP;
@@ -308,7 +344,7 @@ ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
 	}
 	ts_conn_touch(c);
 	if (n == 0)
-		return 0;
+		return core_failed(c);
 	if (flags & MSG_PEEK)
 		return peek_read(c, buf, n, flags);
 	if (!(flags & MSG_WAITALL))
@@ -413,11 +449,12 @@ static ssize_t write_error(struct ts_conn *c, int flags)
 	return r;
 }
 
+/* A write after shutdown(SHUT_WR) and one on a failed connection are
+ * refused by the core (EPIPE, the failure's errno), which says so under
+ * its lock in the same call: nothing is checked twice here. */
 static int write_check(struct ts_conn *c, int flags)
 {
-	int flg = atomic_load(&c->flags);
-
-	if (flg & TS_F_FAILED)
+	if (atomic_load(&c->flags) & TS_F_ABANDONED)
 		return failed_closed(c);
 	if (c->s == NULL) {
 		errno = ENOTCONN;
@@ -428,14 +465,28 @@ static int write_check(struct ts_conn *c, int flags)
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	if (flg & TS_F_WR_SHUT) {
-		errno = EPIPE;
+	ts_conn_touch(c);
+	return 0;
+}
+
+/* write(fd, buf, 0): 0, as the kernel's, unless the write side is shut
+ * (EPIPE) or the connection failed. */
+static ssize_t write_nothing(struct ts_conn *c, int flags)
+{
+	struct sslsocket_state st;
+
+	if (sslsocket_snapshot(c->s, &st) < 0)
+		return -1;
+	if (st.failed) {
+		errno = EPROTO;
+		return io_error(c);
+	}
+	if (st.write_shut) {
 		if (!(flags & MSG_NOSIGNAL))
 			raise(SIGPIPE);
 		errno = EPIPE;
 		return -1;
 	}
-	ts_conn_touch(c);
 	return 0;
 }
 
@@ -454,7 +505,7 @@ ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
 	if (write_check(c, flags) < 0)
 		return -1;
 	if (n == 0)
-		return 0;
+		return write_nothing(c, flags);
 	r = sslsocket_write_timeout(c->s, buf, n, call_timeout(c, 0, flags));
 	if (r < 0)
 		return write_error(c, flags);
@@ -500,6 +551,7 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 {
 	int r, flg = atomic_load(&c->flags);
+	struct sslsocket_state st;
 
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
 		errno = EINVAL;
@@ -507,12 +559,13 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 	}
 	if (TS_UNLIKELY(flg & (TS_F_SNIFF | TS_F_PLAIN)) && ts_sniff_resolve(c, -1) != 1)
 		return TS_REAL(shutdown)(fd, how); /* nothing of TLS's was sent */
-	if (c->s == NULL || (flg & TS_F_FAILED)) {
+	if (c->s == NULL || (flg & TS_F_ABANDONED) || sslsocket_snapshot(c->s, &st) < 0 ||
+	    st.failed) {
 		/* Nothing of the program's can leak: plain shutdown. */
 		r = TS_REAL(shutdown)(fd, how);
 	} else if (how == SHUT_RD) {
 		r = TS_REAL(shutdown)(fd, SHUT_RD);
-	} else if (flg & TS_F_WR_SHUT) {
+	} else if (st.write_shut) {
 		r = TS_REAL(shutdown)(fd, how);
 	} else {
 		ts_conn_touch(c);
@@ -552,12 +605,8 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 		}
 	}
 done:
-	if (r == 0) {
-		if (how != SHUT_RD)
-			atomic_fetch_or(&c->flags, TS_F_WR_SHUT);
-		if (how != SHUT_WR)
-			atomic_fetch_or(&c->flags, TS_F_RD_SHUT);
-	}
+	if (r == 0 && how != SHUT_WR)
+		atomic_fetch_or(&c->flags, TS_F_RD_SHUT);
 	return r;
 }
 

@@ -273,24 +273,27 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = e == EAGAIN ? EINPROGRESS : e;
 		return -1;
 	}
-	if (!sslsocket_failed(s) && !sslsocket_handshake_done(s)) {
-		/* The TCP connect itself failed (ECONNREFUSED, ...): the socket
-		 * is unconnected and the program may try again. */
-		ts_conn_release(c);
-		ts_fd_forget(fd);
-		errno = e;
-		return -1;
-	}
-	atomic_fetch_or(&c->flags, TS_F_FAILED);
-	ts_conn_log_state(c);
 	{
 		struct sslsocket_state st;
+		int known = sslsocket_snapshot(s, &st) == 0;
 
+		if (known && !st.failed && !st.established) {
+			/* The TCP connect itself failed (ECONNREFUSED, ...): the
+			 * socket is unconnected and the program may try again. */
+			ts_conn_release(c);
+			ts_fd_forget(fd);
+			errno = e;
+			return -1;
+		}
+		ts_conn_log_state(c);
 		/* The phase says what failed, never the text: the TCP connect
 		 * keeps its errno, anything of TLS's is EPROTO. */
-		if (sslsocket_snapshot(s, &st) < 0 || !st.failed ||
-		    st.failure.phase != SSLSOCKET_PHASE_CONNECT)
+		if (!known || !st.failed || st.failure.phase != SSLSOCKET_PHASE_CONNECT)
 			e = EPROTO;
+		/* a failed connect the core holds no failure of: given up,
+		 * every later call fails closed */
+		if (!known || !st.failed)
+			atomic_fetch_or(&c->flags, TS_F_ABANDONED);
 	}
 	ts_conn_release(c);
 	errno = e;

@@ -59,10 +59,11 @@ static long long now_ms(void)
 static int owned_open(struct ts_conn *c)
 {
 	int flags = atomic_load(&c->flags);
+	struct sslsocket_state st;
 
 	return c->kind == TS_KIND_CONN && c->s != NULL &&
-	       !(flags & (TS_F_FAILED | TS_F_CORE_LOST | TS_F_CLOSING)) && ts_conn_is_owner(c) &&
-	       sslsocket_handshake_done(c->s) && !sslsocket_failed(c->s);
+	       !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST | TS_F_CLOSING)) && ts_conn_is_owner(c) &&
+	       sslsocket_snapshot(c->s, &st) == 0 && st.established;
 }
 
 static void notify_one(struct ts_conn *c, long long deadline)

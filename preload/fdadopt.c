@@ -135,7 +135,7 @@ static void refuse(int newfd)
 	       newfd);
 	if (c == NULL)
 		return;
-	atomic_fetch_or(&c->flags, TS_F_FAILED | TS_F_FAIL_LOGGED);
+	atomic_fetch_or(&c->flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
 	c->core_fd = newfd;
 	set_cloexec(newfd);
 	if (ts_fd_install(newfd, c) < 0) {
@@ -162,7 +162,7 @@ void ts_fd_adopt(int newfd)
 	c = find_conn(newfd, dev, ino);
 	if (c != NULL) {
 		if (ts_fd_install(newfd, c) < 0)
-			atomic_fetch_or(&c->flags, TS_F_FAILED);
+			atomic_fetch_or(&c->flags, TS_F_ABANDONED);
 		else
 			set_cloexec(newfd);
 		ts_log(CFG_LOG_DEBUG, "%s %s: descriptor %d received: one more name of the connection",

@@ -128,8 +128,8 @@ void ts_conn_release(struct ts_conn *c)
 
 		atomic_compare_exchange_strong(&ts_fdtab[c->core_fd], &expect, NULL);
 	}
-	notify = c->kind == TS_KIND_CONN && c->s != NULL && !(flags & TS_F_FAILED) &&
-	         !(flags & TS_F_CORE_LOST) && ts_conn_is_owner(c);
+	notify = c->kind == TS_KIND_CONN && c->s != NULL &&
+	         !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST)) && ts_conn_is_owner(c);
 	close_core = c->kind == TS_KIND_CONN && c->core_fd >= 0 &&
 	             !(flags & (TS_F_CORE_LOST | TS_F_KEEP_FD));
 	if (c->kind == TS_KIND_CONN && ts_conn_teardown_hook != NULL)
@@ -197,7 +197,7 @@ static void drop_stale(int fd, struct ts_conn *old)
 	struct ts_conn *c = untag(old);
 
 	if (is_held(old) || fd == c->core_fd)
-		atomic_fetch_or(&c->flags, TS_F_CORE_LOST | TS_F_FAILED);
+		atomic_fetch_or(&c->flags, TS_F_CORE_LOST | TS_F_ABANDONED);
 	if (!is_held(old)) {
 		atomic_fetch_sub(&fd_count, 1);
 		if (atomic_fetch_sub(&c->fdrefs, 1) == 1) {
@@ -308,7 +308,7 @@ void ts_fd_replaced(int fd)
 	if (old == NULL || !is_held(old))
 		return;
 	if (atomic_compare_exchange_strong(&ts_fdtab[fd], &old, NULL))
-		atomic_fetch_or(&untag(old)->flags, TS_F_CORE_LOST | TS_F_FAILED);
+		atomic_fetch_or(&untag(old)->flags, TS_F_CORE_LOST | TS_F_ABANDONED);
 }
 
 void ts_fd_dup(int oldfd, int newfd)
@@ -318,7 +318,7 @@ void ts_fd_dup(int oldfd, int newfd)
 	if (ts_fd_lookup(oldfd, TS_KIND_ANY, &c) != TS_FD_OURS)
 		return;
 	if (ts_fd_install(newfd, c) < 0)
-		atomic_fetch_or(&c->flags, TS_F_FAILED);
+		atomic_fetch_or(&c->flags, TS_F_ABANDONED);
 	ts_conn_release(c);
 }
 

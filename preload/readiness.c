@@ -67,11 +67,9 @@ static int read_ready(struct ts_conn *c)
 	int ready;
 
 	ready = sslsocket_read_ready(c->s);
-	if (sslsocket_failed(c->s)) {
-		atomic_fetch_or(&c->flags, TS_F_FAILED);
-		/* the program may take POLLERR as the end and never read */
+	/* the program may take POLLERR as the end and never read */
+	if (sslsocket_failed(c->s))
 		ts_conn_log_failure(c);
-	}
 	ts_conn_changed(c);
 	return ready;
 }
@@ -91,6 +89,7 @@ static int flush(struct ts_conn *c)
 short ts_readiness(struct ts_conn *c, short asked, short kernel, short *want)
 {
 	struct ts_ready_facts f = {0};
+	struct sslsocket_state st;
 	short kev = 0;
 
 	if (kernel & POLLNVAL) {
@@ -99,17 +98,13 @@ short ts_readiness(struct ts_conn *c, short asked, short kernel, short *want)
 	}
 	f.asked = asked & (POLLIN | POLLOUT);
 	f.kernel = kernel;
-	{
-		struct sslsocket_state st;
-
-		/* EDEADLK: a signal handler's call on a connection its thread
-		 * is inside of: nothing can be said now */
-		if (sslsocket_snapshot(c->s, &st) < 0) {
-			*want = 0;
-			return 0;
-		}
-		f.handshaking = !st.established && !st.failed;
+	/* EDEADLK: a signal handler's call on a connection its thread is
+	 * inside of: nothing can be said now */
+	if (sslsocket_snapshot(c->s, &st) < 0) {
+		*want = 0;
+		return 0;
 	}
+	f.handshaking = !st.established && !st.failed;
 	if (kernel & (POLLIN | POLLOUT | POLLERR | POLLHUP)) {
 		if (f.handshaking) {
 			ts_conn_drive(c);
@@ -122,8 +117,13 @@ short ts_readiness(struct ts_conn *c, short asked, short kernel, short *want)
 	}
 	f.core_ready = sslsocket_poll_events(c->s, f.asked, &kev);
 	f.core_want = kev;
-	f.established = sslsocket_handshake_done(c->s);
-	f.failed = (atomic_load(&c->flags) & TS_F_FAILED) != 0;
+	/* the state after the work above, in one go */
+	if (sslsocket_snapshot(c->s, &st) < 0) {
+		*want = 0;
+		return 0;
+	}
+	f.established = st.established;
+	f.failed = (atomic_load(&c->flags) & TS_F_ABANDONED) != 0 || st.failed;
 	f.peeked = ts_conn_peeked(c) > 0;
 	return ts_ready_decide(&f, want);
 }

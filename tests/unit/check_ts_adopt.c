@@ -128,7 +128,7 @@ START_TEST(test_copy_of_ended_connection_fails)
 	(void)c;
 	ts_fd_adopt(copy); /* ... and then the copy arrives */
 	ck_assert_int_eq(ts_fd_lookup(copy, TS_KIND_CONN, &d), TS_FD_OURS);
-	ck_assert(atomic_load(&d->flags) & TS_F_FAILED);
+	ck_assert(atomic_load(&d->flags) & TS_F_ABANDONED);
 	ck_assert(cloexec(copy));
 	ts_conn_release(d);
 	drop(copy, sv[0], sv[1]);

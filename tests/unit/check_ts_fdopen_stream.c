@@ -82,11 +82,11 @@ START_TEST(test_stream_follows_the_descriptor)
 	ck_assert_int_eq(write(peer, "back\n", 5), 5);
 	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, fp));
 	ck_assert_str_eq(buf, "back\n");
-	/* now the descriptor names a connection (here one that failed): the
+	/* now the descriptor names a connection (here one tlsshim gave up): the
 	 * same stream goes through it, and nothing reaches the peer in clear */
 	c = ts_conn_new(TS_KIND_CONN);
 	c->core_fd = tcp;
-	atomic_fetch_or(&c->flags, TS_F_FAILED | TS_F_FAIL_LOGGED);
+	atomic_fetch_or(&c->flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
 	ck_assert_int_eq(ts_fd_install(tcp, c), 0);
 	errno = 0;
 	ck_assert_int_eq(fputs("SECRET\n", fp), EOF);

@@ -165,7 +165,7 @@ START_TEST(test_failed_connection_sends_no_notify)
 {
 	struct ts_conn *c = new_conn(FD_A);
 
-	atomic_fetch_or(&c->flags, TS_F_FAILED);
+	atomic_fetch_or(&c->flags, TS_F_ABANDONED);
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);
@@ -208,7 +208,7 @@ START_TEST(test_replaced_core_fd_fails_connection)
 	/* dup2(x, FD_A): the kernel replaced the core's descriptor */
 	ts_fd_replaced(FD_A);
 	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
-	ck_assert(atomic_load(&c->flags) & TS_F_FAILED);
+	ck_assert(atomic_load(&c->flags) & TS_F_ABANDONED);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);

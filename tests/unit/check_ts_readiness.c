@@ -164,7 +164,7 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 	ck_assert_uint_eq(visits() - v, 1);
 	/* one fails: reported (level-triggered: at every wait, and only it
 	 * is looked at), with EPOLLERR */
-	atomic_fetch_or(&conns[42]->flags, TS_F_FAILED);
+	atomic_fetch_or(&conns[42]->flags, TS_F_ABANDONED);
 	ts_conn_changed(conns[42]);
 	for (k = 0; k < 3; k++) {
 		v = visits();
