@@ -11,7 +11,9 @@
 # plaintext byte would fail their handshake or their read). The program's
 # open descriptors are the same at the end as after listen. Run under
 # LD_PRELOAD (eager and lazy handshake) and under the launcher, whose
-# status file is part of the start-up.
+# status file is part of the start-up; and once with the limit lowered by
+# the program after listen so that its very first accept (and the
+# interposer's first handshake) takes the last descriptor number left.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 ev_need_preload
@@ -48,12 +50,15 @@ print("clients ok %d of %d" % (ok[0], n))
 sys.exit(0 if ok[0] == n else 1)
 PY
 
-run() { # what launcher|preload [KEYS]
+run() { # what launcher|preload|edge [KEYS]
 	P=$(free_port)
 	if [ "$2" = launcher ]; then
 		ev_accept_cfg $P "${3:-}" >"$T/rules.conf"
 		(ulimit -n 24 && exec timeout 60 "$TLSSHIM" -c "$T/rules.conf" -- "$PROGS/evprog_fdserver" $P $N) \
 			>"$T/srv.out" 2>"$T/srv.log" &
+	elif [ "$2" = edge ]; then # the program lowers its own limit after listen
+		LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg $P "${3:-}")" \
+			timeout 60 "$PROGS/evprog_fdserver" $P $N edge >"$T/srv.out" 2>"$T/srv.log" &
 	else
 		(ulimit -n 24 && LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg $P "${3:-}")" \
 			exec timeout 60 "$PROGS/evprog_fdserver" $P $N) >"$T/srv.out" 2>"$T/srv.log" &
@@ -77,4 +82,9 @@ run() { # what launcher|preload [KEYS]
 run "LD_PRELOAD, eager handshake" preload
 run "LD_PRELOAD, lazy handshake" preload "do_handshake_on_connect = false;"
 run "launcher" launcher
+# At the edge: the first accept of all (the first handshake) takes the
+# last descriptor number the limit leaves.
+N=5
+run "one number left at the first accept" edge
+grep -q "^accept failed: EMFILE holding 1$" "$T/srv.out" || fail "at the edge: not one connection held before EMFILE"
 exit 0

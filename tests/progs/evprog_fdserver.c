@@ -1,12 +1,14 @@
 /*
- * evprog_fdserver PORT CLIENTS: a plain blocking server on 127.0.0.1:PORT
- * that runs out of descriptors, the program a test wraps with an accept
+ * evprog_fdserver PORT CLIENTS [edge]: a plain blocking server on
+ * 127.0.0.1:PORT that runs out of descriptors, the program a test wraps with an accept
  * rule under a low RLIMIT_NOFILE. It holds every accepted connection open
  * until accept fails with EMFILE or ENFILE (prints "accept failed: EMFILE
  * holding N"), then answers each held connection (one line in, "echo:
  * LINE" out, close) and goes on accepting and answering one at a time
  * until CLIENTS were answered in all. Prints "fds START END": descriptors
  * open after listen and at the end, after every connection was closed.
+ * With "edge" it lowers RLIMIT_NOFILE itself after listen, to the
+ * listener's number + 2: the first accept takes the one number left.
  * Any other accept error, a read or write that fails, or CLIENTS accepted
  * without ever running out, is printed and the program exits 1.
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,8 +49,8 @@ static int answer(int fd)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s PORT CLIENTS\n", argv[0]);
+	if (argc != 3 && (argc != 4 || strcmp(argv[3], "edge"))) {
+		fprintf(stderr, "usage: %s PORT CLIENTS [edge]\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -62,6 +65,15 @@ int main(int argc, char **argv)
 	    listen(ls, clients) < 0) {
 		perror("listen");
 		return 1;
+	}
+	if (argc == 4) {
+		struct rlimit rl;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)ls + 2;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			perror("setrlimit");
+			return 1;
+		}
 	}
 	int start = count_fds();
 	printf("listening %s\n", argv[1]);
