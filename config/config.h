@@ -163,6 +163,9 @@ int cfg_rule_names_host(const struct cfg_rule *r, const char *name);
  * sslsocket_config_keyfile_state), without a location, in buf: 1 when
  * there is one, 0 when none. */
 int cfg_keyfile_warning(const sslsocket_config *c, char *buf, size_t n);
+/* The same for ca_certs or crl_file (option: SSLSOCKET_OPT_CA_CERTS or
+ * SSLSOCKET_OPT_CRL_FILE): writable by group or others, or another user's. */
+int cfg_trustfile_warning(const sslsocket_config *c, int option, char *buf, size_t n);
 
 /* Parses one "HOST:PORT" match string; -1 with a reason in err->msg. */
 int cfg_match_parse(const char *text, struct cfg_match *out, struct cfg_error *err);

@@ -579,6 +579,17 @@ static int weak_warning(struct loader *L, const struct source *src, const config
 	return 0;
 }
 
+/* A warning about the file of key k, at its FILE:LINE. */
+static int warn_at(struct loader *L, const struct ld_optset *fin, int k, const char *w)
+{
+	if (cfg_warnf(L->ri, "%s:%d: %s: %s", fin->at[k].file ? fin->at[k].file : "(built-in)",
+	              fin->at[k].line, key_names[k], w) < 0) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
                      enum cfg_side side, unsigned nth, const struct ld_optset *fin,
                      sslsocket_config **out)
@@ -609,15 +620,16 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	*out = c;
 	if (weak_warning(L, src, elem, side, nth, fin) < 0)
 		return -1;
-	char w[400];
-	if (cfg_keyfile_warning(c, w, sizeof w)) {
-		int k = fin->o.keyfile ? LD_KEYFILE : LD_CERTFILE;
-		if (cfg_warnf(L->ri, "%s:%d: %s: %s", fin->at[k].file ? fin->at[k].file : "(built-in)",
-		              fin->at[k].line, key_names[k], w) < 0) {
-			cfg_errorf(L->err, "out of memory");
-			return -1;
-		}
-	}
+	char w[600];
+	if (cfg_keyfile_warning(c, w, sizeof w) &&
+	    warn_at(L, fin, fin->o.keyfile ? LD_KEYFILE : LD_CERTFILE, w) < 0)
+		return -1;
+	if (cfg_trustfile_warning(c, SSLSOCKET_OPT_CA_CERTS, w, sizeof w) &&
+	    warn_at(L, fin, LD_CA_CERTS, w) < 0)
+		return -1;
+	if (cfg_trustfile_warning(c, SSLSOCKET_OPT_CRL_FILE, w, sizeof w) &&
+	    warn_at(L, fin, LD_CRL_FILE, w) < 0)
+		return -1;
 	if (L->n_checked == L->cap_checked) {
 		size_t cap = L->cap_checked ? L->cap_checked * 2 : 8;
 		sslsocket_config **n = realloc(L->checked, cap * sizeof *n);

@@ -96,6 +96,25 @@ int cfg_keyfile_warning(const sslsocket_config *c, char *buf, size_t n)
 	return 1;
 }
 
+int cfg_trustfile_warning(const sslsocket_config *c, int option, char *buf, size_t n)
+{
+	struct sslsocket_keyfile_state fs;
+	char mode[96] = "", owner[96] = "";
+
+	if (sslsocket_config_trustfile_state(c, option, &fs) < 0 || !fs.concerns)
+		return 0;
+	if (fs.concerns & SSLSOCKET_FILE_WRITABLE)
+		snprintf(mode, sizeof mode, " is writable by group or others (mode %04o: chmod go-w it)",
+		         fs.mode);
+	if (fs.concerns & SSLSOCKET_KEYFILE_FOREIGN)
+		snprintf(owner, sizeof owner, "%s owned by uid %lu, neither this user (uid %lu) nor root",
+		         mode[0] ? " and" : " is", fs.uid, (unsigned long)geteuid());
+	snprintf(buf, n, "%s %s%s%s: whoever may write it decides whom this program trusts",
+	         option == SSLSOCKET_OPT_CRL_FILE ? "revocation list" : "CA file", fs.path, mode,
+	         owner);
+	return 1;
+}
+
 const char *cfg_quote(char buf[CFG_QUOTE_BUF], const char *s)
 {
 	size_t i = 0;

@@ -225,6 +225,28 @@ int sslsocket_config_keyfile_state(const sslsocket_config *c, struct sslsocket_k
 	return 0;
 }
 
+int sslsocket_config_trustfile_state(const sslsocket_config *c, int option,
+                                     struct sslsocket_keyfile_state *out)
+{
+	int k = option == SSLSOCKET_OPT_CA_CERTS ? CORE_F_CA
+	        : option == SSLSOCKET_OPT_CRL_FILE ? CORE_F_CRL : -1;
+
+	memset(out, 0, sizeof *out);
+	if (!c || k < 0 || !core_config_path(c, k) || !c->f[k].data) {
+		errno = ENOENT;
+		return -1;
+	}
+	const struct core_file_id *id = &c->f[k].id;
+	out->path = core_config_path(c, k);
+	out->mode = id->mode;
+	out->uid = id->uid;
+	if (id->mode & (S_IWGRP | S_IWOTH))
+		out->concerns |= SSLSOCKET_FILE_WRITABLE;
+	if (id->uid != 0 && id->uid != (unsigned long)geteuid())
+		out->concerns |= SSLSOCKET_KEYFILE_FOREIGN;
+	return 0;
+}
+
 const struct sslsocket_options *sslsocket_config_options(const sslsocket_config *c)
 {
 	return c ? &c->o : NULL;

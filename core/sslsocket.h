@@ -317,6 +317,15 @@ struct sslsocket_keyfile_state {
 /* Fills out; 0, or -1 (errno ENOENT) when c has no private key. */
 SSLSOCKET_API int sslsocket_config_keyfile_state(const sslsocket_config *c,
                                                  struct sslsocket_keyfile_state *out);
+/* The same for a file that decides whom c trusts: option is
+ * SSLSOCKET_OPT_CA_CERTS or SSLSOCKET_OPT_CRL_FILE. Whoever may write it
+ * may add a CA or drop a revocation, so concerns has
+ * SSLSOCKET_FILE_WRITABLE (group or others may write it) and
+ * SSLSOCKET_KEYFILE_FOREIGN; readable is no concern. -1 (errno ENOENT)
+ * when c read no such file (the system store). */
+#define SSLSOCKET_FILE_WRITABLE 4u
+SSLSOCKET_API int sslsocket_config_trustfile_state(const sslsocket_config *c, int option,
+                                                   struct sslsocket_keyfile_state *out);
 /* The options c was made from (its own copies); valid while c is. */
 SSLSOCKET_API const struct sslsocket_options *sslsocket_config_options(const sslsocket_config *c);
 /* 1 when a file of c, looked up by its path now (following symlinks), is

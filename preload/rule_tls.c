@@ -119,7 +119,7 @@ static void rotate(const struct cfg_rule *r, struct rule_tls *t)
 	sslsocket_config *nc;
 	sslsocket_ctx *nctx = NULL, *old_ctx;
 	int changed;
-	char why[400];
+	char why[600];
 
 	changed = sslsocket_config_changed(t->cfg, &stamp);
 	if (!changed) {
@@ -150,6 +150,12 @@ static void rotate(const struct cfg_rule *r, struct rule_tls *t)
 	ts_log(CFG_LOG_INFO, "rule %s:%d \"%s\": credentials reloaded (a file was replaced)", r->file,
 	       r->line, r->match_text);
 	if (cfg_keyfile_warning(nc, why, sizeof why))
+		ts_log(CFG_LOG_WARN, "rule %s:%d \"%s\": the reloaded %s", r->file, r->line,
+		       r->match_text, why);
+	if (cfg_trustfile_warning(nc, SSLSOCKET_OPT_CA_CERTS, why, sizeof why))
+		ts_log(CFG_LOG_WARN, "rule %s:%d \"%s\": the reloaded %s", r->file, r->line,
+		       r->match_text, why);
+	if (cfg_trustfile_warning(nc, SSLSOCKET_OPT_CRL_FILE, why, sizeof why))
 		ts_log(CFG_LOG_WARN, "rule %s:%d \"%s\": the reloaded %s", r->file, r->line,
 		       r->match_text, why);
 }

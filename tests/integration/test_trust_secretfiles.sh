@@ -8,6 +8,8 @@
 # another user owns, is warned about. The interposer logs the warnings at
 # start, `tlsshim --check` prints the same ones and fails the same way.
 # A key file replaced while the program runs gets the same treatment.
+# ca_certs and crl_file decide whom the program trusts: one that group or
+# others may write, or another user owns, is warned about the same way.
 . "$(dirname "$0")/lib.sh"
 
 mkdir "$T/k"
@@ -141,6 +143,44 @@ if [ "$(id -u)" -eq 0 ]; then
 	chown root "$KEY" "$CONF"
 else
 	echo "NOTE: not root: the owned-by-another-user cases need root (CI runs as root) and were not run"
+fi
+
+# ca_certs and crl_file: whoever may write them decides whom the program
+# trusts. 0644: not a word; group or others may write: a warning at the
+# key's line, at start and from --check.
+mkdir "$T/trust"
+cp "$CERTS/ca.pem" "$T/trust/ca.pem"
+(cd "$T/trust" && : >index.txt && printf '[ca]\ndefault_ca = c\n[c]\ndatabase = index.txt\ncertificate = %s\nprivate_key = %s\ndefault_md = sha256\ndefault_crl_days = 7\n' \
+	"$CERTS/ca.pem" "$CERTS/ca.key" >ca.cnf &&
+	openssl ca -batch -config ca.cnf -gencrl -out crl.pem >/dev/null 2>&1) || fail "a CRL"
+TCONF=$T/trust.conf
+printf 'version = 1;\nconnect = ( { match = "127.0.0.1:1";\n  ca_certs = "%s";\n  crl_file = "%s"; } );\n' \
+	"$T/trust/ca.pem" "$T/trust/crl.pem" >"$TCONF"
+chmod 644 "$TCONF" "$T/trust/ca.pem" "$T/trust/crl.pem"
+start_with "$TCONF"
+assert_eq 0 "$(cat "$T/start.rc")" "0644 trust files"
+[ ! -s "$T/start.log" ] || { cat "$T/start.log" >&2; fail "0644 CA and CRL files are warned about"; }
+for m in 664 646; do
+	chmod $m "$T/trust/ca.pem" "$T/trust/crl.pem"
+	start_with "$TCONF"
+	assert_eq 0 "$(cat "$T/start.rc")" "mode $m trust files are not refused"
+	assert_contains "$T/start.log" "^tlsshim\[[0-9]*\]: $TCONF:3: ca_certs: CA file $T/trust/ca.pem is writable by group or others (mode 0$m: chmod go-w it): whoever may write it decides whom this program trusts\$" \
+		"mode $m CA file warned about"
+	assert_contains "$T/start.log" "^tlsshim\[[0-9]*\]: $TCONF:4: crl_file: revocation list $T/trust/crl.pem is writable by group or others (mode 0$m" \
+		"mode $m CRL file warned about"
+	check_with "$TCONF"
+	assert_eq 0 "$(cat "$T/check.rc")" "--check of mode $m trust files"
+	assert_contains "$T/check.err" "^tlsshim: warning: $TCONF:3: ca_certs: CA file $T/trust/ca.pem is writable by group or others" \
+		"--check warns about a mode $m CA file"
+done
+if [ "$(id -u)" = 0 ]; then
+	chmod 644 "$T/trust/ca.pem"
+	chown nobody "$T/trust/ca.pem"
+	start_with "$TCONF"
+	assert_contains "$T/start.log" "ca_certs: CA file $T/trust/ca.pem is owned by uid $(id -u nobody), neither this user (uid 0) nor root" \
+		"another user's CA file warned about"
+else
+	echo "NOTE: not root: another user's CA file is not tried"
 fi
 
 # 5. replaced while a server runs: a readable replacement is loaded with a
