@@ -1,5 +1,5 @@
 /*
- * load_int.h - shared by load.c (sources, top level, rules) and keys.c
+ * load_int.h - shared by load.c (sources, top level, rules) and rule_keys.c
  * (one rule or defaults key, and the final option checks). Includes
  * <libconfig.h>, so only config/ may include it.
  */
@@ -76,7 +76,7 @@ const char *ld_type_name(const config_setting_t *s);
 int ld_fail(struct loader *L, const struct source *src, const config_setting_t *s,
             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* keys.c */
+/* rule_keys.c */
 const char *ld_key_name(int key);
 /* Reads the setting s of a rule (side CFG_CONNECT or CFG_ACCEPT) or of
  * defaults (LD_IN_DEFAULTS) into os. */

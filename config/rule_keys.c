@@ -1,5 +1,5 @@
 /*
- * keys.c - one key of a rule or of `defaults`: its type, its value, and
+ * rule_keys.c - one key of a rule or of `defaults`: its type, its value, and
  * for file names, that the file is there; then the core's own check of a
  * rule's final options, with the blame put on the line that caused it.
  */
