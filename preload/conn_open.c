@@ -140,8 +140,9 @@ static void socket_options(const struct cfg_rule *r, const char *name, const cha
 }
 
 /* The client rule for addr, or NULL (plain). *name receives the name the
- * connection is bound to: the one that matched a name rule, else the
- * newest resolved name, else "". */
+ * connection is bound to: the one that matched a name rule, else this
+ * thread's own lookup of the address, else the process's only name for it,
+ * else "" (ts_names_match). */
 static const struct cfg_rule *match_connect(const struct sockaddr *addr, socklen_t len,
                                             char *name, size_t cap)
 {

@@ -19,6 +19,18 @@
  * the certificate check), never merely the newest name of the address:
  * with `*.example.com`, a later evil.test resolving to the same address must
  * not become the identity checked.
+ *
+ * An address or `*` rule says nothing about names, and the newest name the
+ * process resolved to an address may be anybody's (a shared CDN address, a
+ * lookup in another thread): checking it would let whoever made the process
+ * resolve evil.example to the address present evil.example's certificate
+ * (issue 10 item 6b). So each thread also keeps its own newest lookups
+ * (THREAD_NAMES pairs, no lock): the connection is bound to the name of the
+ * calling thread's most recent lookup whose answer held the address. Only a
+ * thread that resolved nothing for the address falls back to the process's
+ * names, and then only to a single one: two or more distinct names are
+ * ambiguous, logged at warn, and the certificate is checked against the
+ * address.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -26,10 +38,12 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "init.h"
+#include "log.h"
 #include "names.h"
 
 struct name_entry {
@@ -50,6 +64,14 @@ struct kept_entry {
 };
 
 #define KEPT_BUCKETS 256
+
+/* The calling thread's own newest (address, name) pairs: one lookup's
+ * answer shares one name, so the newest pair of an address is the thread's
+ * most recent lookup that returned it. */
+#define THREAD_NAMES 16
+
+static __thread struct name_entry mine[THREAD_NAMES];
+static __thread unsigned long mine_seq;
 
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct name_entry names[TS_NAMES_MAX];
@@ -110,7 +132,11 @@ static int addr_key(const struct sockaddr *sa, socklen_t len, int *family, unsig
 	return -1;
 }
 
-static void add_locked(int family, const unsigned char addr[16], const char *name)
+/* Adds (family, addr, name) to a ring of cap entries (the process's, under
+ * the lock, or the calling thread's): the same pair again only becomes the
+ * newest; otherwise an empty or the oldest entry is taken. */
+static void ring_add(struct name_entry *ring, size_t cap, unsigned long *seq, int family,
+                     const unsigned char addr[16], const char *name)
 {
 	struct name_entry *e, *slot = NULL;
 	size_t i, n;
@@ -118,28 +144,34 @@ static void add_locked(int family, const unsigned char addr[16], const char *nam
 	n = strlen(name);
 	if (n >= TS_NAME_LEN)
 		return;
-	/* The same pair again only becomes the newest. */
-	for (i = 0; i < TS_NAMES_MAX; i++) {
-		e = &names[i];
+	for (i = 0; i < cap; i++) {
+		e = &ring[i];
 		if (e->family == family && memcmp(e->addr, addr, 16) == 0 &&
 		    strcmp(e->name, name) == 0) {
-			e->seq = ++names_seq;
+			e->seq = ++*seq;
 			return;
 		}
-	}
-	for (i = 0; i < TS_NAMES_MAX; i++) {
-		e = &names[i];
-		if (e->family == 0) {
-			slot = e;
-			break;
-		}
-		if (slot == NULL || e->seq < slot->seq)
+		if (slot == NULL || e->seq < slot->seq) /* an empty one has seq 0 */
 			slot = e;
 	}
 	slot->family = family;
 	memcpy(slot->addr, addr, 16);
 	memcpy(slot->name, name, n + 1);
-	slot->seq = ++names_seq;
+	slot->seq = ++*seq;
+}
+
+/* The name of the calling thread's most recent lookup that returned
+ * (family, key), or NULL. */
+static const char *find_mine(int family, const unsigned char key[16])
+{
+	const struct name_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < THREAD_NAMES; i++)
+		if (mine[i].family == family && memcmp(mine[i].addr, key, 16) == 0 &&
+		    (best == NULL || mine[i].seq > best->seq))
+			best = &mine[i];
+	return best != NULL ? best->name : NULL;
 }
 
 static unsigned kept_bucket(int family, const unsigned char addr[16])
@@ -219,8 +251,9 @@ void ts_names_add_raw(int family, const void *addr, const char *name)
 	} else {
 		memcpy(key, addr, 4);
 	}
+	ring_add(mine, THREAD_NAMES, &mine_seq, family, key, low);
 	pthread_mutex_lock(&names_lock);
-	add_locked(family, key, low);
+	ring_add(names, TS_NAMES_MAX, &names_seq, family, key, low);
 	keep_locked(family, key, low, names_seq);
 	pthread_mutex_unlock(&names_lock);
 }
@@ -303,39 +336,82 @@ size_t ts_names_lookup(const struct sockaddr *sa, socklen_t len,
 	return n;
 }
 
+/* "a, b, c and N more": the candidates of an ambiguous address. */
+static void list_names(const struct found_name *f, size_t n, char *out, size_t cap)
+{
+	size_t i, used = 0;
+	int w;
+
+	out[0] = '\0';
+	for (i = 0; i < n && i < 4; i++) {
+		w = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", f[i].name);
+		if (w < 0 || (size_t)w >= cap - used)
+			return;
+		used += (size_t)w;
+	}
+	if (n > i)
+		snprintf(out + used, cap - used, " and %zu more", n - i);
+}
+
 const struct cfg_rule *ts_names_match(const struct cfg_ruleset *rs, enum cfg_side side,
                                       const struct sockaddr *sa, socklen_t len, char *name,
                                       size_t cap)
 {
 	const struct cfg_rule *r;
 	const char **ptrs = NULL;
+	const char *own;
 	unsigned char key[16];
 	struct found_name *f = NULL;
-	size_t i, n = 0, which = SIZE_MAX;
+	size_t i, n = 0, np = 0, which = SIZE_MAX;
+	char ambiguous[600] = "";
 	int family;
 
 	if (cap > 0)
 		name[0] = '\0';
 	if (addr_key(sa, len, &family, key) < 0)
 		return cfg_match(rs, side, sa, len, NULL, 0);
+	own = find_mine(family, key);
 	pthread_mutex_lock(&names_lock);
 	n = collect_locked(family, key, &f);
-	if (n > 0 && (ptrs = malloc(n * sizeof *ptrs)) == NULL)
+	/* This thread's own name first: of the names that match a name rule,
+	 * the one this thread looked up is the one bound. */
+	if ((ptrs = malloc((n + 1) * sizeof *ptrs)) == NULL) {
 		n = 0; /* address rules still match; name rules cannot be decided */
-	for (i = 0; i < n; i++)
-		ptrs[i] = f[i].name;
-	r = cfg_match_named(rs, side, sa, len, ptrs, n, &which);
-	/* The name that matched a name rule; else the newest name (an address
-	 * or `*` rule says nothing about names). */
-	if (r != NULL && which == SIZE_MAX && n > 0)
-		which = 0;
-	if (which < n && cap > 0) {
-		strncpy(name, f[which].name, cap - 1);
+		own = NULL;
+	} else {
+		if (own != NULL)
+			ptrs[np++] = own;
+		for (i = 0; i < n; i++)
+			if (own == NULL || strcmp(f[i].name, own) != 0)
+				ptrs[np++] = f[i].name;
+	}
+	r = cfg_match_named(rs, side, sa, len, ptrs, np, &which);
+	if (r != NULL && which == SIZE_MAX) {
+		/* An address or `*` rule says nothing about names: this
+		 * thread's lookup, else the process's only name; several are
+		 * ambiguous and none is bound. */
+		if (own != NULL || np == 1)
+			which = 0;
+		else if (np > 1 && side == CFG_CONNECT && !r->passthrough &&
+		         r->opts.server_hostname == NULL)
+			list_names(f, n, ambiguous, sizeof ambiguous);
+	}
+	if (which < np && cap > 0) {
+		strncpy(name, ptrs[which], cap - 1);
 		name[cap - 1] = '\0';
 	}
 	pthread_mutex_unlock(&names_lock);
 	free(ptrs);
 	free(f);
+	if (ambiguous[0] != '\0') {
+		char peer[64];
+
+		ts_addr_format(sa, len, peer, sizeof peer);
+		ts_log(CFG_LOG_WARN,
+		       "connect %s: %zu names were resolved to this address, none by this thread "
+		       "(%s); no name is sent, the certificate is checked against the address",
+		       peer, n, ambiguous);
+	}
 	return r;
 }
 
@@ -343,6 +419,8 @@ void ts_names_clear(void)
 {
 	size_t b;
 
+	memset(mine, 0, sizeof mine); /* the calling thread's */
+	mine_seq = 0;
 	pthread_mutex_lock(&names_lock);
 	memset(names, 0, sizeof names);
 	names_seq = 0;

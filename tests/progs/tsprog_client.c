@@ -17,6 +17,11 @@
  *                       address, write "ping\n", print the reply
  *   gai PORT NAME...    getaddrinfo each NAME in turn (IPv4), connect to
  *                       the first NAME's address, then as ghbn
+ *   gaiother PORT NAME OTHER...  getaddrinfo NAME, then another thread
+ *                       looks up each OTHER (joined), then as gai with NAME
+ *   gaithreads PORT NAME...  one thread per NAME: each looks NAME up; once
+ *                       all have, each connects to its answer, writes
+ *                       "ping\n" and reads; printed per NAME, in order
  *   spawndup HOST PORT  posix_spawn /bin/echo with the connection as its
  *                       stdout (a dup2 file action)
  *   forkdup HOST PORT   fork; the child dup2s the connection onto stdout
@@ -32,6 +37,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -403,37 +409,155 @@ static int mode_spawn(char *path)
 	return 0;
 }
 
-static int mode_gai(const char *port, int n, char **names)
+/* getaddrinfo(name) for IPv4 stream sockets; NULL (and a line) on failure. */
+static struct addrinfo *lookup4(const char *name, const char *port)
 {
-	struct addrinfo hints, *res, *first = NULL;
-	char buf[64];
-	int i, fd, r;
-	ssize_t got;
+	struct addrinfo hints, *res;
+	int r;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(name, port, &hints, &res);
+	if (r != 0) {
+		printf("getaddrinfo %s: %s\n", name, gai_strerror(r));
+		return NULL;
+	}
+	return res;
+}
+
+/* connect to ai, write "ping\n", read once; the results as report()'s
+ * lines, each prefixed, into out. */
+static void ping_at(const struct addrinfo *ai, const char *prefix, char *out, size_t cap)
+{
+	char buf[64];
+	size_t used = 0;
+	ssize_t got;
+	int fd, r, e;
+
+#define LINE(what, rv, ev)                                                                  \
+	do {                                                                                \
+		if ((rv) < 0)                                                               \
+			used += (size_t)snprintf(out + used, cap - used, "%s%s=-1 errno=%s\n",  \
+			                         prefix, what, ename(ev));                  \
+		else                                                                        \
+			used += (size_t)snprintf(out + used, cap - used, "%s%s=%ld\n", prefix,  \
+			                         what, (long)(rv));                         \
+	} while (0)
+	out[0] = '\0';
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	e = errno;
+	LINE("connect", r, e);
+	got = write(fd, "ping\n", 5);
+	e = errno;
+	LINE("write", got, e);
+	got = read(fd, buf, sizeof buf - 1);
+	e = errno;
+	LINE("read", got, e);
+#undef LINE
+	if (got > 0 && used < cap)
+		snprintf(out + used, cap - used, "%sgot=%.*s", prefix, (int)got, buf);
+	close(fd);
+}
+
+static int mode_gai(const char *port, int n, char **names)
+{
+	struct addrinfo *res, *first = NULL;
+	char out[512];
+	int i;
+
 	for (i = 0; i < n; i++) {
-		r = getaddrinfo(names[i], port, &hints, &res);
-		if (r != 0) {
-			printf("getaddrinfo %s: %s\n", names[i], gai_strerror(r));
+		if ((res = lookup4(names[i], port)) == NULL)
 			return 1;
-		}
 		if (first == NULL)
 			first = res;
 		else
 			freeaddrinfo(res);
 	}
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	r = connect(fd, first->ai_addr, first->ai_addrlen);
-	report("connect", r, errno);
+	ping_at(first, "", out, sizeof out);
+	fputs(out, stdout);
 	freeaddrinfo(first);
-	REPORT("write", write(fd, "ping\n", 5));
-	got = read(fd, buf, sizeof buf - 1);
-	report("read", (long)got, errno);
-	if (got > 0)
-		printf("got=%.*s", (int)got, buf);
-	close(fd);
+	return 0;
+}
+
+struct lookups {
+	const char *port;
+	int n;
+	char **names;
+};
+
+static void *lookup_thread(void *arg)
+{
+	const struct lookups *l = arg;
+	struct addrinfo *res;
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if ((res = lookup4(l->names[i], l->port)) != NULL)
+			freeaddrinfo(res);
+	return NULL;
+}
+
+static int mode_gaiother(const char *port, const char *name, int n, char **others)
+{
+	struct lookups l = {port, n, others};
+	struct addrinfo *own = lookup4(name, port);
+	pthread_t t;
+	char out[512];
+
+	if (own == NULL)
+		return 1;
+	if (pthread_create(&t, NULL, lookup_thread, &l) != 0)
+		return 1;
+	pthread_join(t, NULL);
+	ping_at(own, "", out, sizeof out);
+	fputs(out, stdout);
+	freeaddrinfo(own);
+	return 0;
+}
+
+static pthread_barrier_t resolved;
+
+struct pinger {
+	const char *port, *name;
+	char out[512];
+	pthread_t t;
+};
+
+static void *pinger_thread(void *arg)
+{
+	struct pinger *p = arg;
+	struct addrinfo *res = lookup4(p->name, p->port);
+	char prefix[300];
+
+	pthread_barrier_wait(&resolved);
+	if (res == NULL)
+		return NULL;
+	snprintf(prefix, sizeof prefix, "%s ", p->name);
+	ping_at(res, prefix, p->out, sizeof p->out);
+	freeaddrinfo(res);
+	return NULL;
+}
+
+static int mode_gaithreads(const char *port, int n, char **names)
+{
+	struct pinger *p = calloc((size_t)n, sizeof *p);
+	int i;
+
+	if (p == NULL || pthread_barrier_init(&resolved, NULL, (unsigned)n) != 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		p[i].port = port;
+		p[i].name = names[i];
+		if (pthread_create(&p[i].t, NULL, pinger_thread, &p[i]) != 0)
+			return 1;
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(p[i].t, NULL);
+		fputs(p[i].out, stdout);
+	}
+	free(p);
 	return 0;
 }
 
@@ -443,6 +567,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 4 && strcmp(argv[1], "gai") == 0)
 		return mode_gai(argv[2], argc - 3, argv + 3);
+	if (argc >= 5 && strcmp(argv[1], "gaiother") == 0)
+		return mode_gaiother(argv[2], argv[3], argc - 4, argv + 4);
+	if (argc >= 4 && strcmp(argv[1], "gaithreads") == 0)
+		return mode_gaithreads(argv[2], argc - 3, argv + 3);
 	if (argc == 4 && strcmp(argv[1], "leak") == 0)
 		return mode_leak(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "nbleak") == 0)

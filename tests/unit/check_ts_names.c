@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -332,6 +333,106 @@ START_TEST(test_rule_v6_and_mapped)
 }
 END_TEST
 
+/* ---- whose name: the connecting thread's own lookup (issue 10 item 6b) -- */
+
+struct resolver {
+	struct sockaddr_in a;
+	const char *names[3];
+};
+
+/* Another thread's lookups: names[] resolved to a, in order. */
+static void *resolve_elsewhere(void *arg)
+{
+	const struct resolver *r = arg;
+	size_t i;
+
+	for (i = 0; i < 3 && r->names[i] != NULL; i++)
+		ts_names_add(SA(r->a), r->names[i]);
+	return NULL;
+}
+
+static void in_other_thread(struct sockaddr_in a, const char *n1, const char *n2)
+{
+	struct resolver r = {a, {n1, n2, NULL}};
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, resolve_elsewhere, &r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+
+struct matcher {
+	struct sockaddr_in a;
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+};
+
+/* ts_names_match from a thread that looked nothing up. */
+static void *match_elsewhere(void *arg)
+{
+	struct matcher *m = arg;
+
+	m->r = ts_names_match(ts_rules, CFG_CONNECT, SA(m->a), m->name, sizeof m->name);
+	return NULL;
+}
+
+/* An address rule: another thread's later evil.test does not replace the
+ * name this thread looked up. */
+START_TEST(test_address_rule_own_thread_name)
+{
+	struct sockaddr_in a = v4("10.7.2.1", 8443);
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+
+	ts_names_add(SA(a), "good.test");
+	in_other_thread(a, "evil.test", NULL);
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "10.7.0.0/16:8443");
+	ck_assert_str_eq(name, "good.test");
+}
+END_TEST
+
+/* A thread that looked nothing up: the process's only name is bound; with
+ * two, none is. */
+START_TEST(test_address_rule_other_threads_names)
+{
+	struct matcher m;
+	pthread_t t;
+
+	memset(&m, 0, sizeof m);
+	m.a = v4("10.7.2.2", 8443);
+	in_other_thread(m.a, "only.test", NULL);
+	ck_assert_int_eq(pthread_create(&t, NULL, match_elsewhere, &m), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_ptr_nonnull(m.r);
+	ck_assert_str_eq(m.name, "only.test");
+
+	in_other_thread(m.a, "second.test", NULL);
+	ck_assert_int_eq(pthread_create(&t, NULL, match_elsewhere, &m), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_ptr_nonnull(m.r);
+	ck_assert_str_eq(m.r->match_text, "10.7.0.0/16:8443");
+	ck_assert_str_eq(m.name, "");
+}
+END_TEST
+
+/* *.example.com: of two matching names, the one this thread looked up is
+ * bound, even when another thread resolved the other one later. */
+START_TEST(test_wildcard_prefers_own_thread_name)
+{
+	struct sockaddr_in a = v4("10.1.2.6", 443);
+	char name[TS_NAME_LEN];
+	const struct cfg_rule *r;
+
+	ts_names_add(SA(a), "www.example.com");
+	in_other_thread(a, "api.example.com", NULL);
+	r = ts_names_match(ts_rules, CFG_CONNECT, SA(a), name, sizeof name);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->match_text, "*.example.com:443");
+	ck_assert_str_eq(name, "www.example.com");
+}
+END_TEST
+
 Suite *ts_names_suite(void)
 {
 	Suite *s = suite_create("ts_names");
@@ -356,6 +457,9 @@ Suite *ts_names_suite(void)
 	tcase_add_test(tc, test_address_rule_newest_name);
 	tcase_add_test(tc, test_rule_trailing_dot_and_case);
 	tcase_add_test(tc, test_rule_v6_and_mapped);
+	tcase_add_test(tc, test_address_rule_own_thread_name);
+	tcase_add_test(tc, test_address_rule_other_threads_names);
+	tcase_add_test(tc, test_wildcard_prefers_own_thread_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
