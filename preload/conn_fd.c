@@ -256,9 +256,12 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 	struct ts_conn *c;
 	int r;
 
-	switch (ts_fd_lookup(fd, TS_KIND_CONN, &c)) {
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+
+	switch (is) {
 	case TS_FD_CLOSED:
-		return ts_fd_ebadf();
+	case TS_FD_REFUSED:
+		return ts_fd_fail(is);
 	case TS_FD_PASS:
 		return TS_REAL(ioctl)(fd, req, arg);
 	case TS_FD_OURS:

@@ -24,6 +24,7 @@
 #include "conn_open.h"
 #include "epoll.h"
 #include "exitnotify.h"
+#include "fdcopies.h"
 #include "fdtab.h"
 #include "init.h"
 #include "log.h"
@@ -163,6 +164,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int fam, r, e, saved = errno;
 	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_ANY, &c);
 
+	ts_fdfresh_clear(fd); /* connected, or the program's to retry */
 	if (is == TS_FD_CLOSED)
 		return ts_fd_ebadf();
 	if (c != NULL && c->kind == TS_KIND_LISTENER) {

@@ -2,7 +2,8 @@
  * fdcopies.c - the marks of fdcopies.h: one bit per descriptor number,
  * set with an atomic or, read with relaxed loads (a mark that races with
  * a connect is a dup racing with that connect, which the program cannot
- * order either).
+ * order either). Two sets: the numbers that took part in a copy, and the
+ * TCP sockets not connected yet (which a fork copies to another process).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,10 +17,16 @@
 
 #define WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
 
-static atomic_ulong marks[TS_FD_MAX / WORD_BITS];
-static atomic_int marks_high; /* highest marked word + 1 */
+/* One set of marks: a bit per descriptor number. */
+struct markset {
+	atomic_ulong bits[TS_FD_MAX / WORD_BITS];
+	atomic_int high; /* highest marked word + 1 */
+};
 
-void ts_fdcopy_mark(int fd)
+static struct markset copies; /* numbers that took part in a copy */
+static struct markset fresh;  /* TCP sockets not connected yet */
+
+static void set_mark(struct markset *m, int fd)
 {
 	unsigned w;
 	int high;
@@ -27,32 +34,24 @@ void ts_fdcopy_mark(int fd)
 	if (fd < 0 || fd >= TS_FD_MAX)
 		return;
 	w = (unsigned)fd / WORD_BITS;
-	atomic_fetch_or_explicit(&marks[w], 1UL << ((unsigned)fd % WORD_BITS),
+	atomic_fetch_or_explicit(&m->bits[w], 1UL << ((unsigned)fd % WORD_BITS),
 	                         memory_order_relaxed);
-	high = atomic_load_explicit(&marks_high, memory_order_relaxed);
+	high = atomic_load_explicit(&m->high, memory_order_relaxed);
 	while ((int)w + 1 > high &&
-	       !atomic_compare_exchange_weak_explicit(&marks_high, &high, (int)w + 1,
+	       !atomic_compare_exchange_weak_explicit(&m->high, &high, (int)w + 1,
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
 }
 
-int ts_fdcopy_marked(int fd)
+static int next_mark(struct markset *m, int from)
 {
-	if (fd < 0 || fd >= TS_FD_MAX)
-		return 0;
-	return (atomic_load_explicit(&marks[(unsigned)fd / WORD_BITS], memory_order_relaxed) >>
-	        ((unsigned)fd % WORD_BITS)) & 1;
-}
-
-int ts_fdcopy_next(int from)
-{
-	int high = atomic_load_explicit(&marks_high, memory_order_relaxed);
+	int high = atomic_load_explicit(&m->high, memory_order_relaxed);
 	unsigned w;
 
 	if (from < 0)
 		from = 0;
 	for (w = (unsigned)from / WORD_BITS; (int)w < high; w++) {
-		unsigned long bits = atomic_load_explicit(&marks[w], memory_order_relaxed);
+		unsigned long bits = atomic_load_explicit(&m->bits[w], memory_order_relaxed);
 
 		if (w == (unsigned)from / WORD_BITS)
 			bits &= ~0UL << ((unsigned)from % WORD_BITS);
@@ -60,6 +59,42 @@ int ts_fdcopy_next(int from)
 			return (int)(w * WORD_BITS + (unsigned)__builtin_ctzl(bits));
 	}
 	return -1;
+}
+
+void ts_fdcopy_mark(int fd)
+{
+	set_mark(&copies, fd);
+}
+
+int ts_fdcopy_marked(int fd)
+{
+	if (fd < 0 || fd >= TS_FD_MAX)
+		return 0;
+	return (atomic_load_explicit(&copies.bits[(unsigned)fd / WORD_BITS], memory_order_relaxed) >>
+	        ((unsigned)fd % WORD_BITS)) & 1;
+}
+
+int ts_fdcopy_next(int from)
+{
+	return next_mark(&copies, from);
+}
+
+void ts_fdfresh_mark(int fd)
+{
+	set_mark(&fresh, fd);
+}
+
+void ts_fdfresh_clear(int fd)
+{
+	if (fd < 0 || fd >= TS_FD_MAX)
+		return;
+	atomic_fetch_and_explicit(&fresh.bits[(unsigned)fd / WORD_BITS],
+	                          ~(1UL << ((unsigned)fd % WORD_BITS)), memory_order_relaxed);
+}
+
+int ts_fdfresh_next(int from)
+{
+	return next_mark(&fresh, from);
 }
 
 void ts_fd_each_open(void (*fn)(int fd, void *arg), void *arg)

@@ -17,6 +17,14 @@ void ts_fdcopy_mark(int fd);
 int ts_fdcopy_marked(int fd);
 /* The lowest marked number >= from, or -1. */
 int ts_fdcopy_next(int from);
+/* The second set: TCP sockets made by socket() and not connected yet,
+ * the ones a fork can leave to two processes before either connects
+ * (siblings.c). socket() marks, connect clears, the fork's look clears
+ * what it finds connected, listening or closed: the set holds what was
+ * made since, never the connections the process holds. */
+void ts_fdfresh_mark(int fd);
+void ts_fdfresh_clear(int fd);
+int ts_fdfresh_next(int from);
 /* Marks every descriptor open now (the ones inherited across exec). */
 void ts_fdcopy_mark_open(void);
 /* Calls fn(fd, arg) for every descriptor open in this process (from

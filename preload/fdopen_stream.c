@@ -43,8 +43,8 @@ ssize_t ts_cookie_read(void *cookie, char *buf, size_t n)
 
 	if (is == TS_FD_PASS) /* not (or no longer) a connection */
 		return TS_REAL(read)(fd, buf, n);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	r = ts_conn_read(c, buf, n, 0);
 	ts_conn_release(c);
 	return r;
@@ -60,8 +60,8 @@ ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n)
 
 	if (is == TS_FD_PASS)
 		return TS_REAL(write)(fd, buf, n);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	while (done < n) {
 		r = ts_conn_write(c, buf + done, n - done, 0);
 		if (r < 0) {
@@ -105,12 +105,14 @@ FILE *ts_fdopen(int fd, const char *mode)
 {
 	struct ts_conn *c;
 	FILE *fp;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 
-	switch (ts_fd_lookup(fd, TS_KIND_CONN, &c)) {
+	switch (is) {
 	case TS_FD_PASS:
 		return TS_REAL(fdopen)(fd, mode);
 	case TS_FD_CLOSED:
-		errno = EBADF;
+	case TS_FD_REFUSED:
+		ts_fd_fail(is);
 		return NULL;
 	case TS_FD_OURS:
 		break;

@@ -139,6 +139,8 @@ void ts_conn_release(struct ts_conn *c)
 	conn_recycle(c);
 }
 
+static void drop_stale(int fd, struct ts_conn *old);
+
 static struct ts_conn *slot(int fd)
 {
 	if (TS_UNLIKELY((unsigned)fd >= TS_FD_MAX))
@@ -146,7 +148,8 @@ static struct ts_conn *slot(int fd)
 	return atomic_load_explicit(&ts_fdtab[fd], memory_order_acquire);
 }
 
-enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
+/* The object at fd with a reference, whatever its kind. */
+static enum ts_fd_is take(int fd, struct ts_conn **out)
 {
 	struct ts_conn *c;
 	int u;
@@ -167,6 +170,34 @@ enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
 			break;
 		ts_conn_release(c);
 	}
+	*out = c;
+	return TS_FD_OURS;
+}
+
+enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
+{
+	struct ts_conn *c;
+	enum ts_fd_is is = take(fd, out);
+
+	if (is != TS_FD_OURS)
+		return is;
+	c = *out;
+	*out = NULL;
+	if (TS_UNLIKELY(c->kind == TS_KIND_FORKED)) {
+		/* Asked for whatever is there (close, dup, fcntl, connect,
+		 * listen, exit): nothing of ours yet. Asked by a call that
+		 * moves bytes or readiness: the kernel says what it is now. */
+		int r = kind == TS_KIND_ANY ? 0 : ts_fd_forked_check(fd, c);
+
+		if (r > 0) {
+			struct ts_conn *expect = c;
+
+			if (atomic_compare_exchange_strong(&ts_fdtab[fd], &expect, NULL))
+				drop_stale(fd, c);
+		}
+		ts_conn_release(c);
+		return r < 0 ? TS_FD_REFUSED : TS_FD_PASS;
+	}
 	if (kind != TS_KIND_ANY && c->kind != (int)kind) {
 		ts_conn_release(c);
 		return TS_FD_PASS;
@@ -178,6 +209,12 @@ enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
 int ts_fd_ebadf(void)
 {
 	errno = EBADF;
+	return -1;
+}
+
+int ts_fd_fail(enum ts_fd_is is)
+{
+	errno = is == TS_FD_REFUSED ? EPROTO : EBADF;
 	return -1;
 }
 
@@ -315,8 +352,8 @@ void ts_fd_dup(int oldfd, int newfd)
 {
 	struct ts_conn *c;
 
-	if (ts_fd_lookup(oldfd, TS_KIND_ANY, &c) != TS_FD_OURS)
-		return;
+	if (take(oldfd, &c) != TS_FD_OURS)
+		return; /* a TS_KIND_FORKED entry too: the copy is one more name */
 	if (ts_fd_install(newfd, c) < 0)
 		atomic_fetch_or(&c->flags, TS_F_ABANDONED);
 	ts_conn_release(c);
@@ -348,6 +385,7 @@ int ts_conn_is_owner(const struct ts_conn *c)
 
 void ts_fork_prepare(void)
 {
+	ts_fd_watch_forked(); /* before the locks: it makes table entries */
 	ts_names_lock();
 	pthread_mutex_lock(&pool_lock);
 }

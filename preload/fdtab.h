@@ -25,7 +25,10 @@ enum ts_kind {
 	TS_KIND_ANY = 0,      /* (a lookup's argument: whatever is there) */
 	TS_KIND_CONN = 1,     /* a wrapped (or failed) TLS connection */
 	TS_KIND_LISTENER = 2, /* a listening socket, its accept rule cached */
-	TS_KIND_EPOLL = 3     /* an epoll instance, its registrations recorded */
+	TS_KIND_EPOLL = 3,    /* an epoll instance, its registrations recorded */
+	TS_KIND_FORKED = 4    /* a TCP socket not connected when the process
+	                         forked (siblings.c): never handed out, the
+	                         lookup answers for it */
 };
 
 /* ---- the lookup ------------------------------------------------------------
@@ -38,16 +41,22 @@ enum ts_fd_is {
 	TS_FD_PASS = 0,   /* nothing of the kind asked: the call is libc's */
 	TS_FD_OURS = 1,   /* *out is the object, with a reference the caller
 	                     gives back with ts_conn_release */
-	TS_FD_CLOSED = 2  /* a number the program closed that the core still
+	TS_FD_CLOSED = 2, /* a number the program closed that the core still
 	                     uses (held until teardown): the program gets EBADF */
+	TS_FD_REFUSED = 3 /* a socket that another process connected through
+	                     TLS after a fork (siblings.c): EPROTO */
 };
 
 /* The one lookup. kind: the kind of object the caller handles; an object
- * of another kind answers PASS (TS_KIND_ANY: whatever is there). */
+ * of another kind answers PASS (TS_KIND_ANY: whatever is there). A
+ * TS_KIND_FORKED entry answers PASS or REFUSED, whatever the kind asked. */
 enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out);
 void ts_conn_release(struct ts_conn *c);
 /* What a call on a CLOSED number returns: -1, errno EBADF. */
 int ts_fd_ebadf(void);
+/* What a call the lookup answered CLOSED or REFUSED returns: -1, errno
+ * EBADF or EPROTO. */
+int ts_fd_fail(enum ts_fd_is is);
 
 /* The lookup's answer for a number whose slot is empty, for the hooks: 1
  * when the call goes straight to libc. One load, one compare, no errno

@@ -21,11 +21,14 @@
 static int aio_wrapped(int fd)
 {
 	struct ts_conn *c;
+	enum ts_fd_is is;
 
-	if (ts_depth != 0 || TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_ANY, &c) != TS_FD_OURS)
+	if (ts_depth != 0 || TS_PLAIN(fd))
 		return 0;
-	ts_conn_release(c);
-	return 1;
+	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	if (is == TS_FD_OURS)
+		ts_conn_release(c);
+	return is != TS_FD_PASS; /* a connection, or a socket refused */
 }
 
 typedef int (*aio_fn)(struct aiocb *);

@@ -58,8 +58,8 @@ TS_EXPORT int shutdown(int fd, int how)
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(shutdown)(fd, how);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	r = ts_conn_shutdown(c, fd, how);
 	ts_conn_release(c);
 	return r;

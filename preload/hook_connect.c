@@ -7,6 +7,7 @@
 
 #include "compiler.h"
 #include "conn_open.h"
+#include "fdcopies.h"
 #include "fdtab.h"
 #include "hook.h"
 #include "real.h"
@@ -23,6 +24,9 @@ TS_EXPORT int socket(int domain, int type, int protocol)
 		ts_fd_forget(fd);
 		errno = saved;
 	}
+	/* a socket a fork may leave to two processes before connect */
+	if (fd >= 0 && (domain == AF_INET || domain == AF_INET6) && (type & 0xf) == SOCK_STREAM)
+		ts_fdfresh_mark(fd);
 	return fd;
 }
 

@@ -31,8 +31,8 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count)
 	is = ts_fd_lookup(out, TS_KIND_CONN, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(sendfile)(out, in, off, count);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	r = ts_conn_sendfile(c, in, off, count);
 	ts_conn_release(c);
 	return r;
@@ -69,8 +69,8 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 		is = ts_fd_lookup(out, TS_KIND_CONN, &c);
 		if (is == TS_FD_PASS)
 			return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
-		if (is == TS_FD_CLOSED)
-			return ts_fd_ebadf();
+		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+			return ts_fd_fail(is);
 		r = ts_conn_splice_out(c, in, len, flags);
 	} else {
 		if (off_in != NULL) {
@@ -80,8 +80,8 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 		is = ts_fd_lookup(in, TS_KIND_CONN, &c);
 		if (is == TS_FD_PASS)
 			return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
-		if (is == TS_FD_CLOSED)
-			return ts_fd_ebadf();
+		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+			return ts_fd_fail(is);
 		r = ts_conn_splice_in(c, out, len, flags);
 	}
 	ts_conn_release(c);
@@ -116,8 +116,8 @@ TS_EXPORT ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_o
 	is = ts_fd_lookup(out, TS_KIND_CONN, &c);
 	if (is == TS_FD_PASS)
 		return real(in, off_in, out, off_out, len, flags);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	if (off_out != NULL) {
 		ts_conn_release(c);
 		errno = ESPIPE;
@@ -147,8 +147,8 @@ TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(sendmmsg)(fd, v, n, flags);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	r = ts_conn_sendmmsg(c, v, n, flags & ~MSG_FASTOPEN);
 	ts_conn_release(c);
 	return r;
@@ -172,8 +172,8 @@ TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct 
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(recvmmsg)(fd, v, n, flags, tmo);
-	if (is == TS_FD_CLOSED)
-		return ts_fd_ebadf();
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		return ts_fd_fail(is);
 	r = ts_conn_recvmmsg(c, fd, v, n, flags);
 	ts_conn_release(c);
 	return r;

@@ -58,8 +58,8 @@ dprintf_slow(int fd, int flag, const char *fmt, va_list ap)
 
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	if (is != TS_FD_OURS) {
-		if (is == TS_FD_CLOSED)
-			return ts_fd_ebadf();
+		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+			return ts_fd_fail(is);
 		if (flag >= 0 && TS_REAL(__vdprintf_chk) != NULL)
 			return TS_REAL(__vdprintf_chk)(fd, flag, fmt, ap);
 		return TS_REAL(vdprintf)(fd, fmt, ap);
@@ -126,8 +126,8 @@ static TS_SLOW_PATH void backtrace_slow(void *const *frames, int n, int fd)
 	int i, len;
 
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
-	if (is == TS_FD_CLOSED)
-		errno = EBADF;
+	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+		ts_fd_fail(is);
 	if (is != TS_FD_OURS) {
 		if (is == TS_FD_PASS && TS_REAL(backtrace_symbols_fd) != NULL)
 			TS_REAL(backtrace_symbols_fd)(frames, n, fd);

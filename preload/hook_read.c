@@ -27,7 +27,7 @@ static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(read)(fd, buf, n) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(read)(fd, buf, n) : ts_fd_fail(is);
 	r = ts_conn_read(c, buf, n, 0);
 	ts_conn_release(c);
 	return r;
@@ -47,7 +47,7 @@ static TS_SLOW_PATH ssize_t recv_slow(int fd, void *buf, size_t n, int flags)
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(recv)(fd, buf, n, flags) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(recv)(fd, buf, n, flags) : ts_fd_fail(is);
 	r = ts_conn_read(c, buf, n, flags);
 	ts_conn_release(c);
 	return r;
@@ -68,7 +68,7 @@ static TS_SLOW_PATH ssize_t recvfrom_slow(int fd, void *buf, size_t n, int flags
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(recvfrom)(fd, buf, n, flags, addr, alen) : ts_fd_fail(is);
 	r = ts_conn_recvfrom(c, fd, buf, n, flags, addr, alen);
 	ts_conn_release(c);
 	return r;
@@ -89,7 +89,7 @@ static TS_SLOW_PATH ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(recvmsg)(fd, msg, flags) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(recvmsg)(fd, msg, flags) : ts_fd_fail(is);
 	r = ts_conn_recvmsg(c, fd, msg, flags);
 	ts_conn_release(c);
 	return r;
@@ -123,7 +123,7 @@ static TS_SLOW_PATH ssize_t readv_slow(int fd, const struct iovec *iov, int iovc
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(readv)(fd, iov, iovcnt) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(readv)(fd, iov, iovcnt) : ts_fd_fail(is);
 	r = ts_conn_readv(c, iov, iovcnt, 0);
 	ts_conn_release(c);
 	return r;

@@ -28,8 +28,8 @@ static TS_SLOW_PATH ssize_t vec2_slow(const char *name, vec2_fn real, int wr, in
 
 	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
 	if (is != TS_FD_OURS) {
-		if (is == TS_FD_CLOSED)
-			return ts_fd_ebadf();
+		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
+			return ts_fd_fail(is);
 		if (real == NULL) {
 			errno = ENOSYS;
 			return -1;

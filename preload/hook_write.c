@@ -25,7 +25,7 @@ static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(write)(fd, buf, n) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(write)(fd, buf, n) : ts_fd_fail(is);
 	r = ts_conn_write(c, buf, n, 0);
 	ts_conn_release(c);
 	return r;
@@ -45,7 +45,7 @@ static TS_SLOW_PATH ssize_t send_slow(int fd, const void *buf, size_t n, int fla
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(send)(fd, buf, n, flags) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(send)(fd, buf, n, flags) : ts_fd_fail(is);
 	r = ts_conn_write(c, buf, n, flags);
 	ts_conn_release(c);
 	return r;
@@ -66,7 +66,7 @@ static TS_SLOW_PATH ssize_t sendto_slow(int fd, const void *buf, size_t n, int f
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(sendto)(fd, buf, n, flags, addr, alen) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(sendto)(fd, buf, n, flags, addr, alen) : ts_fd_fail(is);
 	/* connected TCP ignores the address, as the kernel does */
 	r = ts_conn_write(c, buf, n, flags & ~MSG_FASTOPEN);
 	ts_conn_release(c);
@@ -92,7 +92,7 @@ static TS_SLOW_PATH ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int f
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(sendmsg)(fd, msg, flags) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(sendmsg)(fd, msg, flags) : ts_fd_fail(is);
 	/* Ancillary data (SCM_RIGHTS, ...) cannot travel inside TLS. */
 	if (msg->msg_controllen > 0) {
 		ts_conn_release(c);
@@ -123,7 +123,7 @@ static TS_SLOW_PATH ssize_t writev_slow(int fd, const struct iovec *iov, int iov
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
-		return is == TS_FD_PASS ? TS_REAL(writev)(fd, iov, iovcnt) : ts_fd_ebadf();
+		return is == TS_FD_PASS ? TS_REAL(writev)(fd, iov, iovcnt) : ts_fd_fail(is);
 	r = ts_conn_writev(c, iov, iovcnt, 0);
 	ts_conn_release(c);
 	return r;

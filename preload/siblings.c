@@ -12,19 +12,34 @@
  * (close-on-exec set). Only numbers that took part in a copy can be such
  * names (fdcopies.h), so a connect pays an fstat per marked number, not
  * per open descriptor; accept makes a fresh descriptor and needs none of
- * it. Copies held by other processes (a fork
- * before connect) are not reachable from here (tlsshim(1), CAVEATS).
+ * it.
+ *
+ * Copies held by another process (a fork before connect) cannot be made
+ * names of a connection that process does not have: they are refused
+ * instead. A fork leaves every TCP socket made since the last one and not
+ * connected yet (fdcopies.h's second set) to both processes as a
+ * TS_KIND_FORKED table entry; the hooks' lookup asks the kernel about it
+ * on its first call: still unconnected, the call is the kernel's; connected
+ * (by the other process, or by this one without a rule) to a destination
+ * a connect rule wraps, every call on it fails with EPROTO and one warn
+ * line says why (its bytes would go out in clear beside the other
+ * process's TLS, its reads would hand the program TLS records); connected
+ * elsewhere, the entry goes and the socket is plain, as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bytepath.h"
+#include "conn.h"
 #include "fdcopies.h"
 #include "fdtab.h"
+#include "init.h"
 #include "log.h"
+#include "names.h"
 #include "real.h"
 
 /* other becomes one more name of fd's connection when it names the same
@@ -79,4 +94,69 @@ void ts_fd_adopt_siblings(int fd)
 		adopt_if_sibling(fd, other, &me);
 out:
 	errno = saved;
+}
+
+/* ---- copies in another process ------------------------------------------ */
+
+/* 1 when fd is a socket that is neither connected nor listening. */
+static int unconnected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss, vl;
+	int v = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 || errno != ENOTCONN)
+		return 0;
+	vl = sizeof v;
+	return TS_REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) == 0 && !v;
+}
+
+void ts_fd_watch_forked(void)
+{
+	int saved = errno, fd;
+
+	for (fd = ts_fdfresh_next(0); fd >= 0; fd = ts_fdfresh_next(fd + 1)) {
+		struct ts_conn *c;
+
+		if (!unconnected(fd)) {
+			ts_fdfresh_clear(fd); /* connected, listening or closed */
+			continue;
+		}
+		if (!TS_PLAIN(fd))
+			continue; /* watched since an earlier fork */
+		c = ts_conn_new(TS_KIND_FORKED);
+		if (c != NULL && ts_fd_install(fd, c) < 0)
+			ts_conn_release(c);
+	}
+	errno = saved;
+}
+
+int ts_fd_forked_check(int fd, struct ts_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	const struct cfg_rule *rule;
+	char name[TS_NAME_LEN], peer[64];
+	int saved = errno;
+
+	if (atomic_load(&c->flags) & TS_F_ABANDONED)
+		return -1;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		errno = saved; /* not connected: the kernel answers the call */
+		return 0;
+	}
+	rule = ts_names_match(ts_rules, CFG_CONNECT, (struct sockaddr *)&ss, sl, name, sizeof name);
+	errno = saved;
+	if (rule == NULL || rule->passthrough)
+		return 1;
+	if (!(atomic_fetch_or(&c->flags, TS_F_ABANDONED) & TS_F_ABANDONED)) {
+		ts_addr_format((struct sockaddr *)&ss, sl, peer, sizeof peer);
+		ts_log(CFG_LOG_WARN,
+		       "fd %d: socket connected by another process (fork before connect) to %s, "
+		       "which rule %s:%d \"%s\" wraps: the TLS connection is that process's; "
+		       "reads and writes on this copy are refused",
+		       fd, peer, rule->file, rule->line, rule->match_text);
+	}
+	errno = saved;
+	return -1;
 }

@@ -12,6 +12,11 @@
  *   forkexit HOST PORT      connect, fork; the parent exit()s at once, the
  *                           child (once the parent is gone) sends
  *                           "child-data" and exit()s
+ *   forkconnect HOST PORT   socket, fork; the parent connects, tells the
+ *                           child (a pipe) and waits for it; the child
+ *                           recv(MSG_DONTWAIT)s, sends "SECRET\n" and
+ *                           read()s on its copy; then the parent sends
+ *                           "parent\n" and closes
  *   serveexit PORT          accept one client on 127.0.0.1:PORT, send
  *                           "served", return from main with it open
  *   acceptconnect HOST PORT accept() on a fresh socket (EINVAL), then
@@ -40,6 +45,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +149,52 @@ static int mode_forkexit(const char *host, const char *port)
 		usleep(10000);
 	REPORT("child_send", send(fd, "child-data", 10, 0));
 	exit(0);
+}
+
+static int mode_forkconnect(const char *host, const char *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), go[2], done[2], st;
+	struct sockaddr_in sa;
+	char buf[64], b = 0;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)atoi(port));
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 || pipe(go) < 0 ||
+	    pipe(done) < 0) {
+		perror("setup");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN); /* a plain peer may be gone by a write */
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 2;
+	}
+	if (pid == 0) {
+		close(go[1]);
+		close(done[0]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(3);
+		REPORT("child_recv", recv(fd, buf, sizeof buf, MSG_DONTWAIT));
+		REPORT("child_send", send(fd, "SECRET\n", 7, 0));
+		REPORT("child_read", read(fd, buf, sizeof buf));
+		REPORT("child_write", write(fd, "SECRET\n", 7));
+		if (write(done[1], &b, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	close(go[0]);
+	close(done[1]);
+	REPORT("connect", connect(fd, (struct sockaddr *)&sa, sizeof sa));
+	if (write(go[1], &b, 1) != 1 || read(done[0], &b, 1) != 1)
+		return 3;
+	REPORT("parent_send", send(fd, "parent\n", 7, 0));
+	close(fd);
+	waitpid(pid, &st, 0);
+	REPORT("child_exit", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
 }
 
 static int mode_serveexit(const char *port)
@@ -365,6 +417,8 @@ int main(int argc, char **argv)
 		return mode_fdopenexit(argv[2], argv[3]);
 	if (argc == 4 && strcmp(m, "forkexit") == 0)
 		return mode_forkexit(argv[2], argv[3]);
+	if (argc == 4 && strcmp(m, "forkconnect") == 0)
+		return mode_forkconnect(argv[2], argv[3]);
 	if (argc == 3 && strcmp(m, "serveexit") == 0)
 		return mode_serveexit(argv[2]);
 	if (argc == 4 && strcmp(m, "acceptconnect") == 0)
