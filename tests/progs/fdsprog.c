@@ -14,8 +14,9 @@
  *                           "child-data" and exit()s
  *   forkconnect HOST PORT   socket, fork; the parent connects, tells the
  *                           child (a pipe) and waits for it; the child
- *                           recv(MSG_DONTWAIT)s, sends "SECRET\n" and
- *                           read()s on its copy; then the parent sends
+ *                           (holding a dup made before) recv(MSG_DONTWAIT)s,
+ *                           sends "SECRET\n" on its copy and on the dup,
+ *                           read()s and write()s; then the parent sends
  *                           "parent\n" and closes
  *   serveexit PORT          accept one client on 127.0.0.1:PORT, send
  *                           "served", return from main with it open
@@ -153,7 +154,7 @@ static int mode_forkexit(const char *host, const char *port)
 
 static int mode_forkconnect(const char *host, const char *port)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0), go[2], done[2], st;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), go[2], done[2], st, d;
 	struct sockaddr_in sa;
 	char buf[64], b = 0;
 	pid_t pid;
@@ -175,10 +176,12 @@ static int mode_forkconnect(const char *host, const char *port)
 	if (pid == 0) {
 		close(go[1]);
 		close(done[0]);
+		d = dup(fd); /* before the other process connects */
 		if (read(go[0], &b, 1) != 1)
 			_exit(3);
 		REPORT("child_recv", recv(fd, buf, sizeof buf, MSG_DONTWAIT));
 		REPORT("child_send", send(fd, "SECRET\n", 7, 0));
+		REPORT("child_dup_send", send(d, "SECRET\n", 7, 0));
 		REPORT("child_read", read(fd, buf, sizeof buf));
 		REPORT("child_write", write(fd, "SECRET\n", 7));
 		if (write(done[1], &b, 1) != 1)
