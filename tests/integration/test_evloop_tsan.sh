@@ -7,9 +7,10 @@
 # x 30 connections), evprog_signals' shutdown and closewhileread cases
 # (another thread ends a connection a read waits on) and evprog_mtserver
 # (4 threads on one epoll instance, 100 TLS clients) run under it. A report
-# whose innermost frame is tlsshim's own code (preload/ or core/) fails the
-# test; reports entirely inside OpenSSL (not instrumented, so its atomics
-# look like races) are counted, not failed.
+# in tlsshim's own code or its test programs (tests/integration/sanscan.sh:
+# an access whose innermost frame outside TSan is ours) fails the test;
+# reports inside OpenSSL (not instrumented, so its atomics look like
+# races) are counted, not failed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evloop_lib.sh"
 sanitizer_skip "asan tsan" "builds and runs a TSan tree of its own; under make tsan the whole suite runs sanitized"
@@ -76,27 +77,9 @@ grep -q 'WARNING: ThreadSanitizer: data race' "$T"/tsan-control.* 2>/dev/null \
 	|| fail "ThreadSanitizer did not report the control race: the sanitizer is not active"
 rm -f "$T"/tsan-control.*
 
-ours=0 theirs=0
-: > "$T/ours"
-for f in "$T"/tsan-*; do
-	[ -f "$f" ] || continue
-	# The first frame line after each WARNING is the innermost one.
-	awk '/WARNING: ThreadSanitizer/ { w = 1; next } w && /#0 / { print; w = 0 }' "$f" > "$T/top"
-	o=$(grep -c -E ' (preload|core)/' "$T/top" || true)
-	a=$(grep -c 'WARNING: ThreadSanitizer' "$f" || true)
-	ours=$((ours + o)) theirs=$((theirs + a - o))
-	grep -E ' (preload|core)/' "$T/top" | sed "s|^ *#0 \([^ ]*\) \([^ ]*\) .*|\1 \2 (${f##*/tsan-})|" >> "$T/ours"
-done
-if [ "$ours" -gt 0 ]; then
-	echo "innermost tlsshim frames of the reports (function file:line (program.pid)):"
-	sed 's/\.[0-9]*)$/)/' "$T/ours" | sort | uniq -c | sort -rn
-	echo "one full report:"
-	for f in "$T"/tsan-*; do
-		awk '/WARNING: ThreadSanitizer/ { n++ } n == 1' "$f" | grep -E ' (preload|core)/' >/dev/null || continue
-		awk '/WARNING: ThreadSanitizer/ { n++ } n == 1 && /WARNING|of size|#[0-3] |Location|Mutex/' "$f" | head -n 30
-		break
-	done
-fi
-echo "TSan: $ours report(s) in tlsshim code, $theirs inside OpenSSL"
-[ "$ours" -eq 0 ] || fail "ThreadSanitizer found $ours data race(s) in tlsshim's own code"
+# Whose each report is: tests/integration/sanscan.sh, as in make tsan.
+sh "$ROOT/tests/integration/sanscan.sh" "$T"/tsan-* > "$T/scan" 2>&1
+rc=$?
+cat "$T/scan"
+[ "$rc" -eq 0 ] || fail "ThreadSanitizer found data race(s) in tlsshim's own code"
 exit 0
