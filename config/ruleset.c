@@ -79,39 +79,43 @@ int cfg_warnf(struct cfg_ruleset_int *ri, const char *fmt, ...)
 	return 0;
 }
 
+/* "WHAT PATH is readable/writable ... and owned by ...WHY" for the
+ * concerns of one file. */
+static void describe_file(char *buf, size_t n, const char *what, const struct sslsocket_keyfile_state *fs,
+                          const char *why)
+{
+	char mode[96] = "", owner[96] = "";
+
+	if (fs->concerns & SSLSOCKET_KEYFILE_READABLE)
+		snprintf(mode, sizeof mode, " is readable by group or others (mode %04o: chmod go-r it)",
+		         fs->mode);
+	if (fs->concerns & SSLSOCKET_FILE_WRITABLE)
+		snprintf(mode, sizeof mode, " is writable by group or others (mode %04o: chmod go-w it)",
+		         fs->mode);
+	if (fs->concerns & SSLSOCKET_KEYFILE_FOREIGN)
+		snprintf(owner, sizeof owner, "%s owned by uid %lu, neither this user (uid %lu) nor root",
+		         mode[0] ? " and" : " is", fs->uid, (unsigned long)geteuid());
+	snprintf(buf, n, "%s %s%s%s%s", what, fs->path, mode, owner, why);
+}
+
 int cfg_keyfile_warning(const sslsocket_config *c, char *buf, size_t n)
 {
 	struct sslsocket_keyfile_state ks;
-	char mode[96] = "", owner[96] = "";
 
 	if (sslsocket_config_keyfile_state(c, &ks) < 0 || !ks.concerns)
 		return 0;
-	if (ks.concerns & SSLSOCKET_KEYFILE_READABLE)
-		snprintf(mode, sizeof mode, " is readable by group or others (mode %04o: chmod go-r it)",
-		         ks.mode);
-	if (ks.concerns & SSLSOCKET_KEYFILE_FOREIGN)
-		snprintf(owner, sizeof owner, "%s owned by uid %lu, neither this user (uid %lu) nor root",
-		         mode[0] ? " and" : " is", ks.uid, (unsigned long)geteuid());
-	snprintf(buf, n, "private key file %s%s%s", ks.path, mode, owner);
+	describe_file(buf, n, "private key file", &ks, "");
 	return 1;
 }
 
 int cfg_trustfile_warning(const sslsocket_config *c, int option, char *buf, size_t n)
 {
 	struct sslsocket_keyfile_state fs;
-	char mode[96] = "", owner[96] = "";
 
 	if (sslsocket_config_trustfile_state(c, option, &fs) < 0 || !fs.concerns)
 		return 0;
-	if (fs.concerns & SSLSOCKET_FILE_WRITABLE)
-		snprintf(mode, sizeof mode, " is writable by group or others (mode %04o: chmod go-w it)",
-		         fs.mode);
-	if (fs.concerns & SSLSOCKET_KEYFILE_FOREIGN)
-		snprintf(owner, sizeof owner, "%s owned by uid %lu, neither this user (uid %lu) nor root",
-		         mode[0] ? " and" : " is", fs.uid, (unsigned long)geteuid());
-	snprintf(buf, n, "%s %s%s%s: whoever may write it decides whom this program trusts",
-	         option == SSLSOCKET_OPT_CRL_FILE ? "revocation list" : "CA file", fs.path, mode,
-	         owner);
+	describe_file(buf, n, option == SSLSOCKET_OPT_CRL_FILE ? "revocation list" : "CA file", &fs,
+	              ": whoever may write it decides whom this program trusts");
 	return 1;
 }
 
