@@ -518,6 +518,10 @@ static int mode_gaiother(const char *port, const char *name, int n, char **other
 }
 
 static pthread_barrier_t resolved;
+/* One lookup at a time: nss_wrapper, which the tests resolve through, is
+ * not safe for concurrent lookups (one in seven runs answered "Name or
+ * service not known"). The threads still each resolve their own name. */
+static pthread_mutex_t lookup_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct pinger {
 	const char *port, *name;
@@ -528,8 +532,12 @@ struct pinger {
 static void *pinger_thread(void *arg)
 {
 	struct pinger *p = arg;
-	struct addrinfo *res = lookup4(p->name, p->port);
+	struct addrinfo *res;
 	char prefix[300];
+
+	pthread_mutex_lock(&lookup_lock);
+	res = lookup4(p->name, p->port);
+	pthread_mutex_unlock(&lookup_lock);
 
 	pthread_barrier_wait(&resolved);
 	if (res == NULL)
