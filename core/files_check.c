@@ -140,9 +140,13 @@ static int check_key(const char *path, const char *certpath, const struct core_b
 	return same < 0 ? CORE_QC_UNSURE : CORE_QC_OK;
 }
 
-static int check_ca(const char *path, const struct core_blob *b, struct sslsocket_error *err)
+/* A CA file (certs: each certificate parsed; CRLs may stand beside them)
+ * or a CRL file (!certs: PEM CRLs only, their DER left to OpenSSL): at
+ * least one block of what it should hold. */
+static int check_pem_list(const char *path, const struct core_blob *b, int certs,
+                          struct sslsocket_error *err)
 {
-	static const char what[] = "CA certificates";
+	const char *what = certs ? "CA certificates" : "CRLs";
 	struct core_pem blk;
 	struct core_pubkey pk;
 	size_t pos = 0;
@@ -150,7 +154,7 @@ static int check_ca(const char *path, const struct core_blob *b, struct sslsocke
 
 	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
 		int bad = bad_block(&blk, what, path, err) < 0;
-		if (!bad && core_pem_is_cert(blk.label)) {
+		if (!bad && certs && core_pem_is_cert(blk.label)) {
 			bad = bad_cert(&blk, what, path, &pk, err) < 0;
 			found++;
 		} else if (!bad && core_pem_is_crl(blk.label)) {
@@ -163,34 +167,8 @@ static int check_ca(const char *path, const struct core_blob *b, struct sslsocke
 	if (r < 0)
 		return oom(err);
 	if (!found) {
-		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
-		             "cannot load %s from %s: no PEM certificate or CRL in it", what, path);
-		return -1;
-	}
-	return 0;
-}
-
-/* The CRL file: PEM CRLs, at least one; their DER is left to OpenSSL. */
-static int check_crl(const char *path, const struct core_blob *b, struct sslsocket_error *err)
-{
-	static const char what[] = "CRLs";
-	struct core_pem blk;
-	size_t pos = 0;
-	int r, found = 0;
-
-	while ((r = core_pem_next((const char *)b->data, b->len, &pos, &blk)) == 1) {
-		int bad = bad_block(&blk, what, path, err) < 0;
-		if (!bad && core_pem_is_crl(blk.label))
-			found++;
-		core_pem_clear(&blk);
-		if (bad)
-			return -1;
-	}
-	if (r < 0)
-		return oom(err);
-	if (!found) {
-		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL,
-		             "cannot load %s from %s: no PEM CRL (X509 CRL) in it", what, path);
+		core_err_set(err, SSLSOCKET_ERROR_SSL, EINVAL, "cannot load %s from %s: %s", what, path,
+		             certs ? "no PEM certificate or CRL in it" : "no PEM CRL (X509 CRL) in it");
 		return -1;
 	}
 	return 0;
@@ -219,11 +197,11 @@ int core_config_quickcheck(const struct sslsocket_config *c, struct sslsocket_er
 		}
 		unsure |= r == CORE_QC_UNSURE;
 	}
-	if (o->ca_certs && check_ca(o->ca_certs, &c->f[CORE_F_CA], err) < 0) {
+	if (o->ca_certs && check_pem_list(o->ca_certs, &c->f[CORE_F_CA], 1, err) < 0) {
 		core_err_option(err, SSLSOCKET_OPT_CA_CERTS, o->ca_certs);
 		goto out;
 	}
-	if (o->crl_file && check_crl(o->crl_file, &c->f[CORE_F_CRL], err) < 0) {
+	if (o->crl_file && check_pem_list(o->crl_file, &c->f[CORE_F_CRL], 0, err) < 0) {
 		core_err_option(err, SSLSOCKET_OPT_CRL_FILE, o->crl_file);
 		goto out;
 	}
