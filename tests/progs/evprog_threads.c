@@ -5,6 +5,11 @@
  * sends a block of pseudo-random bytes (size varies, up to 48 KiB), reads
  * the echo and compares, then closes. Prints "threads ok N of N
  * connections" and exits 0 only when every echo was intact.
+ *
+ * evprog_threads HOST PORT THREADS CONNS fopen: one more thread opens and
+ * closes a stdio stream in a loop while the others connect, so that a new
+ * FILE is being made while a connection's install walks libc's list of
+ * streams (preload/stdstream.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +28,7 @@ static struct sockaddr_in sa;
 static int conns_per_thread;
 static long ok_count, bad_count;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static volatile int workers_done;
 
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
@@ -91,10 +97,22 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void *opener(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&workers_done, __ATOMIC_ACQUIRE)) {
+		FILE *f = fopen("/dev/null", "r");
+		if (f)
+			fclose(f);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s HOST PORT THREADS CONNS\n", argv[0]);
+	int with_opener = argc == 6 && strcmp(argv[5], "fopen") == 0;
+	if (argc != 5 && !with_opener) {
+		fprintf(stderr, "usage: %s HOST PORT THREADS CONNS [fopen]\n", argv[0]);
 		return 2;
 	}
 	sa.sin_family = AF_INET;
@@ -105,11 +123,17 @@ int main(int argc, char **argv)
 	conns_per_thread = atoi(argv[4]);
 	if (nthreads < 1 || nthreads > 256 || conns_per_thread < 1)
 		return 2;
-	pthread_t th[256];
+	pthread_t th[256], op;
+	if (with_opener)
+		pthread_create(&op, NULL, opener, NULL);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
+	if (with_opener) {
+		__atomic_store_n(&workers_done, 1, __ATOMIC_RELEASE);
+		pthread_join(op, NULL);
+	}
 	printf("threads ok %ld of %ld connections\n", ok_count, (long)nthreads * conns_per_thread);
 	return bad_count == 0 && ok_count == (long)nthreads * conns_per_thread ? 0 : 1;
 }
