@@ -45,16 +45,16 @@ ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n);
  * one more name of its connection. Keeps errno. */
 void ts_fd_adopt_siblings(int fd);
 
-struct ts_conn;
+struct ts_fdobj;
 /* siblings.c, at fork (before it, in the parent): every TCP socket made
  * since the last fork and still unconnected becomes a TS_KIND_FORKED
  * entry in both processes. Keeps errno. */
 void ts_fd_watch_forked(void);
-/* siblings.c, for ts_fd_lookup on a TS_KIND_FORKED entry c at fd: 0 when
+/* siblings.c, for ts_fd_lookup on a TS_KIND_FORKED entry o at fd: 0 when
  * the socket is not connected (the call is the kernel's), 1 when it is
  * connected to a destination no rule wraps (the entry goes: plain), -1
  * when a rule wraps it (refused: EPROTO; the first says so at warn).
  * Keeps errno. */
-int ts_fd_forked_check(int fd, struct ts_conn *c);
+int ts_fd_forked_check(int fd, struct ts_fdobj *o);
 
 #endif /* TLSSHIM_BYTEPATH_H */

@@ -47,21 +47,13 @@ enum ts_flag {
 };
 
 struct ts_conn {
-	/* Lifetime: `users` is 1 while any descriptor names the object, plus
-	 * one per call in flight; the object is torn down when it reaches 0.
-	 * Objects are recycled, never freed, so a racing lookup can always
-	 * test the counter (see ts_fd_lookup). */
-	atomic_int users;
-	atomic_int fdrefs;     /* descriptors (of this process) naming it */
-	atomic_int flags;      /* enum ts_flag */
-	int kind;              /* enum ts_kind */
+	struct ts_fdobj obj;   /* the table's part (fdtab.h): first */
 	int core_fd;           /* the descriptor the core borrowed */
 	sslsocket *s;
 	const struct cfg_rule *rule;
 	/* After fork both processes hold the object; only one that did I/O
 	 * since the last fork may send close_notify (ts_conn_is_owner). */
 	atomic_uint owner_epoch;
-	atomic_int owner_pid;
 	/* The program's view of the blocking mode, never the socket's flags. */
 	atomic_int nonblock;
 	atomic_int rcvtimeo_ms;  /* SO_RCVTIMEO, -1: none */
@@ -96,8 +88,29 @@ struct ts_conn {
 	long long sniff_deadline;
 	/* The socket's st_dev/st_ino, 0 until fdadopt.c needs them. */
 	unsigned long long sock_dev, sock_ino;
-	struct ts_conn *next_free;
 };
+_Static_assert(offsetof(struct ts_conn, obj) == 0, "the table's part comes first");
+
+/* The connection o is, NULL when o is NULL. */
+static inline struct ts_conn *ts_conn_of(struct ts_fdobj *o)
+{
+	return (struct ts_conn *)(void *)o;
+}
+
+/* ts_fd_lookup(fd, TS_KIND_CONN), the object typed. */
+static inline enum ts_fd_is ts_conn_lookup(int fd, struct ts_conn **out)
+{
+	struct ts_fdobj *o;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &o);
+
+	*out = ts_conn_of(o);
+	return is;
+}
+
+static inline void ts_conn_release(struct ts_conn *c)
+{
+	ts_fd_release(&c->obj);
+}
 
 /* ---- conn_io.c: reads, writes, shutdown, teardown ---------------------- */
 

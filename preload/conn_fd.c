@@ -39,7 +39,7 @@ static int is_conn(int fd)
 {
 	struct ts_conn *c;
 
-	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+	if (ts_conn_lookup(fd, &c) != TS_FD_OURS)
 		return 0;
 	ts_conn_release(c);
 	return 1;
@@ -48,12 +48,12 @@ static int is_conn(int fd)
 /* 1 when fd is a number the program closed (held for the core): EBADF. */
 static int closed(int fd)
 {
-	struct ts_conn *c;
+	struct ts_fdobj *o;
 
-	if (ts_fd_lookup(fd, TS_KIND_ANY, &c) == TS_FD_CLOSED)
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &o) == TS_FD_CLOSED)
 		return 1;
-	if (c != NULL)
-		ts_conn_release(c);
+	if (o != NULL)
+		ts_fd_release(o);
 	return 0;
 }
 
@@ -215,6 +215,7 @@ int ts_dup3(int oldfd, int newfd, int flags)
 
 int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 {
+	struct ts_fdobj *o;
 	struct ts_conn *c;
 	int r;
 
@@ -229,15 +230,16 @@ int ts_fcntl(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 		return r;
 	case F_SETFL:
 		r = real(fd, cmd, arg);
-		if (r == 0 && ts_fd_lookup(fd, TS_KIND_ANY, &c) == TS_FD_OURS) {
-			atomic_store(&c->nonblock, ((long)arg & O_NONBLOCK) != 0);
-			ts_conn_release(c);
+		if (r == 0 && ts_fd_lookup(fd, TS_KIND_ANY, &o) == TS_FD_OURS) {
+			if ((c = ts_conn_of(o)) != NULL)
+				atomic_store(&c->nonblock, ((long)arg & O_NONBLOCK) != 0);
+			ts_fd_release(o);
 		}
 		return r;
 	case F_SETFD:
 		/* Close-on-exec stays set on a wrapped descriptor; the call
 		 * succeeds, and an exec that then closes it says so. */
-		if (ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_OURS) {
+		if (ts_conn_lookup(fd, &c) == TS_FD_OURS) {
 			if ((long)arg & FD_CLOEXEC)
 				ts_inherit_drop(fd);
 			else
@@ -256,7 +258,7 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 	struct ts_conn *c;
 	int r;
 
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 
 	switch (is) {
 	case TS_FD_CLOSED:
@@ -267,7 +269,7 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 	case TS_FD_OURS:
 		break;
 	}
-	if (req == FIONREAD && c->s != NULL && !(atomic_load(&c->flags) & TS_F_ABANDONED) &&
+	if (req == FIONREAD && c->s != NULL && !(atomic_load(&c->obj.flags) & TS_F_ABANDONED) &&
 	    !sslsocket_failed(c->s)) {
 		/* The kernel's count is ciphertext; the program wants what a
 		 * read would return now: decrypt what has arrived (without
@@ -307,16 +309,18 @@ int ts_ioctl(int fd, unsigned long req, void *arg)
 
 int ts_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+	struct ts_fdobj *o;
 	struct ts_conn *c;
 	int r = TS_REAL(setsockopt)(fd, level, name, val, len);
 
 	if (r == 0 && level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) &&
 	    len >= (socklen_t)sizeof(struct timeval) &&
-	    ts_fd_lookup(fd, TS_KIND_ANY, &c) == TS_FD_OURS) {
+	    ts_fd_lookup(fd, TS_KIND_ANY, &o) == TS_FD_OURS) {
 		int saved = errno;
 
-		ts_conn_load_mode(c, fd);
-		ts_conn_release(c);
+		if ((c = ts_conn_of(o)) != NULL)
+			ts_conn_load_mode(c, fd);
+		ts_fd_release(o);
 		errno = saved;
 	}
 	return r;
@@ -327,7 +331,7 @@ int ts_getsockopt_error(int fd, void *val, socklen_t *len)
 	struct ts_conn *c;
 	int e = 0, pend, saved = errno;
 
-	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_CLOSED)
+	if (ts_conn_lookup(fd, &c) == TS_FD_CLOSED)
 		return ts_fd_ebadf();
 	if (c != NULL && c->s != NULL) {
 		/* A program that learnt of writability some other way (a raw

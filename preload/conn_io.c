@@ -86,7 +86,7 @@ static void handshake_done_once(struct ts_conn *c)
 	const char *name = NULL, *version = NULL;
 	int bits = 0;
 
-	if (atomic_fetch_or(&c->flags, TS_F_LOGGED) & TS_F_LOGGED)
+	if (atomic_fetch_or(&c->obj.flags, TS_F_LOGGED) & TS_F_LOGGED)
 		return;
 	TS_STAT_ADD(c->rule, hs_ok, 1);
 	if (ts_log_enabled(CFG_LOG_INFO) && sslsocket_cipher(c->s, &name, &version, &bits) == 0)
@@ -101,7 +101,7 @@ void ts_conn_log_failure(struct ts_conn *c)
 {
 	struct sslsocket_state st;
 
-	if (atomic_fetch_or(&c->flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
+	if (atomic_fetch_or(&c->obj.flags, TS_F_FAIL_LOGGED) & TS_F_FAIL_LOGGED)
 		return;
 	/* The core says whether the handshake had finished (a read can end
 	 * one and meet a bad record in the same call). */
@@ -125,7 +125,7 @@ void ts_conn_log_state(struct ts_conn *c)
 	int flags;
 
 	ts_conn_changed(c);
-	flags = atomic_load(&c->flags);
+	flags = atomic_load(&c->obj.flags);
 	/* the hot path of every read and write: one load */
 	if ((flags & TS_F_LOGGED) || c->s == NULL || sslsocket_snapshot(c->s, &st) < 0)
 		return;
@@ -139,7 +139,7 @@ void ts_conn_drive(struct ts_conn *c)
 {
 	/* allow_plaintext: the handshake must not read the first bytes
 	 * before they are sniffed */
-	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+	if (TS_UNLIKELY(atomic_load(&c->obj.flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
 	    ts_sniff_resolve(c, 0) != 1)
 		return;
 	{
@@ -169,7 +169,7 @@ static ssize_t io_error(struct ts_conn *c)
 	 * interrupted is using; nothing was done, nothing is failed. */
 	if (e != EDEADLK && sslsocket_snapshot(c->s, &st) == 0 && st.failed) {
 		/* the first call to hear of it logs it */
-		int first = !(atomic_load(&c->flags) & TS_F_FAIL_LOGGED);
+		int first = !(atomic_load(&c->obj.flags) & TS_F_FAIL_LOGGED);
 
 		ts_conn_log_failure(c);
 		if (fails_closed(&st) && !first) {
@@ -214,7 +214,7 @@ static ssize_t failed_closed(struct ts_conn *c)
 {
 	/* Every failure is logged at warn, once, with OpenSSL's reason, also
 	 * when a readiness call found it first (a bad record peeked by poll). */
-	if (c->s != NULL && !(atomic_load(&c->flags) & TS_F_FAIL_LOGGED) &&
+	if (c->s != NULL && !(atomic_load(&c->obj.flags) & TS_F_FAIL_LOGGED) &&
 	    sslsocket_failed(c->s))
 		ts_conn_log_failure(c);
 	atomic_store(&c->so_error, 0);
@@ -319,7 +319,7 @@ ssize_t ts_conn_read(struct ts_conn *c, void *buf, size_t n, int flags)
 {
 	size_t got = 0;
 	ssize_t r;
-	int flg = atomic_load(&c->flags);
+	int flg = atomic_load(&c->obj.flags);
 
 	if (TS_UNLIKELY(flg & (TS_F_SNIFF | TS_F_PLAIN))) {
 		int g = sniff_gate(c, 1, flags);
@@ -454,7 +454,7 @@ static ssize_t write_error(struct ts_conn *c, int flags)
  * its lock in the same call: nothing is checked twice here. */
 static int write_check(struct ts_conn *c, int flags)
 {
-	if (atomic_load(&c->flags) & TS_F_ABANDONED)
+	if (atomic_load(&c->obj.flags) & TS_F_ABANDONED)
 		return failed_closed(c);
 	if (c->s == NULL) {
 		errno = ENOTCONN;
@@ -494,7 +494,7 @@ ssize_t ts_conn_write(struct ts_conn *c, const void *buf, size_t n, int flags)
 {
 	ssize_t r;
 
-	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN))) {
+	if (TS_UNLIKELY(atomic_load(&c->obj.flags) & (TS_F_SNIFF | TS_F_PLAIN))) {
 		int g = sniff_gate(c, 0, flags);
 
 		if (g == 0)
@@ -522,7 +522,7 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 		errno = EINVAL;
 		return -1;
 	}
-	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN))) {
+	if (TS_UNLIKELY(atomic_load(&c->obj.flags) & (TS_F_SNIFF | TS_F_PLAIN))) {
 		int g = sniff_gate(c, 0, flags);
 
 		if (g == 0) {
@@ -550,7 +550,7 @@ ssize_t ts_conn_writev(struct ts_conn *c, const struct iovec *iov, int iovcnt, i
 
 int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 {
-	int r, flg = atomic_load(&c->flags);
+	int r, flg = atomic_load(&c->obj.flags);
 	struct sslsocket_state st;
 
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
@@ -606,7 +606,7 @@ int ts_conn_shutdown(struct ts_conn *c, int fd, int how)
 	}
 done:
 	if (r == 0 && how != SHUT_WR)
-		atomic_fetch_or(&c->flags, TS_F_RD_SHUT);
+		atomic_fetch_or(&c->obj.flags, TS_F_RD_SHUT);
 	return r;
 }
 
@@ -614,13 +614,13 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 {
 	int saved = errno;
 
-	if (atomic_load(&c->flags) & TS_F_COUNTED)
+	if (atomic_load(&c->obj.flags) & TS_F_COUNTED)
 		TS_STAT_ADD(c->rule, open, -1);
-	if (c->kind == TS_KIND_EPOLL) {
+	if (c->obj.kind == TS_KIND_EPOLL) {
 		ts_epset_free(c->ep);
 		c->ep = NULL;
 	}
-	if (c->kind == TS_KIND_CONN && c->s != NULL) {
+	if (c->obj.kind == TS_KIND_CONN && c->s != NULL) {
 		/* After shutdown(SHUT_WR) too: its close_notify may still be
 		 * queued behind a full buffer (then this sends it). */
 		if (send_notify && sslsocket_handshake_done(c->s)) {

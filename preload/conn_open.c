@@ -156,29 +156,30 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sslsocket_options o;
 	struct sslsocket_error err;
 	sslsocket_ctx *ctx;
+	struct ts_fdobj *had;
 	struct ts_conn *c;
 	struct sockaddr_storage canon;
 	sslsocket *s;
 	char name[TS_NAME_LEN];
 	char ip[INET6_ADDRSTRLEN];
 	int fam, r, e, saved = errno;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_ANY, &c);
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_ANY, &had);
 
 	ts_fdfresh_clear(fd); /* connected, or the program's to retry */
 	if (is == TS_FD_CLOSED)
 		return ts_fd_ebadf();
-	if (c != NULL && c->kind == TS_KIND_LISTENER) {
+	if (had != NULL && had->kind == TS_KIND_LISTENER) {
 		/* A socket that listened (and was shut down, which lets it
 		 * connect): its cached accept rule says nothing about where it
 		 * connects now. */
-		ts_conn_release(c);
+		ts_fd_release(had);
 		ts_fd_forget(fd);
-		c = NULL;
+		had = NULL;
 	}
-	if (c != NULL) {
+	if (had != NULL) {
 		/* Already ours: a second connect() (polling a non-blocking
 		 * connect's progress) only asks the kernel. */
-		ts_conn_release(c);
+		ts_fd_release(had);
 		return TS_REAL(connect)(fd, addr, len);
 	}
 	if (!ts_active())
@@ -241,7 +242,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	ts_conn_load_mode(c, fd);
 	set_cloexec(fd);
 	c->core_fd = fd;
-	if (ts_fd_install(fd, c) < 0) {
+	if (ts_fd_install(fd, &c->obj) < 0) {
 		e = errno;
 		c->core_fd = -1;
 		ts_conn_release(c); /* frees s; fd stays open and unconnected */
@@ -250,14 +251,14 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	ts_fd_adopt_siblings(fd); /* a dup made before this connect */
 	ts_exit_arm();
-	atomic_fetch_or(&c->flags, TS_F_COUNTED);
+	atomic_fetch_or(&c->obj.flags, TS_F_COUNTED);
 	TS_STAT_ADD(rule, open, 1);
 	/* An event loop may have registered the socket before connect(). */
 	ts_epoll_adopt(fd, c);
 	/* c's first reference now belongs to the table; take our own. The
 	 * kernel's connect timeout is SO_SNDTIMEO. Another thread may have
 	 * closed it meanwhile. */
-	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+	if (ts_conn_lookup(fd, &c) != TS_FD_OURS)
 		return ts_fd_ebadf();
 	if (!atomic_load(&c->nonblock))
 		sslsocket_settimeout(s, atomic_load(&c->sndtimeo_ms));
@@ -296,7 +297,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		/* a failed connect the core holds no failure of: given up,
 		 * every later call fails closed */
 		if (!known || !st.failed)
-			atomic_fetch_or(&c->flags, TS_F_ABANDONED);
+			atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED);
 	}
 	ts_conn_release(c);
 	errno = e;
@@ -326,11 +327,12 @@ static struct ts_conn *listener_for(int fd)
 	socklen_t sl = sizeof ss;
 	const struct cfg_rule *rule;
 	struct sslsocket_error err;
+	struct ts_fdobj *had;
 	struct ts_conn *l;
 	int fam;
 
-	if (ts_fd_lookup(fd, TS_KIND_ANY, &l) == TS_FD_OURS)
-		return l;
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &had) == TS_FD_OURS)
+		return ts_conn_of(had);
 	if (!is_listening(fd) || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return NULL;
 	fam = sa_family_of((struct sockaddr *)&ss, sl);
@@ -358,13 +360,13 @@ static struct ts_conn *listener_for(int fd)
 		sslsocket_ctx_free(ctx);
 		l->rule = rule;
 	}
-	if (ts_fd_install(fd, l) < 0) {
+	if (ts_fd_install(fd, &l->obj) < 0) {
 		ts_conn_release(l);
 		return NULL;
 	}
 	/* the creation reference is the table's; the caller gets its own */
-	ts_fd_lookup(fd, TS_KIND_ANY, &l);
-	return l;
+	ts_fd_lookup(fd, TS_KIND_ANY, &had);
+	return ts_conn_of(had);
 }
 
 void ts_listen_prepare(int fd)
@@ -379,6 +381,7 @@ void ts_listen_prepare(int fd)
 
 int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
 {
+	struct ts_fdobj *had;
 	struct ts_conn *l, *c;
 	struct sslsocket_options o;
 	struct sslsocket_error err;
@@ -388,17 +391,17 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 	sslsocket *s;
 	int nfd, e, fl, lnonblock, saved = errno;
 
-	if (ts_fd_lookup(fd, TS_KIND_ANY, &l) == TS_FD_CLOSED)
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &had) == TS_FD_CLOSED)
 		return ts_fd_ebadf();
-	if (l != NULL)
-		ts_conn_release(l);
+	if (had != NULL)
+		ts_fd_release(had);
 	if (!ts_active() || (l = listener_for(fd)) == NULL) {
 		errno = saved;
 		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
 		                  : TS_REAL(accept)(fd, addr, len);
 	}
 	errno = saved;
-	if (l->kind != TS_KIND_LISTENER || l->rule == NULL) {
+	if (l->obj.kind != TS_KIND_LISTENER || l->rule == NULL) {
 		ts_conn_release(l);
 		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
 		                  : TS_REAL(accept)(fd, addr, len);
@@ -449,7 +452,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		c->side = "accept";
 		ts_addr_format((struct sockaddr *)&peer, pl, c->peer, sizeof c->peer);
 		if (set_cloexec(nfd))
-			atomic_fetch_or(&c->flags, TS_F_OUR_CLOEXEC);
+			atomic_fetch_or(&c->obj.flags, TS_F_OUR_CLOEXEC);
 		o = l->rule->opts;
 		/* A blocking server with an eager handshake handshakes here,
 		 * bounded by handshake_timeout. An event loop's accepted
@@ -480,7 +483,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		ts_conn_load_mode(c, nfd);
 		ts_conn_log_state(c);
 		c->core_fd = nfd;
-		if (ts_fd_install(nfd, c) < 0) {
+		if (ts_fd_install(nfd, &c->obj) < 0) {
 			e = errno;
 			c->core_fd = -1;
 			ts_conn_release(c);
@@ -490,7 +493,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 			break;
 		}
 		ts_exit_arm();
-		atomic_fetch_or(&c->flags, TS_F_COUNTED);
+		atomic_fetch_or(&c->obj.flags, TS_F_COUNTED);
 		TS_STAT_ADD(c->rule, open, 1);
 		if (addr != NULL && len != NULL) {
 			memcpy(addr, &peer, *len < pl ? *len : pl);

@@ -398,7 +398,7 @@ static struct ts_conn *conn_at(int fd)
 {
 	struct ts_conn *c;
 
-	if (TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+	if (TS_PLAIN(fd) || ts_conn_lookup(fd, &c) != TS_FD_OURS)
 		return NULL;
 	if (c->s == NULL) {
 		ts_conn_release(c);
@@ -550,7 +550,7 @@ static void look(struct ts_epset *e, int epfd, int fd, struct epreg *r, struct e
 	}
 	atomic_fetch_add_explicit(&ts_epoll_visits, 1, memory_order_relaxed);
 	reg_follow(e, fd, r, c);
-	if (TS_UNLIKELY(atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+	if (TS_UNLIKELY(atomic_load(&c->obj.flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
 	    (sn = ts_sniff_ready(c, cap)) != 1) {
 		if (sn == 0) {
 			kernel_plain(e, epfd, fd, r);
@@ -658,7 +658,7 @@ static void wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t kernel,
 		return;
 	}
 	atomic_fetch_add_explicit(&ts_epoll_visits, 1, memory_order_relaxed);
-	if (atomic_load(&c->flags) & (TS_F_SNIFF | TS_F_PLAIN)) {
+	if (atomic_load(&c->obj.flags) & (TS_F_SNIFF | TS_F_PLAIN)) {
 		/* its first bytes came (or not): the next pass decides */
 		reg_follow(e, fd, r, c);
 		requeue(e, fd, r);

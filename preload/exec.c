@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conn.h"
 #include "exec.h"
 #include "fdtab.h"
 #include "init.h"
@@ -119,7 +120,7 @@ int ts_spawn_check_actions(const posix_spawn_file_actions_t *fa)
 
 		if (a->tag != 1)
 			continue;
-		if (ts_fd_lookup(a->action.dup2_action.fd, TS_KIND_CONN, &c) == TS_FD_OURS) {
+		if (ts_conn_lookup(a->action.dup2_action.fd, &c) == TS_FD_OURS) {
 			ts_conn_release(c);
 			ts_log(CFG_LOG_WARN,
 			       "posix_spawn: refused: descriptor %d is a TLS connection and "

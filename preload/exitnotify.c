@@ -58,10 +58,10 @@ static long long now_ms(void)
 
 static int owned_open(struct ts_conn *c)
 {
-	int flags = atomic_load(&c->flags);
+	int flags = atomic_load(&c->obj.flags);
 	struct sslsocket_state st;
 
-	return c->kind == TS_KIND_CONN && c->s != NULL &&
+	return c->obj.kind == TS_KIND_CONN && c->s != NULL &&
 	       !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST | TS_F_CLOSING)) && ts_conn_is_owner(c) &&
 	       sslsocket_snapshot(c->s, &st) == 0 && st.established;
 }
@@ -97,13 +97,15 @@ static void at_exit(void)
 	/* A connection named by several descriptors is told once: the core
 	 * sends one close_notify per connection whatever it is asked. */
 	for (fd = 0; fd < top; fd++) {
+		struct ts_fdobj *o;
 		struct ts_conn *c;
 
-		if (TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_ANY, &c) != TS_FD_OURS)
+		/* TS_KIND_ANY: a TS_KIND_FORKED entry is not asked about */
+		if (TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_ANY, &o) != TS_FD_OURS)
 			continue;
-		if (owned_open(c))
+		if ((c = ts_conn_of(o)) != NULL && owned_open(c))
 			notify_one(c, deadline);
-		ts_conn_release(c);
+		ts_fd_release(o);
 	}
 	errno = saved;
 }

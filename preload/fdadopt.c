@@ -55,7 +55,7 @@ static int sock_id(int fd, dev_t *dev, ino_t *ino)
 static int conn_id(struct ts_conn *c, dev_t *dev, ino_t *ino)
 {
 	if (c->sock_ino == 0) {
-		if (c->core_fd < 0 || (atomic_load(&c->flags) & TS_F_CORE_LOST) ||
+		if (c->core_fd < 0 || (atomic_load(&c->obj.flags) & TS_F_CORE_LOST) ||
 		    sock_id(c->core_fd, dev, ino) < 0)
 			return -1;
 		c->sock_dev = (unsigned long long)*dev;
@@ -72,7 +72,7 @@ void ts_fd_adopt_retire(struct ts_conn *c)
 	ino_t ino;
 	int saved = errno;
 
-	if (c->kind != TS_KIND_CONN || conn_id(c, &dev, &ino) < 0) {
+	if (c->obj.kind != TS_KIND_CONN || conn_id(c, &dev, &ino) < 0) {
 		errno = saved;
 		return;
 	}
@@ -116,7 +116,7 @@ static struct ts_conn *find_conn(int newfd, dev_t dev, ino_t ino)
 		dev_t d;
 		ino_t i;
 
-		if (fd == newfd || TS_PLAIN(fd) || ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+		if (fd == newfd || TS_PLAIN(fd) || ts_conn_lookup(fd, &c) != TS_FD_OURS)
 			continue;
 		if (conn_id(c, &d, &i) == 0 && d == dev && i == ino)
 			return c;
@@ -135,10 +135,10 @@ static void refuse(int newfd)
 	       newfd);
 	if (c == NULL)
 		return;
-	atomic_fetch_or(&c->flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
+	atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
 	c->core_fd = newfd;
 	set_cloexec(newfd);
-	if (ts_fd_install(newfd, c) < 0) {
+	if (ts_fd_install(newfd, &c->obj) < 0) {
 		c->core_fd = -1;
 		ts_conn_release(c);
 		return;
@@ -161,8 +161,8 @@ void ts_fd_adopt(int newfd)
 		goto out;
 	c = find_conn(newfd, dev, ino);
 	if (c != NULL) {
-		if (ts_fd_install(newfd, c) < 0)
-			atomic_fetch_or(&c->flags, TS_F_ABANDONED);
+		if (ts_fd_install(newfd, &c->obj) < 0)
+			atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED);
 		else
 			set_cloexec(newfd);
 		ts_log(CFG_LOG_DEBUG, "%s %s: descriptor %d received: one more name of the connection",

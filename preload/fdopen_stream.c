@@ -38,7 +38,7 @@ ssize_t ts_cookie_read(void *cookie, char *buf, size_t n)
 {
 	int fd = cookie_fd(cookie);
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is == TS_FD_PASS) /* not (or no longer) a connection */
@@ -54,7 +54,7 @@ ssize_t ts_cookie_write(void *cookie, const char *buf, size_t n)
 {
 	int fd = cookie_fd(cookie);
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	size_t done = 0;
 	ssize_t r;
 
@@ -105,7 +105,7 @@ FILE *ts_fdopen(int fd, const char *mode)
 {
 	struct ts_conn *c;
 	FILE *fp;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 
 	switch (is) {
 	case TS_FD_PASS:

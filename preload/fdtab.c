@@ -28,33 +28,33 @@
 #include "names.h"
 #include "stats.h"
 
-_Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
+_Atomic(struct ts_fdobj *) ts_fdtab[TS_FD_MAX];
 atomic_int ts_fd_high;
 atomic_uint ts_epoch = 1;
 atomic_int ts_pid;
 void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify, int close_core_fd);
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ts_conn *pool_free;
+static struct ts_fdobj *pool_free;
 static atomic_size_t fd_count;
 
 /* A held descriptor's entry: the object's address with the low bit set
  * (objects are at least pointer-aligned). */
 #define HELD_TAG ((uintptr_t)1)
 
-static int is_held(const struct ts_conn *p)
+static int is_held(const struct ts_fdobj *p)
 {
 	return ((uintptr_t)p & HELD_TAG) != 0;
 }
 
-static struct ts_conn *held_of(struct ts_conn *c)
+static struct ts_fdobj *held_of(struct ts_fdobj *o)
 {
-	return (struct ts_conn *)((uintptr_t)c | HELD_TAG);
+	return (struct ts_fdobj *)((uintptr_t)o | HELD_TAG);
 }
 
-static struct ts_conn *untag(struct ts_conn *p)
+static struct ts_fdobj *untag(struct ts_fdobj *p)
 {
-	return (struct ts_conn *)((uintptr_t)p & ~HELD_TAG);
+	return (struct ts_fdobj *)((uintptr_t)p & ~HELD_TAG);
 }
 
 struct ts_conn *ts_conn_new(int kind)
@@ -62,9 +62,9 @@ struct ts_conn *ts_conn_new(int kind)
 	struct ts_conn *c;
 
 	pthread_mutex_lock(&pool_lock);
-	c = pool_free;
+	c = ts_conn_of(pool_free);
 	if (c != NULL)
-		pool_free = c->next_free;
+		pool_free = c->obj.next_free;
 	pthread_mutex_unlock(&pool_lock);
 	if (c == NULL) {
 		c = calloc(1, sizeof *c);
@@ -72,16 +72,15 @@ struct ts_conn *ts_conn_new(int kind)
 			return NULL;
 		pthread_mutex_init(&c->peek_lock, NULL);
 	}
-	atomic_store(&c->fdrefs, 0);
-	atomic_store(&c->flags, 0);
-	c->kind = kind;
+	atomic_store(&c->obj.fdrefs, 0);
+	atomic_store(&c->obj.flags, 0);
+	c->obj.kind = kind;
 	c->core_fd = -1;
 	c->s = NULL;
 	c->rule = NULL;
 	c->ep = NULL;
 	c->sock_dev = c->sock_ino = 0;
 	atomic_store(&c->owner_epoch, atomic_load(&ts_epoch));
-	atomic_store(&c->owner_pid, atomic_load(&ts_pid));
 	atomic_store(&c->nonblock, 0);
 	atomic_store(&c->rcvtimeo_ms, -1);
 	atomic_store(&c->sndtimeo_ms, -1);
@@ -96,10 +95,10 @@ struct ts_conn *ts_conn_new(int kind)
 	c->peer[0] = '\0';
 	c->sni[0] = '\0';
 	c->side = "connect";
-	c->next_free = NULL;
+	c->obj.next_free = NULL;
 	/* Last: a racing ts_fd_lookup that still holds the address of the
 	 * object's previous life may now take (and give back) a reference. */
-	atomic_store_explicit(&c->users, 1, memory_order_release);
+	atomic_store_explicit(&c->obj.users, 1, memory_order_release);
 	return c;
 }
 
@@ -109,39 +108,40 @@ static void conn_recycle(struct ts_conn *c)
 	c->peek_buf = NULL;
 	c->peek_cap = 0;
 	pthread_mutex_lock(&pool_lock);
-	c->next_free = pool_free;
-	pool_free = c;
+	c->obj.next_free = pool_free;
+	pool_free = &c->obj;
 	pthread_mutex_unlock(&pool_lock);
 }
 
-void ts_conn_release(struct ts_conn *c)
+void ts_fd_release(struct ts_fdobj *o)
 {
+	struct ts_conn *c = ts_conn_of(o);
 	int flags, notify, close_core;
 
-	if (atomic_fetch_sub_explicit(&c->users, 1, memory_order_acq_rel) != 1)
+	if (atomic_fetch_sub_explicit(&o->users, 1, memory_order_acq_rel) != 1)
 		return;
-	flags = atomic_load(&c->flags);
+	flags = atomic_load(&o->flags);
 	/* The held number is released before the core's descriptor is closed,
 	 * so that a thread that gets the number next finds a clean slot. */
 	if (c->core_fd >= 0 && c->core_fd < TS_FD_MAX) {
-		struct ts_conn *expect = held_of(c);
+		struct ts_fdobj *expect = held_of(o);
 
 		atomic_compare_exchange_strong(&ts_fdtab[c->core_fd], &expect, NULL);
 	}
-	notify = c->kind == TS_KIND_CONN && c->s != NULL &&
+	notify = o->kind == TS_KIND_CONN && c->s != NULL &&
 	         !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST)) && ts_conn_is_owner(c);
-	close_core = c->kind == TS_KIND_CONN && c->core_fd >= 0 &&
+	close_core = o->kind == TS_KIND_CONN && c->core_fd >= 0 &&
 	             !(flags & (TS_F_CORE_LOST | TS_F_KEEP_FD));
-	if (c->kind == TS_KIND_CONN && ts_conn_teardown_hook != NULL)
+	if (o->kind == TS_KIND_CONN && ts_conn_teardown_hook != NULL)
 		ts_fd_adopt_retire(c);
 	if (ts_conn_teardown_hook != NULL)
 		ts_conn_teardown_hook(c, notify, close_core);
 	conn_recycle(c);
 }
 
-static void drop_stale(int fd, struct ts_conn *old);
+static void drop_stale(int fd, struct ts_fdobj *old);
 
-static struct ts_conn *slot(int fd)
+static struct ts_fdobj *slot(int fd)
 {
 	if (TS_UNLIKELY((unsigned)fd >= TS_FD_MAX))
 		return NULL;
@@ -149,9 +149,9 @@ static struct ts_conn *slot(int fd)
 }
 
 /* The object at fd with a reference, whatever its kind. */
-static enum ts_fd_is take(int fd, struct ts_conn **out)
+static enum ts_fd_is take(int fd, struct ts_fdobj **out)
 {
-	struct ts_conn *c;
+	struct ts_fdobj *c;
 	int u;
 
 	*out = NULL;
@@ -168,15 +168,15 @@ static enum ts_fd_is take(int fd, struct ts_conn **out)
 			continue; /* a recycled object: look again */
 		if (slot(fd) == c)
 			break;
-		ts_conn_release(c);
+		ts_fd_release(c);
 	}
 	*out = c;
 	return TS_FD_OURS;
 }
 
-enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
+enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_fdobj **out)
 {
-	struct ts_conn *c;
+	struct ts_fdobj *c;
 	enum ts_fd_is is = take(fd, out);
 
 	if (is != TS_FD_OURS)
@@ -190,16 +190,16 @@ enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out)
 		int r = kind == TS_KIND_ANY ? 0 : ts_fd_forked_check(fd, c);
 
 		if (r > 0) {
-			struct ts_conn *expect = c;
+			struct ts_fdobj *expect = c;
 
 			if (atomic_compare_exchange_strong(&ts_fdtab[fd], &expect, NULL))
 				drop_stale(fd, c);
 		}
-		ts_conn_release(c);
+		ts_fd_release(c);
 		return r < 0 ? TS_FD_REFUSED : TS_FD_PASS;
 	}
 	if (kind != TS_KIND_ANY && c->kind != (int)kind) {
-		ts_conn_release(c);
+		ts_fd_release(c);
 		return TS_FD_PASS;
 	}
 	*out = c;
@@ -218,9 +218,9 @@ int ts_fd_fail(enum ts_fd_is is)
 	return -1;
 }
 
-struct ts_conn *ts_fd_unref(int fd)
+struct ts_fdobj *ts_fd_unref(int fd)
 {
-	struct ts_conn *c = slot(fd);
+	struct ts_fdobj *c = slot(fd);
 
 	return c == NULL || is_held(c) ? NULL : c;
 }
@@ -229,24 +229,24 @@ struct ts_conn *ts_fd_unref(int fd)
  * syscall, glibc's internal close) and the kernel handed the number out
  * again. The old connection cannot be reached any more; drop this name
  * without any I/O (the socket is gone, nothing could go out in clear). */
-static void drop_stale(int fd, struct ts_conn *old)
+static void drop_stale(int fd, struct ts_fdobj *old)
 {
-	struct ts_conn *c = untag(old);
+	struct ts_fdobj *o = untag(old);
 
-	if (is_held(old) || fd == c->core_fd)
-		atomic_fetch_or(&c->flags, TS_F_CORE_LOST | TS_F_ABANDONED);
+	if (is_held(old) || fd == ts_conn_of(o)->core_fd)
+		atomic_fetch_or(&o->flags, TS_F_CORE_LOST | TS_F_ABANDONED);
 	if (!is_held(old)) {
 		atomic_fetch_sub(&fd_count, 1);
-		if (atomic_fetch_sub(&c->fdrefs, 1) == 1) {
-			atomic_fetch_or(&c->flags, TS_F_CLOSING);
-			ts_conn_release(c);
+		if (atomic_fetch_sub(&o->fdrefs, 1) == 1) {
+			atomic_fetch_or(&o->flags, TS_F_CLOSING);
+			ts_fd_release(o);
 		}
 	}
 }
 
-int ts_fd_install(int fd, struct ts_conn *c)
+int ts_fd_install(int fd, struct ts_fdobj *c)
 {
-	struct ts_conn *old;
+	struct ts_fdobj *old;
 	int high;
 
 	if (fd < 0 || fd >= TS_FD_MAX) {
@@ -268,7 +268,7 @@ int ts_fd_install(int fd, struct ts_conn *c)
 
 void ts_fd_forget(int fd)
 {
-	struct ts_conn *old;
+	struct ts_fdobj *old;
 
 	if (fd < 0 || fd >= TS_FD_MAX)
 		return;
@@ -281,7 +281,7 @@ void ts_fd_forget(int fd)
 
 static enum ts_detach detach(int fd, int replacing)
 {
-	struct ts_conn *old, *c;
+	struct ts_fdobj *old, *c;
 	int keep, in_use;
 
 	for (;;) {
@@ -295,7 +295,7 @@ static enum ts_detach detach(int fd, int replacing)
 	}
 	c = old;
 	atomic_fetch_sub(&fd_count, 1);
-	keep = c->kind == TS_KIND_CONN && fd == c->core_fd;
+	keep = c->kind == TS_KIND_CONN && fd == ts_conn_of(c)->core_fd;
 	if (keep) {
 		/* Other descriptors or calls in flight still use the core's
 		 * number: hold it (the teardown closes it). */
@@ -312,7 +312,7 @@ static enum ts_detach detach(int fd, int replacing)
 	}
 	if (atomic_fetch_sub(&c->fdrefs, 1) == 1) {
 		atomic_fetch_or(&c->flags, TS_F_CLOSING);
-		ts_conn_release(c);
+		ts_fd_release(c);
 	}
 	return keep ? TS_DETACH_KEEP : TS_DETACH_CLOSE;
 }
@@ -337,7 +337,7 @@ enum ts_detach ts_fd_detach_replacing(int fd)
 
 void ts_fd_replaced(int fd)
 {
-	struct ts_conn *old;
+	struct ts_fdobj *old;
 
 	if (fd < 0 || fd >= TS_FD_MAX)
 		return;
@@ -350,13 +350,13 @@ void ts_fd_replaced(int fd)
 
 void ts_fd_dup(int oldfd, int newfd)
 {
-	struct ts_conn *c;
+	struct ts_fdobj *c;
 
 	if (take(oldfd, &c) != TS_FD_OURS)
 		return; /* a TS_KIND_FORKED entry too: the copy is one more name */
 	if (ts_fd_install(newfd, c) < 0)
 		atomic_fetch_or(&c->flags, TS_F_ABANDONED);
-	ts_conn_release(c);
+	ts_fd_release(c);
 }
 
 size_t ts_fd_count(void)

@@ -15,12 +15,26 @@ struct ts_conn;
 
 #define TS_FD_MAX (1 << 20)
 
-extern _Atomic(struct ts_conn *) ts_fdtab[TS_FD_MAX];
+/* What the table knows of every object it holds: the first member of each
+ * kind's type (struct ts_conn, ...), which the kind's accessors return
+ * (ts_conn_of, ts_conn_lookup, conn.h).
+ * Lifetime: `users` is 1 while any descriptor names the object, plus one
+ * per call in flight; the object ends when it reaches 0. Objects are
+ * recycled, never freed, so a racing lookup can always test the counter
+ * (ts_fd_lookup). */
+struct ts_fdobj {
+	atomic_int users;
+	atomic_int fdrefs;     /* descriptors (of this process) naming it */
+	atomic_int flags;      /* enum ts_flag (conn.h) */
+	int kind;              /* enum ts_kind */
+	struct ts_fdobj *next_free;
+};
+
+extern _Atomic(struct ts_fdobj *) ts_fdtab[TS_FD_MAX];
 /* Highest descriptor ever installed + 1 (bounds close_range scans). */
 extern atomic_int ts_fd_high;
 
-/* The kinds of object the table holds (the object is struct ts_conn,
- * conn.h). */
+/* The kinds of object the table holds. */
 enum ts_kind {
 	TS_KIND_ANY = 0,      /* (a lookup's argument: whatever is there) */
 	TS_KIND_CONN = 1,     /* a wrapped (or failed) TLS connection */
@@ -40,7 +54,7 @@ enum ts_kind {
 enum ts_fd_is {
 	TS_FD_PASS = 0,   /* nothing of the kind asked: the call is libc's */
 	TS_FD_OURS = 1,   /* *out is the object, with a reference the caller
-	                     gives back with ts_conn_release */
+	                     gives back with ts_fd_release */
 	TS_FD_CLOSED = 2, /* a number the program closed that the core still
 	                     uses (held until teardown): the program gets EBADF */
 	TS_FD_REFUSED = 3 /* a socket that another process connected through
@@ -50,8 +64,8 @@ enum ts_fd_is {
 /* The one lookup. kind: the kind of object the caller handles; an object
  * of another kind answers PASS (TS_KIND_ANY: whatever is there). A
  * TS_KIND_FORKED entry answers PASS or REFUSED, whatever the kind asked. */
-enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_conn **out);
-void ts_conn_release(struct ts_conn *c);
+enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_fdobj **out);
+void ts_fd_release(struct ts_fdobj *o);
 /* What a call on a CLOSED number returns: -1, errno EBADF. */
 int ts_fd_ebadf(void);
 /* What a call the lookup answered CLOSED or REFUSED returns: -1, errno
@@ -74,14 +88,14 @@ int ts_fd_fail(enum ts_fd_is is);
  * child) and to ask whether fd still names a given object. Objects are
  * recycled, never freed: reading one that a racing close ends is safe,
  * but only its fixed fields (kind, side, peer) mean anything then. */
-struct ts_conn *ts_fd_unref(int fd);
+struct ts_fdobj *ts_fd_unref(int fd);
 
 /* A new object (users 1, fdrefs 0, flags 0), not yet installed. */
 struct ts_conn *ts_conn_new(int kind);
-/* Installs c at fd (fdrefs + 1). A stale object at fd (a descriptor closed
+/* Installs o at fd (fdrefs + 1). A stale object at fd (a descriptor closed
  * behind our back, e.g. by a raw syscall) is dropped without any I/O.
  * Returns -1 (EMFILE) when fd is beyond the table. */
-int ts_fd_install(int fd, struct ts_conn *c);
+int ts_fd_install(int fd, struct ts_fdobj *o);
 
 /* What the caller must do with the real descriptor after ts_fd_detach. */
 enum ts_detach {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "bytepath.h"
+#include "conn.h"
 #include "fdtab.h"
 #include "hook.h"
 #include "real.h"
@@ -25,7 +26,7 @@ static int aio_wrapped(int fd)
 
 	if (ts_depth != 0 || TS_PLAIN(fd))
 		return 0;
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is == TS_FD_OURS)
 		ts_conn_release(c);
 	return is != TS_FD_PASS; /* a connection, or a socket refused */

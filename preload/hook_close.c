@@ -55,7 +55,7 @@ TS_EXPORT int shutdown(int fd, int how)
 
 	if (TS_PLAIN(fd))
 		return TS_REAL(shutdown)(fd, how);
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(shutdown)(fd, how);
 	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)

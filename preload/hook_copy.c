@@ -28,7 +28,7 @@ static ssize_t do_sendfile(int out, int in, off_t *off, size_t count)
 		errno = EINVAL; /* a socket is never sendfile's source */
 		return -1;
 	}
-	is = ts_fd_lookup(out, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(out, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(sendfile)(out, in, off, count);
 	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
@@ -66,7 +66,7 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 			errno = ESPIPE;
 			return -1;
 		}
-		is = ts_fd_lookup(out, TS_KIND_CONN, &c);
+		is = ts_conn_lookup(out, &c);
 		if (is == TS_FD_PASS)
 			return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
 		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
@@ -77,7 +77,7 @@ TS_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_
 			errno = ESPIPE;
 			return -1;
 		}
-		is = ts_fd_lookup(in, TS_KIND_CONN, &c);
+		is = ts_conn_lookup(in, &c);
 		if (is == TS_FD_PASS)
 			return TS_REAL(splice)(in, off_in, out, off_out, len, flags);
 		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
@@ -113,7 +113,7 @@ TS_EXPORT ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_o
 		errno = EINVAL;
 		return -1;
 	}
-	is = ts_fd_lookup(out, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(out, &c);
 	if (is == TS_FD_PASS)
 		return real(in, off_in, out, off_out, len, flags);
 	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
@@ -144,7 +144,7 @@ TS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 		return (int)fr;
 	if (TS_PLAIN(fd))
 		return TS_REAL(sendmmsg)(fd, v, n, flags);
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(sendmmsg)(fd, v, n, flags);
 	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
@@ -169,7 +169,7 @@ TS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct 
 					ts_fd_adopt_cmsgs(&v[i].msg_hdr);
 		return r;
 	}
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is == TS_FD_PASS)
 		return TS_REAL(recvmmsg)(fd, v, n, flags, tmo);
 	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)

@@ -56,7 +56,7 @@ dprintf_slow(int fd, int flag, const char *fmt, va_list ap)
 	enum ts_fd_is is;
 	int n, r;
 
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is != TS_FD_OURS) {
 		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
 			return ts_fd_fail(is);
@@ -125,7 +125,7 @@ static TS_SLOW_PATH void backtrace_slow(void *const *frames, int n, int fd)
 	enum ts_fd_is is;
 	int i, len;
 
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
 		ts_fd_fail(is);
 	if (is != TS_FD_OURS) {

@@ -29,7 +29,7 @@ static int track(int fd)
 	c = ts_conn_new(TS_KIND_EPOLL);
 	if (c != NULL) {
 		c->ep = ts_epset_new();
-		if (c->ep == NULL || ts_fd_install(fd, c) < 0)
+		if (c->ep == NULL || ts_fd_install(fd, &c->obj) < 0)
 			ts_conn_release(c);
 	}
 	errno = saved;
@@ -48,10 +48,12 @@ TS_EXPORT int epoll_create1(int flags)
 
 static struct ts_conn *epset_at(int epfd)
 {
+	struct ts_fdobj *o;
 	struct ts_conn *c;
 
-	if (TS_PLAIN(epfd) || ts_fd_lookup(epfd, TS_KIND_EPOLL, &c) != TS_FD_OURS)
+	if (TS_PLAIN(epfd) || ts_fd_lookup(epfd, TS_KIND_EPOLL, &o) != TS_FD_OURS)
 		return NULL;
+	c = ts_conn_of(o);
 	if (c->ep == NULL) {
 		ts_conn_release(c);
 		return NULL;

@@ -23,7 +23,7 @@
 static TS_SLOW_PATH ssize_t read_slow(int fd, void *buf, size_t n)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -43,7 +43,7 @@ TS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 static TS_SLOW_PATH ssize_t recv_slow(int fd, void *buf, size_t n, int flags)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -64,7 +64,7 @@ static TS_SLOW_PATH ssize_t recvfrom_slow(int fd, void *buf, size_t n, int flags
                            socklen_t *alen)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -85,7 +85,7 @@ TS_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 static TS_SLOW_PATH ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -119,7 +119,7 @@ TS_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 static TS_SLOW_PATH ssize_t readv_slow(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)

@@ -17,6 +17,7 @@
 
 #include "bytepath.h"
 #include "conn_fd.h"
+#include "conn.h"
 #include "fdtab.h"
 #include "hook.h"
 #include "real.h"
@@ -50,7 +51,7 @@ TS_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (level == SOL_SOCKET && name == SO_ERROR)
 		return ts_getsockopt_error(fd, val, len);
 	if (level == IPPROTO_TCP && name == TCP_ZEROCOPY_RECEIVE &&
-	    ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_OURS) {
+	    ts_conn_lookup(fd, &c) == TS_FD_OURS) {
 		ts_conn_release(c);
 		return ts_refuse(fd, "getsockopt(TCP_ZEROCOPY_RECEIVE)",
 		                 "the kernel would hand the program the raw TLS records");

@@ -26,7 +26,7 @@ static TS_SLOW_PATH ssize_t vec2_slow(const char *name, vec2_fn real, int wr, in
 	enum ts_fd_is is;
 	ssize_t r;
 
-	is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	is = ts_conn_lookup(fd, &c);
 	if (is != TS_FD_OURS) {
 		if (is == TS_FD_CLOSED || is == TS_FD_REFUSED)
 			return ts_fd_fail(is);

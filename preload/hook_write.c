@@ -21,7 +21,7 @@
 static TS_SLOW_PATH ssize_t write_slow(int fd, const void *buf, size_t n)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -41,7 +41,7 @@ TS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 static TS_SLOW_PATH ssize_t send_slow(int fd, const void *buf, size_t n, int flags)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -62,7 +62,7 @@ static TS_SLOW_PATH ssize_t sendto_slow(int fd, const void *buf, size_t n, int f
                          const struct sockaddr *addr, socklen_t alen)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -88,7 +88,7 @@ TS_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 static TS_SLOW_PATH ssize_t sendmsg_slow(int fd, const struct msghdr *msg, int flags)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)
@@ -119,7 +119,7 @@ TS_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 static TS_SLOW_PATH ssize_t writev_slow(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct ts_conn *c;
-	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &c);
+	enum ts_fd_is is = ts_conn_lookup(fd, &c);
 	ssize_t r;
 
 	if (is != TS_FD_OURS)

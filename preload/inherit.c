@@ -76,9 +76,9 @@ void ts_inherit_warn(const char *what)
 	for (fd = 0; fd < top; fd++) {
 		/* no reference (this may run in a vfork child): a racing close
 		 * only costs a line */
-		struct ts_conn *c = ts_fd_unref(fd);
+		struct ts_conn *c = ts_conn_of(ts_fd_unref(fd));
 
-		if (c == NULL || c->kind != TS_KIND_CONN || !wanted(fd, c))
+		if (c == NULL || c->obj.kind != TS_KIND_CONN || !wanted(fd, c))
 			continue;
 		ts_log(CFG_LOG_WARN,
 		       "exec %s: descriptor %d (TLS connection, %s %s) is closed in the new program: "

@@ -123,7 +123,7 @@ short ts_readiness(struct ts_conn *c, short asked, short kernel, short *want)
 		return 0;
 	}
 	f.established = st.established;
-	f.failed = (atomic_load(&c->flags) & TS_F_ABANDONED) != 0 || st.failed;
+	f.failed = (atomic_load(&c->obj.flags) & TS_F_ABANDONED) != 0 || st.failed;
 	f.peeked = ts_conn_peeked(c) > 0;
 	return ts_ready_decide(&f, want);
 }

@@ -62,7 +62,7 @@ static int ready_pass(struct pollfd *fds, nfds_t n, struct pollfd *k, struct ts_
 		fds[i].revents = 0;
 		if (conns[i] == NULL || conns[i]->s == NULL)
 			continue;
-		if (TS_UNLIKELY(atomic_load(&conns[i]->flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
+		if (TS_UNLIKELY(atomic_load(&conns[i]->obj.flags) & (TS_F_SNIFF | TS_F_PLAIN)) &&
 		    (sn = ts_sniff_ready(conns[i], cap)) != 1) {
 			if (sn == 0) { /* a plaintext client: the kernel's from now on */
 				ts_conn_release(conns[i]);
@@ -116,7 +116,7 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 	for (i = 0; i < n; i++) {
 		conns[i] = NULL;
 		if (!TS_PLAIN(fds[i].fd))
-			ts_fd_lookup(fds[i].fd, TS_KIND_CONN, &conns[i]);
+			ts_conn_lookup(fds[i].fd, &conns[i]);
 	}
 	for (;;) {
 		cap = -1;
@@ -157,7 +157,7 @@ int ts_poll(struct pollfd *fds, nfds_t n, int timeout_ms, const sigset_t *sigmas
 		for (i = 0; i < n; i++) {
 			if (conns[i] == NULL) {
 				fds[i].revents = k[i].revents;
-			} else if (atomic_load(&conns[i]->flags) & TS_F_SNIFF) {
+			} else if (atomic_load(&conns[i]->obj.flags) & TS_F_SNIFF) {
 				/* its first bytes came (or not): the next pass decides */
 			} else if (k[i].revents) {
 				fds[i].revents |= wrapped_result(conns[i], fds[i].events, k[i].revents);

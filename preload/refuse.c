@@ -15,7 +15,7 @@ int ts_refuse(int fd, const char *func, const char *why)
 {
 	struct ts_conn *c;
 
-	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) == TS_FD_OURS)
+	if (ts_conn_lookup(fd, &c) == TS_FD_OURS)
 		ts_log(CFG_LOG_WARN, "%s on fd %d (%s %s): refused, EOPNOTSUPP: %s", func, fd,
 		       c->side ? c->side : "?", c->peer, why);
 	else

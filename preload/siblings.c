@@ -125,13 +125,13 @@ void ts_fd_watch_forked(void)
 		if (!TS_PLAIN(fd))
 			continue; /* watched since an earlier fork */
 		c = ts_conn_new(TS_KIND_FORKED);
-		if (c != NULL && ts_fd_install(fd, c) < 0)
+		if (c != NULL && ts_fd_install(fd, &c->obj) < 0)
 			ts_conn_release(c);
 	}
 	errno = saved;
 }
 
-int ts_fd_forked_check(int fd, struct ts_conn *c)
+int ts_fd_forked_check(int fd, struct ts_fdobj *o)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -139,7 +139,7 @@ int ts_fd_forked_check(int fd, struct ts_conn *c)
 	char name[TS_NAME_LEN], peer[64];
 	int saved = errno;
 
-	if (atomic_load(&c->flags) & TS_F_ABANDONED)
+	if (atomic_load(&o->flags) & TS_F_ABANDONED)
 		return -1;
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		errno = saved; /* not connected: the kernel answers the call */
@@ -149,7 +149,7 @@ int ts_fd_forked_check(int fd, struct ts_conn *c)
 	errno = saved;
 	if (rule == NULL || rule->passthrough)
 		return 1;
-	if (!(atomic_fetch_or(&c->flags, TS_F_ABANDONED) & TS_F_ABANDONED)) {
+	if (!(atomic_fetch_or(&o->flags, TS_F_ABANDONED) & TS_F_ABANDONED)) {
 		ts_addr_format((struct sockaddr *)&ss, sl, peer, sizeof peer);
 		ts_log(CFG_LOG_WARN,
 		       "fd %d: socket connected by another process (fork before connect) to %s, "

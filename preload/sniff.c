@@ -157,7 +157,7 @@ int ts_sniff_accept(int fd, const struct cfg_rule *rule, const char *peer)
 void ts_sniff_start(struct ts_conn *c)
 {
 	c->sniff_deadline = now_ms() + c->rule->sniff_timeout_ms;
-	atomic_fetch_or(&c->flags, TS_F_SNIFF);
+	atomic_fetch_or(&c->obj.flags, TS_F_SNIFF);
 }
 
 /* c is a plaintext client: out of the table, so that every later call on
@@ -168,24 +168,24 @@ static void go_plain(struct ts_conn *c)
 {
 	int fl, fd = c->core_fd;
 
-	atomic_fetch_or(&c->flags, TS_F_PLAIN | TS_F_KEEP_FD);
-	if (atomic_fetch_and(&c->flags, ~TS_F_SNIFF) & TS_F_SNIFF) {
+	atomic_fetch_or(&c->obj.flags, TS_F_PLAIN | TS_F_KEEP_FD);
+	if (atomic_fetch_and(&c->obj.flags, ~TS_F_SNIFF) & TS_F_SNIFF) {
 		/* this thread decided: undo what wrapping did, count, log */
-		if (atomic_load(&c->flags) & TS_F_OUR_CLOEXEC) {
+		if (atomic_load(&c->obj.flags) & TS_F_OUR_CLOEXEC) {
 			fl = TS_REAL(fcntl)(fd, F_GETFD);
 			if (fl >= 0)
 				TS_REAL(fcntl)(fd, F_SETFD, fl & ~FD_CLOEXEC);
 		}
 		served_plain(c->rule, c->peer);
 		ts_conn_changed(c);
-		if (ts_fd_unref(fd) == c)
+		if (ts_fd_unref(fd) == &c->obj)
 			ts_fd_forget(fd);
 	}
 }
 
 int ts_sniff_resolve(struct ts_conn *c, int wait_ms)
 {
-	int flags = atomic_load(&c->flags), left, saved = errno;
+	int flags = atomic_load(&c->obj.flags), left, saved = errno;
 	enum ts_sniff_verdict v;
 
 	if (flags & TS_F_PLAIN)
@@ -200,8 +200,8 @@ int ts_sniff_resolve(struct ts_conn *c, int wait_ms)
 	v = ts_sniff_fd(c->core_fd, wait_ms);
 	errno = saved;
 	if (v == TS_SNIFF_TLS) {
-		atomic_fetch_and(&c->flags, ~TS_F_SNIFF);
-		return atomic_load(&c->flags) & TS_F_PLAIN ? 0 : 1;
+		atomic_fetch_and(&c->obj.flags, ~TS_F_SNIFF);
+		return atomic_load(&c->obj.flags) & TS_F_PLAIN ? 0 : 1;
 	}
 	if (v == TS_SNIFF_MORE && now_ms() < c->sniff_deadline)
 		return -1;

@@ -39,6 +39,7 @@
 
 #include "bytepath.h"
 #include "conn_fd.h"
+#include "conn.h"
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
@@ -150,7 +151,7 @@ static int is_conn(int fd)
 {
 	struct ts_conn *c;
 
-	if (ts_fd_lookup(fd, TS_KIND_CONN, &c) != TS_FD_OURS)
+	if (ts_conn_lookup(fd, &c) != TS_FD_OURS)
 		return 0;
 	ts_conn_release(c);
 	return 1;

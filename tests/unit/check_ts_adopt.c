@@ -35,7 +35,7 @@ static struct ts_conn *wrap(int fd)
 	ck_assert_ptr_nonnull(c);
 	c->core_fd = fd;
 	c->s = (sslsocket *)(void *)&teardowns; /* never touched: recorded teardown */
-	ck_assert_int_eq(ts_fd_install(fd, c), 0);
+	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
 	return c;
 }
 
@@ -85,8 +85,8 @@ START_TEST(test_received_copy_joins_its_connection)
 	ck_assert_int_ge(copy, 0);
 	ck_assert(TS_PLAIN(copy));
 	ts_fd_adopt(copy);
-	ck_assert_ptr_eq(ts_fd_unref(copy), c);
-	ck_assert_int_eq(atomic_load(&c->fdrefs), 2);
+	ck_assert_ptr_eq(ts_fd_unref(copy), &c->obj);
+	ck_assert_int_eq(atomic_load(&c->obj.fdrefs), 2);
 	ck_assert(cloexec(copy));
 	/* closing the copy leaves the connection to sv[0] */
 	ck_assert_int_eq(ts_fd_detach(copy), TS_DETACH_CLOSE);
@@ -127,8 +127,8 @@ START_TEST(test_copy_of_ended_connection_fails)
 	ck_assert_int_eq(teardowns, 1); /* the connection ended here */
 	(void)c;
 	ts_fd_adopt(copy); /* ... and then the copy arrives */
-	ck_assert_int_eq(ts_fd_lookup(copy, TS_KIND_CONN, &d), TS_FD_OURS);
-	ck_assert(atomic_load(&d->flags) & TS_F_ABANDONED);
+	ck_assert_int_eq(ts_conn_lookup(copy, &d), TS_FD_OURS);
+	ck_assert(atomic_load(&d->obj.flags) & TS_F_ABANDONED);
 	ck_assert(cloexec(copy));
 	ts_conn_release(d);
 	drop(copy, sv[0], sv[1]);
@@ -164,7 +164,7 @@ START_TEST(test_dup_before_connect_becomes_a_name)
 	ts_fdcopy_mark(before);
 	c = wrap(sv[0]); /* then connect wraps sv[0] */
 	ts_fd_adopt_siblings(sv[0]);
-	ck_assert_ptr_eq(ts_fd_unref(before), c);
+	ck_assert_ptr_eq(ts_fd_unref(before), &c->obj);
 	ck_assert(cloexec(before));
 	/* the peer's end is no name of it */
 	ck_assert(TS_PLAIN(sv[1]));
@@ -186,7 +186,7 @@ START_TEST(test_sibling_found_from_an_unmarked_connect)
 	ck_assert_int_eq(ts_fdcopy_marked(sv[0]), 0);
 	c = wrap(sv[0]);
 	ts_fd_adopt_siblings(sv[0]);
-	ck_assert_ptr_eq(ts_fd_unref(copy), c);
+	ck_assert_ptr_eq(ts_fd_unref(copy), &c->obj);
 	drop(copy, sv[0], sv[1]);
 }
 END_TEST

@@ -86,8 +86,8 @@ START_TEST(test_stream_follows_the_descriptor)
 	 * same stream goes through it, and nothing reaches the peer in clear */
 	c = ts_conn_new(TS_KIND_CONN);
 	c->core_fd = tcp;
-	atomic_fetch_or(&c->flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
-	ck_assert_int_eq(ts_fd_install(tcp, c), 0);
+	atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
+	ck_assert_int_eq(ts_fd_install(tcp, &c->obj), 0);
 	errno = 0;
 	ck_assert_int_eq(fputs("SECRET\n", fp), EOF);
 	ck_assert_int_eq(errno, EPROTO);
@@ -108,7 +108,7 @@ START_TEST(test_held_number_is_ebadf)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	c->core_fd = sv[0];
-	ck_assert_int_eq(ts_fd_install(sv[0], c), 0);
+	ck_assert_int_eq(ts_fd_install(sv[0], &c->obj), 0);
 	other = dup(sv[0]);
 	ts_fd_dup(sv[0], other);
 	/* the program closes the core's number; the connection lives on */

@@ -33,20 +33,20 @@ static struct ts_conn *new_conn(int core_fd)
 	c->core_fd = core_fd;
 	/* any non-NULL core socket: the recorder never touches it */
 	c->s = (sslsocket *)(void *)&td_calls;
-	ck_assert_int_eq(ts_fd_install(core_fd, c), 0);
+	ck_assert_int_eq(ts_fd_install(core_fd, &c->obj), 0);
 	return c;
 }
 
 /* The lookup's answer for fd, any kind, the reference given back. */
 static enum ts_fd_is lookup(int fd)
 {
-	struct ts_conn *c = (struct ts_conn *)(void *)&td_calls;
-	enum ts_fd_is r = ts_fd_lookup(fd, TS_KIND_ANY, &c);
+	struct ts_fdobj *o = (struct ts_fdobj *)(void *)&td_calls;
+	enum ts_fd_is r = ts_fd_lookup(fd, TS_KIND_ANY, &o);
 
 	if (r == TS_FD_OURS)
-		ts_conn_release(c);
+		ts_fd_release(o);
 	else
-		ck_assert_ptr_null(c);
+		ck_assert_ptr_null(o);
 	return r;
 }
 
@@ -81,9 +81,9 @@ START_TEST(test_install_beyond_table_fails)
 	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
 
 	errno = 0;
-	ck_assert_int_eq(ts_fd_install(TS_FD_MAX, c), -1);
+	ck_assert_int_eq(ts_fd_install(TS_FD_MAX, &c->obj), -1);
 	ck_assert_int_eq(errno, EMFILE);
-	ck_assert_int_eq(ts_fd_install(-3, c), -1);
+	ck_assert_int_eq(ts_fd_install(-3, &c->obj), -1);
 	ts_conn_release(c);
 }
 END_TEST
@@ -92,7 +92,7 @@ START_TEST(test_single_close_tears_down_with_notify)
 {
 	struct ts_conn *c = new_conn(FD_A);
 
-	ck_assert_ptr_eq(ts_fd_unref(FD_A), c);
+	ck_assert_ptr_eq(ts_fd_unref(FD_A), &c->obj);
 	ck_assert(!TS_PLAIN(FD_A));
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 1);
@@ -109,8 +109,8 @@ START_TEST(test_dup_shares_until_last_close)
 	struct ts_conn *c = new_conn(FD_A);
 
 	ts_fd_dup(FD_A, FD_B);
-	ck_assert_ptr_eq(ts_fd_unref(FD_B), c);
-	ck_assert_int_eq(atomic_load(&c->fdrefs), 2);
+	ck_assert_ptr_eq(ts_fd_unref(FD_B), &c->obj);
+	ck_assert_int_eq(atomic_load(&c->obj.fdrefs), 2);
 	/* closing the dup: its own number is closed at once, nothing ends */
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
 	ck_assert_int_eq(td_calls, 0);
@@ -133,7 +133,7 @@ START_TEST(test_core_fd_closed_first_is_held)
 	ck_assert(!TS_PLAIN(FD_A)); /* the slow path must answer EBADF */
 	ck_assert_ptr_null(ts_fd_unref(FD_A));
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_BADF);
-	ck_assert_int_eq(ts_fd_lookup(FD_B, TS_KIND_CONN, &u), TS_FD_OURS);
+	ck_assert_int_eq(ts_conn_lookup(FD_B, &u), TS_FD_OURS);
 	ck_assert_ptr_eq(u, c);
 	ts_conn_release(u);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
@@ -149,7 +149,7 @@ START_TEST(test_close_waits_for_call_in_flight)
 	struct ts_conn *c = new_conn(FD_A);
 	struct ts_conn *u;
 
-	ck_assert_int_eq(ts_fd_lookup(FD_A, TS_KIND_CONN, &u), TS_FD_OURS);
+	ck_assert_int_eq(ts_conn_lookup(FD_A, &u), TS_FD_OURS);
 	ck_assert_ptr_eq(u, c);
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	/* a reader is still inside the core: nothing torn down, number held */
@@ -165,7 +165,7 @@ START_TEST(test_failed_connection_sends_no_notify)
 {
 	struct ts_conn *c = new_conn(FD_A);
 
-	atomic_fetch_or(&c->flags, TS_F_ABANDONED);
+	atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED);
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);
@@ -208,7 +208,7 @@ START_TEST(test_replaced_core_fd_fails_connection)
 	/* dup2(x, FD_A): the kernel replaced the core's descriptor */
 	ts_fd_replaced(FD_A);
 	ck_assert_int_eq(lookup(FD_A), TS_FD_PASS);
-	ck_assert(atomic_load(&c->flags) & TS_F_ABANDONED);
+	ck_assert(atomic_load(&c->obj.flags) & TS_F_ABANDONED);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);
@@ -226,11 +226,11 @@ START_TEST(test_stale_entry_dropped_without_io)
 	d = ts_conn_new(TS_KIND_CONN);
 	d->core_fd = FD_A;
 	d->s = c->s;
-	ck_assert_int_eq(ts_fd_install(FD_A, d), 0);
+	ck_assert_int_eq(ts_fd_install(FD_A, &d->obj), 0);
 	ck_assert_int_eq(td_calls, 1);
 	ck_assert_int_eq(td_notify, 0);
 	ck_assert_int_eq(td_close_core, 0);
-	ck_assert_ptr_eq(ts_fd_unref(FD_A), d);
+	ck_assert_ptr_eq(ts_fd_unref(FD_A), &d->obj);
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
 	ck_assert_int_eq(td_calls, 2);
 	ck_assert_int_eq(td_notify, 1);
@@ -241,7 +241,7 @@ START_TEST(test_listener_closes_at_once)
 {
 	struct ts_conn *l = ts_conn_new(TS_KIND_LISTENER);
 
-	ck_assert_int_eq(ts_fd_install(FD_C, l), 0);
+	ck_assert_int_eq(ts_fd_install(FD_C, &l->obj), 0);
 	ts_fd_dup(FD_C, FD_B);
 	ck_assert_int_eq(ts_fd_detach(FD_C), TS_DETACH_CLOSE);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
@@ -254,23 +254,24 @@ END_TEST
 START_TEST(test_lookup_answers_by_kind)
 {
 	struct ts_conn *l = ts_conn_new(TS_KIND_LISTENER), *c = NULL;
+	struct ts_fdobj *o = NULL;
 	int users;
 
-	ck_assert_int_eq(ts_fd_install(FD_C, l), 0);
-	users = atomic_load(&l->users);
+	ck_assert_int_eq(ts_fd_install(FD_C, &l->obj), 0);
+	users = atomic_load(&l->obj.users);
 	/* a listener is not a connection: a read on it is libc's */
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_CONN, &c), TS_FD_PASS);
+	ck_assert_int_eq(ts_conn_lookup(FD_C, &c), TS_FD_PASS);
 	ck_assert_ptr_null(c);
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_EPOLL, &c), TS_FD_PASS);
-	ck_assert_int_eq(atomic_load(&l->users), users); /* no reference kept */
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_LISTENER, &c), TS_FD_OURS);
-	ck_assert_ptr_eq(c, l);
-	ck_assert_int_eq(atomic_load(&l->users), users + 1);
-	ts_conn_release(c);
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_ANY, &c), TS_FD_OURS);
-	ck_assert_ptr_eq(c, l);
-	ts_conn_release(c);
-	ck_assert_int_eq(atomic_load(&l->users), users);
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_EPOLL, &o), TS_FD_PASS);
+	ck_assert_int_eq(atomic_load(&l->obj.users), users); /* no reference kept */
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_LISTENER, &o), TS_FD_OURS);
+	ck_assert_ptr_eq(o, &l->obj);
+	ck_assert_int_eq(atomic_load(&l->obj.users), users + 1);
+	ts_fd_release(o);
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_ANY, &o), TS_FD_OURS);
+	ck_assert_ptr_eq(o, &l->obj);
+	ts_fd_release(o);
+	ck_assert_int_eq(atomic_load(&l->obj.users), users);
 }
 END_TEST
 
@@ -293,9 +294,9 @@ START_TEST(test_objects_are_recycled)
 	d = ts_conn_new(TS_KIND_CONN);
 	/* type-stable memory: the freed object comes back, zeroed state */
 	ck_assert_ptr_eq(d, c);
-	ck_assert_int_eq(atomic_load(&d->users), 1);
-	ck_assert_int_eq(atomic_load(&d->fdrefs), 0);
-	ck_assert_int_eq(atomic_load(&d->flags), 0);
+	ck_assert_int_eq(atomic_load(&d->obj.users), 1);
+	ck_assert_int_eq(atomic_load(&d->obj.fdrefs), 0);
+	ck_assert_int_eq(atomic_load(&d->obj.flags), 0);
 	ts_conn_release(d);
 }
 END_TEST
@@ -305,10 +306,10 @@ static void *dup_close_worker(void *arg)
 	int base = *(int *)arg, i;
 
 	for (i = 0; i < 2000; i++) {
-		struct ts_conn *c;
+		struct ts_fdobj *o;
 
-		if (ts_fd_lookup(FD_A, TS_KIND_ANY, &c) == TS_FD_OURS)
-			ts_conn_release(c);
+		if (ts_fd_lookup(FD_A, TS_KIND_ANY, &o) == TS_FD_OURS)
+			ts_fd_release(o);
 		ts_fd_dup(FD_A, base);
 		(void)ts_fd_detach(base);
 	}

@@ -61,7 +61,7 @@ static struct ts_conn *conn_at(int fd, int kind)
 	ck_assert_ptr_nonnull(c);
 	c->core_fd = fd;
 	strcpy(c->peer, "127.0.0.1:4433");
-	ck_assert_int_eq(ts_fd_install(fd, c), 0);
+	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
 	return c;
 }
 
@@ -99,7 +99,7 @@ START_TEST(test_mark_of_an_older_connection_is_stale)
 
 	ts_inherit_want(FD_A, old);
 	/* a call in flight keeps the old object (objects are recycled) */
-	ck_assert_int_eq(ts_fd_lookup(FD_A, TS_KIND_CONN, &held), TS_FD_OURS);
+	ck_assert_int_eq(ts_conn_lookup(FD_A, &held), TS_FD_OURS);
 	ts_fd_forget(FD_A);
 	/* the number now names another connection, which nobody marked */
 	ck_assert_ptr_ne(conn_at(FD_A, TS_KIND_CONN), old);

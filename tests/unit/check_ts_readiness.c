@@ -141,7 +141,7 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 		conns[i]->s = sslsocket_wrap_ctx(fds[i], ctx, &o, NULL, &err);
 		ck_assert_msg(conns[i]->s != NULL, "%s", err.reason);
 		conns[i]->core_fd = fds[i];
-		ck_assert_int_eq(ts_fd_install(fds[i], conns[i]), 0);
+		ck_assert_int_eq(ts_fd_install(fds[i], &conns[i]->obj), 0);
 		ev.events = EPOLLIN;
 		ev.data.u64 = (uint64_t)i;
 		ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fds[i], &ev), 0);
@@ -164,7 +164,7 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 	ck_assert_uint_eq(visits() - v, 1);
 	/* one fails: reported (level-triggered: at every wait, and only it
 	 * is looked at), with EPOLLERR */
-	atomic_fetch_or(&conns[42]->flags, TS_F_ABANDONED);
+	atomic_fetch_or(&conns[42]->obj.flags, TS_F_ABANDONED);
 	ts_conn_changed(conns[42]);
 	for (k = 0; k < 3; k++) {
 		v = visits();
