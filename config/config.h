@@ -85,10 +85,36 @@ struct cfg_ruleset {
 	size_t n_warnings;
 };
 
-/* Why loading failed: "FILE:LINE: what is wrong" (no "tlsshim: " prefix,
- * no newline). */
+/* Where a configuration error is (struct cfg_error's source). */
+enum cfg_error_source {
+	CFG_ERR_NOWHERE = 0, /* no place in particular: out of memory, a
+	                        built-in value */
+	CFG_ERR_STRING,      /* the TLSSHIM_CONFIG_STRING text */
+	CFG_ERR_FILE,        /* a file: TLSSHIM_CONFIG's, or one @included */
+	CFG_ERR_ENV          /* an environment variable (TLSSHIM_LOG, ...) */
+};
+
+/*
+ * Why loading failed. msg is the line shown to users: "FILE:LINE: what is
+ * wrong" (no "tlsshim: " prefix, no newline). The other fields say the same
+ * as data, for callers that act on it (the launcher names the option that
+ * made a rule of its TLSSHIM_CONFIG_STRING): nobody parses msg.
+ */
 struct cfg_error {
 	char msg[512];
+	int source;               /* enum cfg_error_source */
+	char where[512];          /* the source as msg names it: the file's
+	                             path (an @included file's own), the
+	                             variable, "TLSSHIM_CONFIG_STRING",
+	                             "(built-in)"; "" when msg names none
+	                             (cut at 511 bytes) */
+	int line;                 /* in that source, from 1; 0 when none */
+	size_t what;              /* msg + what: the problem alone, without
+	                             "FILE:LINE: " */
+	int option;               /* enum sslsocket_option the problem is
+	                             about (SSLSOCKET_OPT_NONE when none) */
+	char option_file[512];    /* the file of that option ("" when it
+	                             names none; cut at 511 bytes) */
 };
 
 /*
@@ -167,7 +193,8 @@ int cfg_keyfile_warning(const sslsocket_config *c, char *buf, size_t n);
  * SSLSOCKET_OPT_CRL_FILE): writable by group or others, or another user's. */
 int cfg_trustfile_warning(const sslsocket_config *c, int option, char *buf, size_t n);
 
-/* Parses one "HOST:PORT" match string; -1 with a reason in err->msg. */
+/* Parses one "HOST:PORT" match string; -1 with a reason in err->msg (no
+ * location: source CFG_ERR_NOWHERE). */
 int cfg_match_parse(const char *text, struct cfg_match *out, struct cfg_error *err);
 void cfg_match_clear(struct cfg_match *m);
 

@@ -31,9 +31,20 @@ struct cfg_ruleset_int {
 int cfg_warnf(struct cfg_ruleset_int *ri, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* err->msg = printf(fmt, ...); err may be NULL. */
+/* err->msg = printf(fmt, ...), at no place (CFG_ERR_NOWHERE, no option);
+ * err may be NULL. */
 void cfg_errorf(struct cfg_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same at line `line` of the source `where` (enum cfg_error_source
+ * source): "WHERE:LINE: what", the line shown even when it is 0. */
+void cfg_error_at(struct cfg_error *err, int source, const char *where, int line,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same without a line: "WHERE: what" (line 0). */
+void cfg_error_in(struct cfg_error *err, int source, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Adds to err (may be NULL) the option the problem is about and its file
+ * (NULL or "" when none). */
+void cfg_error_option(struct cfg_error *err, int option, const char *file);
 
 /* A short, printable copy of user text for error messages: at most
  * CFG_QUOTE_MAX bytes, control and non-ASCII bytes as '?', "..." when cut. */

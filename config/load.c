@@ -63,18 +63,24 @@ static int libconfig_error(struct loader *L, struct source *src)
 {
 	const char *file = config_error_file(&src->cfg);
 	const char *text = config_error_text(&src->cfg);
+	/* libconfig names a file only for an @included one, or the file it
+	 * was given */
+	int source = src->is_file || (file && strcmp(file, src->name) != 0) ? CFG_ERR_FILE
+	                                                                   : CFG_ERR_STRING;
 	if (config_error_type(&src->cfg) == CONFIG_ERR_FILE_IO) {
-		cfg_errorf(L->err, "%s: %s", file ? file : src->name, text ? text : "cannot read");
+		cfg_error_in(L->err, source, file ? file : src->name, "%s",
+		             text ? text : "cannot read");
 		return -1;
 	}
 	if (!file)
 		file = src->name;
-	if (file[0] != '/' && src->include_dir && strcmp(file, src->name) != 0)
-		cfg_errorf(L->err, "%s/%s:%d: %s", src->include_dir, file,
-		           config_error_line(&src->cfg), text ? text : "syntax error");
-	else
-		cfg_errorf(L->err, "%s:%d: %s", file, config_error_line(&src->cfg),
-		           text ? text : "syntax error");
+	char joined[1024]; /* more than cfg_error keeps */
+	if (file[0] != '/' && src->include_dir && strcmp(file, src->name) != 0) {
+		snprintf(joined, sizeof joined, "%s/%s", src->include_dir, file);
+		file = joined;
+	}
+	cfg_error_at(L->err, source, file, config_error_line(&src->cfg), "%s",
+	             text ? text : "syntax error");
 	return -1;
 }
 
@@ -130,13 +136,14 @@ static int read_file_source(struct loader *L, struct source *src, const char *pa
 	 * stream, so what fstat saw is what is read. */
 	FILE *f = fopen(path, "re");
 	if (!f) {
-		cfg_errorf(L->err, "%s: cannot open: %s", path, strerror_r(errno, e, sizeof e));
+		cfg_error_in(L->err, CFG_ERR_FILE, path, "cannot open: %s",
+		             strerror_r(errno, e, sizeof e));
 		return -1;
 	}
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		cfg_errorf(L->err, "%s: is a directory, expected a libconfig file", path);
+		cfg_error_in(L->err, CFG_ERR_FILE, path, "is a directory, expected a libconfig file");
 		return -1;
 	}
 	/* @include "x" in the file is relative to the file, like every path. */
@@ -226,7 +233,8 @@ int ld_fail(struct loader *L, const struct source *src, const config_setting_t *
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	cfg_errorf(L->err, "%s:%d: %s", ld_file_of(L, src, s), ld_line_of(s), what);
+	cfg_error_at(L->err, ld_from_file(src, s) ? CFG_ERR_FILE : CFG_ERR_STRING,
+	             ld_file_of(L, src, s), ld_line_of(s), "%s", what);
 	return -1;
 }
 
@@ -319,39 +327,42 @@ static int rule_check(struct loader *L, const struct source *src, const config_s
 	const char *m = cfg_quote(q, own->match_text);
 
 	if (side == CFG_CONNECT && (own->set & LD_BIT(LD_ALLOW_PLAINTEXT)))
-		return ld_fail_at(L, &own->at[LD_ALLOW_PLAINTEXT], "allow_plaintext is for accept "
-		                  "rules only (a client never falls back to plaintext)");
+		return ld_fail_key(L, own, LD_ALLOW_PLAINTEXT, "allow_plaintext is for accept "
+		                   "rules only (a client never falls back to plaintext)");
 	if (side == CFG_CONNECT && (own->set & LD_BIT(LD_SNIFF_TIMEOUT_MS)))
-		return ld_fail_at(L, &own->at[LD_SNIFF_TIMEOUT_MS], "sniff_timeout_ms is for "
-		                  "accept rules only (with allow_plaintext)");
+		return ld_fail_key(L, own, LD_SNIFF_TIMEOUT_MS, "sniff_timeout_ms is for "
+		                   "accept rules only (with allow_plaintext)");
 	if (side == CFG_ACCEPT && (own->set & LD_BIT(LD_SERVER_HOSTNAME)))
-		return ld_fail_at(L, &own->at[LD_SERVER_HOSTNAME], "server_hostname is for "
-		                  "connect rules only (an accept rule presents its certfile)");
+		return ld_fail_key(L, own, LD_SERVER_HOSTNAME, "server_hostname is for "
+		                   "connect rules only (an accept rule presents its certfile)");
 	if (own->passthrough) {
 		for (int k = 0; k < LD_KEY_COUNT; k++)
 			if (k != LD_MATCH && k != LD_PASSTHROUGH && (own->set & LD_BIT(k)))
-				return ld_fail_at(L, &own->at[k], "%s: a passthrough rule leaves the "
-				                  "socket plain and takes no TLS keys", ld_key_name(k));
+				return ld_fail_key(L, own, k, "%s: a passthrough rule leaves the "
+				                   "socket plain and takes no TLS keys", ld_key_name(k));
 		return 0;
 	}
 	if (fin->o.keyfile && !fin->o.certfile)
-		return ld_fail_at(L, &fin->at[LD_KEYFILE], "keyfile needs certfile (the "
-		                  "certificate that goes with the key)");
-	if (side == CFG_ACCEPT && !fin->o.certfile)
-		return ld_fail(L, src, elem, "%s rule %u (\"%s\") needs certfile (the server's "
-		               "certificate chain, PEM)", side_name[side], nth, m);
+		return ld_fail_key(L, fin, LD_KEYFILE, "keyfile needs certfile (the "
+		                   "certificate that goes with the key)");
+	if (side == CFG_ACCEPT && !fin->o.certfile) {
+		ld_fail(L, src, elem, "%s rule %u (\"%s\") needs certfile (the server's "
+		        "certificate chain, PEM)", side_name[side], nth, m);
+		cfg_error_option(L->err, SSLSOCKET_OPT_CERTFILE, NULL);
+		return -1;
+	}
 	if (side == CFG_ACCEPT && fin->o.cert_reqs != SSLSOCKET_CERT_NONE && !fin->o.ca_certs)
-		return ld_fail_at(L, &fin->at[LD_CERT_REQS], "cert_reqs: %s on an accept rule "
-		                  "needs ca_certs (the CAs that issue client certificates)",
-		                  fin->o.cert_reqs == SSLSOCKET_CERT_REQUIRED ? "CERT_REQUIRED"
-		                                                              : "CERT_OPTIONAL");
+		return ld_fail_key(L, fin, LD_CERT_REQS, "cert_reqs: %s on an accept rule "
+		                   "needs ca_certs (the CAs that issue client certificates)",
+		                   fin->o.cert_reqs == SSLSOCKET_CERT_REQUIRED ? "CERT_REQUIRED"
+		                                                               : "CERT_OPTIONAL");
 	if (fin->o.cert_reqs == SSLSOCKET_CERT_NONE &&
 	    (fin->o.allow_names_count || fin->o.pin_sha256_count)) {
 		int k = fin->o.allow_names_count ? LD_ALLOW_NAMES : LD_PIN_SHA256;
-		return ld_fail_at(L, &fin->at[k], "%s needs cert_reqs = \"CERT_REQUIRED\" (or "
-		                  "CERT_OPTIONAL)%s: with CERT_NONE the peer's certificate is not "
-		                  "verified", ld_key_name(k),
-		                  side == CFG_ACCEPT ? " and ca_certs on an accept rule" : "");
+		return ld_fail_key(L, fin, k, "%s needs cert_reqs = \"CERT_REQUIRED\" (or "
+		                   "CERT_OPTIONAL)%s: with CERT_NONE the peer's certificate is not "
+		                   "verified", ld_key_name(k),
+		                   side == CFG_ACCEPT ? " and ca_certs on an accept rule" : "");
 	}
 	if (side == CFG_CONNECT && !fin->o.ca_certs)
 		fin->o.ca_certs_default = 1;
@@ -466,7 +477,7 @@ struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
 	memset(srcs, 0, sizeof srcs);
 	memset(&L, 0, sizeof L);
 	if (err)
-		err->msg[0] = '\0';
+		memset(err, 0, sizeof *err);
 	L.err = err;
 	L.chk = chk;
 	L.ri = calloc(1, sizeof *L.ri);

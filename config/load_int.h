@@ -42,6 +42,7 @@ enum ld_key {
 struct ld_origin {
 	const char *file;
 	int line;
+	int source; /* enum cfg_error_source: CFG_ERR_STRING or CFG_ERR_FILE */
 };
 
 /* Options under construction, remembering which keys were given where. */
@@ -84,8 +85,12 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
                 struct ld_optset *os);
 /* Copies into dst every key that src sets, with its origin. */
 void ld_overlay(struct ld_optset *dst, const struct ld_optset *src);
-int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The sslsocket_option of a key (SSLSOCKET_OPT_NONE when it has none). */
+int ld_option_of_key(int key);
+/* Reports a problem with key k of os at the place it was given (see
+ * ld_origin), about that key's option and file. Returns -1. */
+int ld_fail_key(struct loader *L, const struct ld_optset *os, int k, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The configuration (L->chk->config_new) of a rule's final options in
  * *out (a reference the rule owns), blaming the line of the key that
  * fails. */

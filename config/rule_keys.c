@@ -65,14 +65,50 @@ const char *ld_key_name(int key)
 	return key >= 0 && key < LD_KEY_COUNT ? key_names[key] : "?";
 }
 
-int ld_fail_at(struct loader *L, const struct ld_origin *at, const char *fmt, ...)
+/* The core's option for each key that has one (struct sslsocket_error
+ * names it, struct cfg_error passes it on). */
+static const int key_options[LD_KEY_COUNT] = {
+	[LD_KEYFILE] = SSLSOCKET_OPT_KEYFILE,
+	[LD_CERTFILE] = SSLSOCKET_OPT_CERTFILE,
+	[LD_CA_CERTS] = SSLSOCKET_OPT_CA_CERTS,
+	[LD_CRL_FILE] = SSLSOCKET_OPT_CRL_FILE,
+	[LD_CERT_REQS] = SSLSOCKET_OPT_CERT_REQS,
+	[LD_SSL_VERSION] = SSLSOCKET_OPT_SSL_VERSION,
+	[LD_CIPHERS] = SSLSOCKET_OPT_CIPHERS,
+	[LD_ALPN] = SSLSOCKET_OPT_ALPN,
+	[LD_ALLOW_NAMES] = SSLSOCKET_OPT_ALLOW_NAMES,
+	[LD_PIN_SHA256] = SSLSOCKET_OPT_PIN_SHA256,
+	[LD_HANDSHAKE_TIMEOUT] = SSLSOCKET_OPT_HANDSHAKE_TIMEOUT,
+};
+
+int ld_option_of_key(int key)
 {
+	return key >= 0 && key < LD_KEY_COUNT ? key_options[key] : SSLSOCKET_OPT_NONE;
+}
+
+/* The file a key names in o, NULL when it names none. */
+static const char *key_file(const struct sslsocket_options *o, int key)
+{
+	switch (key) {
+	case LD_KEYFILE: return o->keyfile;
+	case LD_CERTFILE: return o->certfile;
+	case LD_CA_CERTS: return o->ca_certs;
+	case LD_CRL_FILE: return o->crl_file;
+	default: return NULL;
+	}
+}
+
+int ld_fail_key(struct loader *L, const struct ld_optset *os, int k, const char *fmt, ...)
+{
+	const struct ld_origin *at = &os->at[k];
 	char what[400];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	cfg_errorf(L->err, "%s:%d: %s", at->file ? at->file : "(built-in)", at->line, what);
+	cfg_error_at(L->err, at->file ? at->source : CFG_ERR_NOWHERE,
+	             at->file ? at->file : "(built-in)", at->line, "%s", what);
+	cfg_error_option(L->err, ld_option_of_key(k), key_file(&os->o, k));
 	return -1;
 }
 
@@ -94,11 +130,11 @@ static char *pool_dup(struct loader *L, const char *s)
  * device would be read once, or forever, at every context build.
  */
 static const char *file_value(struct loader *L, const struct source *src,
-                              const config_setting_t *s, const char *key, const char *v)
+                              const config_setting_t *s, int k, const char *v)
 {
 	char e[128], q[CFG_QUOTE_BUF];
 	char *joined = NULL;
-	const char *path = v;
+	const char *path = v, *key = key_names[k];
 
 	if (!*v) {
 		ld_fail(L, src, s, "%s: empty file name", key);
@@ -129,13 +165,16 @@ static const char *file_value(struct loader *L, const struct source *src,
 	}
 	struct stat st;
 	const char *out = NULL;
-	if (stat(path, &st) < 0 || (S_ISREG(st.st_mode) && access(path, R_OK) < 0))
+	if (stat(path, &st) < 0 || (S_ISREG(st.st_mode) && access(path, R_OK) < 0)) {
 		ld_fail(L, src, s, "%s: cannot open \"%s\": %s", key, cfg_quote(q, path),
 		        strerror_r(errno, e, sizeof e));
-	else if (!S_ISREG(st.st_mode))
+		cfg_error_option(L->err, ld_option_of_key(k), path);
+	} else if (!S_ISREG(st.st_mode)) {
 		ld_fail(L, src, s, "%s: \"%s\" is not a regular file", key, cfg_quote(q, path));
-	else
+		cfg_error_option(L->err, ld_option_of_key(k), path);
+	} else {
 		out = pool_dup(L, path);
+	}
 	free(joined);
 	return out;
 }
@@ -305,26 +344,12 @@ static int expect(struct loader *L, const struct source *src, const config_setti
 	               type == CONFIG_TYPE_BOOL ? "true or false" : "a string", ld_type_name(s));
 }
 
-int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s, int side,
-                struct ld_optset *os)
+/* The value of the setting s, key k, into os. */
+static int key_value(struct loader *L, const struct source *src, config_setting_t *s, int k,
+                     struct ld_optset *os)
 {
 	char q[CFG_QUOTE_BUF];
-	const char *name = config_setting_name(s);
-	int k = 0;
-
-	while (k < LD_KEY_COUNT && strcmp(name, key_names[k]) != 0)
-		k++;
-	if (k == LD_KEY_COUNT) {
-		if (side == LD_IN_DEFAULTS)
-			return ld_fail(L, src, s, "unknown key \"%s\" in defaults (expected "
-			               DEFAULT_KEYS_TEXT ")", cfg_quote(q, name));
-		return ld_fail(L, src, s, "unknown key \"%s\" in %s rule (expected "
-		               RULE_KEYS_TEXT ")", cfg_quote(q, name),
-		               side == CFG_ACCEPT ? "an accept" : "a connect");
-	}
-	if (side == LD_IN_DEFAULTS && (RULE_ONLY & LD_BIT(k)))
-		return ld_fail(L, src, s, "%s belongs in a rule, not in defaults", name);
-
+	const char *name = key_names[k];
 	const char *v = NULL;
 	switch (k) {
 	case LD_MATCH:
@@ -362,19 +387,19 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 		break;
 	}
 	case LD_KEYFILE:
-		if (!(os->o.keyfile = file_value(L, src, s, name, v)))
+		if (!(os->o.keyfile = file_value(L, src, s, k, v)))
 			return -1;
 		break;
 	case LD_CERTFILE:
-		if (!(os->o.certfile = file_value(L, src, s, name, v)))
+		if (!(os->o.certfile = file_value(L, src, s, k, v)))
 			return -1;
 		break;
 	case LD_CA_CERTS:
-		if (!(os->o.ca_certs = file_value(L, src, s, name, v)))
+		if (!(os->o.ca_certs = file_value(L, src, s, k, v)))
 			return -1;
 		break;
 	case LD_CRL_FILE:
-		if (!(os->o.crl_file = file_value(L, src, s, name, v)))
+		if (!(os->o.crl_file = file_value(L, src, s, k, v)))
 			return -1;
 		break;
 	case LD_CERT_REQS:
@@ -453,9 +478,38 @@ int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s,
 	default:
 		break;
 	}
+	return 0;
+}
+
+int ld_read_key(struct loader *L, const struct source *src, config_setting_t *s, int side,
+                struct ld_optset *os)
+{
+	char q[CFG_QUOTE_BUF];
+	const char *name = config_setting_name(s);
+	int k = 0;
+
+	while (k < LD_KEY_COUNT && strcmp(name, key_names[k]) != 0)
+		k++;
+	if (k == LD_KEY_COUNT) {
+		if (side == LD_IN_DEFAULTS)
+			return ld_fail(L, src, s, "unknown key \"%s\" in defaults (expected "
+			               DEFAULT_KEYS_TEXT ")", cfg_quote(q, name));
+		return ld_fail(L, src, s, "unknown key \"%s\" in %s rule (expected "
+		               RULE_KEYS_TEXT ")", cfg_quote(q, name),
+		               side == CFG_ACCEPT ? "an accept" : "a connect");
+	}
+	if (side == LD_IN_DEFAULTS && (RULE_ONLY & LD_BIT(k)))
+		return ld_fail(L, src, s, "%s belongs in a rule, not in defaults", name);
+	if (key_value(L, src, s, k, os) < 0) {
+		/* file_value named the file already */
+		if (L->err && L->err->option == SSLSOCKET_OPT_NONE)
+			cfg_error_option(L->err, ld_option_of_key(k), NULL);
+		return -1;
+	}
 	os->set |= LD_BIT(k);
 	os->at[k].file = ld_file_of(L, src, s);
 	os->at[k].line = ld_line_of(s);
+	os->at[k].source = ld_from_file(src, s) ? CFG_ERR_FILE : CFG_ERR_STRING;
 	return 0;
 }
 
@@ -545,20 +599,10 @@ static int same_check(const struct sslsocket_options *a, const struct sslsocket_
  * option); -1 when it names none. */
 static int key_of_option(int option)
 {
-	switch (option) {
-	case SSLSOCKET_OPT_KEYFILE: return LD_KEYFILE;
-	case SSLSOCKET_OPT_CERTFILE: return LD_CERTFILE;
-	case SSLSOCKET_OPT_CA_CERTS: return LD_CA_CERTS;
-	case SSLSOCKET_OPT_CRL_FILE: return LD_CRL_FILE;
-	case SSLSOCKET_OPT_CERT_REQS: return LD_CERT_REQS;
-	case SSLSOCKET_OPT_SSL_VERSION: return LD_SSL_VERSION;
-	case SSLSOCKET_OPT_CIPHERS: return LD_CIPHERS;
-	case SSLSOCKET_OPT_ALPN: return LD_ALPN;
-	case SSLSOCKET_OPT_ALLOW_NAMES: return LD_ALLOW_NAMES;
-	case SSLSOCKET_OPT_PIN_SHA256: return LD_PIN_SHA256;
-	case SSLSOCKET_OPT_HANDSHAKE_TIMEOUT: return LD_HANDSHAKE_TIMEOUT;
-	default: return -1;
-	}
+	for (int k = 0; k < LD_KEY_COUNT; k++)
+		if (option != SSLSOCKET_OPT_NONE && key_options[k] == option)
+			return k;
+	return -1;
 }
 
 /* A rule weaker than the defaults (an old version pinned, a cipher string
@@ -612,10 +656,13 @@ int ld_check_options(struct loader *L, const struct source *src, const config_se
 	if (c == NULL) {
 		int k = key_of_option(e.option);
 		if (k >= 0 && fin->at[k].file)
-			return ld_fail_at(L, &fin->at[k], "%s: %s", key_names[k], e.reason);
-		return ld_fail(L, src, elem, "%s rule %u (\"%s\"): %s",
-		               side == CFG_ACCEPT ? "accept" : "connect", nth,
-		               cfg_quote(q, fin->match_text ? fin->match_text : ""), e.reason);
+			ld_fail_key(L, fin, k, "%s: %s", key_names[k], e.reason);
+		else
+			ld_fail(L, src, elem, "%s rule %u (\"%s\"): %s",
+			        side == CFG_ACCEPT ? "accept" : "connect", nth,
+			        cfg_quote(q, fin->match_text ? fin->match_text : ""), e.reason);
+		cfg_error_option(L->err, e.option, e.file);
+		return -1;
 	}
 	*out = c;
 	if (weak_warning(L, src, elem, side, nth, fin) < 0)

@@ -46,14 +46,64 @@ void cfg_pool_free(struct cfg_pool *pool)
 	}
 }
 
+/* line < 0: not shown (and 0 in err). */
+static void error_v(struct cfg_error *err, int source, const char *where, int line,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void error_v(struct cfg_error *err, int source, const char *where, int line,
+                    const char *fmt, va_list ap)
+{
+	int n = 0;
+	memset(err, 0, sizeof *err);
+	err->source = source;
+	err->line = line > 0 ? line : 0;
+	if (where) {
+		snprintf(err->where, sizeof err->where, "%s", where);
+		n = line < 0 ? snprintf(err->msg, sizeof err->msg, "%s: ", where)
+		             : snprintf(err->msg, sizeof err->msg, "%s:%d: ", where, line);
+		if (n < 0 || (size_t)n >= sizeof err->msg)
+			n = (int)strlen(err->msg);
+	}
+	err->what = (size_t)n;
+	vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
+}
+
 void cfg_errorf(struct cfg_error *err, const char *fmt, ...)
 {
 	if (!err)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	error_v(err, CFG_ERR_NOWHERE, NULL, 0, fmt, ap);
 	va_end(ap);
+}
+
+void cfg_error_at(struct cfg_error *err, int source, const char *where, int line,
+                  const char *fmt, ...)
+{
+	if (!err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(err, source, where, line < 0 ? 0 : line, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_error_in(struct cfg_error *err, int source, const char *where, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(err, source, where, -1, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_error_option(struct cfg_error *err, int option, const char *file)
+{
+	if (!err)
+		return;
+	err->option = option;
+	snprintf(err->option_file, sizeof err->option_file, "%s", file ? file : "");
 }
 
 int cfg_warnf(struct cfg_ruleset_int *ri, const char *fmt, ...)
@@ -186,14 +236,14 @@ struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error 
 	char q[CFG_QUOTE_BUF];
 
 	if (err)
-		err->msg[0] = '\0';
+		memset(err, 0, sizeof *err);
 	if (!path && !str)
 		return NULL;
 
 	enum cfg_log_level level = CFG_LOG_WARN;
 	if (log && cfg_log_level_parse(log, &level) < 0) {
-		cfg_errorf(err, "TLSSHIM_LOG: \"%s\" is not one of error, warn, info, debug",
-		           cfg_quote(q, log));
+		cfg_error_in(err, CFG_ERR_ENV, "TLSSHIM_LOG", "\"%s\" is not one of error, warn, "
+		             "info, debug", cfg_quote(q, log));
 		return NULL;
 	}
 
@@ -209,7 +259,7 @@ struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error 
 		rs->log_file = cfg_pool_strdup(&ri->pool, log_file);
 		if (!rs->log_file) {
 			cfg_ruleset_free(rs);
-			cfg_errorf(err, "TLSSHIM_LOG_FILE: out of memory");
+			cfg_error_in(err, CFG_ERR_ENV, "TLSSHIM_LOG_FILE", "out of memory");
 			return NULL;
 		}
 	}

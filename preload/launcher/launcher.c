@@ -234,13 +234,13 @@ static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
 		return usage_error("%s", "no rules: give --connect, --accept or -c FILE "
 		                   "(or set TLSSHIM_CONFIG)");
 
-	struct cfg_error cerr = { { 0 } };
+	struct cfg_error cerr = { 0 };
 	struct cfg_ruleset *rs = cfg_load_env(&launch_cfg_checks, &cerr);
 	if (!rs) {
 		if (!cerr.msg[0])
 			snprintf(cerr.msg, sizeof cerr.msg, "the configuration could not be loaded");
 		if (generated)
-			launch_explain_error(o, cerr.msg, explained, sizeof explained);
+			launch_explain_error(o, &cerr, explained, sizeof explained);
 		else
 			snprintf(explained, sizeof explained, "%s", cerr.msg);
 		return config_error(explained);

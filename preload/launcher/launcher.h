@@ -97,10 +97,12 @@ int launch_rules_usage(const struct launch_opts *o, char *err, size_t errlen);
  */
 char *launch_rules_text(const struct launch_opts *o, char *err, size_t errlen);
 
-/* Rewrites a config error about the generated text ("TLSSHIM_CONFIG_STRING:
- * 3: what") into one that names the option ("--accept '*:4433': what").
- * Leaves other messages alone. */
-void launch_explain_error(const struct launch_opts *o, const char *msg,
+/* The line to show for a config error (config.h): one about the
+ * generated text (at line 3 of TLSSHIM_CONFIG_STRING) names the option
+ * that made the rule instead ("--accept '*:4433': what"; "command line:
+ * what" for another line); others are shown as they are (e->msg). */
+struct cfg_error;
+void launch_explain_error(const struct launch_opts *o, const struct cfg_error *e,
                           char *out, size_t outlen);
 
 /* ---- launcher_elf.c ------------------------------------------------------ */

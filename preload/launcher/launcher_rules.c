@@ -4,8 +4,9 @@
  * The rules reach the interposer in TLSSHIM_CONFIG_STRING, so that the
  * program's children inherit them and config/ parses one schema only. Each
  * rule is written on a line of its own, in command-line order (connect
- * rules, then accept rules), so that config/'s "TLSSHIM_CONFIG_STRING:LINE:"
- * maps back to the option the user typed.
+ * rules, then accept rules), so that the line of a config error in
+ * TLSSHIM_CONFIG_STRING (struct cfg_error's line) maps back to the option
+ * the user typed.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "launcher.h"
 
 void launch_buf_free(struct launch_buf *b)
@@ -264,27 +266,18 @@ fail:
 	return NULL;
 }
 
-void launch_explain_error(const struct launch_opts *o, const char *msg, char *out,
+void launch_explain_error(const struct launch_opts *o, const struct cfg_error *e, char *out,
                           size_t outlen)
 {
-	static const char prefix[] = "TLSSHIM_CONFIG_STRING:";
-	if (strncmp(msg, prefix, sizeof prefix - 1) != 0) {
-		snprintf(out, outlen, "%s", msg);
+	if (e->source != CFG_ERR_STRING) {
+		snprintf(out, outlen, "%s", e->msg);
 		return;
 	}
-	const char *p = msg + sizeof prefix - 1;
-	char *end;
-	long line = strtol(p, &end, 10);
-	if (end == p || *end != ':') {
-		snprintf(out, outlen, "%s", msg);
-		return;
-	}
-	const char *what = end + 1;
-	while (*what == ' ')
-		what++;
-	if (line >= 1 && (size_t)line <= o->n_connect)
+	const char *what = e->msg + e->what;
+	size_t line = e->line > 0 ? (size_t)e->line : 0;
+	if (line >= 1 && line <= o->n_connect)
 		snprintf(out, outlen, "--connect '%s': %s", o->connect[line - 1], what);
-	else if (line >= 1 && (size_t)line <= o->n_connect + o->n_accept)
+	else if (line >= 1 && line <= o->n_connect + o->n_accept)
 		snprintf(out, outlen, "--accept '%s': %s", o->accept[line - 1 - o->n_connect], what);
 	else
 		snprintf(out, outlen, "command line: %s", what);

@@ -83,8 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		probe(rs);
 		cfg_ruleset_free(rs);
-	} else if (strncmp(err.msg, "TLSSHIM_CONFIG_STRING", 21) != 0 || !memchr(err.msg, 0, sizeof err.msg)) {
-		/* every failure names where it is */
+	} else if (strncmp(err.msg, "TLSSHIM_CONFIG_STRING", 21) != 0 || !memchr(err.msg, 0, sizeof err.msg) ||
+	           err.source != CFG_ERR_STRING || strcmp(err.where, "TLSSHIM_CONFIG_STRING") != 0 ||
+	           err.what >= sizeof err.msg || err.line < 0) {
+		/* every failure names where it is, in the text and the fields */
 		fprintf(stderr, "bad error message: %s\n", err.msg);
 		abort();
 	}

@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		cfg_ruleset_free(rs);
 	} else if (strncmp(err.msg, path, strlen(path)) != 0 ||
-	           !memchr(err.msg, 0, sizeof err.msg)) {
+	           !memchr(err.msg, 0, sizeof err.msg) || err.source != CFG_ERR_FILE ||
+	           strcmp(err.where, path) != 0 || err.what >= sizeof err.msg || err.line < 0) {
 		fprintf(stderr, "bad error message: %s\n", err.msg);
 		abort();
 	}

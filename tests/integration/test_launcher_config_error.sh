@@ -43,6 +43,13 @@ bad "$T/absent.conf" -c "$T/absent.conf"
 # ... also when command-line rules come with it.
 bad "$T/unknown.conf:2" --connect 127.0.0.1:1 -c "$T/unknown.conf"
 
+# ... and when the file's name reads like the generated text's place: what
+# the error is about decides, not how its text begins.
+printf 'version = 1;\nbogus = 1;\n' > "$T/TLSSHIM_CONFIG_STRING:1:x.conf"
+(cd "$T" && TLSSHIM_CONFIG='TLSSHIM_CONFIG_STRING:1:x.conf' \
+	bad "^tlsshim: TLSSHIM_CONFIG_STRING:1:x.conf:2: unknown setting" --connect 127.0.0.1:1) ||
+	exit 1
+
 # The environment is checked the same way.
 TLSSHIM_CONFIG_STRING='connect = ( { match = 1; } );' bad "TLSSHIM_CONFIG_STRING:1"
 TLSSHIM_CONFIG="$T/unknown.conf" bad "$T/unknown.conf:2"

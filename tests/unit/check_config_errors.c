@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "sslsocket.h"
+#include "testutil.h"
 
 /* From check_config.c: a temporary directory with copies of the test PKI
  * and a broken PEM, and @CERTS@ / @DIR@ / @FILE@ substitution. */
@@ -264,6 +265,9 @@ static const struct err_case {
 	  "@FILE@:2: log_level: \"loud\" is not one of error, warn, info, debug", 0 },
 };
 
+static void assert_fields_make_msg(const struct cfg_error *e);
+static const char *cfgt_write_path(const char *name);
+
 START_TEST(config_error)
 {
 	const struct err_case *c = &errs[_i];
@@ -286,9 +290,29 @@ START_TEST(config_error)
 		              err.msg, want);
 	else
 		ck_assert_str_eq(err.msg, want);
+	/* The fields say where, as the text does. */
+	ck_assert_int_eq(err.source, c->from_file ? CFG_ERR_FILE : CFG_ERR_STRING);
+	ck_assert_str_eq(err.where, c->from_file ? cfgt_write_path("app.conf") : S);
+	assert_fields_make_msg(&err);
 	free(want);
 }
 END_TEST
+
+/* where, line and what put together give msg, for every error. */
+static void assert_fields_make_msg(const struct cfg_error *e)
+{
+	char rebuilt[1200];
+	ck_assert_uint_lt(e->what, sizeof e->msg);
+	ck_assert_ptr_nonnull(memchr(e->where, '\0', sizeof e->where));
+	ck_assert_ptr_nonnull(memchr(e->option_file, '\0', sizeof e->option_file));
+	if (e->line > 0)
+		snprintf(rebuilt, sizeof rebuilt, "%s:%d: %s", e->where, e->line, e->msg + e->what);
+	else if (e->where[0])
+		snprintf(rebuilt, sizeof rebuilt, "%s: %s", e->where, e->msg + e->what);
+	else
+		snprintf(rebuilt, sizeof rebuilt, "%s", e->msg + e->what);
+	ck_assert_str_eq(rebuilt, e->msg);
+}
 
 /* Each version either loads or says why this OpenSSL cannot speak it, in
  * the core's words. */
@@ -360,6 +384,181 @@ START_TEST(config_file_io_errors)
 }
 END_TEST
 
+static const char *cfgt_write_path(const char *name)
+{
+	static char path[400];
+	snprintf(path, sizeof path, "%s/%s", cfgt_dir, name);
+	return path;
+}
+
+/* The fields of struct cfg_error, which the launcher reads instead of the
+ * text: in the string, ... */
+START_TEST(config_error_fields_string)
+{
+	struct cfg_error err;
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load("connect = (\n { match = \"*:1\"; passthrough = true; },\n"
+	                            " { cert_reqs = \"CERT_NONE\"; }\n);", NULL, &cfg_core_checks,
+	                            &err));
+	ck_assert_int_eq(err.source, CFG_ERR_STRING);
+	ck_assert_str_eq(err.where, S);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_str_eq(err.msg + err.what, "connect rule 2 has no match (expected "
+	                 "match = \"HOST:PORT\")");
+	ck_assert_int_eq(err.option, SSLSOCKET_OPT_NONE);
+	ck_assert_str_eq(err.option_file, "");
+	assert_fields_make_msg(&err);
+
+	/* libconfig's own (syntax) errors too */
+	ck_assert_ptr_null(cfg_load("version = 1;\nconnect = ( { match = ; } );", NULL,
+	                            &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_STRING);
+	ck_assert_str_eq(err.where, S);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_str_eq(err.msg + err.what, "syntax error");
+	assert_fields_make_msg(&err);
+}
+END_TEST
+
+/* ... in a file, ... */
+START_TEST(config_error_fields_file)
+{
+	struct cfg_error err;
+	const char *path = cfgt_write("app.conf", "version = 1;\n\nconnect = ( { match = \"x\"; } );");
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load("version = 1;", path, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, path);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_str_eq(err.msg + err.what, "bad match \"x\": missing :PORT (expected HOST:PORT, "
+	                 "e.g. 127.0.0.1:443)");
+	ck_assert_int_eq(err.option, SSLSOCKET_OPT_NONE);
+	assert_fields_make_msg(&err);
+
+	/* a file that cannot be read: no line */
+	char nope[400];
+	snprintf(nope, sizeof nope, "%s/nope.conf", cfgt_dir);
+	ck_assert_ptr_null(cfg_load(NULL, nope, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, nope);
+	ck_assert_int_eq(err.line, 0);
+	ck_assert_str_eq(err.msg + err.what, "cannot open: No such file or directory");
+	assert_fields_make_msg(&err);
+
+	/* a file named like the string's source is a file all the same */
+	path = cfgt_write("TLSSHIM_CONFIG_STRING:1:x.conf", "version = 1;\nbogus = 1;\n");
+	ck_assert_ptr_null(cfg_load(NULL, path, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, path);
+	ck_assert_int_eq(err.line, 2);
+	assert_fields_make_msg(&err);
+}
+END_TEST
+
+/* ... in an @include'd file (a bad value, a syntax error, a missing
+ * include: the file that has the line), ... */
+START_TEST(config_error_fields_include)
+{
+	struct cfg_error err;
+	char inc[400];
+	snprintf(inc, sizeof inc, "%s/inc.conf", cfgt_dir);
+
+	cfgt_write("inc.conf", "\nconnect = ( { match = \"nope\"; } );\n");
+	const char *file = cfgt_write("app.conf", "version = 1;\n@include \"inc.conf\"\n");
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load(NULL, file, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, inc);
+	ck_assert_int_eq(err.line, 2);
+	assert_fields_make_msg(&err);
+
+	cfgt_write("inc.conf", "\n\nconnect = (\n");
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load(NULL, file, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, inc);
+	ck_assert_int_eq(err.line, 4);
+	ck_assert_str_eq(err.msg + err.what, "syntax error");
+	assert_fields_make_msg(&err);
+
+	/* the string may @include a file (relative to the current directory) */
+	char text[600];
+	snprintf(text, sizeof text, "@include \"%s\"", inc);
+	cfgt_write("inc.conf", "\nconnect = ( { match = \"nope\"; } );\n");
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load(text, NULL, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, inc);
+	ck_assert_int_eq(err.line, 2);
+	assert_fields_make_msg(&err);
+}
+END_TEST
+
+/* ... and the option, with its file, that a problem is about: a file that
+ * is not there, one the core cannot load, a rule-level requirement. */
+START_TEST(config_error_fields_option)
+{
+	struct cfg_error err;
+	char *text, want[600];
+
+	memset(&err, 'x', sizeof err);
+	text = cfgt_expand(C1("\n ca_certs = \"@DIR@/noca.pem\";"));
+	ck_assert_ptr_null(cfg_load(text, NULL, &cfg_core_checks, &err));
+	free(text);
+	ck_assert_int_eq(err.source, CFG_ERR_STRING);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.option, SSLSOCKET_OPT_CA_CERTS);
+	snprintf(want, sizeof want, "%s/noca.pem", cfgt_dir);
+	ck_assert_str_eq(err.option_file, want);
+	assert_fields_make_msg(&err);
+
+	/* the core's error, in a file: the key's line and the core's option */
+	const char *path = cfgt_write("app.conf", "accept = ( { match = \"*:1\";\n"
+	                              " certfile = \"@CERTS@/server.pem\";\n"
+	                              " keyfile = \"@CERTS@/client.key\"; } );");
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load(NULL, path, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.source, CFG_ERR_FILE);
+	ck_assert_str_eq(err.where, path);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_int_eq(err.option, SSLSOCKET_OPT_KEYFILE);
+	ck_assert_str_eq(err.option_file, tu_cert("client.key"));
+	assert_fields_make_msg(&err);
+
+	/* a key not in the core's list of options, and a value that is no file */
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load(C1("\n cert_reqs = \"CERT_MAYBE\";"), NULL, &cfg_core_checks,
+	                            &err));
+	ck_assert_int_eq(err.option, SSLSOCKET_OPT_CERT_REQS);
+	ck_assert_str_eq(err.option_file, "");
+	assert_fields_make_msg(&err);
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load("accept = ( { match = \"*:1\"; passthrough = true;\n"
+	                            " allow_plaintext = true; } );", NULL, &cfg_core_checks, &err));
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.option, SSLSOCKET_OPT_NONE);
+	assert_fields_make_msg(&err);
+}
+END_TEST
+
+/* The environment's own variables. */
+START_TEST(config_error_fields_env)
+{
+	struct cfg_error err;
+	setenv("TLSSHIM_CONFIG_STRING", C1("cert_reqs = \"CERT_NONE\";"), 1);
+	setenv("TLSSHIM_LOG", "loud", 1);
+	memset(&err, 'x', sizeof err);
+	ck_assert_ptr_null(cfg_load_env(&cfg_core_checks, &err));
+	unsetenv("TLSSHIM_LOG");
+	unsetenv("TLSSHIM_CONFIG_STRING");
+	ck_assert_str_eq(err.msg, "TLSSHIM_LOG: \"loud\" is not one of error, warn, info, debug");
+	ck_assert_int_eq(err.source, CFG_ERR_ENV);
+	ck_assert_str_eq(err.where, "TLSSHIM_LOG");
+	ck_assert_int_eq(err.line, 0);
+	assert_fields_make_msg(&err);
+}
+END_TEST
+
 Suite *config_errors_suite(void)
 {
 	Suite *s = suite_create("config_errors");
@@ -369,6 +568,11 @@ Suite *config_errors_suite(void)
 	tcase_add_loop_test(tc, config_version_supported, 0,
 	                    (int)(sizeof versions / sizeof versions[0]));
 	tcase_add_test(tc, config_file_io_errors);
+	tcase_add_test(tc, config_error_fields_string);
+	tcase_add_test(tc, config_error_fields_file);
+	tcase_add_test(tc, config_error_fields_include);
+	tcase_add_test(tc, config_error_fields_option);
+	tcase_add_test(tc, config_error_fields_env);
 	suite_add_tcase(s, tc);
 	return s;
 }

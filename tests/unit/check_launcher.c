@@ -67,7 +67,7 @@ START_TEST(test_quote_roundtrip)
 		launch_buf_puts(&b, "accept = ( { match = \"*:1\"; certfile = ");
 		launch_buf_quote(&b, path);
 		launch_buf_puts(&b, "; } );");
-		struct cfg_error err = { { 0 } };
+		struct cfg_error err = { 0 };
 		struct cfg_ruleset *rs = cfg_load(b.data, NULL, &cfg_core_checks, &err);
 		ck_assert_msg(rs != NULL, "%s: %s", b.data, err.msg);
 		ck_assert_str_eq(rs->rules[0].opts.certfile, path);
@@ -161,7 +161,7 @@ START_TEST(test_rules_text_reads_back)
 	ck_assert_uint_eq(lines, 3);
 	ck_assert(text[strlen(text) - 1] != '\n');
 
-	struct cfg_error cerr = { { 0 } };
+	struct cfg_error cerr = { 0 };
 	struct cfg_ruleset *rs = cfg_load(text, NULL, &launch_cfg_checks, &cerr);
 	ck_assert_msg(rs != NULL, "%s\n%s", cerr.msg, text);
 	ck_assert_uint_eq(rs->count, 3);
@@ -239,24 +239,56 @@ START_TEST(test_rules_value_errors)
 }
 END_TEST
 
+/* A cfg_error as config/ makes it: "WHERE:LINE: what", or "WHERE: what"
+ * when line < 0. */
+static struct cfg_error explain_err(int source, const char *where, int line, const char *what)
+{
+	struct cfg_error e;
+	memset(&e, 0, sizeof e);
+	e.source = source;
+	snprintf(e.where, sizeof e.where, "%s", where);
+	int n = line < 0 ? snprintf(e.msg, sizeof e.msg, "%s: ", where)
+	                 : snprintf(e.msg, sizeof e.msg, "%s:%d: ", where, line);
+	e.what = (size_t)n;
+	e.line = line > 0 ? line : 0;
+	snprintf(e.msg + n, sizeof e.msg - (size_t)n, "%s", what);
+	return e;
+}
+
 START_TEST(test_explain_error)
 {
 	const char *connect[] = { "127.0.0.1:1", "10.0.0.0/8:*" };
 	const char *accept[] = { "*:8443" };
 	struct launch_opts o = { .connect = connect, .n_connect = 2, .accept = accept, .n_accept = 1 };
 	char out[LAUNCH_ERRLEN];
-	launch_explain_error(&o, "TLSSHIM_CONFIG_STRING:1: ca_certs: cannot open", out, sizeof out);
+	struct cfg_error e = explain_err(CFG_ERR_STRING, "TLSSHIM_CONFIG_STRING", 1,
+	                                 "ca_certs: cannot open");
+	launch_explain_error(&o, &e, out, sizeof out);
 	ck_assert_str_eq(out, "--connect '127.0.0.1:1': ca_certs: cannot open");
-	launch_explain_error(&o, "TLSSHIM_CONFIG_STRING:2: bad", out, sizeof out);
+	e = explain_err(CFG_ERR_STRING, "TLSSHIM_CONFIG_STRING", 2, "bad");
+	launch_explain_error(&o, &e, out, sizeof out);
 	ck_assert_str_eq(out, "--connect '10.0.0.0/8:*': bad");
-	launch_explain_error(&o, "TLSSHIM_CONFIG_STRING:3: needs certfile", out, sizeof out);
+	e = explain_err(CFG_ERR_STRING, "TLSSHIM_CONFIG_STRING", 3, "needs certfile");
+	launch_explain_error(&o, &e, out, sizeof out);
 	ck_assert_str_eq(out, "--accept '*:8443': needs certfile");
-	launch_explain_error(&o, "TLSSHIM_CONFIG_STRING:9: odd", out, sizeof out);
+	e = explain_err(CFG_ERR_STRING, "TLSSHIM_CONFIG_STRING", 9, "odd");
+	launch_explain_error(&o, &e, out, sizeof out);
 	ck_assert_str_eq(out, "command line: odd");
-	launch_explain_error(&o, "/etc/app.conf:4: unknown key", out, sizeof out);
+	e = explain_err(CFG_ERR_STRING, "TLSSHIM_CONFIG_STRING", -1, "no line");
+	launch_explain_error(&o, &e, out, sizeof out);
+	ck_assert_str_eq(out, "command line: no line");
+	e = explain_err(CFG_ERR_FILE, "/etc/app.conf", 4, "unknown key");
+	launch_explain_error(&o, &e, out, sizeof out);
 	ck_assert_str_eq(out, "/etc/app.conf:4: unknown key");
-	launch_explain_error(&o, "TLSSHIM_CONFIG_STRING: no line", out, sizeof out);
-	ck_assert_str_eq(out, "TLSSHIM_CONFIG_STRING: no line");
+	/* What the error is about decides, not how its text begins: a file
+	 * named like the string, and an environment variable. */
+	e = explain_err(CFG_ERR_FILE, "TLSSHIM_CONFIG_STRING:1:x.conf", 2, "unknown key");
+	launch_explain_error(&o, &e, out, sizeof out);
+	ck_assert_str_eq(out, "TLSSHIM_CONFIG_STRING:1:x.conf:2: unknown key");
+	e = explain_err(CFG_ERR_ENV, "TLSSHIM_LOG", -1, "\"loud\" is not one of error, warn, "
+	                "info, debug");
+	launch_explain_error(&o, &e, out, sizeof out);
+	ck_assert_str_eq(out, e.msg);
 }
 END_TEST
 
@@ -270,10 +302,11 @@ START_TEST(test_explain_real_error)
 	char err[LAUNCH_ERRLEN], out[LAUNCH_ERRLEN];
 	char *text = launch_rules_text(&o, err, sizeof err);
 	ck_assert_ptr_nonnull(text);
-	struct cfg_error cerr = { { 0 } };
+	struct cfg_error cerr = { 0 };
 	ck_assert_ptr_null(cfg_load(text, NULL, &launch_cfg_checks, &cerr)); /* the accept rule has no certfile */
-	launch_explain_error(&o, cerr.msg, out, sizeof out);
-	ck_assert_msg(strncmp(out, "--accept '*:8443': ", 19) == 0, "%s", out);
+	launch_explain_error(&o, &cerr, out, sizeof out);
+	ck_assert_str_eq(out, "--accept '*:8443': accept rule 1 (\"*:8443\") needs certfile (the "
+	                 "server's certificate chain, PEM)");
 	free(text);
 }
 END_TEST
@@ -311,7 +344,7 @@ START_TEST(test_launcher_checks_as_core)
 	}
 	ck_assert(!b.failed);
 	const char *text = b.data;
-	struct cfg_error ecore = { { 0 } }, elaunch = { { 0 } };
+	struct cfg_error ecore = { 0 }, elaunch = { 0 };
 	struct cfg_ruleset *core = cfg_load(text, NULL, &cfg_core_checks, &ecore);
 	struct cfg_ruleset *launch = cfg_load(text, NULL, &launch_cfg_checks, &elaunch);
 	ck_assert_msg((core != NULL) == (launch != NULL), "%s: core %s, launcher %s", text,

@@ -50,7 +50,7 @@ START_TEST(match_parse_good)
 {
 	const struct good_match *g = &good[_i];
 	struct cfg_match m;
-	struct cfg_error err = { "" };
+	struct cfg_error err = { 0 };
 	ck_assert_msg(cfg_match_parse(g->text, &m, &err) == 0, "%s: %s", g->text, err.msg);
 	ck_assert_int_eq(m.host_kind, g->kind);
 	ck_assert_uint_eq(m.port_lo, g->lo);
@@ -149,7 +149,7 @@ START_TEST(match_parse_bad)
 {
 	const struct bad_match *b = &bad[_i];
 	struct cfg_match m;
-	struct cfg_error err = { "" };
+	struct cfg_error err = { 0 };
 	ck_assert_msg(cfg_match_parse(b->text, &m, &err) == -1, "%s parsed", b->text);
 	ck_assert_str_eq(err.msg, b->msg);
 	/* a failed parse leaves nothing to free */
