@@ -1,7 +1,6 @@
 /*
- * conn.h - the object behind a descriptor tlsshim owns (struct ts_conn:
- * a wrapped connection, a listener or an epoll instance) and a
- * connection's I/O through the core (conn_io.c, conn_copy.c).
+ * conn.h - a wrapped connection (struct ts_conn, TS_KIND_CONN) and its
+ * I/O through the core (conn_io.c, conn_copy.c).
  */
 #ifndef TLSSHIM_CONN_H
 #define TLSSHIM_CONN_H
@@ -81,8 +80,6 @@ struct ts_conn {
 	char peer[64];         /* "127.0.0.1:4433", "[::1]:4433" */
 	char sni[256];         /* the name sent as SNI, "" if none */
 	const char *side;      /* "connect" or "accept" */
-	/* epoll instances: the recorded registrations (epoll.c). */
-	struct ts_epset *ep;
 	/* allow_plaintext: when a silent client is taken for plaintext
 	 * (CLOCK_MONOTONIC ms), while TS_F_SNIFF is set. */
 	long long sniff_deadline;
@@ -91,10 +88,10 @@ struct ts_conn {
 };
 _Static_assert(offsetof(struct ts_conn, obj) == 0, "the table's part comes first");
 
-/* The connection o is, NULL when o is NULL. */
+/* The connection o is, NULL when o is NULL or of another kind. */
 static inline struct ts_conn *ts_conn_of(struct ts_fdobj *o)
 {
-	return (struct ts_conn *)(void *)o;
+	return o != NULL && o->kind == TS_KIND_CONN ? (struct ts_conn *)(void *)o : NULL;
 }
 
 /* ts_fd_lookup(fd, TS_KIND_CONN), the object typed. */
@@ -103,8 +100,15 @@ static inline enum ts_fd_is ts_conn_lookup(int fd, struct ts_conn **out)
 	struct ts_fdobj *o;
 	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_CONN, &o);
 
-	*out = ts_conn_of(o);
+	*out = (struct ts_conn *)(void *)o; /* NULL, or a connection */
 	return is;
+}
+
+/* A new connection (core_fd -1, no core socket), not yet installed; NULL
+ * when out of memory. */
+static inline struct ts_conn *ts_conn_new(void)
+{
+	return ts_conn_of(ts_fdobj_new(TS_KIND_CONN));
 }
 
 static inline void ts_conn_release(struct ts_conn *c)

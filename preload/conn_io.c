@@ -616,11 +616,7 @@ void ts_conn_teardown(struct ts_conn *c, int send_notify, int close_core_fd)
 
 	if (atomic_load(&c->obj.flags) & TS_F_COUNTED)
 		TS_STAT_ADD(c->rule, open, -1);
-	if (c->obj.kind == TS_KIND_EPOLL) {
-		ts_epset_free(c->ep);
-		c->ep = NULL;
-	}
-	if (c->obj.kind == TS_KIND_CONN && c->s != NULL) {
+	if (c->s != NULL) {
 		/* After shutdown(SHUT_WR) too: its close_notify may still be
 		 * queued behind a full buffer (then this sends it). */
 		if (send_notify && sslsocket_handshake_done(c->s)) {

@@ -27,6 +27,7 @@
 #include "fdcopies.h"
 #include "fdtab.h"
 #include "init.h"
+#include "listener.h"
 #include "log.h"
 #include "names.h"
 #include "real.h"
@@ -203,7 +204,7 @@ int ts_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return TS_REAL(connect)(fd, addr, len);
 	}
 
-	c = ts_conn_new(TS_KIND_CONN);
+	c = ts_conn_new();
 	if (c == NULL) {
 		errno = ENOMEM;
 		return -1;
@@ -315,24 +316,30 @@ static int is_listening(int fd)
 	return TS_REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) == 0 && on;
 }
 
-/* The listener object for fd: its accept rule, looked up once by local
- * address. NULL when fd is not a listening socket: then the real accept
- * reports whatever is wrong, and nothing is cached (a socket that accept()
- * failed on, never bound or never listening, may later connect, or bind
- * and listen elsewhere: a listener entry made now would hold a wrong or
- * empty rule for it, and connect() would take it for a connection). */
-static struct ts_conn *listener_for(int fd)
+/* The listener object for fd, with a reference: its accept rule, looked
+ * up once by local address. NULL when fd names another object of ours (a
+ * connection: accept is libc's) or is not a listening socket: then the
+ * real accept reports whatever is wrong, and nothing is cached (a socket
+ * that accept() failed on, never bound or never listening, may later
+ * connect, or bind and listen elsewhere: a listener entry made now would
+ * hold a wrong or empty rule for it, and connect() would take it for a
+ * connection). */
+static struct ts_listener *listener_for(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	const struct cfg_rule *rule;
 	struct sslsocket_error err;
 	struct ts_fdobj *had;
-	struct ts_conn *l;
+	struct ts_listener *l;
 	int fam;
 
-	if (ts_fd_lookup(fd, TS_KIND_ANY, &had) == TS_FD_OURS)
-		return ts_conn_of(had);
+	if (ts_fd_lookup(fd, TS_KIND_ANY, &had) == TS_FD_OURS) {
+		/* a connection or an epoll instance: its accepts are libc's */
+		if ((l = ts_listener_of(had)) == NULL)
+			ts_fd_release(had);
+		return l;
+	}
 	if (!is_listening(fd) || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return NULL;
 	fam = sa_family_of((struct sockaddr *)&ss, sl);
@@ -341,11 +348,10 @@ static struct ts_conn *listener_for(int fd)
 	rule = (fam == AF_INET || fam == AF_INET6) && is_stream(fd)
 	               ? cfg_match(ts_rules, CFG_ACCEPT, (struct sockaddr *)&ss, sl, NULL, 0)
 	               : NULL;
-	l = ts_conn_new(TS_KIND_LISTENER);
+	l = ts_listener_new();
 	if (l == NULL)
 		return NULL;
-	l->side = "accept";
-	ts_addr_format((struct sockaddr *)&ss, sl, l->peer, sizeof l->peer);
+	ts_addr_format((struct sockaddr *)&ss, sl, l->local, sizeof l->local);
 	if (rule != NULL && !rule->passthrough) {
 		sslsocket_ctx *ctx;
 
@@ -355,34 +361,35 @@ static struct ts_conn *listener_for(int fd)
 		memset(&err, 0, sizeof err);
 		ctx = ts_rule_ctx(rule, &err);
 		if (ctx == NULL)
-			ts_log(CFG_LOG_ERROR, "accept on %s: no TLS context (rule %s:%d): %s", l->peer,
+			ts_log(CFG_LOG_ERROR, "accept on %s: no TLS context (rule %s:%d): %s", l->local,
 			       rule->file, rule->line, err.reason);
 		sslsocket_ctx_free(ctx);
 		l->rule = rule;
 	}
 	if (ts_fd_install(fd, &l->obj) < 0) {
-		ts_conn_release(l);
+		ts_listener_release(l);
 		return NULL;
 	}
 	/* the creation reference is the table's; the caller gets its own */
-	ts_fd_lookup(fd, TS_KIND_ANY, &had);
-	return ts_conn_of(had);
+	ts_listener_lookup(fd, &l);
+	return l;
 }
 
 void ts_listen_prepare(int fd)
 {
-	struct ts_conn *l;
+	struct ts_listener *l;
 	int saved = errno;
 
 	if (ts_active() && (l = listener_for(fd)) != NULL)
-		ts_conn_release(l);
+		ts_listener_release(l);
 	errno = saved;
 }
 
 int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
 {
 	struct ts_fdobj *had;
-	struct ts_conn *l, *c;
+	struct ts_listener *l;
+	struct ts_conn *c;
 	struct sslsocket_options o;
 	struct sslsocket_error err;
 	sslsocket_ctx *ctx;
@@ -401,8 +408,8 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		                  : TS_REAL(accept)(fd, addr, len);
 	}
 	errno = saved;
-	if (l->obj.kind != TS_KIND_LISTENER || l->rule == NULL) {
-		ts_conn_release(l);
+	if (l->rule == NULL) {
+		ts_listener_release(l);
 		return is_accept4 ? TS_REAL(accept4)(fd, addr, len, flags)
 		                  : TS_REAL(accept)(fd, addr, len);
 	}
@@ -420,7 +427,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		ctx = ts_rule_ctx(l->rule, &err);
 		if (ctx == NULL) {
 			/* fail closed: a rule matched but TLS cannot be offered */
-			ts_log(CFG_LOG_WARN, "accept on %s: no TLS context (rule %s:%d): %s", l->peer,
+			ts_log(CFG_LOG_WARN, "accept on %s: no TLS context (rule %s:%d): %s", l->local,
 			       l->rule->file, l->rule->line, err.reason);
 			TS_REAL(close)(nfd);
 			continue;
@@ -440,7 +447,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 				break; /* a plaintext client: the socket as the kernel gave it */
 			}
 		}
-		c = ts_conn_new(TS_KIND_CONN);
+		c = ts_conn_new();
 		if (c == NULL) {
 			sslsocket_ctx_free(ctx);
 			TS_REAL(close)(nfd);
@@ -503,7 +510,7 @@ int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_a
 		break;
 	}
 	e = errno;
-	ts_conn_release(l);
+	ts_listener_release(l);
 	errno = e;
 	return nfd;
 }

@@ -11,9 +11,44 @@
 #include <sys/epoll.h>
 
 #include "conn.h"
+#include "fdtab.h"
 
-/* Instances are pooled, never freed (a connection's note may race with the
- * instance's end, as ts_conn objects are). */
+/* An epoll instance tlsshim records (TS_KIND_EPOLL). */
+struct ts_epoll {
+	struct ts_fdobj obj;   /* the table's part (fdtab.h): first */
+	struct ts_epset *ep;   /* its registrations (freed at its end) */
+};
+_Static_assert(offsetof(struct ts_epoll, obj) == 0, "the table's part comes first");
+
+/* The epoll instance o is, NULL when o is NULL or of another kind. */
+static inline struct ts_epoll *ts_epoll_of(struct ts_fdobj *o)
+{
+	return o != NULL && o->kind == TS_KIND_EPOLL ? (struct ts_epoll *)(void *)o : NULL;
+}
+
+/* ts_fd_lookup(fd, TS_KIND_EPOLL), the object typed. */
+static inline enum ts_fd_is ts_epoll_lookup(int fd, struct ts_epoll **out)
+{
+	struct ts_fdobj *o;
+	enum ts_fd_is is = ts_fd_lookup(fd, TS_KIND_EPOLL, &o);
+
+	*out = (struct ts_epoll *)(void *)o; /* NULL, or an epoll instance */
+	return is;
+}
+
+/* A new instance (ep NULL), not yet installed; NULL when out of memory. */
+static inline struct ts_epoll *ts_epoll_new(void)
+{
+	return ts_epoll_of(ts_fdobj_new(TS_KIND_EPOLL));
+}
+
+static inline void ts_epoll_release(struct ts_epoll *e)
+{
+	ts_fd_release(&e->obj);
+}
+
+/* Sets are pooled, never freed (a connection's note may race with the
+ * instance's end, as the table's objects are). */
 struct ts_epset *ts_epset_new(void);
 void ts_epset_free(struct ts_epset *e);
 /* epoll_ctl on an instance tlsshim records (e is the instance's set). */

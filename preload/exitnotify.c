@@ -61,7 +61,7 @@ static int owned_open(struct ts_conn *c)
 	int flags = atomic_load(&c->obj.flags);
 	struct sslsocket_state st;
 
-	return c->obj.kind == TS_KIND_CONN && c->s != NULL &&
+	return c->s != NULL &&
 	       !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST | TS_F_CLOSING)) && ts_conn_is_owner(c) &&
 	       sslsocket_snapshot(c->s, &st) == 0 && st.established;
 }

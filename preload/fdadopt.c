@@ -72,7 +72,7 @@ void ts_fd_adopt_retire(struct ts_conn *c)
 	ino_t ino;
 	int saved = errno;
 
-	if (c->obj.kind != TS_KIND_CONN || conn_id(c, &dev, &ino) < 0) {
+	if (conn_id(c, &dev, &ino) < 0) {
 		errno = saved;
 		return;
 	}
@@ -127,7 +127,7 @@ static struct ts_conn *find_conn(int newfd, dev_t dev, ino_t ino)
 
 static void refuse(int newfd)
 {
-	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+	struct ts_conn *c = ts_conn_new();
 
 	ts_log(CFG_LOG_WARN,
 	       "descriptor %d: a TLS connection that already ended here (its last descriptor was "

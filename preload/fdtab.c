@@ -1,5 +1,6 @@
 /*
- * fdtab.c - which descriptors are wrapped, and when a connection ends.
+ * fdtab.c - which descriptors name an object of tlsshim's, and when the
+ * object (a connection, a listener, an epoll instance) ends.
  *
  * The table is a flat array of atomic pointers indexed by descriptor, so
  * that a hook on a descriptor tlsshim does not own costs one bounds check,
@@ -11,8 +12,9 @@
  * if the program closes that number while a dup or a call in flight still
  * uses the connection, the number is held open (a tagged table entry:
  * EBADF for the program, still the socket for the core) until the
- * connection ends. Objects are recycled, never freed, so that a lookup
- * racing with the last close only ever touches a live counter.
+ * connection ends. Objects are recycled, never freed, each kind in a pool
+ * of its own, so that a lookup racing with the last close only ever
+ * touches a live counter, in an object of the type it expects.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -23,8 +25,10 @@
 #include "bytepath.h"
 #include "compiler.h"
 #include "conn.h"
+#include "epoll.h"
 #include "fdadopt.h"
 #include "fdtab.h"
+#include "listener.h"
 #include "names.h"
 #include "stats.h"
 
@@ -35,7 +39,6 @@ atomic_int ts_pid;
 void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify, int close_core_fd);
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ts_fdobj *pool_free;
 static atomic_size_t fd_count;
 
 /* A held descriptor's entry: the object's address with the low bit set
@@ -57,28 +60,37 @@ static struct ts_fdobj *untag(struct ts_fdobj *p)
 	return (struct ts_fdobj *)((uintptr_t)p & ~HELD_TAG);
 }
 
-struct ts_conn *ts_conn_new(int kind)
-{
-	struct ts_conn *c;
+/* ---- objects ---------------------------------------------------------------
+ * One pool per kind, so that an address keeps its type for good. */
 
-	pthread_mutex_lock(&pool_lock);
-	c = ts_conn_of(pool_free);
-	if (c != NULL)
-		pool_free = c->obj.next_free;
-	pthread_mutex_unlock(&pool_lock);
-	if (c == NULL) {
-		c = calloc(1, sizeof *c);
-		if (c == NULL)
-			return NULL;
-		pthread_mutex_init(&c->peek_lock, NULL);
+#define KINDS (TS_KIND_FORKED + 1)
+
+static struct ts_fdobj *pool_free[KINDS];
+
+static size_t kind_size(enum ts_kind kind)
+{
+	switch (kind) {
+	case TS_KIND_CONN:
+		return sizeof(struct ts_conn);
+	case TS_KIND_LISTENER:
+		return sizeof(struct ts_listener);
+	case TS_KIND_EPOLL:
+		return sizeof(struct ts_epoll);
+	case TS_KIND_FORKED:
+		return sizeof(struct ts_fdobj);
+	case TS_KIND_ANY:
+		break;
 	}
-	atomic_store(&c->obj.fdrefs, 0);
-	atomic_store(&c->obj.flags, 0);
-	c->obj.kind = kind;
+	return 0;
+}
+
+static void conn_reset(struct ts_conn *c, int fresh)
+{
+	if (fresh)
+		pthread_mutex_init(&c->peek_lock, NULL);
 	c->core_fd = -1;
 	c->s = NULL;
 	c->rule = NULL;
-	c->ep = NULL;
 	c->sock_dev = c->sock_ino = 0;
 	atomic_store(&c->owner_epoch, atomic_load(&ts_epoch));
 	atomic_store(&c->nonblock, 0);
@@ -95,48 +107,110 @@ struct ts_conn *ts_conn_new(int kind)
 	c->peer[0] = '\0';
 	c->sni[0] = '\0';
 	c->side = "connect";
-	c->obj.next_free = NULL;
-	/* Last: a racing ts_fd_lookup that still holds the address of the
-	 * object's previous life may now take (and give back) a reference. */
-	atomic_store_explicit(&c->obj.users, 1, memory_order_release);
-	return c;
 }
 
-static void conn_recycle(struct ts_conn *c)
+struct ts_fdobj *ts_fdobj_new(enum ts_kind kind)
 {
-	free(c->peek_buf);
-	c->peek_buf = NULL;
-	c->peek_cap = 0;
+	struct ts_fdobj *o;
+	int fresh = 0;
+
+	if (kind_size(kind) == 0)
+		return NULL;
 	pthread_mutex_lock(&pool_lock);
-	c->obj.next_free = pool_free;
-	pool_free = &c->obj;
+	o = pool_free[kind];
+	if (o != NULL)
+		pool_free[kind] = o->next_free;
 	pthread_mutex_unlock(&pool_lock);
+	if (o == NULL) {
+		o = calloc(1, kind_size(kind));
+		if (o == NULL)
+			return NULL;
+		o->kind = kind;
+		fresh = 1;
+	}
+	atomic_store(&o->fdrefs, 0);
+	atomic_store(&o->flags, 0);
+	o->next_free = NULL;
+	switch (kind) {
+	case TS_KIND_CONN:
+		conn_reset(ts_conn_of(o), fresh);
+		break;
+	case TS_KIND_LISTENER:
+		ts_listener_of(o)->rule = NULL;
+		ts_listener_of(o)->local[0] = '\0';
+		break;
+	case TS_KIND_EPOLL:
+		ts_epoll_of(o)->ep = NULL;
+		break;
+	default:
+		break;
+	}
+	/* Last: a racing ts_fd_lookup that still holds the address of the
+	 * object's previous life may now take (and give back) a reference. */
+	atomic_store_explicit(&o->users, 1, memory_order_release);
+	return o;
+}
+
+static void recycle(struct ts_fdobj *o)
+{
+	struct ts_conn *c = ts_conn_of(o);
+
+	if (c != NULL) {
+		free(c->peek_buf);
+		c->peek_buf = NULL;
+		c->peek_cap = 0;
+	}
+	pthread_mutex_lock(&pool_lock);
+	o->next_free = pool_free[o->kind];
+	pool_free[o->kind] = o;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+/* The connection's end: its held number, close_notify, its descriptor. */
+static void conn_end(struct ts_conn *c)
+{
+	int flags = atomic_load(&c->obj.flags), notify, close_core;
+
+	/* The held number is released before the core's descriptor is closed,
+	 * so that a thread that gets the number next finds a clean slot. */
+	if (c->core_fd >= 0 && c->core_fd < TS_FD_MAX) {
+		struct ts_fdobj *expect = held_of(&c->obj);
+
+		atomic_compare_exchange_strong(&ts_fdtab[c->core_fd], &expect, NULL);
+	}
+	notify = c->s != NULL && !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST)) &&
+	         ts_conn_is_owner(c);
+	close_core = c->core_fd >= 0 && !(flags & (TS_F_CORE_LOST | TS_F_KEEP_FD));
+	if (ts_conn_teardown_hook != NULL) {
+		ts_fd_adopt_retire(c);
+		ts_conn_teardown_hook(c, notify, close_core);
+	}
+}
+
+static void epoll_end(struct ts_epoll *e)
+{
+	int saved = errno;
+
+	ts_epset_free(e->ep);
+	e->ep = NULL;
+	errno = saved;
 }
 
 void ts_fd_release(struct ts_fdobj *o)
 {
-	struct ts_conn *c = ts_conn_of(o);
-	int flags, notify, close_core;
-
 	if (atomic_fetch_sub_explicit(&o->users, 1, memory_order_acq_rel) != 1)
 		return;
-	flags = atomic_load(&o->flags);
-	/* The held number is released before the core's descriptor is closed,
-	 * so that a thread that gets the number next finds a clean slot. */
-	if (c->core_fd >= 0 && c->core_fd < TS_FD_MAX) {
-		struct ts_fdobj *expect = held_of(o);
-
-		atomic_compare_exchange_strong(&ts_fdtab[c->core_fd], &expect, NULL);
+	switch (o->kind) {
+	case TS_KIND_CONN:
+		conn_end(ts_conn_of(o));
+		break;
+	case TS_KIND_EPOLL:
+		epoll_end(ts_epoll_of(o));
+		break;
+	default:
+		break;
 	}
-	notify = o->kind == TS_KIND_CONN && c->s != NULL &&
-	         !(flags & (TS_F_ABANDONED | TS_F_CORE_LOST)) && ts_conn_is_owner(c);
-	close_core = o->kind == TS_KIND_CONN && c->core_fd >= 0 &&
-	             !(flags & (TS_F_CORE_LOST | TS_F_KEEP_FD));
-	if (o->kind == TS_KIND_CONN && ts_conn_teardown_hook != NULL)
-		ts_fd_adopt_retire(c);
-	if (ts_conn_teardown_hook != NULL)
-		ts_conn_teardown_hook(c, notify, close_core);
-	conn_recycle(c);
+	recycle(o);
 }
 
 static void drop_stale(int fd, struct ts_fdobj *old);
@@ -233,7 +307,7 @@ static void drop_stale(int fd, struct ts_fdobj *old)
 {
 	struct ts_fdobj *o = untag(old);
 
-	if (is_held(old) || fd == ts_conn_of(o)->core_fd)
+	if (is_held(old) || (o->kind == TS_KIND_CONN && fd == ts_conn_of(o)->core_fd))
 		atomic_fetch_or(&o->flags, TS_F_CORE_LOST | TS_F_ABANDONED);
 	if (!is_held(old)) {
 		atomic_fetch_sub(&fd_count, 1);

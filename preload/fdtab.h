@@ -1,7 +1,8 @@
 /*
  * fdtab.h - the descriptor table (fdtab.c): which descriptor numbers name
- * an object of tlsshim's (a connection, a listener, an epoll instance),
- * the objects' lifetime (dup, close, fork ownership).
+ * an object of tlsshim's (a connection, a listener, an epoll instance, a
+ * socket copied across fork), the objects' lifetime (dup, close, fork
+ * ownership).
  */
 #ifndef TLSSHIM_FDTAB_H
 #define TLSSHIM_FDTAB_H
@@ -16,12 +17,17 @@ struct ts_conn;
 #define TS_FD_MAX (1 << 20)
 
 /* What the table knows of every object it holds: the first member of each
- * kind's type (struct ts_conn, ...), which the kind's accessors return
- * (ts_conn_of, ts_conn_lookup, conn.h).
+ * kind's type, which the kind's accessors turn into that type (ts_conn_of,
+ * ts_conn_lookup, ...). The kinds and their types:
+ *   TS_KIND_CONN      struct ts_conn      conn.h
+ *   TS_KIND_LISTENER  struct ts_listener  listener.h
+ *   TS_KIND_EPOLL     struct ts_epoll     epoll.h
+ *   TS_KIND_FORKED    the header alone    bytepath.h (siblings.c)
  * Lifetime: `users` is 1 while any descriptor names the object, plus one
  * per call in flight; the object ends when it reaches 0. Objects are
- * recycled, never freed, so a racing lookup can always test the counter
- * (ts_fd_lookup). */
+ * recycled, never freed, each kind in a pool of its own: an address keeps
+ * its type and kind for good, so a racing lookup can always test the
+ * counter (ts_fd_lookup), and read `kind`. */
 struct ts_fdobj {
 	atomic_int users;
 	atomic_int fdrefs;     /* descriptors (of this process) naming it */
@@ -63,7 +69,9 @@ enum ts_fd_is {
 
 /* The one lookup. kind: the kind of object the caller handles; an object
  * of another kind answers PASS (TS_KIND_ANY: whatever is there). A
- * TS_KIND_FORKED entry answers PASS or REFUSED, whatever the kind asked. */
+ * TS_KIND_FORKED entry answers PASS or REFUSED, whatever the kind asked.
+ * Each kind's header has it typed (ts_conn_lookup, ts_listener_lookup,
+ * ts_epoll_lookup). */
 enum ts_fd_is ts_fd_lookup(int fd, enum ts_kind kind, struct ts_fdobj **out);
 void ts_fd_release(struct ts_fdobj *o);
 /* What a call on a CLOSED number returns: -1, errno EBADF. */
@@ -87,11 +95,14 @@ int ts_fd_fail(enum ts_fd_is is);
  * held number: for code that may not take one (inherit.c runs in a vfork
  * child) and to ask whether fd still names a given object. Objects are
  * recycled, never freed: reading one that a racing close ends is safe,
- * but only its fixed fields (kind, side, peer) mean anything then. */
+ * but only its fixed fields (kind; a connection's side and peer) mean
+ * anything then. */
 struct ts_fdobj *ts_fd_unref(int fd);
 
-/* A new object (users 1, fdrefs 0, flags 0), not yet installed. */
-struct ts_conn *ts_conn_new(int kind);
+/* A new object of the kind's type (users 1, fdrefs 0, flags 0, the rest
+ * reset), not yet installed; NULL when out of memory. The kinds' headers
+ * have it typed (ts_conn_new, ...). */
+struct ts_fdobj *ts_fdobj_new(enum ts_kind kind);
 /* Installs o at fd (fdrefs + 1). A stale object at fd (a descriptor closed
  * behind our back, e.g. by a raw syscall) is dropped without any I/O.
  * Returns -1 (EMFILE) when fd is beyond the table. */
@@ -122,10 +133,11 @@ void ts_fd_dup(int oldfd, int newfd);
 /* Drops a stale object at fd without I/O (fd is known to be fresh). */
 void ts_fd_forget(int fd);
 
-/* Called (once, with no lock held) when a connection object dies: sends
+/* Called (once, with no lock held) when a connection ends: sends
  * close_notify when `send_notify`, frees the core socket, and closes the
  * core's descriptor when `close_core_fd`. Set by init.c; the unit tests set
- * their own. */
+ * their own. (An epoll instance's end frees its set, ts_epset_free; the
+ * other kinds hold nothing.) */
 extern void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify,
                                      int close_core_fd);
 

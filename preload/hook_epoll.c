@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "conn.h"
 #include "epoll.h"
 #include "fdtab.h"
 #include "hook.h"
@@ -17,7 +16,7 @@
 
 static int track(int fd)
 {
-	struct ts_conn *c;
+	struct ts_epoll *e;
 	int saved = errno;
 
 	if (fd < 0)
@@ -26,11 +25,11 @@ static int track(int fd)
 		ts_fd_forget(fd); /* a stale entry: the number is fresh */
 	if (!ts_active())
 		return fd;
-	c = ts_conn_new(TS_KIND_EPOLL);
-	if (c != NULL) {
-		c->ep = ts_epset_new();
-		if (c->ep == NULL || ts_fd_install(fd, &c->obj) < 0)
-			ts_conn_release(c);
+	e = ts_epoll_new();
+	if (e != NULL) {
+		e->ep = ts_epset_new();
+		if (e->ep == NULL || ts_fd_install(fd, &e->obj) < 0)
+			ts_epoll_release(e);
 	}
 	errno = saved;
 	return fd;
@@ -46,46 +45,44 @@ TS_EXPORT int epoll_create1(int flags)
 	return track(TS_REAL(epoll_create1)(flags));
 }
 
-static struct ts_conn *epset_at(int epfd)
+static struct ts_epoll *epset_at(int epfd)
 {
-	struct ts_fdobj *o;
-	struct ts_conn *c;
+	struct ts_epoll *e;
 
-	if (TS_PLAIN(epfd) || ts_fd_lookup(epfd, TS_KIND_EPOLL, &o) != TS_FD_OURS)
+	if (TS_PLAIN(epfd) || ts_epoll_lookup(epfd, &e) != TS_FD_OURS)
 		return NULL;
-	c = ts_conn_of(o);
-	if (c->ep == NULL) {
-		ts_conn_release(c);
+	if (e->ep == NULL) {
+		ts_epoll_release(e);
 		return NULL;
 	}
-	return c;
+	return e;
 }
 
 TS_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	struct ts_conn *c = epset_at(epfd);
+	struct ts_epoll *e = epset_at(epfd);
 	int r;
 
-	if (c == NULL)
+	if (e == NULL)
 		return TS_REAL(epoll_ctl)(epfd, op, fd, ev);
-	r = ts_epoll_ctl(c->ep, epfd, op, fd, ev);
-	ts_conn_release(c);
+	r = ts_epoll_ctl(e->ep, epfd, op, fd, ev);
+	ts_epoll_release(e);
 	return r;
 }
 
 static int wait_common(int epfd, struct epoll_event *out, int max, int timeout,
                        const sigset_t *sigmask)
 {
-	struct ts_conn *c = epset_at(epfd);
-	int r, e;
+	struct ts_epoll *e = epset_at(epfd);
+	int r, err;
 
-	if (c == NULL)
+	if (e == NULL)
 		return sigmask ? TS_REAL(epoll_pwait)(epfd, out, max, timeout, sigmask)
 		               : TS_REAL(epoll_wait)(epfd, out, max, timeout);
-	r = ts_epoll_wait(c->ep, epfd, out, max, timeout < 0 ? -1 : timeout, sigmask);
-	e = errno;
-	ts_conn_release(c);
-	errno = e;
+	r = ts_epoll_wait(e->ep, epfd, out, max, timeout < 0 ? -1 : timeout, sigmask);
+	err = errno;
+	ts_epoll_release(e);
+	errno = err;
 	return r;
 }
 
@@ -103,17 +100,17 @@ TS_EXPORT int epoll_pwait(int epfd, struct epoll_event *out, int max, int timeou
 TS_EXPORT int epoll_pwait2(int epfd, struct epoll_event *out, int max, const struct timespec *ts,
                            const sigset_t *sigmask)
 {
-	struct ts_conn *c = epset_at(epfd);
+	struct ts_epoll *e = epset_at(epfd);
 	long long ms;
 
-	if (c == NULL) {
+	if (e == NULL) {
 		if (TS_REAL(epoll_pwait2) == NULL) {
 			errno = ENOSYS;
 			return -1;
 		}
 		return TS_REAL(epoll_pwait2)(epfd, out, max, ts, sigmask);
 	}
-	ts_conn_release(c);
+	ts_epoll_release(e);
 	ms = ts ? (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000 : -1;
 	return wait_common(epfd, out, max, ms > 0x7fffffff ? 0x7fffffff : (int)ms, sigmask);
 }

@@ -78,7 +78,7 @@ void ts_inherit_warn(const char *what)
 		 * only costs a line */
 		struct ts_conn *c = ts_conn_of(ts_fd_unref(fd));
 
-		if (c == NULL || c->obj.kind != TS_KIND_CONN || !wanted(fd, c))
+		if (c == NULL || !wanted(fd, c))
 			continue;
 		ts_log(CFG_LOG_WARN,
 		       "exec %s: descriptor %d (TLS connection, %s %s) is closed in the new program: "

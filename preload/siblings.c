@@ -116,7 +116,7 @@ void ts_fd_watch_forked(void)
 	int saved = errno, fd;
 
 	for (fd = ts_fdfresh_next(0); fd >= 0; fd = ts_fdfresh_next(fd + 1)) {
-		struct ts_conn *c;
+		struct ts_fdobj *o;
 
 		if (!unconnected(fd)) {
 			ts_fdfresh_clear(fd); /* connected, listening or closed */
@@ -124,9 +124,9 @@ void ts_fd_watch_forked(void)
 		}
 		if (!TS_PLAIN(fd))
 			continue; /* watched since an earlier fork */
-		c = ts_conn_new(TS_KIND_FORKED);
-		if (c != NULL && ts_fd_install(fd, &c->obj) < 0)
-			ts_conn_release(c);
+		o = ts_fdobj_new(TS_KIND_FORKED);
+		if (o != NULL && ts_fd_install(fd, o) < 0)
+			ts_fd_release(o);
 	}
 	errno = saved;
 }

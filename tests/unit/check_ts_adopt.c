@@ -30,7 +30,7 @@ static void record_teardown(struct ts_conn *c, int send_notify, int close_core_f
 /* connect wraps fd: a connection installed there. */
 static struct ts_conn *wrap(int fd)
 {
-	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+	struct ts_conn *c = ts_conn_new();
 
 	ck_assert_ptr_nonnull(c);
 	c->core_fd = fd;

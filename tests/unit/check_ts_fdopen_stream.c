@@ -84,7 +84,7 @@ START_TEST(test_stream_follows_the_descriptor)
 	ck_assert_str_eq(buf, "back\n");
 	/* now the descriptor names a connection (here one tlsshim gave up): the
 	 * same stream goes through it, and nothing reaches the peer in clear */
-	c = ts_conn_new(TS_KIND_CONN);
+	c = ts_conn_new();
 	c->core_fd = tcp;
 	atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
 	ck_assert_int_eq(ts_fd_install(tcp, &c->obj), 0);
@@ -103,7 +103,7 @@ END_TEST
 START_TEST(test_held_number_is_ebadf)
 {
 	int sv[2], other;
-	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+	struct ts_conn *c = ts_conn_new();
 	char b[4];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 
 #include "conn.h"
+#include "epoll.h"
 #include "fdtab.h"
+#include "listener.h"
 
 /* Descriptor numbers far above anything the runner opens. */
 #define FD_A 900001
@@ -27,7 +29,7 @@ static void record_teardown(struct ts_conn *c, int send_notify, int close_core_f
 
 static struct ts_conn *new_conn(int core_fd)
 {
-	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+	struct ts_conn *c = ts_conn_new();
 
 	ck_assert_ptr_nonnull(c);
 	c->core_fd = core_fd;
@@ -78,7 +80,7 @@ END_TEST
 
 START_TEST(test_install_beyond_table_fails)
 {
-	struct ts_conn *c = ts_conn_new(TS_KIND_CONN);
+	struct ts_conn *c = ts_conn_new();
 
 	errno = 0;
 	ck_assert_int_eq(ts_fd_install(TS_FD_MAX, &c->obj), -1);
@@ -223,7 +225,7 @@ START_TEST(test_stale_entry_dropped_without_io)
 
 	(void)c;
 	/* FD_A was closed behind our back and handed out again */
-	d = ts_conn_new(TS_KIND_CONN);
+	d = ts_conn_new();
 	d->core_fd = FD_A;
 	d->s = c->s;
 	ck_assert_int_eq(ts_fd_install(FD_A, &d->obj), 0);
@@ -239,39 +241,97 @@ END_TEST
 
 START_TEST(test_listener_closes_at_once)
 {
-	struct ts_conn *l = ts_conn_new(TS_KIND_LISTENER);
+	struct ts_listener *l = ts_listener_new();
 
+	ck_assert_ptr_nonnull(l);
 	ck_assert_int_eq(ts_fd_install(FD_C, &l->obj), 0);
 	ts_fd_dup(FD_C, FD_B);
 	ck_assert_int_eq(ts_fd_detach(FD_C), TS_DETACH_CLOSE);
 	ck_assert_int_eq(ts_fd_detach(FD_B), TS_DETACH_CLOSE);
-	ck_assert_int_eq(td_calls, 1);
-	ck_assert_int_eq(td_notify, 0);
-	ck_assert_int_eq(td_close_core, 0);
+	ck_assert_int_eq(td_calls, 0); /* no connection ended */
 }
 END_TEST
 
-START_TEST(test_lookup_answers_by_kind)
+static const enum ts_kind kinds[] = {TS_KIND_CONN, TS_KIND_LISTENER, TS_KIND_EPOLL,
+                                     TS_KIND_FORKED};
+
+/* Whatever the kind at fd, a lookup for another kind answers PASS and
+ * hands out nothing: a listener looked up as a connection is libc's (a
+ * read on it), never a struct ts_conn. */
+START_TEST(test_lookup_never_hands_out_another_kind)
 {
-	struct ts_conn *l = ts_conn_new(TS_KIND_LISTENER), *c = NULL;
-	struct ts_fdobj *o = NULL;
+	enum ts_kind kind = kinds[_i];
+	struct ts_fdobj *o = ts_fdobj_new(kind), *any;
+	/* not NULL: the lookups must clear what they do not hand out */
+	void *junk = &td_calls;
+	struct ts_conn *c = junk;
+	struct ts_listener *l = junk;
+	struct ts_epoll *e = junk;
 	int users;
 
-	ck_assert_int_eq(ts_fd_install(FD_C, &l->obj), 0);
-	users = atomic_load(&l->obj.users);
-	/* a listener is not a connection: a read on it is libc's */
-	ck_assert_int_eq(ts_conn_lookup(FD_C, &c), TS_FD_PASS);
-	ck_assert_ptr_null(c);
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_EPOLL, &o), TS_FD_PASS);
-	ck_assert_int_eq(atomic_load(&l->obj.users), users); /* no reference kept */
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_LISTENER, &o), TS_FD_OURS);
-	ck_assert_ptr_eq(o, &l->obj);
-	ck_assert_int_eq(atomic_load(&l->obj.users), users + 1);
-	ts_fd_release(o);
-	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_ANY, &o), TS_FD_OURS);
-	ck_assert_ptr_eq(o, &l->obj);
-	ts_fd_release(o);
-	ck_assert_int_eq(atomic_load(&l->obj.users), users);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(o->kind, kind);
+	ck_assert_int_eq(ts_fd_install(FD_C, o), 0);
+	users = atomic_load(&o->users);
+
+	ck_assert_int_eq(ts_conn_lookup(FD_C, &c), kind == TS_KIND_CONN ? TS_FD_OURS : TS_FD_PASS);
+	ck_assert_ptr_eq(c, kind == TS_KIND_CONN ? (void *)o : NULL);
+	ck_assert_int_eq(ts_listener_lookup(FD_C, &l),
+	                 kind == TS_KIND_LISTENER ? TS_FD_OURS : TS_FD_PASS);
+	ck_assert_ptr_eq(l, kind == TS_KIND_LISTENER ? (void *)o : NULL);
+	ck_assert_int_eq(ts_epoll_lookup(FD_C, &e), kind == TS_KIND_EPOLL ? TS_FD_OURS : TS_FD_PASS);
+	ck_assert_ptr_eq(e, kind == TS_KIND_EPOLL ? (void *)o : NULL);
+	/* one reference for the one object handed out */
+	ck_assert_int_eq(atomic_load(&o->users), users + (kind != TS_KIND_FORKED));
+	if (c != NULL)
+		ts_conn_release(c);
+	if (l != NULL)
+		ts_listener_release(l);
+	if (e != NULL)
+		ts_epoll_release(e);
+	ck_assert_int_eq(atomic_load(&o->users), users);
+
+	/* TS_KIND_ANY: whatever is there (a TS_KIND_FORKED entry is nothing of
+	 * ours yet), and each kind's accessor answers for its own kind only */
+	ck_assert_int_eq(ts_fd_lookup(FD_C, TS_KIND_ANY, &any),
+	                 kind == TS_KIND_FORKED ? TS_FD_PASS : TS_FD_OURS);
+	if (any != NULL) {
+		ck_assert_ptr_eq(any, o);
+		ck_assert_int_eq(ts_conn_of(any) != NULL, kind == TS_KIND_CONN);
+		ck_assert_int_eq(ts_listener_of(any) != NULL, kind == TS_KIND_LISTENER);
+		ck_assert_int_eq(ts_epoll_of(any) != NULL, kind == TS_KIND_EPOLL);
+		ts_fd_release(any);
+	}
+	ck_assert_int_eq(atomic_load(&o->users), users);
+}
+END_TEST
+
+/* Each kind is recycled apart: memory that held one kind's object is
+ * never handed out as another's (a lookup racing with the recycle reads
+ * the header of an object of the type it was). */
+START_TEST(test_kinds_are_recycled_apart)
+{
+	struct ts_listener *l = ts_listener_new();
+	struct ts_epoll *e = ts_epoll_new();
+	struct ts_conn *c;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_nonnull(e);
+	ts_listener_release(l);
+	ts_epoll_release(e);
+	c = ts_conn_new();
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_ne(c, l);
+	ck_assert_ptr_ne(c, e);
+	ts_conn_release(c);
+	ck_assert_ptr_eq(ts_listener_new(), l);
+	ck_assert_ptr_null(l->rule);
+	ck_assert_str_eq(l->local, "");
+	ts_listener_release(l);
+	ck_assert_ptr_eq(ts_epoll_new(), e);
+	ck_assert_ptr_null(e->ep);
+	ts_epoll_release(e);
+	ck_assert_ptr_null(ts_fdobj_new(TS_KIND_ANY));
 }
 END_TEST
 
@@ -291,7 +351,7 @@ START_TEST(test_objects_are_recycled)
 	struct ts_conn *c = new_conn(FD_A), *d;
 
 	ck_assert_int_eq(ts_fd_detach(FD_A), TS_DETACH_KEEP);
-	d = ts_conn_new(TS_KIND_CONN);
+	d = ts_conn_new();
 	/* type-stable memory: the freed object comes back, zeroed state */
 	ck_assert_ptr_eq(d, c);
 	ck_assert_int_eq(atomic_load(&d->obj.users), 1);
@@ -340,7 +400,9 @@ Suite *ts_fdtab_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unwrapped_fd_is_null);
 	tcase_add_test(tc, test_install_beyond_table_fails);
-	tcase_add_test(tc, test_lookup_answers_by_kind);
+	tcase_add_loop_test(tc, test_lookup_never_hands_out_another_kind, 0,
+	                    (int)(sizeof kinds / sizeof kinds[0]));
+	tcase_add_test(tc, test_kinds_are_recycled_apart);
 	tcase_add_test(tc, test_folded_number_answers_pass);
 	tcase_add_test(tc, test_single_close_tears_down_with_notify);
 	tcase_add_test(tc, test_dup_shares_until_last_close);

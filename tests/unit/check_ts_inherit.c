@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "fdtab.h"
 #include "inherit.h"
+#include "listener.h"
 #include "log.h"
 #include "real.h"
 
@@ -54,9 +55,9 @@ static int count(const char *hay, const char *needle)
 	return n;
 }
 
-static struct ts_conn *conn_at(int fd, int kind)
+static struct ts_conn *conn_at(int fd)
 {
-	struct ts_conn *c = ts_conn_new(kind);
+	struct ts_conn *c = ts_conn_new();
 
 	ck_assert_ptr_nonnull(c);
 	c->core_fd = fd;
@@ -67,10 +68,10 @@ static struct ts_conn *conn_at(int fd, int kind)
 
 START_TEST(test_wanted_connection_is_reported)
 {
-	struct ts_conn *c = conn_at(FD_A, TS_KIND_CONN);
+	struct ts_conn *c = conn_at(FD_A);
 	const char *l;
 
-	conn_at(FD_B, TS_KIND_CONN);
+	conn_at(FD_B);
 	ts_inherit_want(FD_A, c);
 	ts_inherit_warn("/bin/child");
 	l = logged();
@@ -84,7 +85,7 @@ END_TEST
 
 START_TEST(test_dropped_mark_is_silent)
 {
-	struct ts_conn *c = conn_at(FD_A, TS_KIND_CONN);
+	struct ts_conn *c = conn_at(FD_A);
 
 	ts_inherit_want(FD_A, c);
 	ts_inherit_drop(FD_A); /* close-on-exec set again */
@@ -95,14 +96,14 @@ END_TEST
 
 START_TEST(test_mark_of_an_older_connection_is_stale)
 {
-	struct ts_conn *old = conn_at(FD_A, TS_KIND_CONN), *held;
+	struct ts_conn *old = conn_at(FD_A), *held;
 
 	ts_inherit_want(FD_A, old);
 	/* a call in flight keeps the old object (objects are recycled) */
 	ck_assert_int_eq(ts_conn_lookup(FD_A, &held), TS_FD_OURS);
 	ts_fd_forget(FD_A);
 	/* the number now names another connection, which nobody marked */
-	ck_assert_ptr_ne(conn_at(FD_A, TS_KIND_CONN), old);
+	ck_assert_ptr_ne(conn_at(FD_A), old);
 	ts_inherit_warn("/bin/child");
 	ck_assert_str_eq(logged(), "");
 	ts_conn_release(held);
@@ -111,9 +112,13 @@ END_TEST
 
 START_TEST(test_listener_is_not_reported)
 {
-	struct ts_conn *l = conn_at(FD_A, TS_KIND_LISTENER);
+	struct ts_listener *l = ts_listener_new();
 
-	ts_inherit_want(FD_A, l);
+	/* the number was marked for a connection, and now names a listener */
+	ts_inherit_want(FD_A, conn_at(FD_A));
+	ts_fd_forget(FD_A);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(ts_fd_install(FD_A, &l->obj), 0);
 	ts_inherit_warn("/bin/child");
 	ck_assert_str_eq(logged(), "");
 }
@@ -121,7 +126,7 @@ END_TEST
 
 START_TEST(test_tlsshim_own_exec_is_silent)
 {
-	struct ts_conn *c = conn_at(FD_A, TS_KIND_CONN);
+	struct ts_conn *c = conn_at(FD_A);
 
 	ts_inherit_want(FD_A, c);
 	ts_depth++; /* tlsshim's own work (a resolver's helper) */

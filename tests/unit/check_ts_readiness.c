@@ -137,7 +137,7 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 	for (i = 0; i < n; i++) {
 		fds[i] = dup(sp[0]);
 		ck_assert_int_ge(fds[i], 0);
-		conns[i] = ts_conn_new(TS_KIND_CONN);
+		conns[i] = ts_conn_new();
 		conns[i]->s = sslsocket_wrap_ctx(fds[i], ctx, &o, NULL, &err);
 		ck_assert_msg(conns[i]->s != NULL, "%s", err.reason);
 		conns[i]->core_fd = fds[i];
