@@ -87,7 +87,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wcast-qual -Wwrite-strings \
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
         -Icore -Iconfig -Ipreload -I$(BUILD)/gen $(PKG_CFLAGS) \
-        -DTLSSHIM_LIBDIR='"$(PREFIX)/lib"' -DTLSSHIM_VERSION='"$(VERSION)"' \
+        -DTLSSHIM_VERSION='"$(VERSION)"' \
         $(OPT) $(SAN) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
@@ -215,10 +215,29 @@ $(LAUNCHER_OBJ) $(UNIT_OBJ): ALL_CFLAGS += -Ipreload/launcher
 $(call obj,preload/launcher/launcher_exec.c preload/envkeep.c tests/unit/check_launcher.c): \
 	ALL_CFLAGS += $(SAN_RUNTIME_FLAGS)
 
-$(LAUNCHER): $(LAUNCHER_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) | $(LIB_SO)
+# The library directory the launcher was built for, its last place to look
+# (launch_libdir): a one-line source of its own, PREFIX/lib for the build
+# and /usr/lib for the package (make deb), so that the package's launcher
+# is these objects linked with the other one and no source is compiled
+# twice with two meanings. Like sslsocket.pc, written when the Makefile
+# changes: `make install PREFIX=...` does not rebuild the launcher.
+LIBDIR_OBJ := $(BUILD)/gen/libdir.o
+DEB_LIBDIR_OBJ := $(BUILD)/gen/deb/libdir.o
+$(BUILD)/gen/libdir.c: Makefile
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' '#include "launcher.h"' \
+		'const char launch_libdir[] = "$(PREFIX)/lib";' > $@
+$(BUILD)/gen/deb/libdir.c: Makefile
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' '#include "launcher.h"' 'const char launch_libdir[] = "/usr/lib";' > $@
+$(LIBDIR_OBJ) $(DEB_LIBDIR_OBJ): %.o: %.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload/launcher -c $< -o $@
+
+$(LAUNCHER): $(LAUNCHER_OBJ) $(LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) | $(LIB_SO)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) \
-		$(CONFIG_LIBS) -ldl -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) \
+		$(LAUNCHER_CONFIG_OBJ) $(CONFIG_LIBS) -ldl -lpthread
 
 $(BUILD)/sanitizer.env: Makefile
 	@mkdir -p $(dir $@)
@@ -248,9 +267,10 @@ $(UNIT_OBJ): ALL_CFLAGS += $(CHECK_CFLAGS) -Wno-missing-prototypes
 $(BUILD)/libts_int.a: $(PRELOAD_INT_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(UNIT_RUNNER): $(UNIT_OBJ) $(CONFIG_OBJ) $(LAUNCHER_LIB_OBJ) $(BUILD)/libts_int.a $(LIBS_A)
+$(UNIT_RUNNER): $(UNIT_OBJ) $(CONFIG_OBJ) $(LAUNCHER_LIB_OBJ) $(LIBDIR_OBJ) $(BUILD)/libts_int.a \
+                $(LIBS_A)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(CONFIG_OBJ) $(LAUNCHER_LIB_OBJ) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(CONFIG_OBJ) $(LAUNCHER_LIB_OBJ) $(LIBDIR_OBJ) \
 		$(BUILD)/libts_int.a $(LIBS_A) \
 		$(CHECK_LIBS) $(SSL_LIBS) $(CONFIG_LIBS) -ldl -lpthread
 
@@ -351,45 +371,41 @@ bench: all $(BENCH_BINS)
 	$(Q)sh bench/run.sh $(BUILD)
 
 # ---- install ----------------------------------------------------------------
-# PREFIX may differ from the one the build used (`make && make install
-# PREFIX=/opt/x`): the launcher finds its libraries in ../lib from itself,
-# and sslsocket.pc is written with the install's PREFIX.
+# $(call install_tree,ROOT,PREFIX,LAUNCHER,ECHO): the installed files under
+# ROOT (DESTDIR) + PREFIX, with LAUNCHER as bin/tlsshim; ECHO "@" keeps
+# the commands quiet. PREFIX may differ from the one the build used (`make
+# && make install PREFIX=/opt/x`): the launcher finds its libraries in
+# ../lib from itself, and sslsocket.pc is written with the install's PREFIX.
+define install_tree
+	$(4)install -d $(1)$(2)/lib/pkgconfig $(1)$(2)/include $(1)$(2)/bin \
+		$(1)$(2)/share/man/man1 $(1)$(2)/share/man/man5
+	$(4)install -m 0755 $(PRELOAD_SO) $(LIB_SO) $(1)$(2)/lib/
+	$(4)install -m 0644 $(LIBS_A) $(1)$(2)/lib/
+	$(4)install -m 0644 core/sslsocket.h $(1)$(2)/include/
+	$(4)sed 's|^prefix=.*|prefix=$(2)|' $(BUILD)/sslsocket.pc >$(1)$(2)/lib/pkgconfig/sslsocket.pc
+	$(4)chmod 0644 $(1)$(2)/lib/pkgconfig/sslsocket.pc
+	$(4)install -m 0755 $(3) $(1)$(2)/bin/tlsshim
+	$(4)install -m 0644 preload/tlsshim.1 $(1)$(2)/share/man/man1/
+	$(4)install -m 0644 config/tlsshim.conf.5 $(1)$(2)/share/man/man5/
+endef
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 0755 $(PRELOAD_SO) $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 $(LIBS_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 core/sslsocket.h $(DESTDIR)$(PREFIX)/include/
-	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/sslsocket.pc >$(DESTDIR)$(PREFIX)/lib/pkgconfig/sslsocket.pc
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/sslsocket.pc
-	install -m 0755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 preload/tlsshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 config/tlsshim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(call install_tree,$(DESTDIR),$(PREFIX),$(LAUNCHER),)
 
 # A Debian package of the whole product under /usr, assembled by
-# packaging/mkdeb.sh from `make install PREFIX=/usr`. It reuses this build:
-# the only object the prefix changes is the launcher's fallback library
-# directory (launcher_exec.c), compiled again for /usr.
+# packaging/mkdeb.sh from the installed tree. It reuses this build's
+# objects: its launcher differs from build/tlsshim only in the library
+# directory it was built for (launch_libdir: /usr/lib), a source of its own.
 DEB_ROOT := $(abspath $(BUILD))/deb-root
-DEB_LAUNCHER_EXEC := $(BUILD)/obj/deb/preload/launcher/launcher_exec.o
-$(DEB_LAUNCHER_EXEC): preload/launcher/launcher_exec.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $< (deb)")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload/launcher $(SAN_RUNTIME_FLAGS) -UTLSSHIM_LIBDIR \
-		-DTLSSHIM_LIBDIR='"/usr/lib"' \
-		-c $< -o $@
 
-$(BUILD)/deb/tlsshim: $(filter-out $(call obj,preload/launcher/launcher_exec.c),$(LAUNCHER_OBJ)) \
-                      $(DEB_LAUNCHER_EXEC) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ)
+$(BUILD)/deb/tlsshim: $(LAUNCHER_OBJ) $(DEB_LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CONFIG_LIBS) -ldl -lpthread
 
 deb: all $(BUILD)/deb/tlsshim
 	$(Q)rm -rf $(DEB_ROOT)
-	$(Q)$(MAKE) --no-print-directory PREFIX=/usr DESTDIR=$(DEB_ROOT) install >/dev/null
-	$(Q)install -m 0755 $(BUILD)/deb/tlsshim $(DEB_ROOT)/usr/bin/tlsshim
+	$(call install_tree,$(DEB_ROOT),/usr,$(BUILD)/deb/tlsshim,@)
 	$(Q)sh packaging/mkdeb.sh $(DEB_ROOT) $(abspath $(BUILD)) $(VERSION)
 
 uninstall:
@@ -405,4 +421,4 @@ clean:
 help:
 	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/gen -name '*.d' 2>/dev/null)

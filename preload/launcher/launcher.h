@@ -125,9 +125,15 @@ char *launch_which(const char *name);
 
 /* ---- launcher_exec.c ----------------------------------------------------- */
 
+/* The library directory the launcher was built for (PREFIX/lib; /usr/lib
+ * in the package): a one-line source the Makefile writes (BUILD/gen/), so
+ * that the package's launcher is the build's objects linked with another
+ * one, not launcher_exec.c compiled again with another meaning. */
+extern const char launch_libdir[];
+
 /* The absolute path of the library name: next to the launcher executable,
  * else in ../lib from the launcher's directory (an installed tree, whatever
- * its prefix), else in TLSSHIM_LIBDIR. Owned; NULL with the reason in err. */
+ * its prefix), else in launch_libdir. Owned; NULL with the reason in err. */
 char *launch_find_lib(const char *name, char *err, size_t errlen);
 /* launch_find_lib("libtlsshim.so") */
 char *launch_find_preload(char *err, size_t errlen);

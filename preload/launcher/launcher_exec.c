@@ -16,10 +16,6 @@
 #include "launcher.h"
 #include "sanrt.h"
 
-#ifndef TLSSHIM_LIBDIR
-#define TLSSHIM_LIBDIR "/usr/local/lib"
-#endif
-
 #define PRELOAD_NAME "libtlsshim.so"
 
 static char *join(const char *dir, const char *name)
@@ -67,13 +63,13 @@ char *launch_find_lib(const char *name, char *err, size_t errlen)
 			free(cand);
 		}
 	}
-	cand = join(TLSSHIM_LIBDIR, name);
+	cand = join(launch_libdir, name);
 	if (cand && cand[0] == '/' && access(cand, R_OK) == 0)
 		return cand;
 	free(cand);
 	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s), in %s/../lib "
 	         "and in %s", name, selfdir ? selfdir : "/proc/self/exe unreadable",
-	         selfdir ? selfdir : "?", TLSSHIM_LIBDIR);
+	         selfdir ? selfdir : "?", launch_libdir);
 	return NULL;
 }
 

@@ -5,7 +5,7 @@
  * so that it never maps libssl and libcrypto: every program a wrapped
  * shell starts pays the launcher's start-up. What does need OpenSSL is
  * called here (launch_ssl_*), which loads libsslsocket.so - next to the
- * launcher, else in TLSSHIM_LIBDIR, as libtlsshim.so is found - on first
+ * launcher, else in launch_libdir, as libtlsshim.so is found - on first
  * use and calls the real one: the configuration's full checks (a pinned
  * protocol version, a cipher list, a key whose public half the bytes do
  * not show), --getcert / --peercert and --check's certificate subjects

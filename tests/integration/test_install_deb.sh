@@ -52,6 +52,16 @@ dpkg --root="$root" -s tlsshim | grep -q "^Status: install ok installed$" || fai
 grep -q '^prefix=/usr$' "$root/usr/lib/pkgconfig/sslsocket.pc" || fail "sslsocket.pc prefix"
 man -l "$root/usr/share/man/man1/tlsshim.1.gz" >/dev/null 2>&1 || fail "man page"
 "$root/usr/bin/tlsshim" --version | grep -q "^tlsshim " || fail "--version"
+# Away from its tree, the packaged launcher's last place to look is /usr/lib
+# (the library directory it was linked for), not the build's prefix.
+mkdir -p "$T/alone/bin" && cp "$root/usr/bin/tlsshim" "$T/alone/bin/"
+"$T/alone/bin/tlsshim" --check --connect 127.0.0.1:1 --cert-reqs none >"$T/alone.out" 2>&1
+if [ -e /usr/lib/libtlsshim.so ]; then
+	assert_contains "$T/alone.out" "^library: */usr/lib/libtlsshim.so$" "the packaged launcher, alone"
+else
+	assert_contains "$T/alone.out" "cannot find libtlsshim.so: .* and in /usr/lib$" \
+		"the packaged launcher, alone"
+fi
 P=$(free_port)
 start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem" -key "$CERTS/server.key" \
 	-naccept 1 >"$T/server.out" 2>&1
