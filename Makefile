@@ -96,16 +96,34 @@ ALL_LDFLAGS := -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 # goes). The launcher and the exec hooks are compiled with the runtime's
 # path; BUILD/sanitizer.env tells the tests (tests/integration/lib.sh,
 # run.sh).
+# One shared runtime for the library, the test programs and the real
+# programs the tests preload it into. clang links its runtimes into
+# executables statically unless told -shared-libsan; its shared ASan
+# runtime is used. Its shared TSan runtime (clang 14, Debian 12) crashes
+# at start even in a program that only prints: a clang TSan build links
+# gcc's libtsan instead (the instrumentation calls are compiler-rt's in
+# both), and its link step gets no -fsanitize, which would add clang's
+# static one.
 SAN_NAME :=
 SAN_RUNTIME :=
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
+SAN_ARCH := $(shell uname -m)
 ifneq ($(findstring address,$(SAN)),)
 SAN_NAME := asan
-SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=libasan.so 2>/dev/null))
+SAN_RT_FILE := $(if $(CC_IS_CLANG),libclang_rt.asan-$(SAN_ARCH).so,libasan.so)
+SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=$(SAN_RT_FILE) 2>/dev/null))
 SAN_RUNTIME_FIRST := 1
 else ifneq ($(findstring thread,$(SAN)),)
 SAN_NAME := tsan
-SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=libtsan.so 2>/dev/null))
+SAN_RUNTIME := $(realpath $(shell $(if $(CC_IS_CLANG),gcc,$(CC)) -print-file-name=libtsan.so 2>/dev/null))
 SAN_RUNTIME_FIRST := 0
+endif
+ifneq ($(CC_IS_CLANG),)
+ifeq ($(SAN_NAME),asan)
+ALL_LDFLAGS += -shared-libsan
+else ifeq ($(SAN_NAME),tsan)
+ALL_LDFLAGS := $(filter-out -fsanitize=%,$(ALL_LDFLAGS)) $(SAN_RUNTIME)
+endif
 endif
 ifneq ($(SAN_RUNTIME),)
 SAN_RUNTIME_FLAGS := -DTLSSHIM_SAN_RUNTIME='"$(SAN_RUNTIME)"' \
@@ -319,11 +337,11 @@ demo: all
 # run.sh reads.
 asan:
 	$(Q)UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(MAKE) --no-print-directory \
-		BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		BUILD=build-asan$(if $(CC_IS_CLANG),-clang) OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined" check
 
 tsan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" check
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan$(if $(CC_IS_CLANG),-clang) OPT="-O1 -g" SAN="-fsanitize=thread" check
 
 # The unit tests under valgrind's memcheck. Each test runs in its own
 # forked child as in make check (the tests rely on it); valgrind follows
@@ -416,7 +434,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man5/tlsshim.conf.5
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-clang build-asan build-tsan build-asan-clang build-tsan-clang build-fuzz
 
 help:
 	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'

@@ -20,9 +20,10 @@ sanitizer_skip "asan tsan" "builds and runs a TSan tree of its own; under make t
 TSB=$T/build-tsan
 make -s -j2 -C "$ROOT" BUILD="$TSB" OPT="-O1 -g" SAN="-fsanitize=thread" all progs > "$T/build.log" 2>&1 \
 	|| { tail -n 30 "$T/build.log" >&2; fail "cannot build the interposer with -fsanitize=thread"; }
-LIBTSAN=$(${CC:-cc} -print-file-name=libtsan.so)
-[ -f "$LIBTSAN" ] || fail "no libtsan.so for ${CC:-cc}"
-LIBTSAN=$(readlink -f "$LIBTSAN")
+# The runtime that tree was built for (gcc's libtsan, clang's
+# libclang_rt.tsan), as the Makefile found it.
+LIBTSAN=$(sed -n 's/^SAN_RUNTIME=//p' "$TSB/sanitizer.env")
+[ -f "$LIBTSAN" ] || fail "no TSan runtime for ${CC:-cc} (sanitizer.env: '$LIBTSAN')"
 
 # tsan_env NAME CFG: the environment (as env(1) arguments) that runs a
 # program with the TSan interposer; reports go to $T/tsan-NAME.PID.
