@@ -164,20 +164,10 @@ static char probe_why[8][160];
 
 int sslsocket_protocol_supported(enum sslsocket_protocol v, struct sslsocket_error *err)
 {
+	int r = core_protocol_supported_plain(v, err);
+	if (r != CORE_ASK_OSSL)
+		return r;
 	const char *name = sslsocket_protocol_name(v);
-	if (!name) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "unknown protocol %d", (int)v);
-		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
-		return -1;
-	}
-	if (v == SSLSOCKET_PROTOCOL_SSLv23)
-		return 0;
-	if (v == SSLSOCKET_PROTOCOL_SSLv2) {
-		core_err_set(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT,
-		             "PROTOCOL_SSLv2 cannot be spoken: OpenSSL removed SSLv2 in 1.1.0");
-		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
-		return -1;
-	}
 	int idx = (int)v;
 	int saved = errno;
 	pthread_mutex_lock(&probe_lock);
@@ -296,9 +286,9 @@ out:
 
 int sslsocket_options_weakness(const struct sslsocket_options *o, char *buf, size_t len)
 {
-	if (!o || !buf || len == 0)
-		return -1;
-	buf[0] = '\0';
+	int r = core_options_weakness_plain(o, buf, len);
+	if (r != CORE_ASK_OSSL)
+		return r;
 	int ver = core_protocol_version(o->ssl_version);
 	if (ver < 0)
 		return -1;

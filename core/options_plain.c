@@ -99,6 +99,38 @@ const char *sslsocket_protocol_name(enum sslsocket_protocol v)
 	return NULL;
 }
 
+/* ---- what needs no OpenSSL to answer -------------------------------------- */
+
+int core_protocol_supported_plain(enum sslsocket_protocol v, struct sslsocket_error *err)
+{
+	const char *name = sslsocket_protocol_name(v);
+	if (!name) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EINVAL, "unknown protocol %d", (int)v);
+		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
+		return -1;
+	}
+	if (v == SSLSOCKET_PROTOCOL_SSLv23)
+		return 0; /* negotiation is always possible */
+	if (v == SSLSOCKET_PROTOCOL_SSLv2) {
+		core_err_set(err, SSLSOCKET_ERROR_VALUE, EPROTONOSUPPORT,
+		             "PROTOCOL_SSLv2 cannot be spoken: OpenSSL removed SSLv2 in 1.1.0");
+		core_err_option(err, SSLSOCKET_OPT_SSL_VERSION, NULL);
+		return -1;
+	}
+	return CORE_ASK_OSSL;
+}
+
+int core_options_weakness_plain(const struct sslsocket_options *o, char *buf, size_t len)
+{
+	if (!o || !buf || len == 0)
+		return -1;
+	buf[0] = '\0';
+	/* Negotiation with the default suites is the default: nothing to judge. */
+	if (o->ssl_version == SSLSOCKET_PROTOCOL_SSLv23 && !o->ciphers)
+		return 0;
+	return CORE_ASK_OSSL;
+}
+
 int sslsocket_protocol_from_name(const char *name, enum sslsocket_protocol *out)
 {
 	if (!name || !out) {

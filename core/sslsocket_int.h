@@ -95,6 +95,17 @@ struct core_checks {
 	int (*options_check)(const struct sslsocket_options *o, struct sslsocket_error *err);
 };
 extern const struct core_checks core_ossl_checks;
+/* What the answers of core_checks and sslsocket_options_weakness are when
+ * the options alone tell (options_plain.c): every caller asks these first,
+ * so OpenSSL is mapped only for what it must judge. CORE_ASK_OSSL: only
+ * OpenSSL can answer. */
+enum { CORE_ASK_OSSL = 2 };
+/* 0 (negotiate), -1 with err (an unknown version, SSLv2), or
+ * CORE_ASK_OSSL (a pinned version: a probe handshake tells). */
+int core_protocol_supported_plain(enum sslsocket_protocol v, struct sslsocket_error *err);
+/* As sslsocket_options_weakness: 0 with buf empty for the defaults
+ * (negotiate, no cipher string), -1 for bad arguments, or CORE_ASK_OSSL. */
+int core_options_weakness_plain(const struct sslsocket_options *o, char *buf, size_t len);
 /* Checks what needs no files: version speakable (chk), CA source for
  * cert_reqs. */
 int core_options_check_cheap(const struct sslsocket_options *o, const struct core_checks *chk,

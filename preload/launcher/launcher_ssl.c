@@ -88,9 +88,9 @@ int launch_ssl_options_check(const struct sslsocket_options *o, struct sslsocket
 
 int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_error *err)
 {
-	/* Negotiation is always possible: no need for OpenSSL to say so. */
-	if (v == SSLSOCKET_PROTOCOL_SSLv23)
-		return 0;
+	int r = core_protocol_supported_plain(v, err);
+	if (r != CORE_ASK_OSSL)
+		return r;
 	__typeof__(&sslsocket_protocol_supported) f = REAL(protocol_supported);
 	if (!f) {
 		cannot_load(err);
@@ -101,13 +101,10 @@ int launch_ssl_protocol_supported(enum sslsocket_protocol v, struct sslsocket_er
 
 int launch_ssl_options_weakness(const struct sslsocket_options *o, char *buf, size_t len)
 {
-	/* Negotiation with the default suites is the default: nothing to
-	 * judge, no need for OpenSSL (as launch_ssl_protocol_supported). A
-	 * pinned version or a cipher string has loaded the library already. */
-	if (o && o->ssl_version == SSLSOCKET_PROTOCOL_SSLv23 && !o->ciphers && buf && len) {
-		buf[0] = '\0';
-		return 0;
-	}
+	/* A pinned version or a cipher string has loaded the library already. */
+	int r = core_options_weakness_plain(o, buf, len);
+	if (r != CORE_ASK_OSSL)
+		return r;
 	__typeof__(&sslsocket_options_weakness) f = REAL(options_weakness);
 	if (!f)
 		return -1;
