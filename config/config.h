@@ -119,10 +119,11 @@ struct cfg_error {
 
 /*
  * The checks the loader runs on a rule's options, given by its caller:
- * cfg_core_checks (core_checks.c: the core's own functions) in the
- * interposer, the tests and the fuzz targets; the launcher's, which reach
+ * cfg_core_checks (core_checks.c: the core's own functions) in the tests
+ * and the fuzz targets; the launcher's and the interposer's, which reach
  * the core without mapping OpenSSL until it must answer
- * (preload/launcher/launcher_ssl.c). Both say the same.
+ * (preload/launcher/launcher_ssl.c, preload/ossl_lazy.c). All say the
+ * same.
  */
 struct cfg_checks {
 	/* 0 when this OpenSSL can speak v; -1 with the reason in err
@@ -153,10 +154,6 @@ struct cfg_ruleset *cfg_load(const char *config_string, const char *path,
  * TLSSHIM_CONFIG_STRING, TLSSHIM_LOG, TLSSHIM_LOG_FILE. Returns NULL with
  * err->msg empty when neither config variable is set (inert). */
 struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error *err);
-
-/* Whether TLSSHIM_CONFIG or TLSSHIM_CONFIG_STRING is set (non-empty, and
- * not ignored for a set-id program): cfg_load_env has rules to read. */
-int cfg_env_configured(void);
 
 void cfg_ruleset_free(struct cfg_ruleset *rs);
 

@@ -1,9 +1,9 @@
 /*
  * core_checks.c - the loader's checks done by the core's own functions,
- * for the callers that link the whole core (libtlsshim.so, the unit
- * tests, the fuzz targets). The launcher passes its own instead and does
- * not link this file: it maps OpenSSL only when a check needs it
- * (preload/launcher/launcher_ssl.c).
+ * for the unit tests and the fuzz targets, which link the whole core. The
+ * launcher and the interposer pass their own instead, which map OpenSSL
+ * only when a check needs it (preload/launcher/launcher_ssl.c,
+ * preload/ossl_lazy.c); the launcher does not link this file.
  */
 #include "config.h"
 

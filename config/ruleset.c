@@ -222,11 +222,6 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-int cfg_env_configured(void)
-{
-	return env("TLSSHIM_CONFIG") != NULL || env("TLSSHIM_CONFIG_STRING") != NULL;
-}
-
 struct cfg_ruleset *cfg_load_env(const struct cfg_checks *chk, struct cfg_error *err)
 {
 	const char *path = env("TLSSHIM_CONFIG");

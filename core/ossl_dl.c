@@ -64,7 +64,7 @@ int core_ossl_load(char *why, size_t len)
 #undef CORE_OSSL_LOOKUP
 	return 0;
 missing:
-	snprintf(why, len, "%s: %s", OSSL_LIBSSL, dlerror());
+	snprintf(why, len, "cannot load %s: %s", OSSL_LIBSSL, dlerror());
 	memset(&core_ossl, 0, sizeof core_ossl);
 	return -1;
 }

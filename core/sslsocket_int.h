@@ -87,7 +87,8 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 /* What the OpenSSL-free files (options_plain.c, sslconfig.c) need OpenSSL
  * to answer, given by their caller: core_ossl_checks (options.c) inside
  * libsslsocket; the launcher's own, which load libsslsocket.so only when
- * asked (preload/launcher/launcher_ssl.c), where OpenSSL is not mapped. */
+ * asked (preload/launcher/launcher_ssl.c), where OpenSSL is not mapped;
+ * the interposer's, which open OpenSSL when asked (preload/ossl_lazy.c). */
 struct core_checks {
 	/* sslsocket_protocol_supported */
 	int (*protocol_supported)(enum sslsocket_protocol v, struct sslsocket_error *err);

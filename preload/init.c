@@ -7,8 +7,10 @@
  * TLSSHIM_CONFIG nor TLSSHIM_CONFIG_STRING set nothing is allocated and
  * every hook passes straight through.
  *
- * No context is built here: every program a wrapped shell starts pays this
- * constructor, and building one costs milliseconds. Loading the rules
+ * No context is built and OpenSSL is not even mapped here: every program a
+ * wrapped shell starts pays this constructor, building a context costs
+ * milliseconds, and mapping libssl and libcrypto most of the rest
+ * (ossl_lazy.c). Loading the rules
  * checks their files and keeps their bytes (each rule's sslsocket_config), so
  * a server that reads its key as root and drops privileges (nginx's
  * workers run as nobody) still has it. A rule's context is built once, when
@@ -32,7 +34,7 @@
 #include "init.h"
 #include "log.h"
 #include "log_syslog.h"
-#include "ossl_load.h"
+#include "ossl_lazy.h"
 #include "real.h"
 #include "rule_tls.h"
 #include "stats.h"
@@ -151,13 +153,11 @@ static void init_once_fn(void)
 	ts_real_resolve();
 	atomic_store(&ts_pid, (int)getpid());
 	memset(&err, 0, sizeof err);
-	/* OpenSSL is opened (core/ossl_dl.c) only when there are rules, before
-	 * they are read: checking a rule may need it. An inert preload never
-	 * maps it. Without it no rule can be kept: stop, as the dynamic
-	 * loader did when libtlsshim.so needed libssl.so.3. */
-	if (cfg_env_configured() && core_ossl_load(err.msg, sizeof err.msg) < 0)
-		die(err.msg, NULL, NULL);
-	rs = cfg_load_env(&cfg_core_checks, &err);
+	/* OpenSSL is not opened here: the rules' checks load it only when
+	 * the options and the files' bytes cannot tell (ossl_lazy.c), and a
+	 * rule's first context does otherwise. A rule that needs it where it
+	 * cannot be loaded is a config error, as any other. */
+	rs = cfg_load_env(&ts_cfg_checks, &err);
 	if (rs == NULL) {
 		if (err.msg[0] != '\0')
 			die(err.msg, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
- * rule_tls.c - each rule's TLS context: built once, on first use, from
- * the configuration the rule set read at start-up (the files' bytes, so a
- * server that dropped its privileges still has its key), and rebuilt
- * when the rule's files are replaced.
+ * rule_tls.c - each rule's TLS context: built once, on first use (the
+ * process's first one opens OpenSSL: ossl_lazy.c), from the configuration
+ * the rule set read at start-up (the files' bytes, so a server that
+ * dropped its privileges still has its key), and rebuilt when the rule's
+ * files are replaced.
  *
  * Rotation needs no signal, restart or thread of our own: on the connect
  * or accept path of a rule, at most every TS_ROTATE_CHECK_MS, the rule's
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ossl_lazy.h"
 #include "rule_tls.h"
 #include "stats.h"
 
@@ -173,6 +175,11 @@ sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err
 	t = &rule_tls[r->index];
 	now = mono_ms();
 	pthread_mutex_lock(&t->lock);
+	/* Under the lock: fork waits for a load in progress (ossl_lazy.c). */
+	if (ts_ossl_ready(err) < 0) {
+		pthread_mutex_unlock(&t->lock);
+		return NULL;
+	}
 	if (t->ctx == NULL) {
 		t->ctx = sslsocket_ctx_new_config(t->cfg, err);
 		if (t->ctx != NULL) {

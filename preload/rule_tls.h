@@ -19,7 +19,9 @@
 int ts_rule_tls_init(const struct cfg_ruleset *rs, const char *keylog);
 /* The rule's current context with a reference the caller releases with
  * sslsocket_ctx_free once its socket is wrapped (the socket keeps its
- * own): built on first use from the configuration read at start-up, and
+ * own): built on first use from the configuration read at start-up (the
+ * process's first opens OpenSSL: ts_ossl_ready; a failure to is this
+ * call's error, so the connection is refused, never left plain), and
  * rebuilt when the rule's files are replaced (checked at most every
  * TS_ROTATE_CHECK_MS); a replacement that does not load keeps the old
  * context and is logged at warn. NULL with err filled when the rule has

@@ -146,23 +146,31 @@ if readelf -d "$T/capture" | grep -q 'NEEDED.*lib\(ssl\|crypto\|config\)'; then
 	fail "the program needs one of the libraries it collides with"
 fi
 
-# OpenSSL is opened when there are rules, and only then
+# OpenSSL is opened when something needs it, and only then: not by an
+# inert preload, nor by rules whose checks the files' bytes answer
+# (test_preload_lazyssl: and by the first wrapped connection)
 LD_PRELOAD=$PRELOAD cat /proc/self/maps >"$T/maps" || fail "cat under the preload"
 assert_not_contains "$T/maps" libssl "an inert preload maps libssl"
 assert_not_contains "$T/maps" libcrypto "an inert preload maps libcrypto"
 TLSSHIM_CONFIG_STRING="version = 1;" LD_PRELOAD=$PRELOAD cat /proc/self/maps >"$T/maps" ||
 	fail "cat under the preload with a configuration"
-assert_contains "$T/maps" libssl.so.3 "the preload with a configuration opens libssl"
-# a libssl.so.3 that lacks OpenSSL's functions: the program stops before
-# main with the loader's reason, as a configuration error does
+assert_not_contains "$T/maps" libssl "the preload with a configuration that needs no OpenSSL maps libssl"
+ciphers='connect = ({ match = "127.0.0.1:1"; cert_reqs = "CERT_NONE"; ciphers = "HIGH"; });'
+TLSSHIM_CONFIG_STRING=$ciphers LD_PRELOAD=$PRELOAD cat /proc/self/maps >"$T/maps" ||
+	fail "cat under the preload with a cipher string"
+assert_contains "$T/maps" libssl.so.3 "the preload checking a cipher string opens libssl"
+# a libssl.so.3 that lacks OpenSSL's functions: a rule that needs it at
+# start stops the program before main with the loader's reason, as a
+# configuration error does
 mkdir "$T/fakessl"
 $CC -shared -Wl,-soname,libssl.so.3 -o "$T/fakessl/libssl.so.3" -x c /dev/null ||
 	fail "cannot build the stand-in libssl"
-TLSSHIM_CONFIG_STRING="version = 1;" LD_LIBRARY_PATH=$T/fakessl LD_PRELOAD=$PRELOAD \
+TLSSHIM_CONFIG_STRING=$ciphers LD_LIBRARY_PATH=$T/fakessl LD_PRELOAD=$PRELOAD \
 	timeout 10 sh -c 'echo main ran' >"$T/out" 2>"$T/log"
 assert_eq 1 $? "status with a libssl that lacks OpenSSL"
 assert_not_contains "$T/out" "main ran" "the program ran without OpenSSL"
-assert_contains "$T/log" "^tlsshim: libssl.so.3: .*undefined symbol" "the reason, before main"
+assert_contains "$T/log" "^tlsshim: TLSSHIM_CONFIG_STRING:1: .*cannot load libssl.so.3: .*undefined symbol" \
+	"the reason, before main"
 
 # an empty configuration file: the constructor parses it with libconfig
 : >"$T/empty.conf"

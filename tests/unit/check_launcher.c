@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "launcher.h"
+#include "ossl_lazy.h"
 #include "testutil.h"
 
 /* ---- quoting ------------------------------------------------------------- */
@@ -314,9 +315,10 @@ END_TEST
 /* ---- the loader's checks ------------------------------------------------ */
 
 /* The launcher's checks (the core's OpenSSL-free reading and quick check,
- * libsslsocket.so for the rest) accept and refuse what the interposer's
- * (the whole core) do, with the same words: a configuration the launcher
- * lets through starts under the interposer. */
+ * libsslsocket.so for the rest) and the interposer's (the same, OpenSSL
+ * opened on first need: preload/ossl_lazy.c) accept and refuse what the
+ * whole core does, with the same words and warnings: a configuration the
+ * launcher lets through starts under the interposer. */
 static const struct {
 	int loads;        /* 1 loads, 0 is refused, -1 up to this OpenSSL */
 	const char *text; /* @: the certificates' directory */
@@ -347,15 +349,29 @@ START_TEST(test_launcher_checks_as_core)
 	struct cfg_error ecore = { 0 }, elaunch = { 0 };
 	struct cfg_ruleset *core = cfg_load(text, NULL, &cfg_core_checks, &ecore);
 	struct cfg_ruleset *launch = cfg_load(text, NULL, &launch_cfg_checks, &elaunch);
+	struct cfg_error epreload = { 0 };
+	struct cfg_ruleset *preload = cfg_load(text, NULL, &ts_cfg_checks, &epreload);
 	ck_assert_msg((core != NULL) == (launch != NULL), "%s: core %s, launcher %s", text,
 	              core ? "loads" : ecore.msg, launch ? "loads" : elaunch.msg);
+	ck_assert_msg((core != NULL) == (preload != NULL), "%s: core %s, interposer %s", text,
+	              core ? "loads" : ecore.msg, preload ? "loads" : epreload.msg);
 	ck_assert_str_eq(elaunch.msg, ecore.msg);
+	ck_assert_str_eq(epreload.msg, ecore.msg);
 	if (checked_confs[_i].loads >= 0)
 		ck_assert_msg((core != NULL) == checked_confs[_i].loads, "%s: %s", text, ecore.msg);
-	if (core)
+	if (core) {
 		ck_assert_uint_eq(launch->count, core->count);
+		ck_assert_uint_eq(preload->count, core->count);
+		ck_assert_uint_eq(preload->n_warnings, core->n_warnings);
+		ck_assert_uint_eq(launch->n_warnings, core->n_warnings);
+		for (size_t i = 0; i < core->n_warnings; i++) {
+			ck_assert_str_eq(preload->warnings[i], core->warnings[i]);
+			ck_assert_str_eq(launch->warnings[i], core->warnings[i]);
+		}
+	}
 	cfg_ruleset_free(core);
 	cfg_ruleset_free(launch);
+	cfg_ruleset_free(preload);
 	launch_buf_free(&b);
 }
 END_TEST
