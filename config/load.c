@@ -58,6 +58,30 @@ static int grow_rules(struct loader *L)
 
 /* ---- reading the sources ------------------------------------------------ */
 
+/* The path libconfig opened for an @include'd NAME (as it names the file of
+ * a setting, of an error, in its list of files read), as the user can find
+ * it: libconfig 1.5 opens include_dir "/" NAME, for nested includes too
+ * (relative to the top file's directory, not the including file's) and even
+ * when NAME starts with '/'. Without include_dir (the string), NAME as
+ * opened, relative to the current directory. A pool copy, because rules
+ * keep it (cfg_rule.file); NULL out of memory. */
+static char *included_path(struct loader *L, const struct source *src, const char *name)
+{
+	char *d;
+	if (src->include_dir) {
+		size_t a = strlen(src->include_dir), b = strlen(name);
+		d = cfg_pool_alloc(&L->ri->pool, a + b + 2);
+		if (d) {
+			memcpy(d, src->include_dir, a);
+			d[a] = '/';
+			memcpy(d + a + 1, name, b + 1);
+		}
+	} else {
+		d = cfg_pool_strdup(&L->ri->pool, name);
+	}
+	return d;
+}
+
 /* libconfig's own words for a syntax error, with its file and line. */
 static int libconfig_error(struct loader *L, struct source *src)
 {
@@ -74,10 +98,10 @@ static int libconfig_error(struct loader *L, struct source *src)
 	}
 	if (!file)
 		file = src->name;
-	char joined[1024]; /* more than cfg_error keeps */
-	if (file[0] != '/' && src->include_dir && strcmp(file, src->name) != 0) {
-		snprintf(joined, sizeof joined, "%s/%s", src->include_dir, file);
-		file = joined;
+	else if (strcmp(file, src->name) != 0) {
+		const char *p = included_path(L, src, file);
+		if (p)
+			file = p;
 	}
 	cfg_error_at(L->err, source, file, config_error_line(&src->cfg), "%s",
 	             text ? text : "syntax error");
@@ -100,21 +124,44 @@ static char *dir_of(const char *path)
  * has that choice too. Readable by others is normal: it holds no secret
  * (keys are files of their own). Seen through the stream read. 0, or -1
  * out of memory. */
-static int config_file_warnings(struct loader *L, const char *path, FILE *f)
+static int config_file_warnings(struct loader *L, const char *path, const struct stat *st)
 {
-	struct stat st;
-	if (fstat(fileno(f), &st) < 0)
-		return 0;
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
 	    cfg_warnf(L->ri, "%s: writable by group or others (mode %04o: chmod go-w it): whoever "
 	              "may write it chooses whom this program trusts", path,
-	              (unsigned)st.st_mode & 07777) < 0)
+	              (unsigned)st->st_mode & 07777) < 0)
 		return -1;
-	if (st.st_uid != 0 && st.st_uid != geteuid() &&
+	if (st->st_uid != 0 && st->st_uid != geteuid() &&
 	    cfg_warnf(L->ri, "%s: owned by uid %lu, neither this user (uid %lu) nor root: that "
-	              "user chooses whom this program trusts", path, (unsigned long)st.st_uid,
+	              "user chooses whom this program trusts", path, (unsigned long)st->st_uid,
 	              (unsigned long)geteuid()) < 0)
 		return -1;
+	return 0;
+}
+
+/* An @include'd file decides the rules as much as the file that includes
+ * it, so it gets the same warnings. libconfig 1.5 has no include hook; its
+ * config_t lists every file it opened for an @include (nested ones too,
+ * each name once), and that list is the sound source: a file that defines
+ * no setting is missed by config_setting_source_file, and scanning the
+ * text for @include lines would duplicate its scanner (comments, strings
+ * spanning lines, escapes). libconfig 1.7 changed the list (and added
+ * config_set_include_func): refuse to build rather than miss a file.
+ * Checked by path after libconfig read it (it keeps no descriptor): a
+ * file that vanished since is not warned about. 0, or -1 out of memory. */
+#if LIBCONFIG_VER_MAJOR != 1 || LIBCONFIG_VER_MINOR < 4 || LIBCONFIG_VER_MINOR > 5
+#error "include_warnings reads libconfig 1.4/1.5's config_t.filenames: port it to this libconfig"
+#endif
+static int include_warnings(struct loader *L, struct source *src)
+{
+	for (unsigned i = 0; i < src->cfg.num_filenames; i++) {
+		const char *path = included_path(L, src, src->cfg.filenames[i]);
+		struct stat st;
+		if (!path)
+			return -1;
+		if (stat(path, &st) == 0 && config_file_warnings(L, path, &st) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -141,14 +188,15 @@ static int read_file_source(struct loader *L, struct source *src, const char *pa
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+	int have_st = fstat(fileno(f), &st) == 0;
+	if (have_st && S_ISDIR(st.st_mode)) {
 		fclose(f);
 		cfg_error_in(L->err, CFG_ERR_FILE, path, "is a directory, expected a libconfig file");
 		return -1;
 	}
 	/* @include "x" in the file is relative to the file, like every path. */
 	src->include_dir = dir_of(path);
-	if (!src->include_dir || config_file_warnings(L, path, f) < 0) {
+	if (!src->include_dir || (have_st && config_file_warnings(L, path, &st) < 0)) {
 		fclose(f);
 		cfg_errorf(L->err, "out of memory");
 		return -1;
@@ -156,7 +204,13 @@ static int read_file_source(struct loader *L, struct source *src, const char *pa
 	config_set_include_dir(&src->cfg, src->include_dir);
 	int ok = config_read(&src->cfg, f);
 	fclose(f);
-	return ok ? 0 : libconfig_error(L, src);
+	if (!ok)
+		return libconfig_error(L, src);
+	if (include_warnings(L, src) < 0) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int read_string_source(struct loader *L, struct source *src, const char *text)
@@ -172,6 +226,10 @@ static int read_string_source(struct loader *L, struct source *src, const char *
 	}
 	if (!config_read_string(&src->cfg, text))
 		return libconfig_error(L, src);
+	if (include_warnings(L, src) < 0) {
+		cfg_errorf(L->err, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -182,21 +240,7 @@ char *ld_file_of(struct loader *L, const struct source *src, const config_settin
 	const char *f = config_setting_source_file(s);
 	if (!f || strcmp(f, src->name) == 0)
 		return src->name;
-	/* A setting from an @include'd file: name that file as the user can
-	 * find it (libconfig gives it relative to the include directory). The
-	 * copy lives in the pool because rules keep it (cfg_rule.file). */
-	char *d;
-	if (f[0] != '/' && src->include_dir) {
-		size_t a = strlen(src->include_dir), b = strlen(f);
-		d = cfg_pool_alloc(&L->ri->pool, a + b + 2);
-		if (d) {
-			memcpy(d, src->include_dir, a);
-			d[a] = '/';
-			memcpy(d + a + 1, f, b + 1);
-		}
-	} else {
-		d = cfg_pool_strdup(&L->ri->pool, f);
-	}
+	char *d = included_path(L, src, f);
 	return d ? d : src->name;
 }
 

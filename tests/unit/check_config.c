@@ -562,6 +562,24 @@ START_TEST(config_include)
 }
 END_TEST
 
+/* libconfig 1.5 opens even @include "/x" relative to the file's directory
+ * (DIR//x): the rule names the file it opened. */
+START_TEST(config_include_leading_slash)
+{
+	char inc[600];
+	snprintf(inc, sizeof inc, "%s/sub/lead.conf", cfgt_dir);
+	write_file(inc, "connect = ( { match = \"*:1\"; } );\n");
+	const char *path = cfgt_write("app.conf", "version = 1;\n@include \"/sub/lead.conf\"\n");
+	struct cfg_error err;
+	struct cfg_ruleset *rs = cfg_load(NULL, path, &cfg_core_checks, &err);
+	ck_assert_msg(rs != NULL, "%s", err.msg);
+	ck_assert_uint_eq(rs->count, 1);
+	snprintf(inc, sizeof inc, "%s//sub/lead.conf", cfgt_dir);
+	ck_assert_str_eq(rs->rules[0].file, inc);
+	cfg_ruleset_free(rs);
+}
+END_TEST
+
 /* config/example.conf loads as shipped, next to the test PKI's files. */
 START_TEST(config_example)
 {
@@ -728,6 +746,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, config_empty);
 	tcase_add_test(tc, config_relative_paths);
 	tcase_add_test(tc, config_include);
+	tcase_add_test(tc, config_include_leading_slash);
 	tcase_add_test(tc, config_example);
 	tcase_add_test(tc, config_env_inert);
 	tcase_add_test(tc, config_env_load);
