@@ -120,7 +120,9 @@ SAN_RUNTIME_FIRST := 0
 endif
 ifneq ($(CC_IS_CLANG),)
 ifeq ($(SAN_NAME),asan)
-ALL_LDFLAGS += -shared-libsan
+# the runtime's directory is on no loader path: the programs and the
+# launcher find it through their RUNPATH
+ALL_LDFLAGS += -shared-libsan -Wl,-rpath,$(dir $(SAN_RUNTIME))
 else ifeq ($(SAN_NAME),tsan)
 ALL_LDFLAGS := $(filter-out -fsanitize=%,$(ALL_LDFLAGS)) $(SAN_RUNTIME)
 endif
