@@ -29,6 +29,7 @@
 #include "fdadopt.h"
 #include "fdtab.h"
 #include "listener.h"
+#include "logevery.h"
 #include "names.h"
 #include "stats.h"
 
@@ -462,11 +463,13 @@ void ts_fork_prepare(void)
 	ts_fd_watch_forked(); /* before the locks: it makes table entries */
 	ts_names_lock();
 	pthread_mutex_lock(&pool_lock);
+	ts_log_every_lock();
 }
 
 void ts_fork_parent(void)
 {
 	atomic_fetch_add(&ts_epoch, 1);
+	ts_log_every_unlock();
 	pthread_mutex_unlock(&pool_lock);
 	ts_names_unlock();
 }
@@ -480,6 +483,7 @@ void ts_fork_child(void)
 {
 	atomic_fetch_add(&ts_epoch, 1);
 	atomic_store(&ts_pid, (int)getpid());
+	ts_log_every_unlock();
 	pthread_mutex_unlock(&pool_lock);
 	ts_names_unlock();
 	ts_stats_fork_child();

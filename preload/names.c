@@ -44,6 +44,7 @@
 
 #include "init.h"
 #include "log.h"
+#include "logevery.h"
 #include "names.h"
 
 struct name_entry {
@@ -353,6 +354,33 @@ static void list_names(const struct found_name *f, size_t n, char *out, size_t c
 		snprintf(out + used, cap - used, " and %zu more", n - i);
 }
 
+/* Said for every such connect, a busy multi-threaded client would flood
+ * the log: at most once a minute per address (logevery.h). */
+static struct ts_log_every ambiguous_lines;
+
+static void log_ambiguous(const struct sockaddr *sa, socklen_t len, size_t n,
+                          const char *ambiguous)
+{
+	char peer[64], addr[TS_LOG_EVERY_KEY];
+	unsigned long unlogged;
+
+	ts_addr_format(sa, len, peer, sizeof peer);
+	ts_log_every_addr(peer, addr, sizeof addr);
+	if (!ts_log_every(&ambiguous_lines, addr, ts_log_every_now(), &unlogged))
+		return;
+	if (unlogged > 0)
+		ts_log(CFG_LOG_WARN,
+		       "connect %s: %zu names were resolved to this address, none by this thread "
+		       "(%s); no name is sent, the certificate is checked against the address "
+		       "(%lu more such connects to %s since this was last logged)",
+		       peer, n, ambiguous, unlogged, addr);
+	else
+		ts_log(CFG_LOG_WARN,
+		       "connect %s: %zu names were resolved to this address, none by this thread "
+		       "(%s); no name is sent, the certificate is checked against the address",
+		       peer, n, ambiguous);
+}
+
 const struct cfg_rule *ts_names_match(const struct cfg_ruleset *rs, enum cfg_side side,
                                       const struct sockaddr *sa, socklen_t len, char *name,
                                       size_t cap)
@@ -403,15 +431,8 @@ const struct cfg_rule *ts_names_match(const struct cfg_ruleset *rs, enum cfg_sid
 	pthread_mutex_unlock(&names_lock);
 	free(ptrs);
 	free(f);
-	if (ambiguous[0] != '\0') {
-		char peer[64];
-
-		ts_addr_format(sa, len, peer, sizeof peer);
-		ts_log(CFG_LOG_WARN,
-		       "connect %s: %zu names were resolved to this address, none by this thread "
-		       "(%s); no name is sent, the certificate is checked against the address",
-		       peer, n, ambiguous);
-	}
+	if (ambiguous[0] != '\0')
+		log_ambiguous(sa, len, n, ambiguous);
 	return r;
 }
 

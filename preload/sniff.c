@@ -13,13 +13,10 @@
 #include "epoll.h"
 #include "fdtab.h"
 #include "log.h"
+#include "logevery.h"
 #include "real.h"
 #include "sniff.h"
 #include "stats.h"
-
-/* One warn line per client address per this many seconds. */
-#define LOG_EVERY_S 60
-#define LOG_SLOTS 64
 
 static long long now_ms(void)
 {
@@ -84,52 +81,23 @@ enum ts_sniff_verdict ts_sniff_fd(int fd, int wait_ms)
 	}
 }
 
-/* The warn line for a plaintext client, at most once per LOG_EVERY_S per
- * client address (the port changes with every connection); the line says
- * how many went unlogged since. */
-static struct {
-	char addr[64];
-	long long last_ms;
-	unsigned long unlogged;
-} log_slots[LOG_SLOTS];
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The warn line for a plaintext client, at most once a minute per client
+ * address (the port changes with every connection); the line says how many
+ * went unlogged since. */
+static struct ts_log_every plaintext_lines;
 
 static void log_plaintext(const struct cfg_rule *rule, const char *peer)
 {
-	char addr[64];
-	const char *colon = strrchr(peer, ':');
-	size_t len = colon != NULL ? (size_t)(colon - peer) : strlen(peer);
-	unsigned h = 2166136261u, i, slot;
-	unsigned long unlogged = 0;
-	long long now = now_ms();
-	int say = 0;
+	char addr[TS_LOG_EVERY_KEY];
+	unsigned long unlogged;
 
-	if (len >= sizeof addr)
-		len = sizeof addr - 1;
-	memcpy(addr, peer, len);
-	addr[len] = '\0';
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)addr[i]) * 16777619u;
-	slot = h % LOG_SLOTS;
-	pthread_mutex_lock(&log_lock);
-	if (strcmp(log_slots[slot].addr, addr) != 0 ||
-	    now - log_slots[slot].last_ms >= LOG_EVERY_S * 1000LL || log_slots[slot].last_ms == 0) {
-		if (strcmp(log_slots[slot].addr, addr) == 0)
-			unlogged = log_slots[slot].unlogged;
-		memcpy(log_slots[slot].addr, addr, len + 1);
-		log_slots[slot].last_ms = now;
-		log_slots[slot].unlogged = 0;
-		say = 1;
-	} else {
-		log_slots[slot].unlogged++;
-	}
-	pthread_mutex_unlock(&log_lock);
-	if (!say)
+	ts_log_every_addr(peer, addr, sizeof addr);
+	if (!ts_log_every(&plaintext_lines, addr, ts_log_every_now(), &unlogged))
 		return;
 	if (unlogged > 0)
 		ts_log(CFG_LOG_WARN, "accept %s: PLAINTEXT client served (rule %s:%d \"%s\", "
 		       "allow_plaintext; %lu more from %s not logged in the last %d s)",
-		       peer, rule->file, rule->line, rule->match_text, unlogged, addr, LOG_EVERY_S);
+		       peer, rule->file, rule->line, rule->match_text, unlogged, addr, TS_LOG_EVERY_S);
 	else
 		ts_log(CFG_LOG_WARN, "accept %s: PLAINTEXT client served (rule %s:%d \"%s\", "
 		       "allow_plaintext)", peer, rule->file, rule->line, rule->match_text);

@@ -2,12 +2,16 @@
  * and the hostname check rely on. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "init.h"
+#include "log.h"
 #include "names.h"
 
 static struct sockaddr_in v4(const char *ip, unsigned port)
@@ -416,6 +420,52 @@ START_TEST(test_address_rule_other_threads_names)
 }
 END_TEST
 
+/* 50 connects to an address that two other threads' names resolved to:
+ * each is checked against the address (no name bound), as before; the warn
+ * line is written once (logevery.h says the rest later, counted), not 50
+ * times. */
+START_TEST(test_ambiguous_logged_once)
+{
+	char path[] = "/tmp/tlsshim-names-XXXXXX", buf[8192];
+	int fd = mkstemp(path), rfd, lines = 0;
+	struct matcher m;
+	pthread_t t;
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	memset(&m, 0, sizeof m);
+	m.a = v4("10.7.2.50", 8443);
+	in_other_thread(m.a, "one.test", NULL);
+	in_other_thread(m.a, "two.test", NULL);
+	ts_log_setup(CFG_LOG_WARN, fd);
+	for (int i = 0; i < 50; i++) {
+		strcpy(m.name, "unset");
+		m.r = NULL;
+		ck_assert_int_eq(pthread_create(&t, NULL, match_elsewhere, &m), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_ptr_nonnull(m.r);
+		ck_assert_str_eq(m.r->match_text, "10.7.0.0/16:8443");
+		ck_assert_str_eq(m.name, "");
+	}
+	ts_log_setup(CFG_LOG_WARN, -1);
+	rfd = open(path, O_RDONLY);
+	ck_assert_int_ge(rfd, 0);
+	n = read(rfd, buf, sizeof buf - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	for (char *p = buf; (p = strstr(p, "names were resolved to this address")) != NULL; p++)
+		lines++;
+	ck_assert_int_eq(lines, 1);
+	ck_assert_ptr_nonnull(strstr(buf, "connect 10.7.2.50:8443: 2 names were resolved to this "
+	                                  "address, none by this thread (two.test, one.test); no "
+	                                  "name is sent, the certificate is checked against the "
+	                                  "address\n"));
+	close(rfd);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* *.example.com: of two matching names, the one this thread looked up is
  * bound, even when another thread resolved the other one later. */
 START_TEST(test_wildcard_prefers_own_thread_name)
@@ -459,6 +509,7 @@ Suite *ts_names_suite(void)
 	tcase_add_test(tc, test_rule_v6_and_mapped);
 	tcase_add_test(tc, test_address_rule_own_thread_name);
 	tcase_add_test(tc, test_address_rule_other_threads_names);
+	tcase_add_test(tc, test_ambiguous_logged_once);
 	tcase_add_test(tc, test_wildcard_prefers_own_thread_name);
 	suite_add_tcase(s, tc);
 	return s;
