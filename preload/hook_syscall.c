@@ -11,7 +11,8 @@
  * descriptor calls (close, dup*, fcntl, ...) and what can bring in a
  * descriptor (recvmsg, recvmmsg, pidfd_getfd) always when a configuration
  * is loaded (the hooks pass plain descriptors straight to libc); execve
- * and execveat always (hook_exec.c).
+ * and execveat always (hook_exec.c); chroot, seccomp and
+ * prctl(PR_SET_SECCOMP) map OpenSSL first (hook_sandbox.c).
  * io_submit (the kernel's AIO) naming a wrapped socket for a read or write
  * is refused (EOPNOTSUPP, a warn line). Everything else is libc's
  * syscall() unchanged: pread64, pwrite64, preadv, pwritev, tee and vmsplice
@@ -29,6 +30,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,6 +43,7 @@
 #include "init.h"
 #include "log.h"
 #include "real.h"
+#include "sandbox.h"
 
 long syscall(long nr, ...);
 int pidfd_getfd(int pidfd, int targetfd, unsigned int flags); /* hook_pidfd.c */
@@ -211,6 +214,17 @@ static int route(long nr, const long *a, long *ret)
 		*ret = close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
 		return 1;
 #endif
+	/* shutting itself in: OpenSSL is mapped first (hook_sandbox.c) */
+	case SYS_chroot:
+#ifdef SYS_seccomp
+	case SYS_seccomp:
+#endif
+		ts_sandbox_prepare();
+		return 0;
+	case SYS_prctl:
+		if (a[0] == PR_SET_SECCOMP)
+			ts_sandbox_prepare();
+		return 0;
 	/* no hook, and the kernel refuses these on any socket by itself
 	 * (ESPIPE: no offsets; EINVAL/EBADF: pipes only) */
 	case SYS_pread64:

@@ -79,6 +79,8 @@ gethostbyname_r
 ioctl
 pclose
 pidfd_getfd
+chroot
+prctl
 poll
 popen
 posix_spawn

@@ -10,7 +10,11 @@
 #  4. where libssl.so.3 cannot be loaded (a stand-in without its
 #     functions), a rule that needs it at start is a config error, and a
 #     wrapped connect fails with EPROTO and the reason logged: no byte
-#     goes out in plaintext.
+#     goes out in plaintext;
+#  5. a program that shuts itself in before its first connection - chroot
+#     into an empty directory, a seccomp filter refusing every open, set
+#     with prctl(PR_SET_SECCOMP) or syscall(SYS_seccomp) - still makes it:
+#     those calls map OpenSSL first (preload/hook_sandbox.c).
 . "$(dirname "$0")/lib.sh"
 
 CC=${CC:-cc}
@@ -168,4 +172,98 @@ assert_contains "$T/fail.log" "connect 127.0.0.1:$P: cannot set up TLS (rule .*)
 	"no OpenSSL: the reason logged"
 stop_bg $SRV
 [ -s "$T/plain_got" ] && fail "no OpenSSL: bytes went out in plaintext: $(cat "$T/plain_got")"
+# ---- 5. chroot and seccomp before the first connection ---------------------------------
+cat >"$T/sandprog.c" <<'C'
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+	struct sockaddr_in sa;
+	char buf[256];
+	ssize_t n;
+	int fd, r = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc != 4)
+		return 2;
+	if (strcmp(argv[1], "chroot") == 0)
+		r = chroot(argv[3]) == 0 && chdir("/") == 0 ? 0 : -1;
+	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && strcmp(argv[1], "prctl") == 0)
+		r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+	else if (strcmp(argv[1], "seccomp") == 0)
+		r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	if (r != 0) {
+		printf("%s: %s\n", argv[1], strerror(errno));
+		return 2;
+	}
+	if (fopen("/etc/hostname", "r") != NULL) {
+		printf("%s: the program is not shut in\n", argv[1]);
+		return 2;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)atoi(argv[2]));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		printf("connect: %s\n", errno == EPROTO ? "EPROTO" : strerror(errno));
+		return 1;
+	}
+	if (write(fd, "ping\n", 5) != 5)
+		return 3;
+	n = read(fd, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	printf("reply=%s\n", buf);
+	return close(fd) < 0;
+}
+C
+$CC -o "$T/sandprog" "$T/sandprog.c" || fail "cannot build the sandbox test program"
+mkdir "$T/jail"
+modes=${SANDBOX_MODES:-"prctl seccomp"}
+if [ -n "${SANDBOX_MODES:-}" ]; then
+	:
+elif [ "$(id -u)" = 0 ]; then
+	modes="chroot $modes"
+else
+	echo "SKIP part: chroot needs root (uid $(id -u)); the seccomp cases run"
+fi
+for mode in $modes; do
+	P=$(free_port)
+	start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem" \
+		-key "$CERTS/server.key" -naccept 1
+	SRV=$BG_PID
+	wait_port $P
+	sed "s/127.0.0.1:[0-9]*\"; ca_certs/127.0.0.1:$P\"; ca_certs/" "$T/rules.conf" >"$T/rules3.conf"
+	rc=0
+	env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG="$T/rules3.conf" TLSSHIM_LOG_FILE="$T/sand.log" \
+		timeout 10 "$T/sandprog" $mode $P "$T/jail" >"$T/out" 2>"$T/err" || rc=$?
+	assert_eq "0 reply=gnip" "$rc $(cat "$T/out")" \
+		"$mode before the first connection ($(cat "$T/err" "$T/sand.log" 2>/dev/null))"
+	stop_bg $SRV
+done
+
 echo "lazy OpenSSL ok"
