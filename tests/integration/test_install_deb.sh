@@ -30,7 +30,13 @@ for f in ./usr/bin/tlsshim ./usr/lib/libtlsshim.so ./usr/lib/libsslsocket.so ./u
 	grep -qx "$f" "$T/files" || fail "not in the package: $f"
 done
 
-lintian --fail-on error "$deb" >"$T/lintian" 2>&1
+# A clang ASan tree's binaries find clang's runtime through a RUNPATH
+# (Makefile): expected of that build, never of a real one.
+case "${SAN_RUNTIME:-}" in
+*libclang_rt*) tags="--suppress-tags custom-library-search-path" ;;
+*) tags= ;;
+esac
+lintian --fail-on error $tags "$deb" >"$T/lintian" 2>&1
 rc=$?
 cat "$T/lintian"
 [ "$rc" -eq 0 ] || fail "lintian reports errors (exit $rc)"

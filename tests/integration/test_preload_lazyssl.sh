@@ -246,6 +246,8 @@ mkdir "$T/jail"
 modes=${SANDBOX_MODES:-"prctl seccomp"}
 if [ -n "${SANDBOX_MODES:-}" ]; then
 	:
+elif [ -n "${SANITIZER:-}" ]; then
+	echo "SKIP part: chroot under $SANITIZER: its runtime reads /proc at exit, which an empty root takes away; the seccomp cases run"
 elif [ "$(id -u)" = 0 ]; then
 	modes="chroot $modes"
 else
@@ -259,7 +261,13 @@ for mode in $modes; do
 	wait_port $P
 	sed "s/127.0.0.1:[0-9]*\"; ca_certs/127.0.0.1:$P\"; ca_certs/" "$T/rules.conf" >"$T/rules3.conf"
 	rc=0
+	# A sanitizer's runtime cannot open its log file once the program is
+	# shut in, nor run the leak check (it reads /proc): its reports go to
+	# stderr, and any of them fails the run (halt_on_error).
 	env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG="$T/rules3.conf" TLSSHIM_LOG_FILE="$T/sand.log" \
+		ASAN_OPTIONS="detect_leaks=0:log_path=stderr" \
+		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=stderr" \
+		TSAN_OPTIONS="log_path=stderr" \
 		timeout 10 "$T/sandprog" $mode $P "$T/jail" >"$T/out" 2>"$T/err" || rc=$?
 	assert_eq "0 reply=gnip" "$rc $(cat "$T/out")" \
 		"$mode before the first connection ($(cat "$T/err" "$T/sand.log" 2>/dev/null))"

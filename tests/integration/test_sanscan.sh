@@ -117,7 +117,9 @@ if [ -n "$SANITIZER" ]; then
 		# ours.
 		mkdir -p "$T/san"
 		openssl x509 -in "$CERTS/server.pem" -outform DER -out "$T/server.der" || fail "openssl x509"
-		ASAN_OPTIONS="detect_leaks=1:exitcode=0:log_path=$T/san/asan" LD_PRELOAD="$PRELOAD" \
+		# (clang's runtime takes log_path from UBSAN_OPTIONS last: both)
+		ASAN_OPTIONS="detect_leaks=1:exitcode=0:log_path=$T/san/asan" \
+			UBSAN_OPTIONS="print_stacktrace=1:log_path=$T/san/ubsan" LD_PRELOAD="$PRELOAD" \
 			timeout 60 python3 -c '
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
