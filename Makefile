@@ -108,7 +108,9 @@ SAN_NAME :=
 SAN_RUNTIME :=
 CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo 1)
 SAN_ARCH := $(shell uname -m)
-ifneq ($(findstring address,$(SAN)),)
+# (libFuzzer targets, make fuzz: clang's static runtimes, run directly)
+ifneq ($(findstring fuzzer,$(SAN)),)
+else ifneq ($(findstring address,$(SAN)),)
 SAN_NAME := asan
 SAN_RT_FILE := $(if $(CC_IS_CLANG),libclang_rt.asan-$(SAN_ARCH).so,libasan.so)
 SAN_RUNTIME := $(realpath $(shell $(CC) -print-file-name=$(SAN_RT_FILE) 2>/dev/null))
