@@ -1,6 +1,6 @@
 /*
- * conn_open.h - connect and accept: matching a rule and wrapping the
- * socket (conn_open.c).
+ * conn_open.h - connect: matching a client rule and wrapping the socket
+ * (conn_open.c). Accept is listener.h's.
  */
 #ifndef TLSSHIM_CONN_OPEN_H
 #define TLSSHIM_CONN_OPEN_H
@@ -9,10 +9,6 @@
 #include <sys/types.h>
 
 int ts_connect(int fd, const struct sockaddr *addr, socklen_t len);
-int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
-/* After a successful listen: if an accept rule matches fd, builds its
- * context now. Keeps errno. */
-void ts_listen_prepare(int fd);
 /* sendto, sendmsg and sendmmsg with MSG_FASTOPEN in *flags and an address
  * (sendmmsg: its first message's) on an unwrapped socket: the data would
  * ride in the SYN, in clear. When a rule matches the destination, the

@@ -4,8 +4,8 @@
  */
 #include <sys/socket.h>
 
-#include "conn_open.h"
 #include "hook.h"
+#include "listener.h"
 
 TS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {

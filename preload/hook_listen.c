@@ -5,8 +5,8 @@
  */
 #include <sys/socket.h>
 
-#include "conn_open.h"
 #include "hook.h"
+#include "listener.h"
 #include "real.h"
 
 TS_EXPORT int listen(int fd, int backlog)

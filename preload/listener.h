@@ -1,12 +1,13 @@
 /*
  * listener.h - a listening socket tlsshim has looked at (TS_KIND_LISTENER):
  * the accept rule for its local address, looked up once, so that its
- * accepts cost no further lookups (conn_open.c).
+ * accepts cost no further lookups; accept on it (listener.c).
  */
 #ifndef TLSSHIM_LISTENER_H
 #define TLSSHIM_LISTENER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "fdtab.h"
@@ -44,5 +45,13 @@ static inline void ts_listener_release(struct ts_listener *l)
 {
 	ts_fd_release(&l->obj);
 }
+
+/* accept (is_accept4 0) or accept4 (flags) on fd: on a listener an
+ * accept rule matches, the connection wrapped as a TLS server; else libc's
+ * call. */
+int ts_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
+/* After a successful listen: if an accept rule matches fd, builds its
+ * context now. Keeps errno. */
+void ts_listen_prepare(int fd);
 
 #endif /* TLSSHIM_LISTENER_H */
