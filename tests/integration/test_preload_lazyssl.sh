@@ -19,17 +19,27 @@
 
 CC=${CC:-cc}
 # lazyprog maps: prints "libssl=0|1" (is libssl.so.3 mapped?).
-# lazyprog connect PORT: the same before, then connects to 127.0.0.1:PORT,
-# sends "ping\n", prints the reply line, and prints the same after.
+# lazyprog connect PORT: the same before, then ping PORT, then the same after.
+# lazyprog chroot|prctl|seccomp PORT JAIL: shuts itself in (chroot into
+# JAIL; a seccomp filter refusing every open, set with prctl or with the
+# seccomp syscall), then ping PORT. /proc is out of its reach then: it
+# prints no libssl line.
+# ping PORT: connects to 127.0.0.1:PORT, sends "ping\n", prints
+# "reply=LINE"; on a failed connect prints "connect: ERROR" and exits 1.
 cat >"$T/lazyprog.c" <<'C'
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int mapped(void)
@@ -47,28 +57,57 @@ static int mapped(void)
 	return found;
 }
 
-int main(int argc, char **argv)
+/* 0 once shut in by mode, else 2 with the reason printed. */
+static int shut_in(const char *mode, const char *jail)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+	int r = -1;
+
+	if (strcmp(mode, "chroot") == 0)
+		r = chroot(jail) == 0 && chdir("/") == 0 ? 0 : -1;
+	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && strcmp(mode, "prctl") == 0)
+		r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+	else if (strcmp(mode, "seccomp") == 0)
+		r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	if (r != 0) {
+		printf("%s: %s\n", mode, strerror(errno));
+		return 2;
+	}
+	if (fopen("/etc/hostname", "r") != NULL) {
+		printf("%s: the program is not shut in\n", mode);
+		return 2;
+	}
+	return 0;
+}
+
+/* ping PORT (above); with maps, a libssl line after it, as lazyprog
+ * connect prints. Its exit status. */
+static int ping(const char *port, int maps)
 {
 	struct sockaddr_in sa;
 	char buf[256];
 	ssize_t n;
 	int fd;
 
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("libssl=%d\n", mapped());
-	if (argc < 3 || strcmp(argv[1], "connect") != 0)
-		return 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
+	sa.sin_port = htons((unsigned short)atoi(port));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		printf("connect: %s\n", errno == EPROTO ? "EPROTO" : strerror(errno));
 		if (fd >= 0 && write(fd, "ping\n", 5) == 5)
 			printf("wrote after a failed connect\n");
-		printf("libssl=%d\n", mapped());
+		if (maps)
+			printf("libssl=%d\n", mapped());
 		return 1;
 	}
 	if (write(fd, "ping\n", 5) != 5)
@@ -77,8 +116,24 @@ int main(int argc, char **argv)
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	printf("reply=%s\n", buf);
-	printf("libssl=%d\n", mapped());
+	if (maps)
+		printf("libssl=%d\n", mapped());
 	return close(fd) < 0;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && strcmp(argv[1], "maps") != 0 && strcmp(argv[1], "connect") != 0) {
+		if (argc != 4)
+			return 2;
+		return shut_in(argv[1], argv[3]) != 0 ? 2 : ping(argv[2], 0);
+	}
+	printf("libssl=%d\n", mapped());
+	if (argc < 3 || strcmp(argv[1], "connect") != 0)
+		return 0;
+	return ping(argv[2], 1);
 }
 C
 $CC -o "$T/lazyprog" "$T/lazyprog.c" || fail "cannot build the test program"
@@ -173,75 +228,6 @@ assert_contains "$T/fail.log" "connect 127.0.0.1:$P: cannot set up TLS (rule .*)
 stop_bg $SRV
 [ -s "$T/plain_got" ] && fail "no OpenSSL: bytes went out in plaintext: $(cat "$T/plain_got")"
 # ---- 5. chroot and seccomp before the first connection ---------------------------------
-cat >"$T/sandprog.c" <<'C'
-#include <arpa/inet.h>
-#include <errno.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-int main(int argc, char **argv)
-{
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
-	struct sockaddr_in sa;
-	char buf[256];
-	ssize_t n;
-	int fd, r = -1;
-
-	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 4)
-		return 2;
-	if (strcmp(argv[1], "chroot") == 0)
-		r = chroot(argv[3]) == 0 && chdir("/") == 0 ? 0 : -1;
-	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && strcmp(argv[1], "prctl") == 0)
-		r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
-	else if (strcmp(argv[1], "seccomp") == 0)
-		r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-	if (r != 0) {
-		printf("%s: %s\n", argv[1], strerror(errno));
-		return 2;
-	}
-	if (fopen("/etc/hostname", "r") != NULL) {
-		printf("%s: the program is not shut in\n", argv[1]);
-		return 2;
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		printf("connect: %s\n", errno == EPROTO ? "EPROTO" : strerror(errno));
-		return 1;
-	}
-	if (write(fd, "ping\n", 5) != 5)
-		return 3;
-	n = read(fd, buf, sizeof buf - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	printf("reply=%s\n", buf);
-	return close(fd) < 0;
-}
-C
-$CC -o "$T/sandprog" "$T/sandprog.c" || fail "cannot build the sandbox test program"
 mkdir "$T/jail"
 modes=${SANDBOX_MODES:-"prctl seccomp"}
 if [ -n "${SANDBOX_MODES:-}" ]; then
@@ -268,7 +254,7 @@ for mode in $modes; do
 		ASAN_OPTIONS="detect_leaks=0:log_path=stderr" \
 		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=stderr" \
 		TSAN_OPTIONS="log_path=stderr" \
-		timeout 10 "$T/sandprog" $mode $P "$T/jail" >"$T/out" 2>"$T/err" || rc=$?
+		timeout 10 "$T/lazyprog" $mode $P "$T/jail" >"$T/out" 2>"$T/err" || rc=$?
 	assert_eq "0 reply=gnip" "$rc $(cat "$T/out")" \
 		"$mode before the first connection ($(cat "$T/err" "$T/sand.log" 2>/dev/null))"
 	stop_bg $SRV
