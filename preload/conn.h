@@ -21,7 +21,7 @@
  * registration beyond them is looked at on every wait. */
 #define TS_EPW_MAX 4
 
-struct ts_epset;
+struct ts_epoll;
 
 enum ts_flag {
 	/* Whether the connection failed, finished its handshake or shut its
@@ -65,9 +65,11 @@ struct ts_conn {
 	/* The epoll instances watching it (epoll.c): when its TLS state may
 	 * have changed (I/O, a handshake step, an error), ts_conn_changed
 	 * notes it in each one's inbox, so that epoll_wait looks at what
-	 * changed and never at idle registrations. */
+	 * changed and never at idle registrations. No reference is held:
+	 * a note may reach an instance that just ended, or the same address
+	 * reused for a new one, which epoll.h's struct ts_epoll makes safe. */
 	struct ts_epwatch {
-		_Atomic(struct ts_epset *) set;
+		_Atomic(struct ts_epoll *) epoll;
 		atomic_int fd;       /* the descriptor registered there */
 		atomic_int queued;   /* already in that instance's inbox */
 	} epw[TS_EPW_MAX];

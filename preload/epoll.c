@@ -33,6 +33,11 @@
  * the engine runs; the inbox has its own lock, taken for nothing else, so
  * that a note from any thread (even one inside this instance's wait, or
  * another instance's) never waits on an instance lock.
+ *
+ * An instance is one object of the descriptor table's (struct ts_epoll),
+ * its registrations and inbox included: it starts in ts_fdobj_new
+ * (ts_epoll_reset) and ends at its last release (ts_epoll_end). epoll.h
+ * says why a connection may point at it without a reference.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -62,7 +67,7 @@
 
 atomic_ulong ts_epoll_visits;
 
-struct epreg {
+struct ts_epoll_reg {
 	int used;
 	int tagged;              /* the kernel holds our tag, not the data */
 	int armed;               /* EPOLLONESHOT: not yet delivered */
@@ -79,74 +84,57 @@ struct epreg {
 	epoll_data_t data;
 };
 
-struct note {
+struct ts_epoll_note {
 	int fd;
 	struct ts_conn *c;
 };
 
-struct ts_epset {
-	pthread_mutex_t lock;
-	struct epreg *regs;      /* indexed by descriptor */
-	int cap;
-	unsigned pass;
-	atomic_int rescan;       /* an inbox push failed: look at every one */
-	/* The inbox: connections noted since the last wait (inbox_lock). */
-	pthread_mutex_t inbox_lock;
-	struct note *inbox, *work;
-	size_t n_inbox, cap_inbox, cap_work;
-	/* Threads in (or about to enter) the kernel's wait, and the eventfd
-	 * that wakes them (-1 until the process has a second thread). */
-	atomic_int sleepers;
-	atomic_int wakefd;
-	struct ts_epset *next;   /* live list, or the pool */
-};
-
-/* Instances are pooled, and the live ones listed for ts_epoll_adopt. */
-static pthread_mutex_t sets_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ts_epset *sets_live, *sets_pool;
+/* The live instances, for ts_epoll_adopt (a socket registered plain and
+ * wrapped later may be in any of them). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ts_epoll *live;
 
 static int is_tag(uint64_t u)
 {
 	return (u & TAG_MASK) == TAG_MAGIC;
 }
 
-struct ts_epset *ts_epset_new(void)
+void ts_epoll_reset(struct ts_epoll *e, int fresh)
 {
-	struct ts_epset *e;
-
-	pthread_mutex_lock(&sets_lock);
-	e = sets_pool;
-	if (e != NULL) {
-		sets_pool = e->next;
-	} else if ((e = calloc(1, sizeof *e)) != NULL) {
+	if (fresh) {
+		/* once for all the address's lives: a late note from a
+		 * previous life may hold the inbox lock now (epoll.h) */
 		pthread_mutex_init(&e->lock, NULL);
 		pthread_mutex_init(&e->inbox_lock, NULL);
 	}
-	if (e != NULL) {
-		atomic_store(&e->sleepers, 0);
-		atomic_store(&e->wakefd, -1);
-		e->next = sets_live;
-		sets_live = e;
-	}
-	pthread_mutex_unlock(&sets_lock);
-	return e;
+	/* regs, cap, n_inbox and rescan were cleared at the last end (or by
+	 * calloc); late notes since then stay, and are filtered as stale */
+	atomic_store(&e->sleepers, 0);
+	atomic_store(&e->wakefd, -1);
+	pthread_mutex_lock(&live_lock);
+	e->live_next = live;
+	e->live_prev = &live;
+	if (live != NULL)
+		live->live_prev = &e->live_next;
+	live = e;
+	pthread_mutex_unlock(&live_lock);
 }
 
 /* ---- the connections' side: watch slots and notes ------------------------ */
 
 /* Takes a slot of c for (e, fd); 0 when c's slots are all taken. Under
  * e->lock. */
-static int watch_add(struct ts_conn *c, struct ts_epset *e, int fd)
+static int watch_add(struct ts_conn *c, struct ts_epoll *e, int fd)
 {
 	int i;
 
 	for (i = 0; i < TS_EPW_MAX; i++)
-		if (atomic_load(&c->epw[i].set) == e && atomic_load(&c->epw[i].fd) == fd)
+		if (atomic_load(&c->epw[i].epoll) == e && atomic_load(&c->epw[i].fd) == fd)
 			return 1;
 	for (i = 0; i < TS_EPW_MAX; i++) {
-		struct ts_epset *none = NULL;
+		struct ts_epoll *none = NULL;
 
-		if (atomic_compare_exchange_strong(&c->epw[i].set, &none, e)) {
+		if (atomic_compare_exchange_strong(&c->epw[i].epoll, &none, e)) {
 			atomic_store(&c->epw[i].fd, fd);
 			atomic_store(&c->epw[i].queued, 0);
 			atomic_fetch_add(&c->epw_count, 1);
@@ -156,37 +144,37 @@ static int watch_add(struct ts_conn *c, struct ts_epset *e, int fd)
 	return 0;
 }
 
-static void watch_del(struct ts_conn *c, struct ts_epset *e, int fd)
+static void watch_del(struct ts_conn *c, struct ts_epoll *e, int fd)
 {
 	int i;
 
 	if (c == NULL)
 		return;
 	for (i = 0; i < TS_EPW_MAX; i++) {
-		struct ts_epset *mine = e;
+		struct ts_epoll *mine = e;
 
 		if (atomic_load(&c->epw[i].fd) == fd &&
-		    atomic_compare_exchange_strong(&c->epw[i].set, &mine, NULL))
+		    atomic_compare_exchange_strong(&c->epw[i].epoll, &mine, NULL))
 			atomic_fetch_sub(&c->epw_count, 1);
 	}
 }
 
 /* c's notes in e may be made again (the pass is looking at it now). */
-static void watch_unqueue(struct ts_conn *c, struct ts_epset *e)
+static void watch_unqueue(struct ts_conn *c, struct ts_epoll *e)
 {
 	int i;
 
 	for (i = 0; i < TS_EPW_MAX; i++)
-		if (atomic_load(&c->epw[i].set) == e)
+		if (atomic_load(&c->epw[i].epoll) == e)
 			atomic_store(&c->epw[i].queued, 0);
 }
 
-static void inbox_push(struct ts_epset *e, int fd, struct ts_conn *c)
+static void inbox_push(struct ts_epoll *e, int fd, struct ts_conn *c)
 {
 	pthread_mutex_lock(&e->inbox_lock);
 	if (e->n_inbox == e->cap_inbox) {
 		size_t cap = e->cap_inbox ? e->cap_inbox * 2 : 64;
-		struct note *n = realloc(e->inbox, cap * sizeof *n);
+		struct ts_epoll_note *n = realloc(e->inbox, cap * sizeof *n);
 
 		if (n == NULL) {
 			atomic_store(&e->rescan, 1); /* the next wait looks at all */
@@ -205,7 +193,7 @@ static void inbox_push(struct ts_epset *e, int fd, struct ts_conn *c)
 /* A note that a sleeping waiter must see now (not from the waiter's own
  * pass). The waiter counts itself in sleepers before its inbox pass, so a
  * note either is in that pass or finds the count. */
-static void wake_sleepers(struct ts_epset *e)
+static void wake_sleepers(struct ts_epoll *e)
 {
 	uint64_t one = 1;
 	int w;
@@ -220,7 +208,7 @@ static void wake_sleepers(struct ts_epset *e)
 
 /* The instance's wake eventfd, once the process has a second thread.
  * Under e->lock. */
-static void wake_setup(struct ts_epset *e, int epfd)
+static void wake_setup(struct ts_epoll *e, int epfd)
 {
 	struct epoll_event kev;
 	int w, saved = errno;
@@ -243,7 +231,7 @@ static void wake_setup(struct ts_epset *e, int epfd)
 	errno = saved;
 }
 
-static void wake_drain(struct ts_epset *e)
+static void wake_drain(struct ts_epoll *e)
 {
 	uint64_t v;
 	int w = atomic_load(&e->wakefd);
@@ -258,7 +246,7 @@ void ts_epoll_note(struct ts_conn *c)
 	int i;
 
 	for (i = 0; i < TS_EPW_MAX; i++) {
-		struct ts_epset *e = atomic_load(&c->epw[i].set);
+		struct ts_epoll *e = atomic_load(&c->epw[i].epoll);
 
 		if (e == NULL || atomic_exchange(&c->epw[i].queued, 1))
 			continue;
@@ -268,13 +256,13 @@ void ts_epoll_note(struct ts_conn *c)
 }
 
 /* Again at the next wait (level-triggered and reported, or unwatched). */
-static void requeue(struct ts_epset *e, int fd, struct epreg *r)
+static void requeue(struct ts_epoll *e, int fd, struct ts_epoll_reg *r)
 {
 	int i;
 
 	if (r->watched) {
 		for (i = 0; i < TS_EPW_MAX; i++)
-			if (atomic_load(&r->conn->epw[i].set) == e &&
+			if (atomic_load(&r->conn->epw[i].epoll) == e &&
 			    atomic_load(&r->conn->epw[i].fd) == fd &&
 			    atomic_exchange(&r->conn->epw[i].queued, 1))
 				return; /* a note is in the inbox already */
@@ -284,30 +272,27 @@ static void requeue(struct ts_epset *e, int fd, struct epreg *r)
 
 void ts_epoll_adopt(int fd, struct ts_conn *c)
 {
-	struct ts_epset *e;
+	struct ts_epoll *e;
 
-	pthread_mutex_lock(&sets_lock);
-	for (e = sets_live; e != NULL; e = e->next) {
+	pthread_mutex_lock(&live_lock);
+	for (e = live; e != NULL; e = e->live_next) {
 		inbox_push(e, fd, c);
 		wake_sleepers(e);
 	}
-	pthread_mutex_unlock(&sets_lock);
+	pthread_mutex_unlock(&live_lock);
 }
 
-void ts_epset_free(struct ts_epset *e)
+void ts_epoll_end(struct ts_epoll *e)
 {
-	struct ts_epset **p;
-	int fd;
+	int fd, saved = errno;
 
-	if (e == NULL)
-		return;
-	pthread_mutex_lock(&sets_lock);
-	for (p = &sets_live; *p != NULL; p = &(*p)->next)
-		if (*p == e) {
-			*p = e->next;
-			break;
-		}
-	pthread_mutex_unlock(&sets_lock);
+	pthread_mutex_lock(&live_lock);
+	*e->live_prev = e->live_next;
+	if (e->live_next != NULL)
+		e->live_next->live_prev = e->live_prev;
+	e->live_next = NULL;
+	e->live_prev = NULL;
+	pthread_mutex_unlock(&live_lock);
 	pthread_mutex_lock(&e->lock);
 	for (fd = 0; fd < e->cap; fd++)
 		if (e->regs[fd].used && e->regs[fd].watched)
@@ -323,21 +308,18 @@ void ts_epset_free(struct ts_epset *e)
 	if (fd >= 0)
 		(void)TS_REAL(close)(fd);
 	pthread_mutex_unlock(&e->lock);
-	pthread_mutex_lock(&sets_lock);
-	e->next = sets_pool;
-	sets_pool = e;
-	pthread_mutex_unlock(&sets_lock);
+	errno = saved;
 }
 
 /* ---- registrations ------------------------------------------------------- */
 
-static struct epreg *reg_slot(struct ts_epset *e, int fd, int create)
+static struct ts_epoll_reg *reg_slot(struct ts_epoll *e, int fd, int create)
 {
 	if (fd < 0)
 		return NULL;
 	if (fd >= e->cap) {
 		int cap = e->cap ? e->cap : 64;
-		struct epreg *r;
+		struct ts_epoll_reg *r;
 
 		if (!create)
 			return NULL;
@@ -355,7 +337,7 @@ static struct epreg *reg_slot(struct ts_epset *e, int fd, int create)
 	return &e->regs[fd];
 }
 
-static void reg_clear(struct ts_epset *e, int fd, struct epreg *r)
+static void reg_clear(struct ts_epoll *e, int fd, struct ts_epoll_reg *r)
 {
 	if (r->watched)
 		watch_del(r->conn, e, fd);
@@ -409,7 +391,7 @@ static struct ts_conn *conn_at(int fd)
 
 /* Points the kernel at what TLS needs (and at our tag). 0, or -1 when the
  * kernel no longer has the registration (a reused number). */
-static int kernel_sync(int epfd, int fd, struct epreg *r, uint32_t want)
+static int kernel_sync(int epfd, int fd, struct ts_epoll_reg *r, uint32_t want)
 {
 	struct epoll_event kev;
 
@@ -426,8 +408,8 @@ static int kernel_sync(int epfd, int fd, struct epreg *r, uint32_t want)
 
 /* A descriptor that is no longer wrapped (a permissive rule's plaintext
  * client): the kernel gets the program's own registration back. */
-static void reg_follow(struct ts_epset *e, int fd, struct epreg *r, struct ts_conn *c);
-static void kernel_plain(struct ts_epset *e, int epfd, int fd, struct epreg *r)
+static void reg_follow(struct ts_epoll *e, int fd, struct ts_epoll_reg *r, struct ts_conn *c);
+static void kernel_plain(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r)
 {
 	struct epoll_event kev;
 
@@ -443,7 +425,7 @@ static void kernel_plain(struct ts_epset *e, int epfd, int fd, struct epreg *r)
 }
 
 /* r now follows c (first sight of a wrapped socket, or a new one). */
-static void reg_follow(struct ts_epset *e, int fd, struct epreg *r, struct ts_conn *c)
+static void reg_follow(struct ts_epoll *e, int fd, struct ts_epoll_reg *r, struct ts_conn *c)
 {
 	if (r->conn == c && (r->watched || c == NULL))
 		return;
@@ -453,10 +435,10 @@ static void reg_follow(struct ts_epset *e, int fd, struct epreg *r, struct ts_co
 	r->watched = c != NULL && watch_add(c, e, fd);
 }
 
-int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_event *ev)
+int ts_epoll_ctl(struct ts_epoll *e, int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct ts_conn *c;
-	struct epreg *r;
+	struct ts_epoll_reg *r;
 	struct epoll_event kev;
 	short kpoll = 0;
 	int res, saved;
@@ -514,7 +496,7 @@ static long long now_ms(void)
 }
 
 /* Adds (or merges into) the program's event for r: O(1). */
-static void emit(struct ts_epset *e, struct epreg *r, struct epoll_event *out, int *n, int max,
+static void emit(struct ts_epoll *e, struct ts_epoll_reg *r, struct epoll_event *out, int *n, int max,
                  uint32_t events)
 {
 	if (r->out_pass == e->pass) {
@@ -532,7 +514,7 @@ static void emit(struct ts_epset *e, struct epreg *r, struct epoll_event *out, i
 
 /* Looks at one noted registration without the kernel: reports it when
  * ready, brings the kernel registration in line with what TLS needs. */
-static void look(struct ts_epset *e, int epfd, int fd, struct epreg *r, struct epoll_event *out,
+static void look(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r, struct epoll_event *out,
                  int *n, int max, int *cap)
 {
 	struct ts_conn *c;
@@ -588,9 +570,9 @@ static void look(struct ts_epset *e, int epfd, int fd, struct epreg *r, struct e
 }
 
 /* The inbox pass: what changed since the last wait. */
-static int inbox_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int *cap)
+static int inbox_pass(struct ts_epoll *e, int epfd, struct epoll_event *out, int max, int *cap)
 {
-	struct note *list;
+	struct ts_epoll_note *list;
 	size_t i, cnt, wcap;
 	int n = 0, fd;
 
@@ -611,7 +593,7 @@ static int inbox_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int
 	e->n_inbox = 0;
 	pthread_mutex_unlock(&e->inbox_lock);
 	for (i = 0; i < cnt; i++) {
-		struct epreg *r;
+		struct ts_epoll_reg *r;
 
 		fd = list[i].fd;
 		/* first: a change from now on is noted again (also after a
@@ -636,10 +618,10 @@ static int inbox_pass(struct ts_epset *e, int epfd, struct epoll_event *out, int
 }
 
 /* The kernel answered for a wrapped descriptor. */
-static void wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t kernel,
+static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
                           struct epoll_event *out, int *n, int max)
 {
-	struct epreg *r = reg_slot(e, fd, 0);
+	struct ts_epoll_reg *r = reg_slot(e, fd, 0);
 	struct ts_conn *c;
 	short ready, kev;
 	uint32_t asked, res;
@@ -677,7 +659,7 @@ static void wrapped_event(struct ts_epset *e, int epfd, int fd, uint32_t kernel,
 	ts_conn_release(c);
 }
 
-int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
+int ts_epoll_wait(struct ts_epoll *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
                   const sigset_t *sigmask)
 {
 	struct epoll_event kbuf[KBUF];

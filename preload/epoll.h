@@ -1,11 +1,13 @@
 /*
  * epoll.h - epoll over wrapped connections (epoll.c, on the readiness
- * engine of readiness.h): recorded registrations and an inbox of the
- * connections that changed, so that a wait is O(ready).
+ * engine of readiness.h): an instance's object, with its recorded
+ * registrations and an inbox of the connections that changed, so that a
+ * wait is O(ready).
  */
 #ifndef TLSSHIM_EPOLL_H
 #define TLSSHIM_EPOLL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
@@ -13,10 +15,47 @@
 #include "conn.h"
 #include "fdtab.h"
 
-/* An epoll instance tlsshim records (TS_KIND_EPOLL). */
+struct ts_epoll_reg;  /* a recorded registration (epoll.c) */
+struct ts_epoll_note; /* a connection noted in the inbox (epoll.c) */
+
+/* An epoll instance tlsshim records (TS_KIND_EPOLL): one object from the
+ * table's pool for that kind, its registrations and inbox included.
+ *
+ * Connections point at it without a reference (conn.h, epw[i].epoll): a
+ * note (ts_epoll_note) loads the pointer, then pushes into the inbox, and
+ * may race with the instance's end (which clears the connection's slot,
+ * too late for a note that loaded it already) and with the address's
+ * reuse for a new instance. The table's pool is the guard: it never frees
+ * an object and an address stays an epoll instance for good, and the
+ * locks are initialised once, in the object's first life (ts_epoll_reset).
+ * So a late note always finds a live lock and inbox: the ended instance's
+ * (its next life starts with that note in its inbox) or the new one's.
+ * A note is a hint, never trusted: a wait looks at a noted descriptor
+ * only while its registration there still follows that connection (or
+ * follows none yet), and then asks the connection's state afresh, so a
+ * stale note costs one look and reports nothing that is not ready. No
+ * generation count is needed; the set pool this replaced gave the same
+ * guarantee the same way. */
 struct ts_epoll {
 	struct ts_fdobj obj;   /* the table's part (fdtab.h): first */
-	struct ts_epset *ep;   /* its registrations (freed at its end) */
+	/* The registrations (regs, indexed by descriptor, and the wait's
+	 * pass counter), held while the engine runs. */
+	pthread_mutex_t lock;
+	struct ts_epoll_reg *regs;
+	int cap;
+	unsigned pass;
+	atomic_int rescan;     /* an inbox push failed: look at every one */
+	/* The inbox: connections noted since the last wait, and the array
+	 * the last wait worked on (inbox_lock, taken for nothing else). */
+	pthread_mutex_t inbox_lock;
+	struct ts_epoll_note *inbox, *work;
+	size_t n_inbox, cap_inbox, cap_work;
+	/* Threads in (or about to enter) the kernel's wait, and the eventfd
+	 * that wakes them (-1 until the process has a second thread). */
+	atomic_int sleepers;
+	atomic_int wakefd;
+	/* The live instances (ts_epoll_adopt), under epoll.c's lock. */
+	struct ts_epoll *live_next, **live_prev;
 };
 _Static_assert(offsetof(struct ts_epoll, obj) == 0, "the table's part comes first");
 
@@ -36,26 +75,32 @@ static inline enum ts_fd_is ts_epoll_lookup(int fd, struct ts_epoll **out)
 	return is;
 }
 
-/* A new instance (ep NULL), not yet installed; NULL when out of memory. */
+/* A new instance (no registrations, an empty inbox), not yet installed;
+ * NULL when out of memory. */
 static inline struct ts_epoll *ts_epoll_new(void)
 {
 	return ts_epoll_of(ts_fdobj_new(TS_KIND_EPOLL));
 }
 
+/* Drops a reference; the last one ends the instance (ts_epoll_end). */
 static inline void ts_epoll_release(struct ts_epoll *e)
 {
 	ts_fd_release(&e->obj);
 }
 
-/* Sets are pooled, never freed (a connection's note may race with the
- * instance's end, as the table's objects are). */
-struct ts_epset *ts_epset_new(void);
-void ts_epset_free(struct ts_epset *e);
-/* epoll_ctl on an instance tlsshim records (e is the instance's set). */
-int ts_epoll_ctl(struct ts_epset *e, int epfd, int op, int fd, struct epoll_event *ev);
+/* The table's calls into an instance's life (fdtab.c): ts_fdobj_new
+ * starts one (fresh: the object's first life, its locks not yet
+ * initialised), the last ts_fd_release ends it: its connections stop
+ * noting it, its registrations are freed, its wake eventfd is closed and
+ * it leaves the live list, before the pool takes the object back. errno
+ * is kept. */
+void ts_epoll_reset(struct ts_epoll *e, int fresh);
+void ts_epoll_end(struct ts_epoll *e);
+/* epoll_ctl on an instance tlsshim records (the kernel's instance epfd). */
+int ts_epoll_ctl(struct ts_epoll *e, int epfd, int op, int fd, struct epoll_event *ev);
 /* epoll_wait/epoll_pwait: TLS readiness for wrapped descriptors, the
  * kernel's for the others. timeout_ms -1 is forever. */
-int ts_epoll_wait(struct ts_epset *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
+int ts_epoll_wait(struct ts_epoll *e, int epfd, struct epoll_event *out, int max, int timeout_ms,
                   const sigset_t *sigmask);
 /* c's TLS state may have changed: it goes into the inbox of every epoll
  * instance watching it (ts_conn_changed is the cheap test in front). */

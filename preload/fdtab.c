@@ -101,7 +101,7 @@ static void conn_reset(struct ts_conn *c, int fresh)
 	atomic_store(&c->peek_avail, 0);
 	atomic_store(&c->so_error, 0);
 	for (int i = 0; i < TS_EPW_MAX; i++) {
-		atomic_store(&c->epw[i].set, NULL);
+		atomic_store(&c->epw[i].epoll, NULL);
 		atomic_store(&c->epw[i].queued, 0);
 	}
 	atomic_store(&c->epw_count, 0);
@@ -141,7 +141,7 @@ struct ts_fdobj *ts_fdobj_new(enum ts_kind kind)
 		ts_listener_of(o)->local[0] = '\0';
 		break;
 	case TS_KIND_EPOLL:
-		ts_epoll_of(o)->ep = NULL;
+		ts_epoll_reset(ts_epoll_of(o), fresh);
 		break;
 	default:
 		break;
@@ -188,15 +188,6 @@ static void conn_end(struct ts_conn *c)
 	}
 }
 
-static void epoll_end(struct ts_epoll *e)
-{
-	int saved = errno;
-
-	ts_epset_free(e->ep);
-	e->ep = NULL;
-	errno = saved;
-}
-
 void ts_fd_release(struct ts_fdobj *o)
 {
 	if (atomic_fetch_sub_explicit(&o->users, 1, memory_order_acq_rel) != 1)
@@ -206,7 +197,7 @@ void ts_fd_release(struct ts_fdobj *o)
 		conn_end(ts_conn_of(o));
 		break;
 	case TS_KIND_EPOLL:
-		epoll_end(ts_epoll_of(o));
+		ts_epoll_end(ts_epoll_of(o));
 		break;
 	default:
 		break;

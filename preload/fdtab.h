@@ -27,7 +27,8 @@ struct ts_conn;
  * per call in flight; the object ends when it reaches 0. Objects are
  * recycled, never freed, each kind in a pool of its own: an address keeps
  * its type and kind for good, so a racing lookup can always test the
- * counter (ts_fd_lookup), and read `kind`. */
+ * counter (ts_fd_lookup), and read `kind`, and a connection's note to an
+ * epoll instance that just ended always finds its inbox (epoll.h). */
 struct ts_fdobj {
 	atomic_int users;
 	atomic_int fdrefs;     /* descriptors (of this process) naming it */
@@ -136,8 +137,8 @@ void ts_fd_forget(int fd);
 /* Called (once, with no lock held) when a connection ends: sends
  * close_notify when `send_notify`, frees the core socket, and closes the
  * core's descriptor when `close_core_fd`. Set by init.c; the unit tests set
- * their own. (An epoll instance's end frees its set, ts_epset_free; the
- * other kinds hold nothing.) */
+ * their own. (An epoll instance's end is ts_epoll_end, epoll.h; the other
+ * kinds hold nothing.) */
 extern void (*ts_conn_teardown_hook)(struct ts_conn *c, int send_notify,
                                      int close_core_fd);
 

@@ -26,11 +26,8 @@ static int track(int fd)
 	if (!ts_active())
 		return fd;
 	e = ts_epoll_new();
-	if (e != NULL) {
-		e->ep = ts_epset_new();
-		if (e->ep == NULL || ts_fd_install(fd, &e->obj) < 0)
-			ts_epoll_release(e);
-	}
+	if (e != NULL && ts_fd_install(fd, &e->obj) < 0)
+		ts_epoll_release(e);
 	errno = saved;
 	return fd;
 }
@@ -45,27 +42,23 @@ TS_EXPORT int epoll_create1(int flags)
 	return track(TS_REAL(epoll_create1)(flags));
 }
 
-static struct ts_epoll *epset_at(int epfd)
+static struct ts_epoll *epoll_at(int epfd)
 {
 	struct ts_epoll *e;
 
 	if (TS_PLAIN(epfd) || ts_epoll_lookup(epfd, &e) != TS_FD_OURS)
 		return NULL;
-	if (e->ep == NULL) {
-		ts_epoll_release(e);
-		return NULL;
-	}
 	return e;
 }
 
 TS_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	struct ts_epoll *e = epset_at(epfd);
+	struct ts_epoll *e = epoll_at(epfd);
 	int r;
 
 	if (e == NULL)
 		return TS_REAL(epoll_ctl)(epfd, op, fd, ev);
-	r = ts_epoll_ctl(e->ep, epfd, op, fd, ev);
+	r = ts_epoll_ctl(e, epfd, op, fd, ev);
 	ts_epoll_release(e);
 	return r;
 }
@@ -73,13 +66,13 @@ TS_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 static int wait_common(int epfd, struct epoll_event *out, int max, int timeout,
                        const sigset_t *sigmask)
 {
-	struct ts_epoll *e = epset_at(epfd);
+	struct ts_epoll *e = epoll_at(epfd);
 	int r, err;
 
 	if (e == NULL)
 		return sigmask ? TS_REAL(epoll_pwait)(epfd, out, max, timeout, sigmask)
 		               : TS_REAL(epoll_wait)(epfd, out, max, timeout);
-	r = ts_epoll_wait(e->ep, epfd, out, max, timeout < 0 ? -1 : timeout, sigmask);
+	r = ts_epoll_wait(e, epfd, out, max, timeout < 0 ? -1 : timeout, sigmask);
 	err = errno;
 	ts_epoll_release(e);
 	errno = err;
@@ -100,7 +93,7 @@ TS_EXPORT int epoll_pwait(int epfd, struct epoll_event *out, int max, int timeou
 TS_EXPORT int epoll_pwait2(int epfd, struct epoll_event *out, int max, const struct timespec *ts,
                            const sigset_t *sigmask)
 {
-	struct ts_epoll *e = epset_at(epfd);
+	struct ts_epoll *e = epoll_at(epfd);
 	long long ms;
 
 	if (e == NULL) {

@@ -329,7 +329,7 @@ START_TEST(test_kinds_are_recycled_apart)
 	ck_assert_str_eq(l->local, "");
 	ts_listener_release(l);
 	ck_assert_ptr_eq(ts_epoll_new(), e);
-	ck_assert_ptr_null(e->ep);
+	ck_assert_ptr_null(e->regs);
 	ts_epoll_release(e);
 	ck_assert_ptr_null(ts_fdobj_new(TS_KIND_ANY));
 }

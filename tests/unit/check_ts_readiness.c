@@ -2,10 +2,14 @@
  * (preload/epoll.c): a table of the engine's decisions, one per rule it
  * applies; and epoll_wait over thousands of idle wrapped registrations,
  * which must look at none of them (ts_epoll_visits counts the connections
- * a wait evaluates), then at exactly the one whose state changed. */
+ * a wait evaluates), then at exactly the one whose state changed; and an
+ * instance's life as one table object (its end through the table's
+ * release, a late note after it). */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -99,7 +103,7 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 	struct sslsocket_error err;
 	struct epoll_event ev, out[64];
 	struct rlimit rl;
-	struct ts_epset *e;
+	struct ts_epoll *e;
 	struct ts_conn **conns;
 	sslsocket_ctx *ctx;
 	int sp[2], epfd, *fds, i, n = 5000, k;
@@ -127,7 +131,7 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	epfd = epoll_create1(0);
 	ck_assert_int_ge(epfd, 0);
-	e = ts_epset_new();
+	e = ts_epoll_new();
 	ck_assert_ptr_nonnull(e);
 	fds = calloc((size_t)n, sizeof *fds);
 	conns = calloc((size_t)n, sizeof *conns);
@@ -178,13 +182,115 @@ START_TEST(test_epoll_idle_registrations_cost_nothing)
 	for (i = 0; i < n; i++)
 		if (ts_fd_detach(fds[i]) == TS_DETACH_CLOSE)
 			close(fds[i]);
-	ts_epset_free(e);
+	ts_epoll_release(e);
 	close(epfd);
 	close(sp[0]);
 	close(sp[1]);
 	sslsocket_ctx_free(ctx);
 	free(fds);
 	free(conns);
+	ts_conn_teardown_hook = NULL;
+}
+END_TEST
+
+static void *no_op(void *arg)
+{
+	return arg;
+}
+
+/* An instance is one object of the table's: its registrations and inbox
+ * are in it, its connections point at it, and its end comes from the
+ * table's release (here: the last close of its descriptor). */
+START_TEST(test_epoll_instance_is_one_object)
+{
+	struct sslsocket_options o;
+	struct sslsocket_error err;
+	struct epoll_event ev, out[8];
+	struct ts_epoll *e;
+	struct ts_conn *c;
+	sslsocket_ctx *ctx;
+	pthread_t th;
+	int sp[2], epfd, fd, w;
+	unsigned long v;
+
+	ts_conn_teardown_hook = free_teardown;
+	sslsocket_options_init(&o);
+	o.server_side = 1;
+	o.certfile = tu_cert("server.pem");
+	o.keyfile = tu_cert("server.key");
+	o.do_handshake_on_connect = 0;
+	ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	fd = sp[0];
+	c = ts_conn_new();
+	ck_assert_ptr_nonnull(c);
+	c->s = sslsocket_wrap_ctx(fd, ctx, &o, NULL, &err);
+	ck_assert_msg(c->s != NULL, "%s", err.reason);
+	c->core_fd = fd;
+	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
+	/* a second thread: the instance's wait sets up its wake eventfd */
+	ck_assert_int_eq(pthread_create(&th, NULL, no_op, NULL), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+
+	epfd = epoll_create1(0);
+	ck_assert_int_ge(epfd, 0);
+	e = ts_epoll_new();
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(ts_fd_install(epfd, &e->obj), 0);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 7;
+	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fd, &ev), 0);
+	ck_assert_ptr_eq(atomic_load(&c->epw[0].epoll), e);
+	ck_assert_int_eq(atomic_load(&c->epw_count), 1);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
+	w = atomic_load(&e->wakefd);
+	ck_assert_int_ge(w, 0);
+	/* live: a socket wrapped later is offered to it */
+	ts_epoll_adopt(fd, c);
+	ck_assert_uint_eq(e->n_inbox, 1);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
+
+	/* the last close ends it: the connection stops noting it, the
+	 * registrations go, the eventfd is closed, it leaves the live list */
+	ck_assert_int_eq(ts_fd_detach(epfd), TS_DETACH_CLOSE);
+	close(epfd);
+	ck_assert_ptr_null(atomic_load(&c->epw[0].epoll));
+	ck_assert_int_eq(atomic_load(&c->epw_count), 0);
+	ck_assert_ptr_null(e->regs);
+	ck_assert_int_eq(e->cap, 0);
+	ck_assert_int_eq(atomic_load(&e->wakefd), -1);
+	errno = 0;
+	ck_assert_int_eq(fcntl(w, F_GETFD), -1);
+	ck_assert_int_eq(errno, EBADF);
+	ts_epoll_adopt(fd, c);
+	ck_assert_uint_eq(e->n_inbox, 0);
+
+	/* a note that loaded the pointer before the end lands late, in the
+	 * ended instance's inbox: the address's next life (the same
+	 * object, from the same pool) starts empty and filters it */
+	atomic_store(&c->epw[0].fd, fd);
+	atomic_store(&c->epw[0].queued, 0);
+	atomic_store(&c->epw[0].epoll, e);
+	ts_epoll_note(c);
+	atomic_store(&c->epw[0].epoll, NULL);
+	ck_assert_uint_eq(e->n_inbox, 1);
+	ck_assert_ptr_eq(ts_epoll_new(), e);
+	ck_assert_ptr_null(e->regs);
+	ck_assert_int_eq(atomic_load(&e->wakefd), -1);
+	epfd = epoll_create1(0);
+	ck_assert_int_ge(epfd, 0);
+	v = atomic_load(&ts_epoll_visits);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&ts_epoll_visits), v);
+	ck_assert_uint_eq(e->n_inbox, 0);
+	ts_epoll_release(e);
+	close(epfd);
+
+	if (ts_fd_detach(fd) == TS_DETACH_CLOSE)
+		close(fd);
+	close(sp[1]);
+	sslsocket_ctx_free(ctx);
 	ts_conn_teardown_hook = NULL;
 }
 END_TEST
@@ -199,6 +305,7 @@ Suite *ts_readiness_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(ep, 60);
 	tcase_add_test(ep, test_epoll_idle_registrations_cost_nothing);
+	tcase_add_test(ep, test_epoll_instance_is_one_object);
 	suite_add_tcase(s, ep);
 	return s;
 }
