@@ -30,9 +30,10 @@
  * its poll).
  *
  * Locks: the instance's lock covers its registrations and is held while
- * the engine runs; the inbox has its own lock, taken for nothing else, so
- * that a note from any thread (even one inside this instance's wait, or
- * another instance's) never waits on an instance lock.
+ * the engine runs; the inbox has its own lock, taken for nothing else
+ * (but the wake eventfd's number, wake_locked), so that a note from any
+ * thread (even one inside this instance's wait, or another instance's)
+ * never waits on an instance lock.
  *
  * An instance is one object of the descriptor table's (struct ts_epoll),
  * its registrations and inbox included: it starts in ts_fdobj_new
@@ -169,16 +170,15 @@ static void watch_unqueue(struct ts_conn *c, struct ts_epoll *e)
 			atomic_store(&c->epw[i].queued, 0);
 }
 
-static void inbox_push(struct ts_epoll *e, int fd, struct ts_conn *c)
+/* Under e->inbox_lock. */
+static void push_locked(struct ts_epoll *e, int fd, struct ts_conn *c)
 {
-	pthread_mutex_lock(&e->inbox_lock);
 	if (e->n_inbox == e->cap_inbox) {
 		size_t cap = e->cap_inbox ? e->cap_inbox * 2 : 64;
 		struct ts_epoll_note *n = realloc(e->inbox, cap * sizeof *n);
 
 		if (n == NULL) {
 			atomic_store(&e->rescan, 1); /* the next wait looks at all */
-			pthread_mutex_unlock(&e->inbox_lock);
 			return;
 		}
 		e->inbox = n;
@@ -187,13 +187,33 @@ static void inbox_push(struct ts_epoll *e, int fd, struct ts_conn *c)
 	e->inbox[e->n_inbox].fd = fd;
 	e->inbox[e->n_inbox].c = c;
 	e->n_inbox++;
+}
+
+static void inbox_push(struct ts_epoll *e, int fd, struct ts_conn *c)
+{
+	pthread_mutex_lock(&e->inbox_lock);
+	push_locked(e, fd, c);
 	pthread_mutex_unlock(&e->inbox_lock);
 }
 
 /* A note that a sleeping waiter must see now (not from the waiter's own
  * pass). The waiter counts itself in sleepers before its inbox pass, so a
- * note either is in that pass or finds the count. */
-static void wake_sleepers(struct ts_epoll *e)
+ * note either is in that pass or finds the count.
+ *
+ * The eventfd's number is read and written to under the inbox lock, which
+ * the instance's end takes to take the number away (ts_epoll_end): a note
+ * may come from another thread after the end (epoll.h), and without the
+ * lock it could load the number, the end close it and the program be given
+ * it again (a socket, a file), and the note then write 8 bytes in clear
+ * into that. Of the ways out this costs least where it matters: the lock
+ * is taken only when a thread sleeps in the kernel, that is when a note
+ * makes a write() anyway (ts_epoll_note writes in the hold that pushes),
+ * and the waits see nothing of it, unlike a reference count every wait
+ * would take; and no descriptor outlives its instance, which a number
+ * kept with the pooled object across lives would (the program could see
+ * it, and close_range or dup2 onto it would reopen the same hole).
+ * Under e->inbox_lock. */
+static void wake_locked(struct ts_epoll *e)
 {
 	uint64_t one = 1;
 	int w;
@@ -204,6 +224,15 @@ static void wake_sleepers(struct ts_epoll *e)
 	if (w >= 0 && TS_REAL(write)(w, &one, sizeof one) < 0) {
 		/* EAGAIN: the counter is full, a wake is pending anyway */
 	}
+}
+
+static void wake_sleepers(struct ts_epoll *e)
+{
+	if (atomic_load(&e->sleepers) == 0)
+		return;
+	pthread_mutex_lock(&e->inbox_lock);
+	wake_locked(e);
+	pthread_mutex_unlock(&e->inbox_lock);
 }
 
 /* The instance's wake eventfd, once the process has a second thread.
@@ -250,8 +279,10 @@ void ts_epoll_note(struct ts_conn *c)
 
 		if (e == NULL || atomic_exchange(&c->epw[i].queued, 1))
 			continue;
-		inbox_push(e, atomic_load(&c->epw[i].fd), c);
-		wake_sleepers(e);
+		pthread_mutex_lock(&e->inbox_lock);
+		push_locked(e, atomic_load(&c->epw[i].fd), c);
+		wake_locked(e);
+		pthread_mutex_unlock(&e->inbox_lock);
 	}
 }
 
@@ -276,8 +307,10 @@ void ts_epoll_adopt(int fd, struct ts_conn *c)
 
 	pthread_mutex_lock(&live_lock);
 	for (e = live; e != NULL; e = e->live_next) {
-		inbox_push(e, fd, c);
-		wake_sleepers(e);
+		pthread_mutex_lock(&e->inbox_lock);
+		push_locked(e, fd, c);
+		wake_locked(e);
+		pthread_mutex_unlock(&e->inbox_lock);
 	}
 	pthread_mutex_unlock(&live_lock);
 }
@@ -303,8 +336,9 @@ void ts_epoll_end(struct ts_epoll *e)
 	atomic_store(&e->rescan, 0);
 	pthread_mutex_lock(&e->inbox_lock);
 	e->n_inbox = 0;
-	pthread_mutex_unlock(&e->inbox_lock);
+	/* no note has the number once it is taken here (wake_locked) */
 	fd = atomic_exchange(&e->wakefd, -1);
+	pthread_mutex_unlock(&e->inbox_lock);
 	if (fd >= 0)
 		(void)TS_REAL(close)(fd);
 	pthread_mutex_unlock(&e->lock);

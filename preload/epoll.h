@@ -46,12 +46,15 @@ struct ts_epoll {
 	unsigned pass;
 	atomic_int rescan;     /* an inbox push failed: look at every one */
 	/* The inbox: connections noted since the last wait, and the array
-	 * the last wait worked on (inbox_lock, taken for nothing else). */
+	 * the last wait worked on (inbox_lock, taken for nothing else but
+	 * the wake eventfd's number, below). */
 	pthread_mutex_t inbox_lock;
 	struct ts_epoll_note *inbox, *work;
 	size_t n_inbox, cap_inbox, cap_work;
 	/* Threads in (or about to enter) the kernel's wait, and the eventfd
-	 * that wakes them (-1 until the process has a second thread). */
+	 * that wakes them (-1 until the process has a second thread); a
+	 * note reads and writes wakefd under inbox_lock, under which the
+	 * end takes it (epoll.c, wake_locked). */
 	atomic_int sleepers;
 	atomic_int wakefd;
 	/* The live instances (ts_epoll_adopt), under epoll.c's lock. */

@@ -10,16 +10,21 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "epoll.h"
 #include "fdtab.h"
 #include "readiness.h"
+#include "real.h"
 #include "testutil.h"
 
 #define IN POLLIN
@@ -295,6 +300,149 @@ START_TEST(test_epoll_instance_is_one_object)
 }
 END_TEST
 
+/* ---- a note's wake and the instance's end, interleaved ------------------- */
+
+/* 1 when thread tid of this process sleeps (blocked in the kernel: here,
+ * only on a mutex). */
+static int task_sleeps(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'S';
+}
+
+static struct ts_epoll *race_e;
+static int race_w = -1, race_pipe[2];
+static atomic_int race_tid, race_done;
+static ssize_t (*race_real_write)(int, const void *, size_t);
+
+/* The instance's end, in another thread, and the program then given the
+ * eventfd's old number (a pipe here, a socket in life). */
+static void *race_end(void *arg)
+{
+	atomic_store(&race_tid, (int)syscall(SYS_gettid));
+	ts_epoll_release(race_e);
+	ck_assert_int_eq(dup2(race_pipe[1], race_w), race_w);
+	atomic_store(&race_done, 1);
+	return arg;
+}
+
+/* The note's write(): the end runs between the note's load of the number
+ * and its write, as far as the note lets it (until the end is done, or
+ * waits for the note). */
+static ssize_t race_write(int fd, const void *buf, size_t n)
+{
+	pthread_t th;
+	long spins = 0;
+
+	if (fd == race_w && race_e != NULL) {
+		ck_assert_int_eq(pthread_create(&th, NULL, race_end, NULL), 0);
+		while (!atomic_load(&race_done) &&
+		       (atomic_load(&race_tid) == 0 || !task_sleeps(atomic_load(&race_tid)))) {
+			ck_assert_msg(++spins < 100000000L, "the end neither finished nor waited");
+			sched_yield();
+		}
+		race_e = NULL;
+		ck_assert_int_eq(pthread_detach(th), 0);
+	}
+	return race_real_write(fd, buf, n);
+}
+
+/* A note from another thread may come as the instance ends (epoll.h): its
+ * wake must not write into the number the end closed, which the program
+ * may have been given again. */
+START_TEST(test_epoll_note_never_writes_to_a_reused_number)
+{
+	struct sslsocket_options o;
+	struct sslsocket_error err;
+	struct epoll_event ev, out[8];
+	struct ts_epoll *e;
+	struct ts_conn *c;
+	sslsocket_ctx *ctx;
+	pthread_t th;
+	char got[16];
+	int sp[2], epfd, fd, fl;
+	long spins = 0;
+
+	ts_conn_teardown_hook = free_teardown;
+	sslsocket_options_init(&o);
+	o.server_side = 1;
+	o.certfile = tu_cert("server.pem");
+	o.keyfile = tu_cert("server.key");
+	o.do_handshake_on_connect = 0;
+	ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	fd = sp[0];
+	c = ts_conn_new();
+	ck_assert_ptr_nonnull(c);
+	c->s = sslsocket_wrap_ctx(fd, ctx, &o, NULL, &err);
+	ck_assert_msg(c->s != NULL, "%s", err.reason);
+	c->core_fd = fd;
+	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, no_op, NULL), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(pipe(race_pipe), 0);
+	fl = fcntl(race_pipe[0], F_GETFL);
+	ck_assert_int_eq(fcntl(race_pipe[0], F_SETFL, fl | O_NONBLOCK), 0);
+
+	epfd = epoll_create1(0);
+	ck_assert_int_ge(epfd, 0);
+	e = ts_epoll_new();
+	ck_assert_ptr_nonnull(e);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 7;
+	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fd, &ev), 0);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
+	race_w = atomic_load(&e->wakefd);
+	ck_assert_int_ge(race_w, 0);
+	ck_assert_ptr_eq(atomic_load(&c->epw[0].epoll), e);
+
+	/* a thread sleeps in the kernel's wait; the note comes */
+	atomic_store(&e->sleepers, 1);
+	race_e = e;
+	atomic_store(&race_tid, 0);
+	atomic_store(&race_done, 0);
+	(void)ts_real_resolve();
+	race_real_write = ts_real.write;
+	ts_real.write = race_write;
+	ts_epoll_note(c);
+	ck_assert_ptr_null(race_e); /* the note did write (to the eventfd) */
+	while (!atomic_load(&race_done)) {
+		ck_assert_msg(++spins < 100000000L, "the end never finished");
+		sched_yield();
+	}
+	ts_real.write = race_real_write;
+
+	/* the program's pipe, on the eventfd's old number, got nothing */
+	errno = 0;
+	ck_assert_int_eq(read(race_pipe[0], got, sizeof got), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	close(race_w);
+	close(race_pipe[0]);
+	close(race_pipe[1]);
+	close(epfd);
+	if (ts_fd_detach(fd) == TS_DETACH_CLOSE)
+		close(fd);
+	close(sp[1]);
+	sslsocket_ctx_free(ctx);
+	ts_conn_teardown_hook = NULL;
+}
+END_TEST
+
 Suite *ts_readiness_suite(void)
 {
 	Suite *s = suite_create("ts_readiness");
@@ -306,6 +454,7 @@ Suite *ts_readiness_suite(void)
 	tcase_set_timeout(ep, 60);
 	tcase_add_test(ep, test_epoll_idle_registrations_cost_nothing);
 	tcase_add_test(ep, test_epoll_instance_is_one_object);
+	tcase_add_test(ep, test_epoll_note_never_writes_to_a_reused_number);
 	suite_add_tcase(s, ep);
 	return s;
 }
