@@ -64,6 +64,8 @@ CONFIG_LIBS  := $(shell $(PKG_CONFIG) --libs libconfig 2>/dev/null)
 # libconfig's calls into itself) are then bound inside libtlsshim.so, and a
 # program that exports config_init (lighttpd) cannot capture them.
 # libconfig's symbols carry no version, so nothing else protects them.
+# The launcher links the same archive: one shared library fewer to map at
+# every start (start-up cost).
 CONFIG_A     := $(wildcard $(shell $(PKG_CONFIG) --variable=libdir libconfig 2>/dev/null)/libconfig.a)
 # Debian's archive is built for executables: its references to stdin,
 # stdout and stderr are renamed to variables of config/lcstdio.c (local to
@@ -75,9 +77,11 @@ OBJCOPY ?= objcopy
 ifneq ($(CONFIG_A),)
 CONFIG_LOCAL_A := $(BUILD)/gen/libconfig_local.a
 PRELOAD_CONFIG_LIBS := -Wl,--exclude-libs,libconfig_local.a $(CONFIG_LOCAL_A)
+LAUNCHER_CONFIG_LIBS := $(CONFIG_LOCAL_A)
 else
 CONFIG_LOCAL_A :=
 PRELOAD_CONFIG_LIBS := $(CONFIG_LIBS)
+LAUNCHER_CONFIG_LIBS := $(CONFIG_LIBS)
 endif
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -256,10 +260,11 @@ $(LIBDIR_OBJ) $(DEB_LIBDIR_OBJ): %.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload/launcher -c $< -o $@
 
-$(LAUNCHER): $(LAUNCHER_OBJ) $(LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) | $(LIB_SO)
+$(LAUNCHER): $(LAUNCHER_OBJ) $(LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) \
+             $(CONFIG_LOCAL_A) | $(LIB_SO)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(LAUNCHER_OBJ) $(LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) \
-		$(LAUNCHER_CONFIG_OBJ) $(CONFIG_LIBS) -ldl -lpthread
+		$(LAUNCHER_CONFIG_OBJ) $(LAUNCHER_CONFIG_LIBS) -ldl -lpthread
 
 $(BUILD)/sanitizer.env: Makefile
 	@mkdir -p $(dir $@)
@@ -420,10 +425,12 @@ install: all
 # directory it was built for (launch_libdir: /usr/lib), a source of its own.
 DEB_ROOT := $(abspath $(BUILD))/deb-root
 
-$(BUILD)/deb/tlsshim: $(LAUNCHER_OBJ) $(DEB_LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ)
+$(BUILD)/deb/tlsshim: $(LAUNCHER_OBJ) $(DEB_LIBDIR_OBJ) $(LAUNCHER_CORE_OBJ) $(LAUNCHER_CONFIG_OBJ) \
+                     $(CONFIG_LOCAL_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CONFIG_LIBS) -ldl -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(CONFIG_LOCAL_A),$^) $(LAUNCHER_CONFIG_LIBS) \
+		-ldl -lpthread
 
 deb: all $(BUILD)/deb/tlsshim
 	$(Q)rm -rf $(DEB_ROOT)
