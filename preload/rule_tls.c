@@ -175,7 +175,10 @@ sslsocket_ctx *ts_rule_ctx(const struct cfg_rule *r, struct sslsocket_error *err
 	t = &rule_tls[r->index];
 	now = mono_ms();
 	pthread_mutex_lock(&t->lock);
-	/* Under the lock: fork waits for a load in progress (ossl_lazy.c). */
+	/* Under the lock, both: fork waits for a load or a status file in
+	 * progress (ossl_lazy.c, stats.c). Every counter of the rule comes
+	 * after this call, also when it fails. */
+	ts_stats_publish();
 	if (ts_ossl_ready(err) < 0) {
 		pthread_mutex_unlock(&t->lock);
 		return NULL;

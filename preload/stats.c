@@ -2,13 +2,16 @@
  * stats.c - this process's status file (layout: stats_shm.h), written for
  * `tlsshim --status`.
  *
- * Made once, when a configuration is loaded: under a temporary name, sized,
- * mapped MAP_SHARED and filled, then renamed into place, so that a reader
- * never sees a half-made file (and an exec'd wrapped image of the same PID
- * replaces its predecessor's in one step). From then on counting is
- * atomic adds on the mapping. A destructor removes the file at exit; a
- * process that dies without running it (a signal, _exit) leaves a file
- * that the reader recognises as dead and removes.
+ * Made once, when the process first uses a rule (ts_rule_ctx: its first
+ * wrapped connect, listen or accept), not when the configuration is loaded:
+ * the many processes that load rules and never use them (every child of a
+ * wrapped shell) pay no file at start. Made under a temporary name, sized,
+ * mapped MAP_SHARED and filled with what was counted so far, then renamed
+ * into place, so that a reader never sees a half-made file. From then on
+ * counting is atomic adds on the mapping. A destructor removes the file at
+ * exit; a process that dies without running it (a signal, _exit) leaves a
+ * file that the reader recognises as dead and removes. An exec'd wrapped
+ * image of the same PID removes its predecessor's file when it loads.
  *
  * Nothing here may fail the program: without a directory or a file the
  * counters go to private memory and a debug line says why.
@@ -16,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +39,16 @@ struct ts_stats_rule *ts_stats_rules;
 static struct ts_stats_hdr *map;       /* the mapped file, or NULL */
 static size_t map_len;
 static uint32_t nrules;
-static char dir[PATH_MAX - 32];
+static char dir[PATH_MAX - 32];        /* "" when there is none */
 static char path[PATH_MAX];            /* this process's file, "" if none */
 static pid_t path_pid;
+static struct ts_stats_hdr tmpl;       /* the header a file starts from */
+/* Set once the file was made or could not be (ts_stats_publish). The lock
+ * is only taken under a rule's lock, which fork waits for, so a child
+ * never inherits it held. */
+static atomic_int published;
+static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ts_stats_rule *before_file; /* what counted before the file */
 
 const char *ts_stats_path(void)
 {
@@ -139,8 +151,8 @@ static void use_private(struct ts_stats_rule *rules)
 
 void ts_stats_init(const struct cfg_ruleset *rs)
 {
-	struct ts_stats_hdr h0;
 	struct ts_stats_rule *rules;
+	char prev[PATH_MAX];
 	size_t i;
 	int saved = errno;
 
@@ -158,31 +170,60 @@ void ts_stats_init(const struct cfg_ruleset *rs)
 		snprintf(origin, sizeof origin, "%s:%d", r->file ? r->file : "?", r->line);
 		copy_str(t->origin, sizeof t->origin, origin);
 	}
-	memset(&h0, 0, sizeof h0);
-	h0.magic = TS_STATS_MAGIC;
-	h0.version = TS_STATS_VERSION;
-	h0.hdr_size = sizeof h0;
-	h0.rule_size = sizeof *rules;
-	h0.rule_count = nrules;
-	copy_str(h0.program, sizeof h0.program, program_invocation_short_name);
+	memset(&tmpl, 0, sizeof tmpl);
+	tmpl.magic = TS_STATS_MAGIC;
+	tmpl.version = TS_STATS_VERSION;
+	tmpl.hdr_size = sizeof tmpl;
+	tmpl.rule_size = sizeof *rules;
+	tmpl.rule_count = nrules;
+	copy_str(tmpl.program, sizeof tmpl.program, program_invocation_short_name);
 	if (ts_stats_dir(dir, sizeof dir) < 0) {
 		ts_log(CFG_LOG_DEBUG, "status: no directory (XDG_RUNTIME_DIR is not set)");
-		use_private(rules);
-		goto out;
+		dir[0] = '\0';
+	} else if (snprintf(prev, sizeof prev, "%s/%d%s", dir, (int)getpid(), TS_STATS_SUFFIX) <
+	           (int)sizeof prev) {
+		/* The image we were exec'd from, if it had a file: its counters
+		 * are not ours, and we may never make one of our own. */
+		ts_depth++;
+		(void)unlink(prev);
+		ts_depth--;
 	}
+	use_private(rules);
+	errno = saved;
+}
+
+void ts_stats_publish(void)
+{
+	struct ts_stats_rule *rules;
+	int saved;
+
+	if (atomic_load_explicit(&published, memory_order_acquire))
+		return;
+	saved = errno;
+	pthread_mutex_lock(&publish_lock);
+	rules = __atomic_load_n(&ts_stats_rules, __ATOMIC_ACQUIRE);
+	if (atomic_load_explicit(&published, memory_order_relaxed) || rules == NULL)
+		goto out;
+	if (dir[0] == '\0')
+		goto done;
 	ts_depth++;
 	if (dir_ready() == 0)
-		map = make_file(&h0, rules, getpid());
+		map = make_file(&tmpl, rules, getpid());
 	ts_depth--;
 	if (map == NULL) {
 		ts_log(CFG_LOG_DEBUG, "status: no file in %s: %s", dir, CORE_STRERROR(errno));
-		use_private(rules);
-		goto out;
+		goto done;
 	}
 	map_len = ts_stats_file_size(nrules);
-	free(rules);
+	/* The private counters stay allocated: no thread should hold them
+	 * (none counts before its rule's first ts_rule_ctx, which waits
+	 * here), but a few bytes cost less than a use after free. */
+	before_file = rules;
 	use_private((struct ts_stats_rule *)(map + 1));
+done:
+	atomic_store_explicit(&published, 1, memory_order_release);
 out:
+	pthread_mutex_unlock(&publish_lock);
 	errno = saved;
 }
 
@@ -194,6 +235,7 @@ void ts_stats_fork_child(void)
 	uint32_t i;
 	int saved = errno;
 
+	pthread_mutex_init(&publish_lock, NULL);
 	if (old == NULL)
 		return;
 	/* The parent's file is the parent's: the child counts in its own,

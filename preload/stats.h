@@ -15,7 +15,8 @@
 #include "stats_shm.h"
 
 /* The rules' counters, indexed by struct cfg_rule.index: the mapped file,
- * or private memory when no file could be made; NULL while inert. */
+ * or private memory before it is made or when it cannot be; NULL while
+ * inert. */
 extern struct ts_stats_rule *ts_stats_rules;
 
 static inline struct ts_stats_rule *ts_stats_of(const struct cfg_rule *r)
@@ -32,8 +33,12 @@ static inline struct ts_stats_rule *ts_stats_of(const struct cfg_rule *r)
 			__atomic_fetch_add(&st_->field, (n), __ATOMIC_RELAXED);        \
 	} while (0)
 
-/* Makes the status file for the rule set (init.c, once). */
+/* Counters for the rule set, in private memory (init.c, once); removes
+ * the file of the image this one was exec'd from. */
 void ts_stats_init(const struct cfg_ruleset *rs);
+/* The process uses a rule: its status file is made now, holding what was
+ * counted so far (once; under a rule's lock, ts_rule_ctx). */
+void ts_stats_publish(void);
 /* The child of a fork: its own file, with the connections it inherited
  * counted as open and every other counter at 0. */
 void ts_stats_fork_child(void);

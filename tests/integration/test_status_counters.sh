@@ -7,7 +7,9 @@
 # handshake_timeout: timeout). The counters of both processes must say
 # exactly that, promtool must accept the metrics, a process that exits
 # normally leaves no file, and a killed process's file is removed by the
-# next --status.
+# next --status. A process makes its file when it first uses a rule: one
+# that loaded rules and used none has none, and an exec'd image removes
+# the file of the one before it.
 . "$(dirname "$0")/lib.sh"
 
 export XDG_RUNTIME_DIR="$T/xdg"
@@ -66,6 +68,15 @@ if mode == "good":
     keep = socket.create_connection(("127.0.0.1", port))   # stays open
 elif mode == "exit":
     sys.exit(0)
+elif mode == "idle":
+    pass      # rules loaded, none used
+elif mode == "execidle":
+    exchange()
+    print("file", flush=True)
+    while not os.path.exists(sys.argv[5] + ".go"):
+        time.sleep(0.01)
+    sys.argv[1] = "idle"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 else:
     try:
         socket.create_connection(("127.0.0.1", port)).sendall(b"no")
@@ -182,6 +193,33 @@ timeout 20 env TLSSHIM_CONFIG_STRING="$GOOD_CONF" LD_PRELOAD=$PRELOAD "$PY" "$T/
 EXITPID=$(cat "$T/exit.pid")
 [ -n "$EXITPID" ] || fail "exit client pid"
 [ ! -e "$SD/$EXITPID.stats" ] || fail "the file of a process that exited is still there"
+
+# rules loaded and never used: no file, not listed
+run_client idle "$GOOD_CONF"; IDLE=$CL
+[ ! -e "$SD/$IDLE.stats" ] || fail "a process that used no rule has a status file"
+"$TLSSHIM" --status >"$T/status3" || fail "--status with an idle process"
+awk -v p=$IDLE '$1 == p { exit 1 }' "$T/status3" || fail "a process that used no rule is listed"
+kill $IDLE
+
+# an exec'd image that uses no rule takes its predecessor's file away
+start_bg 90 env TLSSHIM_CONFIG_STRING="$GOOD_CONF" LD_PRELOAD=$PRELOAD "$PY" "$T/client.py" execidle $P $K \
+	$SIZE "$T/execidle.pid" >"$T/execidle.out" 2>"$T/execidle.log"
+n=0
+until grep -q file "$T/execidle.out" 2>/dev/null; do
+	n=$((n + 1)); [ $n -lt 400 ] || { cat "$T/execidle.log" >&2; fail "execidle did not connect"; }
+	sleep 0.05
+done
+EI=$(cat "$T/execidle.pid")
+[ -e "$SD/$EI.stats" ] || fail "no status file after a connection ($SD/$EI.stats)"
+touch "$T/execidle.pid.go"
+n=0
+until grep -q done "$T/execidle.out" 2>/dev/null; do
+	n=$((n + 1)); [ $n -lt 400 ] || { cat "$T/execidle.log" >&2; fail "the exec'd image did not start"; }
+	sleep 0.05
+done
+[ "$(cat "$T/execidle.pid")" = "$EI" ] || fail "exec changed the PID"
+[ ! -e "$SD/$EI.stats" ] || fail "the exec'd image kept its predecessor's status file"
+kill $EI
 
 # a killed process leaves its file; --status ignores and removes it
 [ -e "$SD/$GOOD.stats" ] || fail "no status file for the client ($SD/$GOOD.stats)"

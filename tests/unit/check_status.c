@@ -124,16 +124,28 @@ START_TEST(test_file_and_fork)
 	              " { match = \"[::1]:2\"; passthrough = true; });",
 	              NULL, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
-	ts_stats_init(rs);
 	snprintf(dir, sizeof dir, "%s/tlsshim", xdg);
 	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)getpid());
+	/* the file of the image this one was exec'd from goes at load */
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	ts_stats_init(rs);
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_str_eq(ts_stats_path(), "");
+
+	/* no file until the process uses a rule; what it counted before
+	 * is in the file it then makes */
+	TS_STAT_ADD(&rs->rules[0], bytes_in, 1000);
+	ck_assert_int_eq(stat(path, &st), -1);
+	ts_stats_publish();
 	ck_assert_str_eq(ts_stats_path(), path);
 	ck_assert_int_eq(stat(dir, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ts_stats_publish(); /* once */
 
-	TS_STAT_ADD(&rs->rules[0], bytes_in, 1234);
+	TS_STAT_ADD(&rs->rules[0], bytes_in, 234);
 	TS_STAT_ADD(&rs->rules[0], open, 2);
 	TS_STAT_ADD(&rs->rules[0], hs_ok, 1);
 	h = read_file(path, buf, sizeof buf);
@@ -181,6 +193,55 @@ START_TEST(test_file_and_fork)
 }
 END_TEST
 
+/* A process that never used a rule has no file, nor has its child until
+ * the child uses one. */
+START_TEST(test_fork_before_use)
+{
+	struct cfg_error err;
+	struct cfg_ruleset *rs;
+	struct stat st;
+	char path[256], buf[4096], dir[128];
+	const struct ts_stats_hdr *h;
+	pid_t child;
+	int status;
+
+	snprintf(xdg, sizeof xdg, "/tmp/check_status.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(xdg));
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	memset(&err, 0, sizeof err);
+	rs = cfg_load("connect = ({ match = \"127.0.0.1:1\"; cert_reqs = \"CERT_NONE\"; },"
+	              " { match = \"[::1]:2\"; passthrough = true; });",
+	              NULL, &cfg_core_checks, &err);
+	ck_assert_msg(rs != NULL, "%s", err.msg);
+	snprintf(dir, sizeof dir, "%s/tlsshim", xdg);
+	ts_stats_init(rs);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		ts_stats_fork_child();
+		snprintf(path, sizeof path, "%s/%d.stats", dir, (int)getpid());
+		if (stat(path, &st) == 0)
+			_exit(2); /* made at fork */
+		TS_STAT_ADD(&rs->rules[0], hs_ok, 3);
+		ts_stats_publish();
+		_exit(stat(path, &st) == 0 ? 0 : 3); /* keeps its file */
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_eq(status, 0);
+	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)child);
+	h = read_file(path, buf, sizeof buf);
+	ck_assert_int_eq(h->pid, child);
+	ck_assert_uint_eq(((const struct ts_stats_rule *)(h + 1))[0].hs_ok, 3);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)getpid());
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_str_eq(ts_stats_path(), "");
+	rmdir(dir);
+	rmdir(xdg);
+	cfg_ruleset_free(rs);
+}
+END_TEST
+
 Suite *status_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -189,6 +250,7 @@ Suite *status_suite(void)
 	tcase_add_loop_test(tc, test_fail_reason, 0, (int)(sizeof reasons / sizeof reasons[0]));
 	tcase_add_test(tc, test_alive);
 	tcase_add_test(tc, test_file_and_fork);
+	tcase_add_test(tc, test_fork_before_use);
 	suite_add_tcase(s, tc);
 	return s;
 }
