@@ -315,6 +315,16 @@ void ts_epoll_adopt(int fd, struct ts_conn *c)
 	pthread_mutex_unlock(&live_lock);
 }
 
+void ts_epoll_fork_lock(void)
+{
+	pthread_mutex_lock(&live_lock);
+}
+
+void ts_epoll_fork_unlock(void)
+{
+	pthread_mutex_unlock(&live_lock);
+}
+
 void ts_epoll_end(struct ts_epoll *e)
 {
 	int fd, saved = errno;

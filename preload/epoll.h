@@ -111,6 +111,12 @@ void ts_epoll_note(struct ts_conn *c);
 /* fd was just wrapped (connect): an instance that registered the plain
  * socket before takes it up at its next wait. */
 void ts_epoll_adopt(int fd, struct ts_conn *c);
+/* pthread_atfork (fdtab.c, ts_fork_prepare): the live list's lock, taken
+ * before fork and released in both processes, so that no child starts with
+ * it held by a thread it does not have (its next ts_epoll_adopt, at a
+ * connect that wraps a socket, would wait for good). */
+void ts_epoll_fork_lock(void);
+void ts_epoll_fork_unlock(void);
 /* Connections evaluated by epoll_wait so far (both passes), for tests. */
 extern atomic_ulong ts_epoll_visits;
 

@@ -449,10 +449,19 @@ int ts_conn_is_owner(const struct ts_conn *c)
 	return atomic_load(&c->owner_epoch) == atomic_load(&ts_epoch);
 }
 
+/* The locks no child may start with held, taken in one order: names,
+ * epoll's live list, pool, log_every; released in the reverse. Each is a
+ * leaf towards the others (no holder of one waits for another of them):
+ * the live list's holders take only instances' inbox locks (ts_epoll_adopt),
+ * and an epoll object leaves the live list before the pool takes it back
+ * (ts_epoll_end, then recycle) and joins it after the pool gave it out
+ * (ts_fdobj_new), never holding both. A new lock here keeps that, or says
+ * where it nests. */
 void ts_fork_prepare(void)
 {
 	ts_fd_watch_forked(); /* before the locks: it makes table entries */
 	ts_names_lock();
+	ts_epoll_fork_lock();
 	pthread_mutex_lock(&pool_lock);
 	ts_log_every_lock();
 }
@@ -462,6 +471,7 @@ void ts_fork_parent(void)
 	atomic_fetch_add(&ts_epoch, 1);
 	ts_log_every_unlock();
 	pthread_mutex_unlock(&pool_lock);
+	ts_epoll_fork_unlock();
 	ts_names_unlock();
 }
 
@@ -476,6 +486,7 @@ void ts_fork_child(void)
 	atomic_store(&ts_pid, (int)getpid());
 	ts_log_every_unlock();
 	pthread_mutex_unlock(&pool_lock);
+	ts_epoll_fork_unlock();
 	ts_names_unlock();
 	ts_stats_fork_child();
 }

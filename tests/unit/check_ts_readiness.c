@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -443,6 +445,103 @@ START_TEST(test_epoll_note_never_writes_to_a_reused_number)
 }
 END_TEST
 
+/* ---- fork while a thread holds the live list ----------------------------- */
+
+static atomic_int hold_inside, hold_forked;
+static pid_t hold_forker;
+
+static void hold_mark_forked(void)
+{
+	atomic_store(&hold_forked, 1);
+}
+
+/* The wake's write() in ts_epoll_adopt, under the live list's lock: held
+ * until the fork happened without it (the parent's atfork handler ran) or
+ * the forking thread waits for it. */
+static ssize_t hold_write(int fd, const void *buf, size_t n)
+{
+	long spins = 0;
+
+	(void)fd;
+	(void)buf;
+	atomic_store(&hold_inside, 1);
+	while (!atomic_load(&hold_forked) && !task_sleeps(hold_forker))
+		if (++spins > 100000000L)
+			_exit(3);
+		else
+			sched_yield();
+	return (ssize_t)n;
+}
+
+static void *hold_adopt(void *arg)
+{
+	ts_epoll_adopt(0, NULL);
+	return arg;
+}
+
+/* In a process of its own (the atfork handlers stay with it): a thread
+ * is inside ts_epoll_adopt when another forks; the child's own adopt (a
+ * connect that wraps a socket) must not wait for that thread. 0: it did
+ * not. */
+static int fork_during_adopt(void)
+{
+	struct ts_epoll *e;
+	pthread_t th;
+	pid_t pid;
+	int st, p[2];
+	long spins = 0;
+
+	hold_forker = getpid(); /* this thread: the process's first */
+	if (pthread_atfork(NULL, hold_mark_forked, NULL) != 0 ||
+	    pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child) != 0 || pipe(p) != 0)
+		return 10;
+	e = ts_epoll_new(); /* on the live list */
+	if (e == NULL)
+		return 11;
+	atomic_store(&e->wakefd, p[1]);
+	atomic_store(&e->sleepers, 1); /* so adopt writes, under the lock */
+	(void)ts_real_resolve();
+	ts_real.write = hold_write;
+	if (pthread_create(&th, NULL, hold_adopt, NULL) != 0)
+		return 12;
+	while (!atomic_load(&hold_inside))
+		if (++spins > 100000000L)
+			return 13;
+		else
+			sched_yield();
+	pid = fork();
+	if (pid < 0)
+		return 14;
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL); /* not check's: it kills the group */
+		alarm(10);                /* a hang is the failure */
+		atomic_store(&e->sleepers, 0);
+		ts_epoll_adopt(0, NULL);
+		_exit(0);
+	}
+	pthread_join(th, NULL);
+	if (waitpid(pid, &st, 0) != pid)
+		return 15;
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+		return 16; /* the child waited for the lock for good */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 17;
+}
+
+START_TEST(test_epoll_fork_while_live_list_is_held)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(fork_during_adopt());
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st), "status %#x", st);
+	ck_assert_msg(WEXITSTATUS(st) != 16, "the child of a fork during adopt hung in its own adopt");
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+END_TEST
+
 Suite *ts_readiness_suite(void)
 {
 	Suite *s = suite_create("ts_readiness");
@@ -455,6 +554,7 @@ Suite *ts_readiness_suite(void)
 	tcase_add_test(ep, test_epoll_idle_registrations_cost_nothing);
 	tcase_add_test(ep, test_epoll_instance_is_one_object);
 	tcase_add_test(ep, test_epoll_note_never_writes_to_a_reused_number);
+	tcase_add_test(ep, test_epoll_fork_while_live_list_is_held);
 	suite_add_tcase(s, ep);
 	return s;
 }
