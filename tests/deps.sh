@@ -40,6 +40,7 @@ if [ "$group" = test ] || [ "$group" = bench ]; then
 	need_cmd redis-cli redis-tools
 	need_cmd redis-benchmark redis-tools
 	need_cmd timeout coreutils
+	need_cmd strace strace        # system calls counted: test_launcher_light, test_preload_connect_cost
 	# Test-local host names (NSS_WRAPPER_HOSTS) for the name tests.
 	ls /usr/lib/*-linux-gnu/libnss_wrapper.so >/dev/null 2>&1 || missing="$missing libnss-wrapper"
 	need_cmd promtool prometheus

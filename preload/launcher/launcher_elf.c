@@ -60,6 +60,23 @@ static int read_at(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+/* count entries of entsize bytes at off, in one read: an allocated copy,
+ * or NULL (short file, too large). Reading a table entry by entry cost
+ * the launcher a system call each, at every start. */
+static unsigned char *read_table(int fd, uint64_t off, size_t count, size_t entsize)
+{
+	unsigned char *buf;
+
+	if (count == 0 || count > (1u << 16) || entsize > 64)
+		return NULL;
+	buf = malloc(count * entsize);
+	if (buf != NULL && read_at(fd, buf, count * entsize, off) < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* The launcher's own class and machine: what libtlsshim.so was built for. */
 static void own_elf(unsigned char *cls, uint16_t *machine)
 {
@@ -113,38 +130,35 @@ static int load_header(struct elf_view *v, const unsigned char *id)
 	return v->phnum > MAX_PHNUM ? -1 : 0;
 }
 
-static int load_segment(const struct elf_view *v, unsigned i, struct seg *s)
+/* Program header i of the table read by read_table. */
+static void load_segment(const struct elf_view *v, const unsigned char *tab, unsigned i,
+                         struct seg *s)
 {
 	if (v->is64) {
 		Elf64_Phdr p;
-		if (read_at(v->fd, &p, sizeof p, v->phoff + (uint64_t)i * sizeof p) < 0)
-			return -1;
+		memcpy(&p, tab + (size_t)i * sizeof p, sizeof p);
 		s->type = p.p_type, s->offset = p.p_offset, s->vaddr = p.p_vaddr, s->filesz = p.p_filesz;
 	} else {
 		Elf32_Phdr p;
-		if (read_at(v->fd, &p, sizeof p, v->phoff + (uint64_t)i * sizeof p) < 0)
-			return -1;
+		memcpy(&p, tab + (size_t)i * sizeof p, sizeof p);
 		s->type = p.p_type, s->offset = p.p_offset, s->vaddr = p.p_vaddr, s->filesz = p.p_filesz;
 	}
-	return 0;
 }
 
-/* Section i's name offset, type, file offset and size. */
-static int load_section(const struct elf_view *v, unsigned i, uint32_t *name, uint32_t *type,
-                        uint64_t *offset, uint64_t *size)
+/* Section i's name offset, type, file offset and size, from the table
+ * read by read_table. */
+static void load_section(const struct elf_view *v, const unsigned char *tab, unsigned i,
+                         uint32_t *name, uint32_t *type, uint64_t *offset, uint64_t *size)
 {
 	if (v->is64) {
 		Elf64_Shdr s;
-		if (read_at(v->fd, &s, sizeof s, v->shoff + (uint64_t)i * sizeof s) < 0)
-			return -1;
+		memcpy(&s, tab + (size_t)i * sizeof s, sizeof s);
 		*name = s.sh_name, *type = s.sh_type, *offset = s.sh_offset, *size = s.sh_size;
 	} else {
 		Elf32_Shdr s;
-		if (read_at(v->fd, &s, sizeof s, v->shoff + (uint64_t)i * sizeof s) < 0)
-			return -1;
+		memcpy(&s, tab + (size_t)i * sizeof s, sizeof s);
 		*name = s.sh_name, *type = s.sh_type, *offset = s.sh_offset, *size = s.sh_size;
 	}
-	return 0;
 }
 
 /* Go's linker marks every binary with a build-ID note (owner "Go", type 4)
@@ -157,23 +171,28 @@ static int has_go_sections(const struct elf_view *v)
 	uint64_t stroff, strsize, off, size;
 	if (!v->shnum || v->shstrndx >= v->shnum)
 		return 0;
-	if (load_section(v, v->shstrndx, &name, &type, &stroff, &strsize) < 0 || strsize > (1u << 24))
+	unsigned char *tab = read_table(v->fd, v->shoff, v->shnum, v->shentsize);
+	if (!tab)
 		return 0;
-	char *strtab = malloc(strsize + 1);
+	load_section(v, tab, v->shstrndx, &name, &type, &stroff, &strsize);
+	char *strtab = strsize <= (1u << 24) ? malloc(strsize + 1) : NULL;
 	if (!strtab || read_at(v->fd, strtab, strsize, stroff) < 0) {
 		free(strtab);
+		free(tab);
 		return 0;
 	}
 	strtab[strsize] = '\0';
 	int found = 0;
 	for (unsigned i = 0; i < v->shnum && !found; i++) {
-		if (load_section(v, i, &name, &type, &off, &size) < 0 || name >= strsize)
+		load_section(v, tab, i, &name, &type, &off, &size);
+		if (name >= strsize)
 			continue;
 		for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
 			if (strcmp(strtab + name, names[k]) == 0)
 				found = 1;
 	}
 	free(strtab);
+	free(tab);
 	return found;
 }
 
@@ -226,21 +245,20 @@ static int needs_libc(const struct elf_view *v, const struct seg *segs, size_t n
 	if (n == 0 || n > MAX_DYN)
 		return -1;
 	uint64_t *tags = calloc(n, sizeof *tags), *vals = calloc(n, sizeof *vals);
+	unsigned char *tab = read_table(v->fd, dyn->offset, n, entsize);
 	int result = -1;
 	uint64_t strtab = 0, strsz = 0, stroff;
 	size_t count = 0;
-	if (!tags || !vals)
+	if (!tags || !vals || !tab)
 		goto out;
 	for (size_t i = 0; i < n; i++, count++) {
 		if (v->is64) {
 			Elf64_Dyn d;
-			if (read_at(v->fd, &d, sizeof d, dyn->offset + i * sizeof d) < 0)
-				goto out;
+			memcpy(&d, tab + i * sizeof d, sizeof d);
 			tags[i] = (uint64_t)d.d_tag, vals[i] = d.d_un.d_val;
 		} else {
 			Elf32_Dyn d;
-			if (read_at(v->fd, &d, sizeof d, dyn->offset + i * sizeof d) < 0)
-				goto out;
+			memcpy(&d, tab + i * sizeof d, sizeof d);
 			tags[i] = (uint64_t)(int64_t)d.d_tag, vals[i] = d.d_un.d_val;
 		}
 		if (tags[i] == DT_NULL)
@@ -255,18 +273,20 @@ static int needs_libc(const struct elf_view *v, const struct seg *segs, size_t n
 	result = 0;
 	for (size_t i = 0; i < count && result == 0; i++) {
 		char name[16] = { 0 };
+		ssize_t got;
 		if (tags[i] != DT_NEEDED || (strsz && vals[i] >= strsz))
 			continue;
 		/* A short read near the end of the file still gives a prefix. */
-		for (size_t k = 0; k + 1 < sizeof name; k++)
-			if (read_at(v->fd, name + k, 1, stroff + vals[i] + k) < 0 || !name[k])
-				break;
-		if (strncmp(name, "libc.so", 7) == 0)
+		do
+			got = pread(v->fd, name, sizeof name - 1, (off_t)(stroff + vals[i]));
+		while (got < 0 && errno == EINTR);
+		if (got > 0 && strncmp(name, "libc.so", 7) == 0)
 			result = 1;
 	}
 out:
 	free(tags);
 	free(vals);
+	free(tab);
 	return result;
 }
 
@@ -308,12 +328,14 @@ static int check_elf(int fd, const unsigned char *id, const char *shown, const c
 		return 0;
 	int interp = 0, go = 0, rc = 0;
 	const struct seg *dyn = NULL;
-	for (unsigned i = 0; i < v.phnum; i++) {
-		if (load_segment(&v, i, &segs[i]) < 0) {
-			free(segs);
-			return 0;
-		}
+	unsigned char *phtab = read_table(fd, v.phoff, v.phnum, v.phentsize);
+	if (!phtab && v.phnum) {
+		free(segs);
+		return 0;
 	}
+	for (unsigned i = 0; i < v.phnum; i++)
+		load_segment(&v, phtab, i, &segs[i]);
+	free(phtab);
 	for (unsigned i = 0; i < v.phnum; i++) {
 		if (segs[i].type == PT_INTERP)
 			interp = 1;

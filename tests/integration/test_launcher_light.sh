@@ -1,6 +1,7 @@
 #!/bin/sh
 # The launcher maps no OpenSSL on its common path (start-up cost): it does
-# not link libssl or libcrypto, runs a program with a config of RSA and EC
+# not link libssl, libcrypto or a shared libconfig, reads the program's
+# ELF tables in a few reads, runs a program with a config of RSA and EC
 # rules without loading libsslsocket.so, and runs it even when that
 # library is missing. What does need OpenSSL loads libsslsocket.so and
 # says the same as before: a pinned protocol this OpenSSL cannot speak, a
@@ -10,6 +11,7 @@
 needed=$(readelf -d "$TLSSHIM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
 case "$needed" in
 *libssl* | *libcrypto*) fail "the launcher links OpenSSL: $needed" ;;
+*libconfig*) fail "the launcher maps libconfig's shared library (its archive is linked in): $needed" ;;
 esac
 
 cat >"$T/rules.conf" <<EOF
@@ -22,6 +24,13 @@ LD_DEBUG=files "$TLSSHIM" -c "$T/rules.conf" -- /bin/true 2>"$T/ld.log" || fail 
 if grep -q "libsslsocket.so" "$T/ld.log"; then
 	fail "the common path loaded libsslsocket.so: $(grep libsslsocket "$T/ld.log" | head -2)"
 fi
+
+# the program's ELF tables are read a table at a time (they were read an
+# entry at a time: some ninety system calls at every start)
+strace -o "$T/st" -e trace=pread64,execve "$TLSSHIM" -c "$T/rules.conf" -- /bin/true ||
+	fail "run under strace"
+n=$(awk '/^execve\("\/bin\/true"/ { exit } /pread64/ { n++ } END { print n + 0 }' "$T/st")
+[ "$n" -le 16 ] || fail "the launcher made $n preads before exec (at most 16)"
 
 # a mismatched key is still refused, before the program runs
 cat >"$T/bad.conf" <<EOF
