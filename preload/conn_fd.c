@@ -22,18 +22,11 @@
 #include "fdtab.h"
 #include "inherit.h"
 #include "real.h"
+#include "sockprops.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-
-static void set_cloexec(int fd)
-{
-	int fl = TS_REAL(fcntl)(fd, F_GETFD);
-
-	if (fl >= 0 && !(fl & FD_CLOEXEC))
-		TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC);
-}
 
 static int is_conn(int fd)
 {
@@ -147,7 +140,7 @@ static void after_dup(int oldfd, int newfd)
 	if (!TS_PLAIN(oldfd)) {
 		ts_fd_dup(oldfd, newfd);
 		if (is_conn(newfd))
-			set_cloexec(newfd);
+			(void)ts_set_cloexec(newfd);
 	}
 	errno = saved;
 }

@@ -20,7 +20,7 @@
  * of the table (each connection's identity is cached on first use).
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -29,7 +29,7 @@
 #include "fdcopies.h"
 #include "fdtab.h"
 #include "log.h"
-#include "real.h"
+#include "sockprops.h"
 
 /* Identities of ended connections, newest last (a ring). */
 #define RETIRED_MAX 256
@@ -98,14 +98,6 @@ static int is_retired(dev_t dev, ino_t ino)
 	return r;
 }
 
-static void set_cloexec(int fd)
-{
-	int fl = TS_REAL(fcntl)(fd, F_GETFD);
-
-	if (fl >= 0 && !(fl & FD_CLOEXEC))
-		TS_REAL(fcntl)(fd, F_SETFD, fl | FD_CLOEXEC);
-}
-
 /* The live connection whose socket is (dev, ino), with a reference. */
 static struct ts_conn *find_conn(int newfd, dev_t dev, ino_t ino)
 {
@@ -137,7 +129,7 @@ static void refuse(int newfd)
 		return;
 	atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED | TS_F_FAIL_LOGGED);
 	c->core_fd = newfd;
-	set_cloexec(newfd);
+	(void)ts_set_cloexec(newfd);
 	if (ts_fd_install(newfd, &c->obj) < 0) {
 		c->core_fd = -1;
 		ts_conn_release(c);
@@ -164,7 +156,7 @@ void ts_fd_adopt(int newfd)
 		if (ts_fd_install(newfd, &c->obj) < 0)
 			atomic_fetch_or(&c->obj.flags, TS_F_ABANDONED);
 		else
-			set_cloexec(newfd);
+			(void)ts_set_cloexec(newfd);
 		ts_log(CFG_LOG_DEBUG, "%s %s: descriptor %d received: one more name of the connection",
 		       c->side, c->peer, newfd);
 		ts_conn_release(c);

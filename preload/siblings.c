@@ -27,7 +27,6 @@
  * elsewhere, the entry goes and the socket is plain, as it was.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,13 +40,13 @@
 #include "log.h"
 #include "names.h"
 #include "real.h"
+#include "sockprops.h"
 
 /* other becomes one more name of fd's connection when it names the same
  * socket (me is fd's fstat). */
 static void adopt_if_sibling(int fd, long other, const struct stat *me)
 {
 	struct stat st;
-	int fl;
 
 	if (other == fd || other < 0 || other >= TS_FD_MAX || !TS_PLAIN((int)other))
 		return;
@@ -55,9 +54,7 @@ static void adopt_if_sibling(int fd, long other, const struct stat *me)
 	    st.st_ino != me->st_ino)
 		return;
 	ts_fd_dup(fd, (int)other);
-	fl = TS_REAL(fcntl)((int)other, F_GETFD);
-	if (fl >= 0 && !(fl & FD_CLOEXEC))
-		TS_REAL(fcntl)((int)other, F_SETFD, fl | FD_CLOEXEC);
+	(void)ts_set_cloexec((int)other);
 	ts_log(CFG_LOG_DEBUG, "fd %ld names the socket fd %d connects: "
 	       "one more name of the connection", other, fd);
 }

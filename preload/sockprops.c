@@ -1,6 +1,9 @@
 /*
  * sockprops.c - a socket's address family and type, and close-on-exec on
- * it: asked and set by connect (conn_open.c) and accept (listener.c).
+ * it: asked and set by connect (conn_open.c) and accept (listener.c), and
+ * close-on-exec on every other number that becomes a name of a wrapped
+ * connection (dup: conn_fd.c; a received copy: fdadopt.c; a sibling of a
+ * socket connect wraps: siblings.c).
  */
 #include <fcntl.h>
 #include <stddef.h>

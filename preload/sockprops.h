@@ -1,7 +1,8 @@
 /*
  * sockprops.h - what both places where sockets become TLS, connect
  * (conn_open.c) and accept (listener.c), ask of a socket or set on it
- * (sockprops.c).
+ * (sockprops.c); close-on-exec also for every other name of a wrapped
+ * connection (conn_fd.c, fdadopt.c, siblings.c): one way to set it.
  */
 #ifndef TLSSHIM_SOCKPROPS_H
 #define TLSSHIM_SOCKPROPS_H
