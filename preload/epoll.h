@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
+#include <sys/types.h>
 
 #include "conn.h"
 #include "fdtab.h"
@@ -57,6 +58,11 @@ struct ts_epoll {
 	 * end takes it (epoll.c, wake_locked). */
 	atomic_int sleepers;
 	atomic_int wakefd;
+	/* What wakefd was when made: the program may close it (close_range,
+	 * closefrom) and get its number for something else (epoll.c,
+	 * wake_ours). */
+	dev_t wake_dev;
+	ino_t wake_ino;
 	/* The live instances (ts_epoll_adopt), under epoll.c's lock. */
 	struct ts_epoll *live_next, **live_prev;
 };

@@ -445,6 +445,93 @@ START_TEST(test_epoll_note_never_writes_to_a_reused_number)
 }
 END_TEST
 
+/* The program closed the wake eventfd (close_range) and its number now
+ * holds the program's pipe: a note writes nothing into the pipe, and a
+ * drain reads nothing from it; the instance forgets the number and its
+ * next wait makes another. */
+START_TEST(test_epoll_wake_number_taken_by_the_program)
+{
+	struct sslsocket_options o;
+	struct sslsocket_error err;
+	struct epoll_event ev, out[8];
+	struct ts_epoll *e;
+	struct ts_conn *c;
+	sslsocket_ctx *ctx;
+	pthread_t th;
+	char got[16];
+	int sp[2], p[2], epfd, fd, w, w2, fl;
+
+	ts_conn_teardown_hook = free_teardown;
+	sslsocket_options_init(&o);
+	o.server_side = 1;
+	o.certfile = tu_cert("server.pem");
+	o.keyfile = tu_cert("server.key");
+	o.do_handshake_on_connect = 0;
+	ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	fd = sp[0];
+	c = ts_conn_new();
+	ck_assert_ptr_nonnull(c);
+	c->s = sslsocket_wrap_ctx(fd, ctx, &o, NULL, &err);
+	ck_assert_msg(c->s != NULL, "%s", err.reason);
+	c->core_fd = fd;
+	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, no_op, NULL), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+
+	epfd = epoll_create1(0);
+	ck_assert_int_ge(epfd, 0);
+	e = ts_epoll_new();
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(ts_fd_install(epfd, &e->obj), 0);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 7;
+	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fd, &ev), 0);
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
+	w = atomic_load(&e->wakefd);
+	ck_assert_int_ge(w, 0);
+
+	/* close_range by the program; its pipe gets the number */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[1], w), w);
+	close(p[1]);
+	fl = fcntl(p[0], F_GETFL);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, fl | O_NONBLOCK), 0);
+	atomic_store(&e->sleepers, 1);
+	ts_epoll_note(c);
+	atomic_store(&e->sleepers, 0);
+	errno = 0;
+	ck_assert_int_eq(read(p[0], got, sizeof got), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(atomic_load(&e->wakefd), -1);
+	/* the next wait makes another, and the end leaves the program's alone */
+	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
+	ck_assert_int_ge(atomic_load(&e->wakefd), 0);
+	ck_assert_int_ne(atomic_load(&e->wakefd), w);
+	ck_assert_int_eq(write(w, "x", 1), 1);
+	ck_assert_int_eq(read(p[0], got, sizeof got), 1);
+	/* the same for the new one, then the instance ends: it closes
+	 * nothing of the program's */
+	w2 = atomic_load(&e->wakefd);
+	ck_assert_int_eq(dup2(w, w2), w2);
+	ck_assert_int_eq(ts_fd_detach(epfd), TS_DETACH_CLOSE);
+	close(epfd);
+	ck_assert_int_ne(fcntl(w2, F_GETFD), -1);
+	ck_assert_int_eq(write(w2, "y", 1), 1);
+	ck_assert_int_eq(read(p[0], got, sizeof got), 1);
+
+	close(w2);
+	close(w);
+	close(p[0]);
+	if (ts_fd_detach(fd) == TS_DETACH_CLOSE)
+		close(fd);
+	close(sp[1]);
+	sslsocket_ctx_free(ctx);
+	ts_conn_teardown_hook = NULL;
+}
+END_TEST
+
 /* ---- fork while a thread holds the live list ----------------------------- */
 
 static atomic_int hold_inside, hold_forked;
@@ -554,6 +641,7 @@ Suite *ts_readiness_suite(void)
 	tcase_add_test(ep, test_epoll_idle_registrations_cost_nothing);
 	tcase_add_test(ep, test_epoll_instance_is_one_object);
 	tcase_add_test(ep, test_epoll_note_never_writes_to_a_reused_number);
+	tcase_add_test(ep, test_epoll_wake_number_taken_by_the_program);
 	tcase_add_test(ep, test_epoll_fork_while_live_list_is_held);
 	suite_add_tcase(s, ep);
 	return s;
