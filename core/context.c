@@ -70,6 +70,18 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* Whether the key log's descriptor is still the file keylog_open opened. */
+static int keylog_still_ours(const struct sslsocket_ctx *c)
+{
+	struct stat st;
+	int saved = errno, ours;
+
+	ours = fstat(fileno(c->keylog), &st) == 0 && st.st_dev == c->keylog_dev &&
+	       st.st_ino == c->keylog_ino;
+	errno = saved;
+	return ours;
+}
+
 static void keylog_cb(const SSL *ssl, const char *line)
 {
 	struct sslsocket_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -81,9 +93,17 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	 * the interposer hooks. */
 	if (pthread_mutex_lock(&c->keylog_lock) != 0)
 		return;
-	fputs(line, c->keylog);
-	fputc('\n', c->keylog);
-	fflush(c->keylog);
+	if (c->keylog && !keylog_still_ours(c)) {
+		/* The program closed the descriptor (close_range, closefrom)
+		 * and may have it again as a socket: the secrets stop here. */
+		c->keylog_abandoned = c->keylog;
+		c->keylog = NULL;
+	}
+	if (c->keylog) {
+		fputs(line, c->keylog);
+		fputc('\n', c->keylog);
+		fflush(c->keylog);
+	}
 	pthread_mutex_unlock(&c->keylog_lock);
 }
 
@@ -162,7 +182,7 @@ SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest)
  * (a name in /tmp pointing at another file), a file another user made
  * (whose owner could read the secrets) or one that group or others may
  * read is refused, with *why saying which. */
-static FILE *keylog_open(const char *path, const char **why)
+static FILE *keylog_open(const char *path, const char **why, struct stat *opened)
 {
 	struct stat st, lst;
 	FILE *f;
@@ -188,6 +208,7 @@ static FILE *keylog_open(const char *path, const char **why)
 		errno = EPERM;
 		return NULL;
 	}
+	*opened = st;
 	return f;
 }
 
@@ -297,7 +318,8 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 	}
 	if (o->keylog_file) {
 		const char *why;
-		FILE *f = keylog_open(o->keylog_file, &why);
+		struct stat st;
+		FILE *f = keylog_open(o->keylog_file, &why, &st);
 		if (!f) {
 			int e = errno ? errno : EINVAL;
 			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, e, "cannot open key log file %s: %s",
@@ -307,6 +329,8 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		}
 		if (owner) {
 			owner->keylog = f;
+			owner->keylog_dev = st.st_dev;
+			owner->keylog_ino = st.st_ino;
 			SSL_CTX_set_keylog_callback(ctx, keylog_cb);
 		} else {
 			fclose(f);

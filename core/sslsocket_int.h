@@ -71,8 +71,13 @@ struct sslsocket_ctx {
 	pthread_mutex_t sess_lock;
 	struct core_session *sessions;
 	size_t nsessions;
-	/* NSS key log (0600, close-on-exec), NULL when none */
-	FILE *keylog;
+	/* NSS key log (0600, close-on-exec), NULL when none; the file it
+	 * opened (context.c, keylog_cb). A stream whose descriptor the
+	 * program closed is abandoned, not closed (the number is the
+	 * program's). */
+	FILE *keylog, *keylog_abandoned;
+	dev_t keylog_dev;
+	ino_t keylog_ino;
 	pthread_mutex_t keylog_lock;
 	/* allow_names and pin_sha256 (identity.c); NULL when none */
 	struct core_identity *identity;

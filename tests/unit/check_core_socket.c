@@ -492,6 +492,80 @@ START_TEST(test_keylog)
 }
 END_TEST
 
+/* keylog_file: lines from one connection; after the program closed the
+ * key log's descriptor and got its number back for a pipe, a handshake
+ * writes no secret into the pipe (nor into the file). */
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+static void keylog_one_connection(sslsocket_ctx *ctx, struct sslsocket_options *o)
+{
+	int fds[2];
+	cu_pair(fds);
+	struct cu_peer srv = {.fd = fds[1], .run = cu_echo};
+	cu_server_opts(&srv.o);
+	cu_peer_start(&srv);
+	struct sslsocket_error err;
+	sslsocket *c = sslsocket_wrap_ctx(fds[0], ctx, o, NULL, &err);
+	ck_assert_msg(c != NULL, "%s", err.reason);
+	sslsocket_close(c);
+	cu_peer_join(&srv);
+}
+
+START_TEST(test_keylog_number_taken_by_the_program)
+{
+	char path[] = "/tmp/core-keylog-XXXXXX", link[64], target[256];
+	int kfd = mkstemp(path), k = -1, p[2];
+	ck_assert_int_ge(kfd, 0);
+	close(kfd);
+	struct sslsocket_options o;
+	sslsocket_options_init(&o);
+	o.keylog_file = path;
+	struct sslsocket_error err;
+	sslsocket_ctx *ctx = sslsocket_ctx_new(&o, &err);
+	ck_assert_msg(ctx != NULL, "%s", err.reason);
+	keylog_one_connection(ctx, &o);
+	ck_assert_int_eq(count_lines(path), 5);
+	/* the key log's descriptor, found as the program would see it */
+	for (int fd = 3; fd < 1024 && k < 0; fd++) {
+		ssize_t n;
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof target - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (strcmp(target, path) == 0)
+				k = fd;
+		}
+	}
+	ck_assert_int_ge(k, 0);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[1], k), k); /* close_range, then a pipe */
+	close(p[1]);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	keylog_one_connection(ctx, &o);
+	char got[64];
+	errno = 0;
+	ck_assert_int_eq(read(p[0], got, sizeof got), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(count_lines(path), 5);
+	sslsocket_ctx_free(ctx);
+	ck_assert_int_ne(fcntl(k, F_GETFD), -1); /* the program's, left open */
+	close(k);
+	close(p[0]);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_ciphers_option)
 {
 	int fds[2];
@@ -874,6 +948,7 @@ Suite *core_socket_suite(void)
 	tcase_add_loop_test(tc, test_session_reuse, 0, 2);
 	tcase_add_test(tc, test_session_cache_off);
 	tcase_add_test(tc, test_keylog);
+	tcase_add_test(tc, test_keylog_number_taken_by_the_program);
 	tcase_add_test(tc, test_ciphers_option);
 	tcase_add_test(tc, test_keyfile_in_certfile);
 	tcase_add_loop_test(tc, test_sni, 0, (int)(sizeof sni_cases / sizeof sni_cases[0]));
