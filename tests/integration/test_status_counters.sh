@@ -95,15 +95,19 @@ start_bg 90 env TLSSHIM_CONFIG_STRING="$SRV_CONF" LD_PRELOAD=$PRELOAD "$PY" "$T/
 wait_port $P
 SRV=$(cat "$T/server.pid")
 
+# wait_said MODE WORD: until client MODE has printed WORD (20 s at most)
+wait_said() {
+	n=0
+	until grep -q "$2" "$T/$1.out" 2>/dev/null; do
+		n=$((n + 1)); [ $n -lt 400 ] || { cat "$T/$1.log" >&2; fail "client $1 never said $2"; }
+		sleep 0.05
+	done
+}
 # run_client MODE CONFIG: a wrapped client left running; its PID in $CL
 run_client() {
 	start_bg 90 env TLSSHIM_CONFIG_STRING="$2" LD_PRELOAD=$PRELOAD "$PY" "$T/client.py" "$1" $P $K $SIZE \
 		"$T/$1.pid" >"$T/$1.out" 2>"$T/$1.log"
-	n=0
-	until grep -q done "$T/$1.out" 2>/dev/null; do
-		n=$((n + 1)); [ $n -lt 400 ] || { cat "$T/$1.log" >&2; fail "client $1 did not finish"; }
-		sleep 0.05
-	done
+	wait_said "$1" done
 	CL=$(cat "$T/$1.pid")
 }
 GOOD_CONF="connect = ({ match = \"127.0.0.1:$P\"; ca_certs = \"$CERTS/ca.pem\"; server_hostname = \"localhost\"; });"
@@ -204,19 +208,11 @@ kill $IDLE
 # an exec'd image that uses no rule takes its predecessor's file away
 start_bg 90 env TLSSHIM_CONFIG_STRING="$GOOD_CONF" LD_PRELOAD=$PRELOAD "$PY" "$T/client.py" execidle $P $K \
 	$SIZE "$T/execidle.pid" >"$T/execidle.out" 2>"$T/execidle.log"
-n=0
-until grep -q file "$T/execidle.out" 2>/dev/null; do
-	n=$((n + 1)); [ $n -lt 400 ] || { cat "$T/execidle.log" >&2; fail "execidle did not connect"; }
-	sleep 0.05
-done
+wait_said execidle file
 EI=$(cat "$T/execidle.pid")
 [ -e "$SD/$EI.stats" ] || fail "no status file after a connection ($SD/$EI.stats)"
 touch "$T/execidle.pid.go"
-n=0
-until grep -q done "$T/execidle.out" 2>/dev/null; do
-	n=$((n + 1)); [ $n -lt 400 ] || { cat "$T/execidle.log" >&2; fail "the exec'd image did not start"; }
-	sleep 0.05
-done
+wait_said execidle done
 [ "$(cat "$T/execidle.pid")" = "$EI" ] || fail "exec changed the PID"
 [ ! -e "$SD/$EI.stats" ] || fail "the exec'd image kept its predecessor's status file"
 kill $EI

@@ -105,16 +105,12 @@ static const struct ts_stats_hdr *read_file(const char *path, char *buf, size_t 
 	return (const struct ts_stats_hdr *)(const void *)buf;
 }
 
-START_TEST(test_file_and_fork)
+/* Two rules (one TLS, one pass-through), with XDG_RUNTIME_DIR a new
+ * directory; dir is where their status files go. */
+static struct cfg_ruleset *two_rules_in_new_xdg(char *dir, size_t cap)
 {
 	struct cfg_error err;
 	struct cfg_ruleset *rs;
-	struct stat st;
-	char path[256], buf[4096], dir[128];
-	const struct ts_stats_hdr *h;
-	const struct ts_stats_rule *r;
-	pid_t child;
-	int status;
 
 	snprintf(xdg, sizeof xdg, "/tmp/check_status.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(xdg));
@@ -124,7 +120,21 @@ START_TEST(test_file_and_fork)
 	              " { match = \"[::1]:2\"; passthrough = true; });",
 	              NULL, &cfg_core_checks, &err);
 	ck_assert_msg(rs != NULL, "%s", err.msg);
-	snprintf(dir, sizeof dir, "%s/tlsshim", xdg);
+	snprintf(dir, cap, "%s/tlsshim", xdg);
+	return rs;
+}
+
+START_TEST(test_file_and_fork)
+{
+	struct cfg_ruleset *rs;
+	struct stat st;
+	char path[256], buf[4096], dir[128];
+	const struct ts_stats_hdr *h;
+	const struct ts_stats_rule *r;
+	pid_t child;
+	int status;
+
+	rs = two_rules_in_new_xdg(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/%d.stats", dir, (int)getpid());
 	/* the file of the image this one was exec'd from goes at load */
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
@@ -197,7 +207,6 @@ END_TEST
  * the child uses one. */
 START_TEST(test_fork_before_use)
 {
-	struct cfg_error err;
 	struct cfg_ruleset *rs;
 	struct stat st;
 	char path[256], buf[4096], dir[128];
@@ -205,15 +214,7 @@ START_TEST(test_fork_before_use)
 	pid_t child;
 	int status;
 
-	snprintf(xdg, sizeof xdg, "/tmp/check_status.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(xdg));
-	setenv("XDG_RUNTIME_DIR", xdg, 1);
-	memset(&err, 0, sizeof err);
-	rs = cfg_load("connect = ({ match = \"127.0.0.1:1\"; cert_reqs = \"CERT_NONE\"; },"
-	              " { match = \"[::1]:2\"; passthrough = true; });",
-	              NULL, &cfg_core_checks, &err);
-	ck_assert_msg(rs != NULL, "%s", err.msg);
-	snprintf(dir, sizeof dir, "%s/tlsshim", xdg);
+	rs = two_rules_in_new_xdg(dir, sizeof dir);
 	ts_stats_init(rs);
 	child = fork();
 	ck_assert_int_ge(child, 0);
