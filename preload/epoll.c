@@ -96,6 +96,9 @@ struct ts_epoll_note {
  * wrapped later may be in any of them). */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ts_epoll *live;
+/* Every epoll object, live or in the pool (which frees none), under the
+ * same lock, for ts_epoll_fork_lock. */
+static struct ts_epoll *every;
 
 static int is_tag(uint64_t u)
 {
@@ -115,6 +118,10 @@ void ts_epoll_reset(struct ts_epoll *e, int fresh)
 	atomic_store(&e->sleepers, 0);
 	atomic_store(&e->wakefd, -1);
 	pthread_mutex_lock(&live_lock);
+	if (fresh) {
+		e->every_next = every;
+		every = e;
+	}
 	e->live_next = live;
 	e->live_prev = &live;
 	if (live != NULL)
@@ -353,13 +360,29 @@ void ts_epoll_adopt(int fd, struct ts_conn *c)
 	pthread_mutex_unlock(&live_lock);
 }
 
+/* The live list's lock, then every epoll object's inbox lock: a note or
+ * a wait's inbox pass may hold a live instance's, a late note an ended
+ * one's (epoll.h), whose object the child may take from the pool again.
+ * O(epoll objects) per fork, the most instances the program had at once.
+ * Always in one order, the list's, which only grows at its head: nested
+ * at every fork alike (ThreadSanitizer would take two forks' nesting them
+ * both ways for a lock-order inversion, under the live list's lock or
+ * not). */
 void ts_epoll_fork_lock(void)
 {
+	struct ts_epoll *e;
+
 	pthread_mutex_lock(&live_lock);
+	for (e = every; e != NULL; e = e->every_next)
+		pthread_mutex_lock(&e->inbox_lock);
 }
 
 void ts_epoll_fork_unlock(void)
 {
+	struct ts_epoll *e;
+
+	for (e = every; e != NULL; e = e->every_next)
+		pthread_mutex_unlock(&e->inbox_lock);
 	pthread_mutex_unlock(&live_lock);
 }
 

@@ -63,8 +63,10 @@ struct ts_epoll {
 	 * wake_ours). */
 	dev_t wake_dev;
 	ino_t wake_ino;
-	/* The live instances (ts_epoll_adopt), under epoll.c's lock. */
+	/* The live instances (ts_epoll_adopt), and every epoll object
+	 * (ts_epoll_fork_lock), under epoll.c's lock. */
 	struct ts_epoll *live_next, **live_prev;
+	struct ts_epoll *every_next;
 };
 _Static_assert(offsetof(struct ts_epoll, obj) == 0, "the table's part comes first");
 
@@ -117,10 +119,11 @@ void ts_epoll_note(struct ts_conn *c);
 /* fd was just wrapped (connect): an instance that registered the plain
  * socket before takes it up at its next wait. */
 void ts_epoll_adopt(int fd, struct ts_conn *c);
-/* pthread_atfork (fdtab.c, ts_fork_prepare): the live list's lock, taken
- * before fork and released in both processes, so that no child starts with
- * it held by a thread it does not have (its next ts_epoll_adopt, at a
- * connect that wraps a socket, would wait for good). */
+/* pthread_atfork (fdtab.c, ts_fork_prepare): the live list's lock and
+ * every epoll object's inbox lock, taken before fork and released in both
+ * processes, so that no child starts with one held by a thread it does
+ * not have (its next ts_epoll_adopt, at a connect that wraps a socket, or
+ * its next note or wait on that instance would wait for good). */
 void ts_epoll_fork_lock(void);
 void ts_epoll_fork_unlock(void);
 /* Connections evaluated by epoll_wait so far (both passes), for tests. */

@@ -450,13 +450,19 @@ int ts_conn_is_owner(const struct ts_conn *c)
 }
 
 /* The locks no child may start with held, taken in one order: names,
- * epoll's live list, pool, log_every; released in the reverse. Each is a
- * leaf towards the others (no holder of one waits for another of them):
- * the live list's holders take only instances' inbox locks (ts_epoll_adopt),
- * and an epoll object leaves the live list before the pool takes it back
- * (ts_epoll_end, then recycle) and joins it after the pool gave it out
- * (ts_fdobj_new), never holding both. A new lock here keeps that, or says
- * where it nests. */
+ * epoll's live list, every epoll object's inbox lock (live or pooled, in
+ * one order, epoll.c), pool, log_every; released in the reverse. Each is
+ * a leaf towards the others (no holder of one waits for another of
+ * them): the live list's holders take only inbox locks, one at a time
+ * (ts_epoll_adopt); an inbox lock's holders take no lock (a push, whose
+ * realloc's malloc locks glibc's fork takes after these handlers, and a
+ * write to the wake eventfd; a wait and an instance's end take it under
+ * the instance's own lock, none of these); and an epoll object leaves the
+ * live list before the pool takes it back (ts_epoll_end, then recycle)
+ * and joins it after the pool gave it out (ts_fdobj_new), never holding
+ * both. The inbox locks cost a fork O(epoll objects): the most instances
+ * the program had at once. A new lock here keeps that, or says where it
+ * nests. */
 void ts_fork_prepare(void)
 {
 	ts_fd_watch_forked(); /* before the locks: it makes table entries */
@@ -491,6 +497,11 @@ void ts_fork_child(void)
 	ts_stats_fork_child();
 }
 
+/* _Fork's child: no handler took the locks, so any of them, an epoll
+ * inbox lock too, may be held by a thread it does not have. They are left
+ * so: the child of a threaded process may call only async-signal-safe
+ * functions until it execs (POSIX, _Fork), none of which takes them, and
+ * initialising a held mutex again is undefined (above). */
 void ts_fork_child_nolock(void)
 {
 	atomic_fetch_add(&ts_epoch, 1);

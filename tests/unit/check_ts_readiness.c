@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -532,19 +533,21 @@ START_TEST(test_epoll_wake_number_taken_by_the_program)
 }
 END_TEST
 
-/* ---- fork while a thread holds the live list ----------------------------- */
+/* ---- fork while a thread holds the live list or an inbox ----------------- */
 
 static atomic_int hold_inside, hold_forked;
 static pid_t hold_forker;
+static struct ts_conn *hold_conn; /* NULL: the thread adopts; else notes it */
 
 static void hold_mark_forked(void)
 {
 	atomic_store(&hold_forked, 1);
 }
 
-/* The wake's write() in ts_epoll_adopt, under the live list's lock: held
- * until the fork happened without it (the parent's atfork handler ran) or
- * the forking thread waits for it. */
+/* The wake's write() in ts_epoll_adopt (under the live list's lock and an
+ * inbox lock) or ts_epoll_note (under an inbox lock only): held until the
+ * fork happened without it (the parent's atfork handler ran) or the
+ * forking thread waits for it. */
 static ssize_t hold_write(int fd, const void *buf, size_t n)
 {
 	long spins = 0;
@@ -560,22 +563,31 @@ static ssize_t hold_write(int fd, const void *buf, size_t n)
 	return (ssize_t)n;
 }
 
-static void *hold_adopt(void *arg)
+static void *hold_thread(void *arg)
 {
-	ts_epoll_adopt(0, NULL);
+	if (hold_conn != NULL)
+		ts_epoll_note(hold_conn);
+	else
+		ts_epoll_adopt(0, NULL);
 	return arg;
 }
 
+enum hold_in { HOLD_ADOPT, HOLD_NOTE, HOLD_LATE_NOTE };
+
 /* In a process of its own (the atfork handlers stay with it): a thread
- * is inside ts_epoll_adopt when another forks; the child's own adopt (a
- * connect that wraps a socket) must not wait for that thread. 0: it did
- * not. */
-static int fork_during_adopt(void)
+ * is inside ts_epoll_adopt, or ts_epoll_note on a live instance, or a
+ * late note on an ended one (its object back in the pool), when another
+ * forks; the child's own adopt (a connect that wraps a socket), or note
+ * then wait on that instance (the ended one's object taken again), must
+ * not wait for that thread. 0: it did not. */
+static int fork_during(enum hold_in in)
 {
 	struct ts_epoll *e;
+	struct epoll_event out[4];
+	struct stat sb;
 	pthread_t th;
 	pid_t pid;
-	int st, p[2];
+	int st, p[2], epfd;
 	long spins = 0;
 
 	hold_forker = getpid(); /* this thread: the process's first */
@@ -583,13 +595,27 @@ static int fork_during_adopt(void)
 	    pthread_atfork(ts_fork_prepare, ts_fork_parent, ts_fork_child) != 0 || pipe(p) != 0)
 		return 10;
 	e = ts_epoll_new(); /* on the live list */
-	if (e == NULL)
+	if (e == NULL || (epfd = epoll_create1(0)) < 0)
 		return 11;
+	if (in != HOLD_ADOPT) {
+		/* a connection e watches, as ts_epoll_ctl sets it up */
+		if ((hold_conn = ts_conn_new()) == NULL)
+			return 11;
+		if (in == HOLD_LATE_NOTE)
+			ts_epoll_release(e); /* ended; the note loaded e before */
+		atomic_store(&hold_conn->epw[0].fd, 5);
+		atomic_store(&hold_conn->epw[0].epoll, e);
+		atomic_store(&hold_conn->epw_count, 1);
+	}
+	if (fstat(p[1], &sb) != 0)
+		return 11;
+	e->wake_dev = sb.st_dev; /* as wake_setup records its eventfd */
+	e->wake_ino = sb.st_ino;
 	atomic_store(&e->wakefd, p[1]);
-	atomic_store(&e->sleepers, 1); /* so adopt writes, under the lock */
+	atomic_store(&e->sleepers, 1); /* so the thread writes, under the lock */
 	(void)ts_real_resolve();
 	ts_real.write = hold_write;
-	if (pthread_create(&th, NULL, hold_adopt, NULL) != 0)
+	if (pthread_create(&th, NULL, hold_thread, NULL) != 0)
 		return 12;
 	while (!atomic_load(&hold_inside))
 		if (++spins > 100000000L)
@@ -603,8 +629,15 @@ static int fork_during_adopt(void)
 		signal(SIGALRM, SIG_DFL); /* not check's: it kills the group */
 		alarm(10);                /* a hang is the failure */
 		atomic_store(&e->sleepers, 0);
-		ts_epoll_adopt(0, NULL);
-		_exit(0);
+		if (in == HOLD_ADOPT) {
+			ts_epoll_adopt(0, NULL);
+			_exit(0);
+		}
+		if (in == HOLD_LATE_NOTE && ts_epoll_new() != e)
+			_exit(2); /* the pool gives the one object back */
+		atomic_store(&hold_conn->epw[0].queued, 0);
+		ts_epoll_note(hold_conn);
+		_exit(ts_epoll_wait(e, epfd, out, 4, 0, NULL) < 0 ? 1 : 0);
 	}
 	pthread_join(th, NULL);
 	if (waitpid(pid, &st, 0) != pid)
@@ -614,18 +647,35 @@ static int fork_during_adopt(void)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 17;
 }
 
-START_TEST(test_epoll_fork_while_live_list_is_held)
+static void fork_during_check(enum hold_in in, const char *what)
 {
 	pid_t pid = fork();
 	int st;
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
-		_exit(fork_during_adopt());
+		_exit(fork_during(in));
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st), "status %#x", st);
-	ck_assert_msg(WEXITSTATUS(st) != 16, "the child of a fork during adopt hung in its own adopt");
+	ck_assert_msg(WEXITSTATUS(st) != 16, "the child of a fork during %s hung on its lock", what);
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+
+START_TEST(test_epoll_fork_while_live_list_is_held)
+{
+	fork_during_check(HOLD_ADOPT, "adopt");
+}
+END_TEST
+
+START_TEST(test_epoll_fork_while_an_inbox_is_held)
+{
+	fork_during_check(HOLD_NOTE, "a note");
+}
+END_TEST
+
+START_TEST(test_epoll_fork_while_a_late_note_is_held)
+{
+	fork_during_check(HOLD_LATE_NOTE, "a late note");
 }
 END_TEST
 
@@ -643,6 +693,8 @@ Suite *ts_readiness_suite(void)
 	tcase_add_test(ep, test_epoll_note_never_writes_to_a_reused_number);
 	tcase_add_test(ep, test_epoll_wake_number_taken_by_the_program);
 	tcase_add_test(ep, test_epoll_fork_while_live_list_is_held);
+	tcase_add_test(ep, test_epoll_fork_while_an_inbox_is_held);
+	tcase_add_test(ep, test_epoll_fork_while_a_late_note_is_held);
 	suite_add_tcase(s, ep);
 	return s;
 }
