@@ -209,51 +209,82 @@ static void *no_op(void *arg)
 /* An instance is one object of the table's: its registrations and inbox
  * are in it, its connections point at it, and its end comes from the
  * table's release (here: the last close of its descriptor). */
-START_TEST(test_epoll_instance_is_one_object)
-{
+/* ---- an instance watching one wrapped connection ------------------------ */
+
+/* A wrapped connection (server side, its handshake not begun) on one end
+ * of a socketpair, registered for EPOLLIN in a new epoll instance whose
+ * first wait made its wake eventfd (a second thread has run). The
+ * instance is installed in the table when asked (its last close ends it). */
+struct ep_fix {
 	struct sslsocket_options o;
+	sslsocket_ctx *ctx;
+	struct ts_conn *c;
+	struct ts_epoll *e;
+	int sp[2], fd, epfd, w;
+};
+
+static void ep_fix_up(struct ep_fix *f, int install_instance)
+{
 	struct sslsocket_error err;
 	struct epoll_event ev, out[8];
-	struct ts_epoll *e;
-	struct ts_conn *c;
-	sslsocket_ctx *ctx;
 	pthread_t th;
-	int sp[2], epfd, fd, w;
-	unsigned long v;
 
 	ts_conn_teardown_hook = free_teardown;
-	sslsocket_options_init(&o);
-	o.server_side = 1;
-	o.certfile = tu_cert("server.pem");
-	o.keyfile = tu_cert("server.key");
-	o.do_handshake_on_connect = 0;
-	ctx = sslsocket_ctx_new(&o, &err);
-	ck_assert_msg(ctx != NULL, "%s", err.reason);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	fd = sp[0];
-	c = ts_conn_new();
-	ck_assert_ptr_nonnull(c);
-	c->s = sslsocket_wrap_ctx(fd, ctx, &o, NULL, &err);
-	ck_assert_msg(c->s != NULL, "%s", err.reason);
-	c->core_fd = fd;
-	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
-	/* a second thread: the instance's wait sets up its wake eventfd */
+	sslsocket_options_init(&f->o);
+	f->o.server_side = 1;
+	f->o.certfile = tu_cert("server.pem");
+	f->o.keyfile = tu_cert("server.key");
+	f->o.do_handshake_on_connect = 0;
+	f->ctx = sslsocket_ctx_new(&f->o, &err);
+	ck_assert_msg(f->ctx != NULL, "%s", err.reason);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sp), 0);
+	f->fd = f->sp[0];
+	f->c = ts_conn_new();
+	ck_assert_ptr_nonnull(f->c);
+	f->c->s = sslsocket_wrap_ctx(f->fd, f->ctx, &f->o, NULL, &err);
+	ck_assert_msg(f->c->s != NULL, "%s", err.reason);
+	f->c->core_fd = f->fd;
+	ck_assert_int_eq(ts_fd_install(f->fd, &f->c->obj), 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, no_op, NULL), 0);
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
 
-	epfd = epoll_create1(0);
-	ck_assert_int_ge(epfd, 0);
-	e = ts_epoll_new();
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(ts_fd_install(epfd, &e->obj), 0);
+	f->epfd = epoll_create1(0);
+	ck_assert_int_ge(f->epfd, 0);
+	f->e = ts_epoll_new();
+	ck_assert_ptr_nonnull(f->e);
+	if (install_instance)
+		ck_assert_int_eq(ts_fd_install(f->epfd, &f->e->obj), 0);
 	ev.events = EPOLLIN;
 	ev.data.u64 = 7;
-	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fd, &ev), 0);
+	ck_assert_int_eq(ts_epoll_ctl(f->e, f->epfd, EPOLL_CTL_ADD, f->fd, &ev), 0);
+	ck_assert_int_eq(ts_epoll_wait(f->e, f->epfd, out, 8, 0, NULL), 0);
+	f->w = atomic_load(&f->e->wakefd);
+	ck_assert_int_ge(f->w, 0);
+}
+
+/* The connection and its context; the instance is the test's to end. */
+static void ep_fix_down(struct ep_fix *f)
+{
+	if (ts_fd_detach(f->fd) == TS_DETACH_CLOSE)
+		close(f->fd);
+	close(f->sp[1]);
+	sslsocket_ctx_free(f->ctx);
+	ts_conn_teardown_hook = NULL;
+}
+
+START_TEST(test_epoll_instance_is_one_object)
+{
+	struct ep_fix f;
+	struct epoll_event out[8];
+	struct ts_epoll *e;
+	struct ts_conn *c;
+	int epfd, fd, w;
+	unsigned long v;
+
+	ep_fix_up(&f, 1);
+	e = f.e, c = f.c, fd = f.fd, epfd = f.epfd, w = f.w;
 	ck_assert_ptr_eq(atomic_load(&c->epw[0].epoll), e);
 	ck_assert_int_eq(atomic_load(&c->epw_count), 1);
-	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
-	w = atomic_load(&e->wakefd);
-	ck_assert_int_ge(w, 0);
 	/* live: a socket wrapped later is offered to it */
 	ts_epoll_adopt(fd, c);
 	ck_assert_uint_eq(e->n_inbox, 1);
@@ -295,11 +326,7 @@ START_TEST(test_epoll_instance_is_one_object)
 	ts_epoll_release(e);
 	close(epfd);
 
-	if (ts_fd_detach(fd) == TS_DETACH_CLOSE)
-		close(fd);
-	close(sp[1]);
-	sslsocket_ctx_free(ctx);
-	ts_conn_teardown_hook = NULL;
+	ep_fix_down(&f);
 }
 END_TEST
 
@@ -368,49 +395,18 @@ static ssize_t race_write(int fd, const void *buf, size_t n)
  * may have been given again. */
 START_TEST(test_epoll_note_never_writes_to_a_reused_number)
 {
-	struct sslsocket_options o;
-	struct sslsocket_error err;
-	struct epoll_event ev, out[8];
+	struct ep_fix f;
 	struct ts_epoll *e;
 	struct ts_conn *c;
-	sslsocket_ctx *ctx;
-	pthread_t th;
 	char got[16];
-	int sp[2], epfd, fd, fl;
+	int epfd, fl;
 	long spins = 0;
 
-	ts_conn_teardown_hook = free_teardown;
-	sslsocket_options_init(&o);
-	o.server_side = 1;
-	o.certfile = tu_cert("server.pem");
-	o.keyfile = tu_cert("server.key");
-	o.do_handshake_on_connect = 0;
-	ctx = sslsocket_ctx_new(&o, &err);
-	ck_assert_msg(ctx != NULL, "%s", err.reason);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	fd = sp[0];
-	c = ts_conn_new();
-	ck_assert_ptr_nonnull(c);
-	c->s = sslsocket_wrap_ctx(fd, ctx, &o, NULL, &err);
-	ck_assert_msg(c->s != NULL, "%s", err.reason);
-	c->core_fd = fd;
-	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
-	ck_assert_int_eq(pthread_create(&th, NULL, no_op, NULL), 0);
-	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ep_fix_up(&f, 0);
+	e = f.e, c = f.c, epfd = f.epfd, race_w = f.w;
 	ck_assert_int_eq(pipe(race_pipe), 0);
 	fl = fcntl(race_pipe[0], F_GETFL);
 	ck_assert_int_eq(fcntl(race_pipe[0], F_SETFL, fl | O_NONBLOCK), 0);
-
-	epfd = epoll_create1(0);
-	ck_assert_int_ge(epfd, 0);
-	e = ts_epoll_new();
-	ck_assert_ptr_nonnull(e);
-	ev.events = EPOLLIN;
-	ev.data.u64 = 7;
-	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fd, &ev), 0);
-	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
-	race_w = atomic_load(&e->wakefd);
-	ck_assert_int_ge(race_w, 0);
 	ck_assert_ptr_eq(atomic_load(&c->epw[0].epoll), e);
 
 	/* a thread sleeps in the kernel's wait; the note comes */
@@ -438,11 +434,7 @@ START_TEST(test_epoll_note_never_writes_to_a_reused_number)
 	close(race_pipe[0]);
 	close(race_pipe[1]);
 	close(epfd);
-	if (ts_fd_detach(fd) == TS_DETACH_CLOSE)
-		close(fd);
-	close(sp[1]);
-	sslsocket_ctx_free(ctx);
-	ts_conn_teardown_hook = NULL;
+	ep_fix_down(&f);
 }
 END_TEST
 
@@ -452,46 +444,15 @@ END_TEST
  * next wait makes another. */
 START_TEST(test_epoll_wake_number_taken_by_the_program)
 {
-	struct sslsocket_options o;
-	struct sslsocket_error err;
-	struct epoll_event ev, out[8];
+	struct ep_fix f;
+	struct epoll_event out[8];
 	struct ts_epoll *e;
 	struct ts_conn *c;
-	sslsocket_ctx *ctx;
-	pthread_t th;
 	char got[16];
-	int sp[2], p[2], epfd, fd, w, w2, fl;
+	int p[2], epfd, w, w2, fl;
 
-	ts_conn_teardown_hook = free_teardown;
-	sslsocket_options_init(&o);
-	o.server_side = 1;
-	o.certfile = tu_cert("server.pem");
-	o.keyfile = tu_cert("server.key");
-	o.do_handshake_on_connect = 0;
-	ctx = sslsocket_ctx_new(&o, &err);
-	ck_assert_msg(ctx != NULL, "%s", err.reason);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	fd = sp[0];
-	c = ts_conn_new();
-	ck_assert_ptr_nonnull(c);
-	c->s = sslsocket_wrap_ctx(fd, ctx, &o, NULL, &err);
-	ck_assert_msg(c->s != NULL, "%s", err.reason);
-	c->core_fd = fd;
-	ck_assert_int_eq(ts_fd_install(fd, &c->obj), 0);
-	ck_assert_int_eq(pthread_create(&th, NULL, no_op, NULL), 0);
-	ck_assert_int_eq(pthread_join(th, NULL), 0);
-
-	epfd = epoll_create1(0);
-	ck_assert_int_ge(epfd, 0);
-	e = ts_epoll_new();
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(ts_fd_install(epfd, &e->obj), 0);
-	ev.events = EPOLLIN;
-	ev.data.u64 = 7;
-	ck_assert_int_eq(ts_epoll_ctl(e, epfd, EPOLL_CTL_ADD, fd, &ev), 0);
-	ck_assert_int_eq(ts_epoll_wait(e, epfd, out, 8, 0, NULL), 0);
-	w = atomic_load(&e->wakefd);
-	ck_assert_int_ge(w, 0);
+	ep_fix_up(&f, 1);
+	e = f.e, c = f.c, epfd = f.epfd, w = f.w;
 
 	/* close_range by the program; its pipe gets the number */
 	ck_assert_int_eq(pipe(p), 0);
@@ -525,11 +486,7 @@ START_TEST(test_epoll_wake_number_taken_by_the_program)
 	close(w2);
 	close(w);
 	close(p[0]);
-	if (ts_fd_detach(fd) == TS_DETACH_CLOSE)
-		close(fd);
-	close(sp[1]);
-	sslsocket_ctx_free(ctx);
-	ts_conn_teardown_hook = NULL;
+	ep_fix_down(&f);
 }
 END_TEST
 
