@@ -70,18 +70,6 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* Whether the key log's descriptor is still the file keylog_open opened. */
-static int keylog_still_ours(const struct sslsocket_ctx *c)
-{
-	struct stat st;
-	int saved = errno, ours;
-
-	ours = fstat(fileno(c->keylog), &st) == 0 && st.st_dev == c->keylog_dev &&
-	       st.st_ino == c->keylog_ino;
-	errno = saved;
-	return ours;
-}
-
 static void keylog_cb(const SSL *ssl, const char *line)
 {
 	struct sslsocket_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -93,7 +81,7 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	 * the interposer hooks. */
 	if (pthread_mutex_lock(&c->keylog_lock) != 0)
 		return;
-	if (c->keylog && !keylog_still_ours(c)) {
+	if (c->keylog && !core_fdident_same(fileno(c->keylog), &c->keylog_id)) {
 		/* The program closed the descriptor (close_range, closefrom)
 		 * and may have it again as a socket: the secrets stop here. */
 		c->keylog_abandoned = c->keylog;
@@ -182,7 +170,7 @@ SSL_SESSION *core_session_get(struct sslsocket_ctx *c, const char *dest)
  * (a name in /tmp pointing at another file), a file another user made
  * (whose owner could read the secrets) or one that group or others may
  * read is refused, with *why saying which. */
-static FILE *keylog_open(const char *path, const char **why, struct stat *opened)
+static FILE *keylog_open(const char *path, const char **why, struct core_fdident *opened)
 {
 	struct stat st, lst;
 	FILE *f;
@@ -208,7 +196,8 @@ static FILE *keylog_open(const char *path, const char **why, struct stat *opened
 		errno = EPERM;
 		return NULL;
 	}
-	*opened = st;
+	opened->dev = st.st_dev;
+	opened->ino = st.st_ino;
 	return f;
 }
 
@@ -318,8 +307,8 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 	}
 	if (o->keylog_file) {
 		const char *why;
-		struct stat st;
-		FILE *f = keylog_open(o->keylog_file, &why, &st);
+		struct core_fdident id;
+		FILE *f = keylog_open(o->keylog_file, &why, &id);
 		if (!f) {
 			int e = errno ? errno : EINVAL;
 			core_err_set(err, SSLSOCKET_ERROR_SYSCALL, e, "cannot open key log file %s: %s",
@@ -329,8 +318,7 @@ SSL_CTX *core_ssl_ctx_build(const struct sslsocket_options *o, struct sslsocket_
 		}
 		if (owner) {
 			owner->keylog = f;
-			owner->keylog_dev = st.st_dev;
-			owner->keylog_ino = st.st_ino;
+			owner->keylog_id = id;
 			SSL_CTX_set_keylog_callback(ctx, keylog_cb);
 		} else {
 			fclose(f);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "fdident_int.h"
 #include "ossl_int.h"
 
 #include "sslsocket.h"
@@ -76,8 +77,7 @@ struct sslsocket_ctx {
 	 * program closed is abandoned, not closed (the number is the
 	 * program's). */
 	FILE *keylog, *keylog_abandoned;
-	dev_t keylog_dev;
-	ino_t keylog_ino;
+	struct core_fdident keylog_id;
 	pthread_mutex_t keylog_lock;
 	/* allow_names and pin_sha256 (identity.c); NULL when none */
 	struct core_identity *identity;

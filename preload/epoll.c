@@ -47,12 +47,12 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/single_threaded.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "compiler.h"
 #include "conn.h"
 #include "epoll.h"
+#include "fdident_int.h"
 #include "fdtab.h"
 #include "log.h"
 #include "readiness.h"
@@ -205,6 +205,24 @@ static void inbox_push(struct ts_epoll *e, int fd, struct ts_conn *c)
 	pthread_mutex_unlock(&e->inbox_lock);
 }
 
+/* Whether w is still the eventfd wake_setup made (fdident_int.h). When
+ * the program closed it and was given the number again for a socket or a
+ * file, a wake would write 8 bytes in clear into that and a drain would
+ * eat 8 of its bytes: the instance forgets the number instead (never
+ * closing it: it is the program's now) and its next wait makes another.
+ * Every eventfd shares one anonymous inode, so a program's own eventfd on
+ * the number passes; a wake then costs it one spurious event, no byte
+ * anywhere. */
+static int wake_ours(struct ts_epoll *e, int w)
+{
+	if (core_fdident_same(w, &e->wake_id))
+		return 1;
+	if (atomic_compare_exchange_strong(&e->wakefd, &w, -1))
+		ts_log(CFG_LOG_WARN, "epoll: the program closed tlsshim's wake descriptor %d "
+		       "(close_range or closefrom?); nothing is written to it", w);
+	return 0;
+}
+
 /* A note that a sleeping waiter must see now (not from the waiter's own
  * pass). The waiter counts itself in sleepers before its inbox pass, so a
  * note either is in that pass or finds the count.
@@ -222,34 +240,6 @@ static void inbox_push(struct ts_epoll *e, int fd, struct ts_conn *c)
  * kept with the pooled object across lives would (the program could see
  * it, and close_range or dup2 onto it would reopen the same hole).
  * Under e->inbox_lock. */
-/* Whether w is still the eventfd wake_setup made. The program may have
- * closed it (close_range, closefrom, a loop over every number), and been
- * given the number again for a socket or a file: then a wake would write
- * 8 bytes in clear into that, and a drain would eat 8 of its bytes. When
- * it is not ours, the instance forgets it (never closing it: it is the
- * program's now) and its next wait makes another. Every eventfd shares
- * one anonymous inode, so a program's own eventfd on the number passes;
- * a wake then costs it one spurious event, no byte anywhere. */
-static int wake_is(const struct ts_epoll *e, int w)
-{
-	struct stat st;
-	int saved = errno, ours;
-
-	ours = fstat(w, &st) == 0 && st.st_dev == e->wake_dev && st.st_ino == e->wake_ino;
-	errno = saved;
-	return ours;
-}
-
-static int wake_ours(struct ts_epoll *e, int w)
-{
-	if (wake_is(e, w))
-		return 1;
-	if (atomic_compare_exchange_strong(&e->wakefd, &w, -1))
-		ts_log(CFG_LOG_WARN, "epoll: the program closed tlsshim's wake descriptor %d "
-		       "(close_range or closefrom?); nothing is written to it", w);
-	return 0;
-}
-
 static void wake_locked(struct ts_epoll *e)
 {
 	uint64_t one = 1;
@@ -277,7 +267,7 @@ static void wake_sleepers(struct ts_epoll *e)
 static void wake_setup(struct ts_epoll *e, int epfd)
 {
 	struct epoll_event kev;
-	struct stat st;
+	struct core_fdident id;
 	int w, saved = errno;
 
 	if (atomic_load(&e->wakefd) >= 0 || __libc_single_threaded)
@@ -287,7 +277,7 @@ static void wake_setup(struct ts_epoll *e, int epfd)
 		errno = saved;
 		return;
 	}
-	if (fstat(w, &st) < 0) {
+	if (core_fdident_take(w, &id) < 0) {
 		(void)TS_REAL(close)(w);
 		errno = saved;
 		return;
@@ -299,8 +289,7 @@ static void wake_setup(struct ts_epoll *e, int epfd)
 		errno = saved;
 		return;
 	}
-	e->wake_dev = st.st_dev;
-	e->wake_ino = st.st_ino;
+	e->wake_id = id;
 	atomic_store(&e->wakefd, w);
 	errno = saved;
 }
@@ -410,7 +399,7 @@ void ts_epoll_end(struct ts_epoll *e)
 	/* no note has the number once it is taken here (wake_locked) */
 	fd = atomic_exchange(&e->wakefd, -1);
 	pthread_mutex_unlock(&e->inbox_lock);
-	if (fd >= 0 && wake_is(e, fd)) /* else the number is the program's now */
+	if (fd >= 0 && core_fdident_same(fd, &e->wake_id)) /* else it is the program's now */
 		(void)TS_REAL(close)(fd);
 	pthread_mutex_unlock(&e->lock);
 	errno = saved;

@@ -11,9 +11,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
-#include <sys/types.h>
 
 #include "conn.h"
+#include "fdident_int.h"
 #include "fdtab.h"
 
 struct ts_epoll_reg;  /* a recorded registration (epoll.c) */
@@ -61,8 +61,7 @@ struct ts_epoll {
 	/* What wakefd was when made: the program may close it (close_range,
 	 * closefrom) and get its number for something else (epoll.c,
 	 * wake_ours). */
-	dev_t wake_dev;
-	ino_t wake_ino;
+	struct core_fdident wake_id;
 	/* The live instances (ts_epoll_adopt), and every epoll object
 	 * (ts_epoll_fork_lock), under epoll.c's lock. */
 	struct ts_epoll *live_next, **live_prev;

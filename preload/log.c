@@ -11,9 +11,9 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdident_int.h"
 #include "fdtab.h"
 #include "log.h"
 #include "log_syslog.h"
@@ -24,8 +24,7 @@
 static atomic_int log_level = CFG_LOG_WARN;
 static atomic_int log_fd = -1;
 static atomic_int log_is_syslog; /* log_fd is our socket to /dev/log */
-static dev_t log_dev;
-static ino_t log_ino;
+static struct core_fdident log_id;   /* what log_fd was opened as */
 
 void ts_log_setup_syslog(enum cfg_log_level level, int fd)
 {
@@ -35,13 +34,9 @@ void ts_log_setup_syslog(enum cfg_log_level level, int fd)
 
 void ts_log_setup(enum cfg_log_level level, int fd)
 {
-	struct stat st;
-
 	atomic_store(&log_level, (int)level);
-	if (fd >= 0 && fstat(fd, &st) == 0) {
-		log_dev = st.st_dev;
-		log_ino = st.st_ino;
-	}
+	if (fd >= 0)
+		(void)core_fdident_take(fd, &log_id);
 	atomic_store(&log_fd, fd);
 }
 
@@ -85,14 +80,10 @@ size_t ts_log_format(char *buf, size_t cap, int pid, const char *fmt, va_list ap
  * connection. */
 static int log_target(void)
 {
-	struct stat st;
 	int fd = atomic_load(&log_fd);
 
-	if (fd >= 0) {
-		if (fstat(fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino)
-			return fd;
-		return -1;
-	}
+	if (fd >= 0)
+		return core_fdident_same(fd, &log_id) ? fd : -1;
 	if (!TS_PLAIN(2))
 		return -1;
 	return 2;

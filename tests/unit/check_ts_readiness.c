@@ -550,7 +550,6 @@ static int fork_during(enum hold_in in)
 {
 	struct ts_epoll *e;
 	struct epoll_event out[4];
-	struct stat sb;
 	pthread_t th;
 	pid_t pid;
 	int st, p[2], epfd;
@@ -573,10 +572,8 @@ static int fork_during(enum hold_in in)
 		atomic_store(&hold_conn->epw[0].epoll, e);
 		atomic_store(&hold_conn->epw_count, 1);
 	}
-	if (fstat(p[1], &sb) != 0)
+	if (core_fdident_take(p[1], &e->wake_id) != 0) /* as wake_setup does */
 		return 11;
-	e->wake_dev = sb.st_dev; /* as wake_setup records its eventfd */
-	e->wake_ino = sb.st_ino;
 	atomic_store(&e->wakefd, p[1]);
 	atomic_store(&e->sleepers, 1); /* so the thread writes, under the lock */
 	(void)ts_real_resolve();
