@@ -463,11 +463,21 @@ static uint32_t to_epoll(short pev, uint32_t asked)
 	return r;
 }
 
-/* The kernel registration for what TLS wants (kev: POLLIN/POLLOUT). */
-static uint32_t kernel_want(uint32_t events, short kev)
+/* The kernel registration for what TLS wants (kev: POLLIN/POLLOUT), and
+ * EPOLLIN while the program is told it may read anyway (ready: decrypted
+ * bytes wait in OpenSSL, the peer closed, the connection failed): a kernel
+ * event can then only repeat what the program hears, and the socket holds
+ * nothing of the bytes OpenSSL decrypted. Dropping EPOLLIN there cost
+ * two epoll_ctl per request on a server (off when a wait decrypted the
+ * request, on when the program had read it), each a search of the
+ * kernel's tree of every registration. Otherwise only what TLS needs: a
+ * handshake may wait to write while the peer's bytes sit unread, and a
+ * level-triggered EPOLLIN would then wake every wait for nothing. */
+static uint32_t kernel_want(uint32_t events, short kev, short ready)
 {
-	return (events & ~(USER_IO | EPOLLONESHOT)) | ((kev & POLLIN) ? EPOLLIN : 0) |
-	       ((kev & POLLOUT) ? EPOLLOUT : 0);
+	if ((ready & POLLIN) && (events & (EPOLLIN | EPOLLRDNORM)))
+		kev |= POLLIN;
+	return (events & ~USER_IO) | ((kev & POLLIN) ? EPOLLIN : 0) | ((kev & POLLOUT) ? EPOLLOUT : 0);
 }
 
 static struct ts_conn *conn_at(int fd)
@@ -540,8 +550,9 @@ int ts_epoll_ctl(struct ts_epoll *e, int epfd, int op, int fd, struct epoll_even
 	c = conn_at(fd);
 	pthread_mutex_lock(&e->lock);
 	if (c != NULL && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && ev != NULL) {
-		(void)ts_readiness(c, to_poll(ev->events), 0, &kpoll);
-		kev.events = kernel_want(ev->events, kpoll);
+		short ready = ts_readiness(c, to_poll(ev->events), 0, &kpoll);
+
+		kev.events = kernel_want(ev->events, kpoll, ready);
 		kev.data.u64 = TAG_MAGIC | (uint32_t)fd;
 		res = TS_REAL(epoll_ctl)(epfd, op, fd, &kev);
 	} else {
@@ -639,7 +650,7 @@ static void look(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r, s
 		return;
 	}
 	ready = ts_readiness(c, to_poll(r->events), 0, &kev);
-	if (kernel_sync(epfd, fd, r, kernel_want(r->events, kev)) < 0) {
+	if (kernel_sync(epfd, fd, r, kernel_want(r->events, kev, ready)) < 0) {
 		reg_clear(e, fd, r); /* the kernel forgot it: stale */
 		ts_conn_release(c);
 		return;
@@ -720,7 +731,13 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	short ready, kev;
 	uint32_t asked, res;
 
-	if (r == NULL || !r->armed)
+	if (r == NULL)
+		return;
+	/* An EPOLLONESHOT registration is one in the kernel too: it fired, so
+	 * the kernel disabled it, and the next kernel_sync arms it again. */
+	if (r->kernel & EPOLLONESHOT)
+		r->kernel = 0;
+	if (!r->armed)
 		return;
 	asked = r->events;
 	r->et_reported = 0;
@@ -743,12 +760,18 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	}
 	reg_follow(e, fd, r, c);
 	ready = ts_readiness(c, to_poll(asked), (short)(kernel & 0xffff), &kev);
-	(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev));
 	res = to_epoll(ready, asked);
-	if (res) {
+	if (res && (asked & EPOLLONESHOT)) {
+		/* delivered: the kernel's registration stays disabled until the
+		 * program arms it again (ts_epoll_ctl), as without tlsshim; an
+		 * armed one would report the socket, level-triggered, to every
+		 * wait of every thread until then, each waking for nothing */
 		emit(e, r, out, n, max, res);
-		if (asked & EPOLLONESHOT)
-			r->armed = 0;
+		r->armed = 0;
+	} else {
+		(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev, ready));
+		if (res)
+			emit(e, r, out, n, max, res);
 	}
 	ts_conn_release(c);
 }
