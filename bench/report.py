@@ -208,7 +208,14 @@ def goal_rows(res, meta):
     if st is None:
         out.append((name, "≤ +3 ms", f"n/a ({why})", "n/a"))
     else:
-        out.append((name, "≤ +3 ms", f"{st:+.2f} ms", "PASS" if st <= 3 else f"MISS (by {st - 3:.2f} ms)"))
+        plain, _ = res.one("startup", "-", "true", "plain", "median_ms")
+        env, _ = res.one("startup", "-", "true_env", "plain", "median_ms")
+        beyond, _ = res.one("startup", "-", "true_env", "tlsshim", "delta_ms")
+        text = f"{st:+.2f} ms"
+        if plain is not None and env is not None and beyond is not None:
+            text += (f" (`/bin/true` {plain:.2f} ms; `env /bin/true`, a second exec,"
+                     f" {env - plain:+.2f} ms; tlsshim against it {beyond:+.2f} ms)")
+        out.append((name, "≤ +3 ms", text, "PASS" if st <= 3 else f"MISS (by {st - 3:.2f} ms)"))
     return out
 
 
@@ -297,6 +304,14 @@ def scale_table(res, meta):
         if nat[0] and shim[0]:
             r = f"{shim[0][0] / nat[0][0]:.2f}"
         rows.append([label, cell(*nat), cell(*shim), r])
+    # Each carrier's own loss from the idle load: redis's and the kernel's
+    # share shows in native's, the engine's in the difference.
+    r = [f"1 client at {int(n):,} idle / at 0 idle"]
+    for car in ("native", "tlsshim"):
+        a = res.stat("scale", "pinned", f"c1_idle{n}", car)
+        b = res.stat("scale", "pinned", "c1_idle0", car)
+        r.append(f"{a[0][0] / b[0][0]:.2f}" if a[0] and b[0] else "n/a")
+    rows.append(r + [""])
     r = [f"RSS per idle connection (KiB, {int(n):,} held)"]
     for car in ("native", "tlsshim"):
         v, why = res.one("scale", "pinned", f"idle{n}", car, "rss_per_conn")

@@ -557,18 +557,22 @@ fi
 # ---- scale: an epoll server at 0 and SCALE_IDLE idle TLS connections ----------------
 
 # redis-server under tlsshim (an accept rule) and with its own TLS, each
-# measured by one `redis-benchmark --tls -c 1 -t ping` client with no idle
-# connection and with SCALE_IDLE idle TLS connections held open to it by
-# idle_holder, and by 50 clients at SCALE_IDLE; the server's RSS growth
-# per idle connection. Every process on CPU 0 but the holders (idle once
+# twice: one server that never has an idle connection and one to which
+# idle_holder holds SCALE_IDLE idle TLS connections open. Every repetition
+# measures all four in turn with one `redis-benchmark --tls -c 1 -t ping`
+# client, then the two loaded ones with 50 clients, so that the 0-idle and
+# the loaded figures come from the same minutes (measured one phase after
+# the other, the drift of a shared VM between the phases was the whole
+# ratio: 1.38 one run, 0.93 the next). Also the server's RSS growth per
+# idle connection. Every process on CPU 0 but the holders (idle once
 # connected). The cost this watches: a readiness engine that visits every
 # registration on each epoll_wait.
 SCALE_N=${BENCH_SCALE_N:-20000}
 SCALE_N50=$((SCALE_N * 5))
 SCALE_CARRIERS="native tlsshim"
-scale_measure() { # REP WORKLOAD CARRIER CLIENTS
+scale_measure() { # REP WORKLOAD CARRIER CLIENTS SERVER
 	_rep=$1 _wl=$2 _car=$3 _cl=$4
-	eval "_port=\${SP_$_car:-}"
+	eval "_port=\${SP_$5:-}"
 	[ -n "$_port" ] || { na scale pinned "$_wl" "$_car" rate "the server did not start"; return; }
 	# its own time, not the budget of the sections before it
 	if failed_twice scale "$_car"; then
@@ -591,6 +595,22 @@ scale_measure() { # REP WORKLOAD CARRIER CLIENTS
 	log "FAILED scale $_wl $_car"
 	FAILS="$FAILS scale/$_car "
 }
+scale_server() { # CARRIER SUFFIX MAXCLIENTS: starts one, sets SP_<carrier><suffix> and its PID
+	_c=$1 _sfx=$2 _max=$3
+	newport
+	if [ "$_c" = native ]; then
+		redis_server "scale-native$_sfx" pinned "$PORT" redis-server --port 0 --tls-port "$PORT" \
+			--tls-cert-file "$CERTS/server.pem" --tls-key-file "$CERTS/server.key" \
+			--tls-ca-cert-file "$CERTS/ca.pem" --tls-auth-clients no --tls-protocols TLSv1.3 \
+			--tls-ciphersuites "$SUITE" --maxclients "$_max" || { eval "SP_native$_sfx="; return; }
+	else
+		# shellcheck disable=SC2046
+		redis_server "scale-tlsshim$_sfx" pinned "$PORT" $(tls_server_cmd "$PORT") \
+			redis-server --port "$PORT" --maxclients "$_max" || { eval "SP_tlsshim$_sfx="; return; }
+	fi
+	eval "SP_$_c$_sfx=$PORT _pid_$_c$_sfx=$(child_of "$BG")"
+	_scale_bgs="$_scale_bgs $BG"
+}
 scale_run() {
 	_max=$((SCALE_IDLE + 200))
 	if [ ! -x "$BIN/idle_holder" ]; then
@@ -605,26 +625,16 @@ scale_run() {
 		done
 		return
 	fi
-	newport; SP_native=$PORT
-	redis_server scale-native pinned "$PORT" redis-server --port 0 --tls-port "$PORT" \
-		--tls-cert-file "$CERTS/server.pem" --tls-key-file "$CERTS/server.key" \
-		--tls-ca-cert-file "$CERTS/ca.pem" --tls-auth-clients no --tls-protocols TLSv1.3 \
-		--tls-ciphersuites "$SUITE" --maxclients "$_max" || SP_native=
-	_pid_native=$(child_of "$BG") _scale_bgs=$BG
-	SP_tlsshim=
-	if [ $TLSSHIM_OK = 1 ]; then
-		newport; SP_tlsshim=$PORT
-		# shellcheck disable=SC2046
-		redis_server scale-tlsshim pinned "$PORT" $(tls_server_cmd "$PORT") \
-			redis-server --port "$PORT" --maxclients "$_max" || SP_tlsshim=
-		_pid_tlsshim=$(child_of "$BG") _scale_bgs="$_scale_bgs $BG"
-	fi
-	rep=1
-	while [ $rep -le "$REPS" ]; do
-		for _c in $SCALE_CARRIERS; do scale_measure $rep c1_idle0 "$_c" 1; done
-		rep=$((rep + 1))
+	_scale_bgs=
+	for _c in $SCALE_CARRIERS; do
+		if [ "$_c" = tlsshim ] && [ $TLSSHIM_OK = 0 ]; then
+			eval "SP_tlsshim0= SP_tlsshim="
+			continue
+		fi
+		scale_server "$_c" 0 "$_max"
+		scale_server "$_c" "" "$_max"
 	done
-	log "scale: 0 idle done; opening $SCALE_IDLE idle connections to each server"
+	log "scale: opening $SCALE_IDLE idle connections to one server of each kind"
 	for _c in $SCALE_CARRIERS; do
 		eval "_port=\${SP_$_c:-} _pid=\${_pid_$_c:-}"
 		[ -n "$_port" ] || continue
@@ -650,8 +660,11 @@ scale_run() {
 	done
 	rep=1
 	while [ $rep -le "$REPS" ]; do
-		for _c in $SCALE_CARRIERS; do scale_measure $rep "c1_idle$SCALE_IDLE" "$_c" 1; done
-		for _c in $SCALE_CARRIERS; do scale_measure $rep "c50_idle$SCALE_IDLE" "$_c" 50; done
+		for _c in $SCALE_CARRIERS; do
+			scale_measure $rep c1_idle0 "$_c" 1 "${_c}0"
+			scale_measure $rep "c1_idle$SCALE_IDLE" "$_c" 1 "$_c"
+		done
+		for _c in $SCALE_CARRIERS; do scale_measure $rep "c50_idle$SCALE_IDLE" "$_c" 50 "$_c"; done
 		rep=$((rep + 1))
 	done
 	for _p in $_scale_bgs; do stop "$_p"; done
@@ -852,6 +865,18 @@ startup_cost() {
 		row startup 1 - true tlsshim delta_ms "$(echo "$_b $_a" | awk '{printf "%.3f", $1 - $2}')" ms ok "launcher + preload"
 	else
 		na startup - true tlsshim delta_ms "tlsshim -- /bin/true failed: $(tail -n 1 "$W/st.err")"
+	fi
+	# The anchor for the launcher: any wrapper that runs a program is a
+	# second exec (env, nice, a shell's exec). On a VM whose exec costs
+	# milliseconds that alone is most of the delta above; what tlsshim
+	# adds beyond it is its own.
+	if timeout 120 "$BIN/spawntime" "$_rounds" env /bin/true ::: "$TLSSHIM" -c "$RULES" -- /bin/true \
+		>"$W/st3.out" 2>"$W/st3.err"; then
+		_a=$(sed -n 's/^RESULT cmd=A median_ms=\([0-9.]*\).*/\1/p' "$W/st3.out")
+		_b=$(sed -n 's/^RESULT cmd=B median_ms=\([0-9.]*\).*/\1/p' "$W/st3.out")
+		row startup 1 - true_env plain median_ms "$_a" ms ok "env /bin/true: a second exec and nothing else"
+		row startup 1 - true_env tlsshim delta_ms "$(echo "$_b $_a" | awk '{printf "%.3f", $1 - $2}')" ms ok \
+			"tlsshim -c 10-rule.conf -- /bin/true against env /bin/true: what tlsshim adds beyond an exec"
 	fi
 	# What every child of a wrapped shell pays: the preload alone.
 	if timeout 120 "$BIN/spawntime" "$_rounds" /bin/true ::: env LD_PRELOAD="$PRELOAD" \
