@@ -472,12 +472,18 @@ static uint32_t to_epoll(short pev, uint32_t asked)
  * request, on when the program had read it), each a search of the
  * kernel's tree of every registration. Otherwise only what TLS needs: a
  * handshake may wait to write while the peer's bytes sit unread, and a
- * level-triggered EPOLLIN would then wake every wait for nothing. */
+ * level-triggered EPOLLIN would then wake every wait for nothing.
+ * Not for EPOLLONESHOT: the kernel's registration is never one-shot (the
+ * engine disarms the program's), so once delivered, a kept EPOLLIN would
+ * report the socket to every wait of every thread until the program arms
+ * it again (test_evloop_oneshot); a thread pool's re-arm is an epoll_ctl
+ * per event anyway. */
 static uint32_t kernel_want(uint32_t events, short kev, short ready)
 {
-	if ((ready & POLLIN) && (events & (EPOLLIN | EPOLLRDNORM)))
+	if ((ready & POLLIN) && (events & (EPOLLIN | EPOLLRDNORM)) && !(events & EPOLLONESHOT))
 		kev |= POLLIN;
-	return (events & ~USER_IO) | ((kev & POLLIN) ? EPOLLIN : 0) | ((kev & POLLOUT) ? EPOLLOUT : 0);
+	return (events & ~(USER_IO | EPOLLONESHOT)) | ((kev & POLLIN) ? EPOLLIN : 0) |
+	       ((kev & POLLOUT) ? EPOLLOUT : 0);
 }
 
 static struct ts_conn *conn_at(int fd)
@@ -731,13 +737,7 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	short ready, kev;
 	uint32_t asked, res;
 
-	if (r == NULL)
-		return;
-	/* An EPOLLONESHOT registration is one in the kernel too: it fired, so
-	 * the kernel disabled it, and the next kernel_sync arms it again. */
-	if (r->kernel & EPOLLONESHOT)
-		r->kernel = 0;
-	if (!r->armed)
+	if (r == NULL || !r->armed)
 		return;
 	asked = r->events;
 	r->et_reported = 0;
@@ -760,18 +760,12 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	}
 	reg_follow(e, fd, r, c);
 	ready = ts_readiness(c, to_poll(asked), (short)(kernel & 0xffff), &kev);
+	(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev, ready));
 	res = to_epoll(ready, asked);
-	if (res && (asked & EPOLLONESHOT)) {
-		/* delivered: the kernel's registration stays disabled until the
-		 * program arms it again (ts_epoll_ctl), as without tlsshim; an
-		 * armed one would report the socket, level-triggered, to every
-		 * wait of every thread until then, each waking for nothing */
+	if (res) {
 		emit(e, r, out, n, max, res);
-		r->armed = 0;
-	} else {
-		(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev, ready));
-		if (res)
-			emit(e, r, out, n, max, res);
+		if (asked & EPOLLONESHOT)
+			r->armed = 0;
 	}
 	ts_conn_release(c);
 }

@@ -3,7 +3,7 @@
 # it again, as without tlsshim: a wrapped server (evprog_oneshot) gets its
 # first event, the client sends more, and the program's next 1 s
 # epoll_wait on the disarmed registration returns 0 after one kernel wait.
-# (The engine used to leave the kernel's registration armed and
+# (With EPOLLIN kept in the kernel for it, the registration stayed armed and
 # level-triggered: that wait spun through the kernel, a full CPU for the
 # second, in every thread of a thread pool while one handled the event.)
 # strace counts the kernel's epoll_wait calls inside that one wait.
