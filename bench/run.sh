@@ -850,19 +850,27 @@ fi
 
 # ---- start-up cost ------------------------------------------------------------------
 
+# spawn_ab TAG CMD_A... ::: CMD_B...: spawntime's medians of the two in
+# _a and _b, their difference in _d; 1 (the reason in $W/TAG.err) when a
+# command failed.
+spawn_ab() {
+	_tag=$1
+	shift
+	timeout 120 "$BIN/spawntime" "$_rounds" "$@" >"$W/$_tag.out" 2>"$W/$_tag.err" || return 1
+	_a=$(sed -n 's/^RESULT cmd=A median_ms=\([0-9.]*\).*/\1/p' "$W/$_tag.out")
+	_b=$(sed -n 's/^RESULT cmd=B median_ms=\([0-9.]*\).*/\1/p' "$W/$_tag.out")
+	_d=$(echo "$_b $_a" | awk '{printf "%.3f", $1 - $2}')
+}
 startup_cost() {
 	_rounds=$([ $SMOKE = 1 ] && echo 5 || echo 60)
 	if [ $TLSSHIM_OK = 0 ]; then
 		na startup - true tlsshim delta_ms "$TLSSHIM_WHY"
 		return
 	fi
-	if timeout 120 "$BIN/spawntime" "$_rounds" /bin/true ::: "$TLSSHIM" -c "$RULES" -- /bin/true \
-		>"$W/st.out" 2>"$W/st.err"; then
-		_a=$(sed -n 's/^RESULT cmd=A median_ms=\([0-9.]*\).*/\1/p' "$W/st.out")
-		_b=$(sed -n 's/^RESULT cmd=B median_ms=\([0-9.]*\).*/\1/p' "$W/st.out")
+	if spawn_ab st /bin/true ::: "$TLSSHIM" -c "$RULES" -- /bin/true; then
 		row startup 1 - true plain median_ms "$_a" ms ok "/bin/true; $_rounds runs alternating"
 		row startup 1 - true tlsshim median_ms "$_b" ms ok "tlsshim -c 10-rule.conf -- /bin/true"
-		row startup 1 - true tlsshim delta_ms "$(echo "$_b $_a" | awk '{printf "%.3f", $1 - $2}')" ms ok "launcher + preload"
+		row startup 1 - true tlsshim delta_ms "$_d" ms ok "launcher + preload"
 	else
 		na startup - true tlsshim delta_ms "tlsshim -- /bin/true failed: $(tail -n 1 "$W/st.err")"
 	fi
@@ -870,20 +878,14 @@ startup_cost() {
 	# second exec (env, nice, a shell's exec). On a VM whose exec costs
 	# milliseconds that alone is most of the delta above; what tlsshim
 	# adds beyond it is its own.
-	if timeout 120 "$BIN/spawntime" "$_rounds" env /bin/true ::: "$TLSSHIM" -c "$RULES" -- /bin/true \
-		>"$W/st3.out" 2>"$W/st3.err"; then
-		_a=$(sed -n 's/^RESULT cmd=A median_ms=\([0-9.]*\).*/\1/p' "$W/st3.out")
-		_b=$(sed -n 's/^RESULT cmd=B median_ms=\([0-9.]*\).*/\1/p' "$W/st3.out")
+	if spawn_ab st3 env /bin/true ::: "$TLSSHIM" -c "$RULES" -- /bin/true; then
 		row startup 1 - true_env plain median_ms "$_a" ms ok "env /bin/true: a second exec and nothing else"
-		row startup 1 - true_env tlsshim delta_ms "$(echo "$_b $_a" | awk '{printf "%.3f", $1 - $2}')" ms ok \
+		row startup 1 - true_env tlsshim delta_ms "$_d" ms ok \
 			"tlsshim -c 10-rule.conf -- /bin/true against env /bin/true: what tlsshim adds beyond an exec"
 	fi
 	# What every child of a wrapped shell pays: the preload alone.
-	if timeout 120 "$BIN/spawntime" "$_rounds" /bin/true ::: env LD_PRELOAD="$PRELOAD" \
-		TLSSHIM_CONFIG="$RULES" /bin/true >"$W/st2.out" 2>"$W/st2.err"; then
-		_a=$(sed -n 's/^RESULT cmd=A median_ms=\([0-9.]*\).*/\1/p' "$W/st2.out")
-		_b=$(sed -n 's/^RESULT cmd=B median_ms=\([0-9.]*\).*/\1/p' "$W/st2.out")
-		row startup 1 - true_preload tlsshim delta_ms "$(echo "$_b $_a" | awk '{printf "%.3f", $1 - $2}')" ms ok \
+	if spawn_ab st2 /bin/true ::: env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG="$RULES" /bin/true; then
+		row startup 1 - true_preload tlsshim delta_ms "$_d" ms ok \
 			"env LD_PRELOAD=libtlsshim.so TLSSHIM_CONFIG=10-rule.conf /bin/true (env's exec included)"
 	fi
 }

@@ -15,10 +15,11 @@ command -v strace >/dev/null || fail "strace is not installed (sh tests/deps.sh 
 
 P=$(free_port)
 mkdir -p "$T/d"
-# (LeakSanitizer cannot run under ptrace)
-ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" LD_PRELOAD="$PRELOAD_SO" \
-	TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P")" \
+# The preload goes into the program, not into strace. (LeakSanitizer
+# cannot run under ptrace.)
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
 	start_bg 60 strace -qq -e trace=epoll_wait,epoll_pwait,write -o "$T/st" \
+	env LD_PRELOAD="$PRELOAD" TLSSHIM_CONFIG_STRING="$(ev_accept_cfg "$P")" \
 	"$PROGS/evprog_oneshot" "$P" "$T/d" >"$T/srv.out" 2>"$T/srv.err"
 SRV=$BG_PID
 ev_wait_file "$T/srv.out" "^listening" 20
