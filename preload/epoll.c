@@ -79,8 +79,8 @@ struct ts_epoll_reg {
 	/* The wrapped connection registered (NULL: a plain socket so far).
 	 * Objects are recycled, never freed: compared, never trusted. */
 	struct ts_conn *conn;
-	unsigned seen;           /* the pass that last looked at it */
-	unsigned out_pass;       /* the pass that put it at out[out_idx] */
+	uint64_t seen;           /* the batch whose inbox pass last looked */
+	uint64_t out_pass;       /* the batch that holds it at out[out_idx] */
 	int out_idx;
 	uint32_t events;         /* as the program registered them */
 	uint32_t kernel;         /* what the kernel was last asked for */
@@ -606,27 +606,73 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Adds (or merges into) the program's event for r: O(1). */
-static void emit(struct ts_epoll *e, struct ts_epoll_reg *r, struct epoll_event *out, int *n, int max,
-                 uint32_t events)
+/* What one wait gathers for the program: out[0..n), fd[i] the
+ * descriptor whose registration made out[i] (-1: a plain one's, as the
+ * kernel gave it). A registration's out_pass equal to the batch's pass
+ * says it is in this batch, at out_idx: the pass counter is the
+ * instance's, one number per batch of any thread (batch_open,
+ * batch_reopen). */
+struct batch {
+	struct epoll_event *out;
+	int fd[KBUF];
+	int n, max;
+	uint64_t pass;
+};
+
+/* Under e->lock, at the start of a wait's inbox pass. */
+static void batch_open(struct ts_epoll *e, struct batch *b, struct epoll_event *out, int max)
 {
-	if (r->out_pass == e->pass) {
-		out[r->out_idx].events |= events;
+	b->out = out;
+	b->n = 0;
+	b->max = max;
+	b->pass = ++e->pass;
+}
+
+/* Under e->lock again after the kernel's wait, before its events. While
+ * this thread slept, other threads' waits ran and emitted into their own
+ * batches, moving out_pass of registrations this batch may hold too. So
+ * the batch takes a new number, which no other batch has, and marks its
+ * own entries again: O(events gathered). (Once the number of the last
+ * pass stood for every thread's batch: a kernel event for a registration
+ * that another thread's batch held under that number was "merged" into
+ * an entry of this one that was not its own, and a delivered
+ * EPOLLONESHOT event was lost: a thread pool's connection never served
+ * again, test_evloop_mtserver.) */
+static void batch_reopen(struct ts_epoll *e, struct batch *b)
+{
+	int i;
+
+	b->pass = ++e->pass;
+	for (i = 0; i < b->n; i++) {
+		struct ts_epoll_reg *r = b->fd[i] >= 0 ? reg_slot(e, b->fd[i], 0) : NULL;
+
+		if (r != NULL && r->data.u64 == b->out[i].data.u64) {
+			r->out_pass = b->pass;
+			r->out_idx = i;
+		}
+	}
+}
+
+/* Adds (or merges into) the program's event for r: O(1). */
+static void emit(struct ts_epoll *e, struct batch *b, struct ts_epoll_reg *r, uint32_t events)
+{
+	if (r->out_pass == b->pass && r->out_idx < b->n) {
+		b->out[r->out_idx].events |= events;
 		return;
 	}
-	if (*n >= max)
+	if (b->n >= b->max)
 		return;
-	out[*n].events = events;
-	out[*n].data = r->data;
-	r->out_pass = e->pass;
-	r->out_idx = *n;
-	(*n)++;
+	b->out[b->n].events = events;
+	b->out[b->n].data = r->data;
+	b->fd[b->n] = (int)(r - e->regs);
+	r->out_pass = b->pass;
+	r->out_idx = b->n;
+	b->n++;
 }
 
 /* Looks at one noted registration without the kernel: reports it when
  * ready, brings the kernel registration in line with what TLS needs. */
-static void look(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r, struct epoll_event *out,
-                 int *n, int max, int *cap)
+static void look(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r, struct batch *b, int *cap)
 {
 	struct ts_conn *c;
 	short ready, kev;
@@ -667,7 +713,7 @@ static void look(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r, s
 		r->et_reported = 0;
 	ev = ready ? to_epoll(ready, r->events) : 0;
 	if (ev) {
-		emit(e, r, out, n, max, ev);
+		emit(e, b, r, ev);
 		if (r->events & EPOLLET)
 			r->et_reported = 1;
 		if (r->events & EPOLLONESHOT)
@@ -681,13 +727,12 @@ static void look(struct ts_epoll *e, int epfd, int fd, struct ts_epoll_reg *r, s
 }
 
 /* The inbox pass: what changed since the last wait. */
-static int inbox_pass(struct ts_epoll *e, int epfd, struct epoll_event *out, int max, int *cap)
+static void inbox_pass(struct ts_epoll *e, int epfd, struct batch *b, int *cap)
 {
 	struct ts_epoll_note *list;
 	size_t i, cnt, wcap;
-	int n = 0, fd;
+	int fd;
 
-	e->pass++;
 	if (atomic_exchange(&e->rescan, 0)) {
 		for (fd = 0; fd < e->cap; fd++)
 			if (e->regs[fd].used && !TS_PLAIN(fd))
@@ -714,23 +759,21 @@ static int inbox_pass(struct ts_epoll *e, int epfd, struct epoll_event *out, int
 		r = reg_slot(e, fd, 0);
 		if (r == NULL || (r->conn != list[i].c && r->conn != NULL))
 			continue; /* gone, or a stale note */
-		if (r->seen == e->pass)
+		if (r->seen == b->pass)
 			continue;
-		if (n >= max) {
+		if (b->n >= b->max) {
 			requeue(e, fd, r); /* no room: next time */
 			continue;
 		}
-		r->seen = e->pass;
-		look(e, epfd, fd, r, out, &n, max, cap);
+		r->seen = b->pass;
+		look(e, epfd, fd, r, b, cap);
 	}
 	e->work = list;
 	e->cap_work = wcap;
-	return n;
 }
 
 /* The kernel answered for a wrapped descriptor. */
-static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
-                          struct epoll_event *out, int *n, int max)
+static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel, struct batch *b)
 {
 	struct ts_epoll_reg *r = reg_slot(e, fd, 0);
 	struct ts_conn *c;
@@ -745,7 +788,7 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	if (c == NULL) { /* no longer ours (closed, or a plain socket again) */
 		res = kernel & (asked | EPOLLERR | EPOLLHUP);
 		if (res)
-			emit(e, r, out, n, max, res);
+			emit(e, b, r, res);
 		if (TS_PLAIN(fd))
 			kernel_plain(e, epfd, fd, r);
 		return;
@@ -763,7 +806,7 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev, ready));
 	res = to_epoll(ready, asked);
 	if (res) {
-		emit(e, r, out, n, max, res);
+		emit(e, b, r, res);
 		if (asked & EPOLLONESHOT)
 			r->armed = 0;
 	}
@@ -774,8 +817,9 @@ int ts_epoll_wait(struct ts_epoll *e, int epfd, struct epoll_event *out, int max
                   const sigset_t *sigmask)
 {
 	struct epoll_event kbuf[KBUF];
+	struct batch b;
 	long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
-	int n, k, i, wait, cap;
+	int k, i, wait, cap;
 
 	if (max <= 0) {
 		errno = EINVAL;
@@ -788,13 +832,14 @@ int ts_epoll_wait(struct ts_epoll *e, int epfd, struct epoll_event *out, int max
 		pthread_mutex_lock(&e->lock);
 		wake_setup(e, epfd);
 		atomic_fetch_add(&e->sleepers, 1);
-		n = inbox_pass(e, epfd, out, max, &cap);
+		batch_open(e, &b, out, max);
+		inbox_pass(e, epfd, &b, &cap);
 		pthread_mutex_unlock(&e->lock);
-		if (n >= max) {
+		if (b.n >= max) {
 			atomic_fetch_sub(&e->sleepers, 1);
-			return n; /* no room: the kernel's events wait for the next call */
+			return b.n; /* no room: the kernel's events wait for the next call */
 		}
-		if (n > 0) {
+		if (b.n > 0) {
 			wait = 0;
 		} else if (deadline < 0) {
 			wait = -1;
@@ -808,30 +853,31 @@ int ts_epoll_wait(struct ts_epoll *e, int epfd, struct epoll_event *out, int max
 			wait = cap;
 		else
 			cap = -1;
-		k = sigmask ? TS_REAL(epoll_pwait)(epfd, kbuf, max - n, wait, sigmask)
-		            : TS_REAL(epoll_wait)(epfd, kbuf, max - n, wait);
+		k = sigmask ? TS_REAL(epoll_pwait)(epfd, kbuf, max - b.n, wait, sigmask)
+		            : TS_REAL(epoll_wait)(epfd, kbuf, max - b.n, wait);
 		atomic_fetch_sub(&e->sleepers, 1);
 		if (k < 0) {
-			if (n > 0 && errno == EINTR)
+			if (b.n > 0 && errno == EINTR)
 				k = 0;
 			else
 				return -1;
 		}
 		pthread_mutex_lock(&e->lock);
+		batch_reopen(e, &b);
 		for (i = 0; i < k; i++) {
 			if (kbuf[i].data.u64 == WAKE_TAG) {
 				wake_drain(e); /* a note: the next pass sees it */
 			} else if (is_tag(kbuf[i].data.u64)) {
-				wrapped_event(e, epfd, (int)(uint32_t)kbuf[i].data.u64, kbuf[i].events,
-				              out, &n, max);
-			} else if (n < max) {
+				wrapped_event(e, epfd, (int)(uint32_t)kbuf[i].data.u64, kbuf[i].events, &b);
+			} else if (b.n < max) {
 				/* a plain descriptor: the kernel's answer as it is */
-				out[n++] = kbuf[i];
+				b.fd[b.n] = -1;
+				out[b.n++] = kbuf[i];
 			}
 		}
 		pthread_mutex_unlock(&e->lock);
-		if (n > 0 || (wait == 0 && cap < 0) || (deadline >= 0 && now_ms() >= deadline))
-			return n;
+		if (b.n > 0 || (wait == 0 && cap < 0) || (deadline >= 0 && now_ms() >= deadline))
+			return b.n;
 		/* only a handshake moved (or a sniff deadline came): wait again */
 	}
 }

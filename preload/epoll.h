@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 
 #include "conn.h"
@@ -39,12 +40,14 @@ struct ts_epoll_note; /* a connection noted in the inbox (epoll.c) */
  * guarantee the same way. */
 struct ts_epoll {
 	struct ts_fdobj obj;   /* the table's part (fdtab.h): first */
-	/* The registrations (regs, indexed by descriptor, and the wait's
-	 * pass counter), held while the engine runs. */
+	/* The registrations (regs, indexed by descriptor, and the number of
+	 * the last batch of events any wait opened: 64 bits, never wrapping
+	 * onto a number a registration still holds), held while the engine
+	 * runs. */
 	pthread_mutex_t lock;
 	struct ts_epoll_reg *regs;
 	int cap;
-	unsigned pass;
+	uint64_t pass;
 	atomic_int rescan;     /* an inbox push failed: look at every one */
 	/* The inbox: connections noted since the last wait, and the array
 	 * the last wait worked on (inbox_lock, taken for nothing else but

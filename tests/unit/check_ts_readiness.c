@@ -490,6 +490,78 @@ START_TEST(test_epoll_wake_number_taken_by_the_program)
 }
 END_TEST
 
+/* ---- each wait's events are its own ------------------------------------- */
+
+struct waiter {
+	struct ts_epoll *e;
+	int epfd, n;
+	atomic_int tid;
+	struct epoll_event out[8];
+};
+
+static void *waiter_run(void *arg)
+{
+	struct waiter *w = arg;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	w->n = ts_epoll_wait(w->e, w->epfd, w->out, 8, 3000, NULL);
+	return NULL;
+}
+
+/* Two threads wait on one instance, EPOLLONESHOT re-armed by MOD (a
+ * thread pool): the main thread's wait delivers the connection and the
+ * program arms it again while the other thread is back from the kernel's
+ * wait with an event for it and has not yet taken the instance's lock (here
+ * it still sleeps in the kernel, not counted as a sleeper, which is the
+ * same to the engine). That event is the other thread's to deliver. It
+ * once was "merged" into an entry of its batch that it did not have,
+ * because every batch used the number of the last pass, which was the
+ * main thread's: the event was lost, the registration disarmed, and the
+ * connection never served again (test_evloop_mtserver, now and then). */
+START_TEST(test_epoll_a_wait_delivers_what_it_got)
+{
+	struct ep_fix f;
+	struct epoll_event ev, out[8];
+	struct waiter w = {0};
+	pthread_t th;
+	long spins = 0;
+
+	ep_fix_up(&f, 0);
+	w.e = f.e, w.epfd = f.epfd;
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.u64 = 7;
+	ck_assert_int_eq(ts_epoll_ctl(f.e, f.epfd, EPOLL_CTL_MOD, f.fd, &ev), 0);
+
+	/* the other thread sleeps in the kernel's wait */
+	ck_assert_int_eq(pthread_create(&th, NULL, waiter_run, &w), 0);
+	while (atomic_load(&w.tid) == 0 || atomic_load(&f.e->sleepers) != 1 || !task_sleeps(atomic_load(&w.tid))) {
+		ck_assert_msg(++spins < 100000000L, "the waiter never slept");
+		sched_yield();
+	}
+	atomic_store(&f.e->sleepers, 0);
+
+	/* the connection fails; the main thread's wait delivers it; the
+	 * program arms it again */
+	atomic_fetch_or(&f.c->obj.flags, TS_F_ABANDONED);
+	ts_conn_changed(f.c);
+	ck_assert_int_eq(ts_epoll_wait(f.e, f.epfd, out, 8, 0, NULL), 1);
+	ck_assert_uint_eq(out[0].data.u64, 7);
+	ck_assert_int_eq(ts_epoll_ctl(f.e, f.epfd, EPOLL_CTL_MOD, f.fd, &ev), 0);
+
+	/* the kernel reports the socket to the other thread */
+	atomic_store(&f.e->sleepers, 1);
+	ck_assert_int_eq(write(f.sp[1], "x", 1), 1);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(w.n, 1);
+	ck_assert_uint_eq(w.out[0].data.u64, 7);
+	ck_assert_uint_eq(w.out[0].events, EPOLLIN | EPOLLERR);
+
+	ts_epoll_release(f.e);
+	close(f.epfd);
+	ep_fix_down(&f);
+}
+END_TEST
+
 /* ---- fork while a thread holds the live list or an inbox ----------------- */
 
 static atomic_int hold_inside, hold_forked;
@@ -655,6 +727,7 @@ Suite *ts_readiness_suite(void)
 	tcase_add_test(ep, test_epoll_instance_is_one_object);
 	tcase_add_test(ep, test_epoll_note_never_writes_to_a_reused_number);
 	tcase_add_test(ep, test_epoll_wake_number_taken_by_the_program);
+	tcase_add_test(ep, test_epoll_a_wait_delivers_what_it_got);
 	tcase_add_test(ep, test_epoll_fork_while_live_list_is_held);
 	tcase_add_test(ep, test_epoll_fork_while_an_inbox_is_held);
 	tcase_add_test(ep, test_epoll_fork_while_a_late_note_is_held);
