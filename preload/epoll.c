@@ -473,17 +473,14 @@ static uint32_t to_epoll(short pev, uint32_t asked)
  * kernel's tree of every registration. Otherwise only what TLS needs: a
  * handshake may wait to write while the peer's bytes sit unread, and a
  * level-triggered EPOLLIN would then wake every wait for nothing.
- * Not for EPOLLONESHOT: the kernel's registration is never one-shot (the
- * engine disarms the program's), so once delivered, a kept EPOLLIN would
- * report the socket to every wait of every thread until the program arms
- * it again (test_evloop_oneshot); a thread pool's re-arm is an epoll_ctl
- * per event anyway. */
+ * The program's flags stay, EPOLLONESHOT too: once the kernel reported a
+ * one-shot registration it reports nothing more of it, EPOLLHUP included,
+ * until an epoll_ctl arms it again (wrapped_event says which). */
 static uint32_t kernel_want(uint32_t events, short kev, short ready)
 {
-	if ((ready & POLLIN) && (events & (EPOLLIN | EPOLLRDNORM)) && !(events & EPOLLONESHOT))
+	if ((ready & POLLIN) && (events & (EPOLLIN | EPOLLRDNORM)))
 		kev |= POLLIN;
-	return (events & ~(USER_IO | EPOLLONESHOT)) | ((kev & POLLIN) ? EPOLLIN : 0) |
-	       ((kev & POLLOUT) ? EPOLLOUT : 0);
+	return (events & ~USER_IO) | ((kev & POLLIN) ? EPOLLIN : 0) | ((kev & POLLOUT) ? EPOLLOUT : 0);
 }
 
 static struct ts_conn *conn_at(int fd)
@@ -500,7 +497,9 @@ static struct ts_conn *conn_at(int fd)
 }
 
 /* Points the kernel at what TLS needs (and at our tag). 0, or -1 when the
- * kernel no longer has the registration (a reused number). */
+ * kernel no longer has the registration (a reused number). r->kernel 0:
+ * the kernel's one-shot registration fired and is disabled; any want
+ * arms it again. */
 static int kernel_sync(int epfd, int fd, struct ts_epoll_reg *r, uint32_t want)
 {
 	struct epoll_event kev;
@@ -780,8 +779,14 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	short ready, kev;
 	uint32_t asked, res;
 
-	if (r == NULL || !r->armed)
+	if (r == NULL)
 		return;
+	/* A one-shot registration is one in the kernel too: it fired, and the
+	 * kernel disabled it. */
+	if (r->kernel & EPOLLONESHOT)
+		r->kernel = 0;
+	if (!r->armed)
+		return; /* delivered already: quiet until the program arms it */
 	asked = r->events;
 	r->et_reported = 0;
 	c = conn_at(fd);
@@ -803,12 +808,17 @@ static void wrapped_event(struct ts_epoll *e, int epfd, int fd, uint32_t kernel,
 	}
 	reg_follow(e, fd, r, c);
 	ready = ts_readiness(c, to_poll(asked), (short)(kernel & 0xffff), &kev);
-	(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev, ready));
 	res = to_epoll(ready, asked);
-	if (res) {
+	if (res && (asked & EPOLLONESHOT)) {
+		/* delivered: the kernel's registration stays disabled until the
+		 * program arms it again (ts_epoll_ctl) */
 		emit(e, b, r, res);
-		if (asked & EPOLLONESHOT)
-			r->armed = 0;
+		r->armed = 0;
+	} else {
+		/* and a one-shot one that fired for TLS's sake is armed again */
+		(void)kernel_sync(epfd, fd, r, kernel_want(asked, kev, ready));
+		if (res)
+			emit(e, b, r, res);
 	}
 	ts_conn_release(c);
 }

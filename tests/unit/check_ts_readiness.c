@@ -562,6 +562,55 @@ START_TEST(test_epoll_a_wait_delivers_what_it_got)
 }
 END_TEST
 
+static atomic_long kernel_waits;
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+
+static int counting_epoll_wait(int epfd, struct epoll_event *ev, int max, int tmo)
+{
+	atomic_fetch_add(&kernel_waits, 1);
+	return real_epoll_wait(epfd, ev, max, tmo);
+}
+
+/* A delivered EPOLLONESHOT registration is quiet until the program arms it
+ * again, as in the kernel, even while its socket has something the kernel
+ * reports whatever it is asked (the peer hung up: EPOLLHUP): a wait on it
+ * sleeps. (The kernel's registration was a plain one, and every wait of
+ * every thread of a pool spun on the hang-up until the program came back
+ * to the connection.) */
+START_TEST(test_epoll_disarmed_oneshot_stays_quiet)
+{
+	struct ep_fix f;
+	struct epoll_event ev, out[8];
+	long waits;
+
+	ep_fix_up(&f, 0);
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.u64 = 7;
+	ck_assert_int_eq(ts_epoll_ctl(f.e, f.epfd, EPOLL_CTL_MOD, f.fd, &ev), 0);
+	ck_assert_int_eq(shutdown(f.sp[1], SHUT_RDWR), 0);
+	ck_assert_int_eq(ts_epoll_wait(f.e, f.epfd, out, 8, 1000, NULL), 1);
+	ck_assert_uint_eq(out[0].data.u64, 7);
+
+	(void)ts_real_resolve();
+	real_epoll_wait = ts_real.epoll_wait;
+	ts_real.epoll_wait = counting_epoll_wait;
+	atomic_store(&kernel_waits, 0);
+	ck_assert_int_eq(ts_epoll_wait(f.e, f.epfd, out, 8, 300, NULL), 0);
+	waits = atomic_load(&kernel_waits);
+	ts_real.epoll_wait = real_epoll_wait;
+	ck_assert_msg(waits <= 3, "one 300 ms wait on a disarmed registration made %ld kernel waits", waits);
+
+	/* armed again: reported again */
+	ck_assert_int_eq(ts_epoll_ctl(f.e, f.epfd, EPOLL_CTL_MOD, f.fd, &ev), 0);
+	ck_assert_int_eq(ts_epoll_wait(f.e, f.epfd, out, 8, 1000, NULL), 1);
+	ck_assert_uint_eq(out[0].data.u64, 7);
+
+	ts_epoll_release(f.e);
+	close(f.epfd);
+	ep_fix_down(&f);
+}
+END_TEST
+
 /* ---- fork while a thread holds the live list or an inbox ----------------- */
 
 static atomic_int hold_inside, hold_forked;
@@ -728,6 +777,7 @@ Suite *ts_readiness_suite(void)
 	tcase_add_test(ep, test_epoll_note_never_writes_to_a_reused_number);
 	tcase_add_test(ep, test_epoll_wake_number_taken_by_the_program);
 	tcase_add_test(ep, test_epoll_a_wait_delivers_what_it_got);
+	tcase_add_test(ep, test_epoll_disarmed_oneshot_stays_quiet);
 	tcase_add_test(ep, test_epoll_fork_while_live_list_is_held);
 	tcase_add_test(ep, test_epoll_fork_while_an_inbox_is_held);
 	tcase_add_test(ep, test_epoll_fork_while_a_late_note_is_held);
