@@ -41,6 +41,7 @@ _cleanup() {
 	sleep 0.05 2>/dev/null
 	for p in $_pids; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$T"
+	_free_ports
 }
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
@@ -61,25 +62,78 @@ stop_bg() {
 }
 
 # A free TCP port below the ephemeral range (BENCH-NOTES: loops that
-# connect a lot take ephemeral ports as source ports).
+# connect a lot take ephemeral ports as source ports), reserved for this
+# test until it exits: two suites on one machine (make check beside make
+# asan) would otherwise both find a port free and both take it, and one
+# test's client reach the other's server. A reservation is a directory
+# $PORTS/PORT holding the owner's PID (mkdir is atomic); one whose owner
+# is gone (a test killed with -9) is taken over by a rename, which only
+# one taker wins. TLSSHIM_TEST_PORT_RANGE="LO HI" narrows the range
+# (test_lib_free_port).
+PORTS=${TMPDIR:-/tmp}/tlsshim-test-ports
 free_port() {
-	python3 - "$@" <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 32000)
-    ok = True
+	python3 - "$PORTS" "$$" ${TLSSHIM_TEST_PORT_RANGE:-20000 32000} <<'PY'
+import os, random, socket, sys
+root, owner, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+os.makedirs(root, exist_ok=True)
+
+def reserve(p):
+    d = os.path.join(root, str(p))
+    try:
+        os.mkdir(d)
+    except FileExistsError:
+        try:
+            with open(os.path.join(d, "pid")) as f:
+                os.kill(int(f.read()), 0)
+            return False  # its owner runs
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            return False  # being made, or unreadable: not ours to judge
+        gone = "%s.gone.%d" % (d, os.getpid())
+        try:
+            os.rename(d, gone)
+        except OSError:
+            return False  # another taker won
+        for name in os.listdir(gone):
+            os.unlink(os.path.join(gone, name))
+        os.rmdir(gone)
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            return False
+    with open(os.path.join(d, "pid"), "w") as f:
+        f.write(owner)
+    return True
+
+def bindable(p):
     for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
         s = socket.socket(fam, socket.SOCK_STREAM)
         try:
             s.bind((host, p))
         except OSError:
-            ok = False
+            return False
         finally:
             s.close()
-    if ok:
+    return True
+
+for _ in range(200):
+    p = random.randint(lo, hi)
+    if not reserve(p):
+        continue
+    if bindable(p):
         print(p)
         break
+    os.unlink(os.path.join(root, str(p), "pid"))
+    os.rmdir(os.path.join(root, str(p)))
 PY
+}
+# The reservations this test holds go at its exit.
+_free_ports() {
+	for _d in "$PORTS"/*; do
+		[ -f "$_d/pid" ] && [ "$(cat "$_d/pid" 2>/dev/null)" = "$$" ] && rm -rf "$_d"
+	done
+	return 0
 }
 
 # wait_port PORT [SECONDS]: until something listens on PORT (TCP).
