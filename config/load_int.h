@@ -67,6 +67,11 @@ struct loader {
 	struct ld_optset defaults;      /* the merged `defaults` groups */
 	sslsocket_config **checked;     /* configurations made so far (a reference each) */
 	size_t n_checked, cap_checked;
+	/* Files found readable regular files so far (pooled absolute paths):
+	 * ten rules naming one CA file cost one stat and one access, not ten
+	 * (every wrapped process loads the configuration at its start). */
+	const char **files_ok;
+	size_t n_files_ok, cap_files_ok;
 };
 
 /* load.c */
@@ -97,6 +102,7 @@ int ld_fail_key(struct loader *L, const struct ld_optset *os, int k, const char 
 int ld_check_options(struct loader *L, const struct source *src, const config_setting_t *elem,
                      enum cfg_side side, unsigned nth, const struct ld_optset *fin,
                      sslsocket_config **out);
+/* Drops what the load kept to look at each file and configuration once. */
 void ld_checked_free(struct loader *L);
 
 #endif /* TLSSHIM_LOAD_INT_H */

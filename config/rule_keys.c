@@ -165,6 +165,12 @@ static const char *file_value(struct loader *L, const struct source *src,
 	}
 	struct stat st;
 	const char *out = NULL;
+	for (size_t i = 0; i < L->n_files_ok; i++) {
+		if (strcmp(L->files_ok[i], path) == 0) {
+			free(joined);
+			return L->files_ok[i];
+		}
+	}
 	if (stat(path, &st) < 0 || (S_ISREG(st.st_mode) && access(path, R_OK) < 0)) {
 		ld_fail(L, src, s, "%s: cannot open \"%s\": %s", key, cfg_quote(q, path),
 		        strerror_r(errno, e, sizeof e));
@@ -172,8 +178,17 @@ static const char *file_value(struct loader *L, const struct source *src,
 	} else if (!S_ISREG(st.st_mode)) {
 		ld_fail(L, src, s, "%s: \"%s\" is not a regular file", key, cfg_quote(q, path));
 		cfg_error_option(L->err, ld_option_of_key(k), path);
-	} else {
-		out = pool_dup(L, path);
+	} else if ((out = pool_dup(L, path)) != NULL) {
+		if (L->n_files_ok == L->cap_files_ok) {
+			size_t cap = L->cap_files_ok ? 2 * L->cap_files_ok : 8;
+			const char **n = realloc(L->files_ok, cap * sizeof *n);
+			if (n != NULL) { /* else: looked at again next time */
+				L->files_ok = n;
+				L->cap_files_ok = cap;
+			}
+		}
+		if (L->n_files_ok < L->cap_files_ok)
+			L->files_ok[L->n_files_ok++] = out;
 	}
 	free(joined);
 	return out;
@@ -696,4 +711,7 @@ void ld_checked_free(struct loader *L)
 	free(L->checked);
 	L->checked = NULL;
 	L->n_checked = L->cap_checked = 0;
+	free(L->files_ok);
+	L->files_ok = NULL;
+	L->n_files_ok = L->cap_files_ok = 0;
 }

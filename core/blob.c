@@ -58,6 +58,10 @@ int core_blob_read(const char *path, const char *what, int secret, struct core_b
 		             CORE_STRERROR(e));
 		return -1;
 	}
+	/* Unbuffered: the bytes go from the kernel straight into d, which is
+	 * wiped when freed; a stdio buffer would keep a copy of a key's bytes
+	 * in freed memory, and cost an fstat of its own to size itself. */
+	setvbuf(f, NULL, _IONBF, 0);
 	const char *why = NULL;
 	char ebuf[128];
 	int e = EINVAL;
