@@ -68,16 +68,24 @@ stop_bg() {
 # test's client reach the other's server. A reservation is a directory
 # $PORTS/PORT holding the owner's PID (mkdir is atomic); one whose owner
 # is gone (a test killed with -9) is taken over by a rename, which only
-# one taker wins. TLSSHIM_TEST_PORT_RANGE="LO HI" narrows the range
+# one taker wins. One directory per user (another user's would not be
+# ours to write); where none can be made, ports are only checked free, as
+# before. TLSSHIM_TEST_PORT_RANGE="LO HI" narrows the range
 # (test_lib_free_port).
-PORTS=${TMPDIR:-/tmp}/tlsshim-test-ports
+PORTS=${TMPDIR:-/tmp}/tlsshim-test-ports.$(id -u)
 free_port() {
 	python3 - "$PORTS" "$$" ${TLSSHIM_TEST_PORT_RANGE:-20000 32000} <<'PY'
 import os, random, socket, sys
 root, owner, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-os.makedirs(root, exist_ok=True)
+try:
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    usable = os.access(root, os.W_OK | os.X_OK)
+except OSError:
+    usable = False
 
 def reserve(p):
+    if not usable:
+        return True
     d = os.path.join(root, str(p))
     try:
         os.mkdir(d)
@@ -124,8 +132,9 @@ for _ in range(200):
     if bindable(p):
         print(p)
         break
-    os.unlink(os.path.join(root, str(p), "pid"))
-    os.rmdir(os.path.join(root, str(p)))
+    if usable:
+        os.unlink(os.path.join(root, str(p), "pid"))
+        os.rmdir(os.path.join(root, str(p)))
 PY
 }
 # The reservations this test holds go at its exit.
