@@ -267,8 +267,10 @@ void ts_stats_fork_child(void)
 	if (h != NULL) {
 		free(copy);
 		copy = (struct ts_stats_rule *)(h + 1);
-	} else if (old != (struct ts_stats_rule *)(oldmap + 1)) {
-		free(old); /* the parent's private copy, duplicated by fork */
+	} else if (oldmap == NULL || old != (struct ts_stats_rule *)(oldmap + 1)) {
+		/* the parent's private copy, duplicated by fork (no file: no
+		 * address in one to compare with, NULL + 1 is undefined) */
+		free(old);
 	}
 	__atomic_store_n(&ts_stats_rules, copy, __ATOMIC_RELEASE);
 out:
