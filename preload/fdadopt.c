@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compiler.h"
 #include "conn.h"
 #include "fdadopt.h"
 #include "fdcopies.h"
@@ -34,10 +35,10 @@
 /* Identities of ended connections, newest last (a ring). */
 #define RETIRED_MAX 256
 static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
+TS_LARGE(static struct {
 	dev_t dev;
 	ino_t ino;
-} retired[RETIRED_MAX];
+} retired[RETIRED_MAX]);
 static unsigned retired_next, retired_count;
 
 static int sock_id(int fd, dev_t *dev, ino_t *ino)

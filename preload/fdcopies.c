@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "compiler.h"
 #include "fdcopies.h"
 #include "fdtab.h"
 #include "real.h"
@@ -19,12 +20,12 @@
 
 /* One set of marks: a bit per descriptor number. */
 struct markset {
+	atomic_int high; /* highest marked word + 1; beside bits[0], one page */
 	atomic_ulong bits[TS_FD_MAX / WORD_BITS];
-	atomic_int high; /* highest marked word + 1 */
 };
 
-static struct markset copies; /* numbers that took part in a copy */
-static struct markset fresh;  /* TCP sockets not connected yet */
+TS_LARGE(static struct markset copies); /* numbers that took part in a copy */
+TS_LARGE(static struct markset fresh);  /* TCP sockets not connected yet */
 
 static void set_mark(struct markset *m, int fd)
 {

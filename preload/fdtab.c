@@ -33,7 +33,7 @@
 #include "names.h"
 #include "stats.h"
 
-_Atomic(struct ts_fdobj *) ts_fdtab[TS_FD_MAX];
+TS_LARGE(_Atomic(struct ts_fdobj *) ts_fdtab[TS_FD_MAX]);
 atomic_int ts_fd_high;
 atomic_uint ts_epoch = 1;
 atomic_int ts_pid;

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler.h"
 #include "init.h"
 #include "log.h"
 #include "logevery.h"
@@ -75,7 +76,7 @@ static __thread struct name_entry mine[THREAD_NAMES];
 static __thread unsigned long mine_seq;
 
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct name_entry names[TS_NAMES_MAX];
+TS_LARGE(static struct name_entry names[TS_NAMES_MAX]);
 static unsigned long names_seq;
 static struct kept_entry *kept[KEPT_BUCKETS];
 
@@ -356,7 +357,7 @@ static void list_names(const struct found_name *f, size_t n, char *out, size_t c
 
 /* Said for every such connect, a busy multi-threaded client would flood
  * the log: at most once a minute per address (logevery.h). */
-static struct ts_log_every ambiguous_lines;
+TS_LARGE(static struct ts_log_every ambiguous_lines);
 
 static void log_ambiguous(const struct sockaddr *sa, socklen_t len, size_t n,
                           const char *ambiguous)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "compiler.h"
 #include "conn.h"
 #include "epoll.h"
 #include "fdtab.h"
@@ -84,7 +85,7 @@ enum ts_sniff_verdict ts_sniff_fd(int fd, int wait_ms)
 /* The warn line for a plaintext client, at most once a minute per client
  * address (the port changes with every connection); the line says how many
  * went unlogged since. */
-static struct ts_log_every plaintext_lines;
+TS_LARGE(static struct ts_log_every plaintext_lines);
 
 static void log_plaintext(const struct cfg_rule *rule, const char *peer)
 {

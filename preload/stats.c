@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "log.h"
 #include "real.h"
 #include "stats.h"
@@ -40,7 +41,7 @@ static struct ts_stats_hdr *map;       /* the mapped file, or NULL */
 static size_t map_len;
 static uint32_t nrules;
 static char dir[PATH_MAX - 32];        /* "" when there is none */
-static char path[PATH_MAX];            /* this process's file, "" if none */
+TS_LARGE(static char path[PATH_MAX]); /* this process's file, "" if none */
 static pid_t path_pid;
 static struct ts_stats_hdr tmpl;       /* the header a file starts from */
 /* Set once the file was made or could not be (ts_stats_publish). The lock
@@ -318,7 +319,9 @@ void ts_stats_hs_failed(const struct cfg_rule *r, const struct sslsocket_error *
  * PID, so the PID decides. */
 __attribute__((destructor)) static void stats_fini(void)
 {
-	if (path[0] != '\0' && path_pid == getpid()) {
+	/* path_pid first: a process that never made a file (most) does not
+	 * touch the page path lies in. */
+	if (path_pid != 0 && path_pid == getpid() && path[0] != '\0') {
 		(void)unlink(path);
 		path[0] = '\0';
 	}
