@@ -13,7 +13,7 @@ doc=$stage/usr/share/doc/tlsshim
 
 # Debian policy: no debug symbols in the binary package (10.1), compressed
 # manual pages and changelog (12.3, 12.7), permissions 0644/0755.
-for f in "$stage"/usr/bin/tlsshim "$stage"/usr/lib/*.so; do
+for f in "$stage"/usr/bin/tlsshim "$stage"/usr/lib/tlsshim/tlsshim-full "$stage"/usr/lib/*.so; do
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note "$f"
 done
 strip --strip-debug "$stage"/usr/lib/*.a
@@ -33,7 +33,9 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/debian"
 printf 'Source: tlsshim\n\nPackage: tlsshim\nArchitecture: any\n' >"$work/debian/control"
 bins=""
-for f in "$stage"/usr/bin/tlsshim "$stage"/usr/lib/*.so; do bins="$bins $f"; done
+for f in "$stage"/usr/bin/tlsshim "$stage"/usr/lib/tlsshim/tlsshim-full "$stage"/usr/lib/*.so; do
+	bins="$bins $f"
+done
 # libtlsshim.so and the launcher may load libsslsocket.so, which is ours.
 deps=$(cd "$work" && dpkg-shlibdeps -O -l"$stage/usr/lib" $bins 2>"$work/shlibdeps.err" |
 	sed -n 's/^shlibs:Depends=//p') || { cat "$work/shlibdeps.err" >&2; exit 1; }

@@ -96,30 +96,12 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tlsshim: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'tlsshim --help' for more information.\n", stderr);
-	return LAUNCH_EXIT_USAGE;
-}
-
-static int config_error(const char *msg)
-{
-	fprintf(stderr, "tlsshim: %s\n", msg);
-	return LAUNCH_EXIT_CONFIG;
-}
-
 /* A repeated single-valued option is a mistake worth stopping for (which
  * of two --ca-certs did the user mean?). */
 static int set_once(const char **slot, const char *value, const char *name)
 {
 	if (*slot)
-		return usage_error("%s given twice", name);
+		return launch_usage_error("%s given twice", name);
 	*slot = value;
 	return 0;
 }
@@ -166,151 +148,17 @@ static int parse_options(int argc, char **argv, struct launch_opts *o, int *done
 			return 0;
 		case ':':
 			if (optopt > 0 && optopt < 256)
-				return usage_error("option '-%c' needs an argument", optopt);
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+				return launch_usage_error("option '-%c' needs an argument", optopt);
+			return launch_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
 			if (optopt && optopt < 256)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+				return launch_usage_error("unknown option '-%c'", optopt);
+			return launch_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 		if (rc)
 			return rc;
 	}
 	return 0;
-}
-
-static int run_cert_mode(struct launch_opts *o, int nargs)
-{
-	if (o->getcert && o->peercert)
-		return usage_error("%s", "--getcert and --peercert cannot be combined");
-	if (nargs > 0)
-		return usage_error("%s", "--getcert and --peercert take no program");
-	if (o->n_connect || o->n_accept || o->config_file)
-		return usage_error("%s", "--getcert and --peercert take no rules "
-		                   "(--connect, --accept, --config)");
-	return o->getcert ? launch_getcert(o) : launch_peercert(o);
-}
-
-/* Sets the interposer's environment from the options; checks it the way
- * the interposer will. Returns 0 or an exit status. With keep, the loaded
- * rule set is handed over (--check) instead of freed, and with libout the
- * path of libtlsshim.so (owned). */
-static int prepare_environment(const struct launch_opts *o, int *allow_setuid,
-                               struct cfg_ruleset **keep, char **libout)
-{
-	char err[LAUNCH_ERRLEN], explained[LAUNCH_ERRLEN + 64];
-	int generated = 0;
-
-	if (launch_rules_usage(o, err, sizeof err) < 0)
-		return usage_error("%s", err);
-	if (o->n_connect + o->n_accept) {
-		/* Two libconfig texts cannot be merged as text (each may define
-		 * `connect`), and silently dropping either set of rules could
-		 * leave a connection in plaintext. */
-		if (getenv("TLSSHIM_CONFIG_STRING"))
-			return usage_error("%s", "TLSSHIM_CONFIG_STRING is already set and "
-			                   "--connect/--accept would replace it: unset it, or "
-			                   "put its rules in a file (-c FILE)");
-		char *text = launch_rules_text(o, err, sizeof err);
-		if (!text)
-			return config_error(err);
-		int rc = setenv("TLSSHIM_CONFIG_STRING", text, 1);
-		free(text);
-		if (rc < 0)
-			return config_error(strerror_r(errno, (char[128]){""}, 128));
-		generated = 1;
-	}
-	if (o->config_file) {
-		char *abs = launch_abspath(o->config_file);
-		if (!abs || setenv("TLSSHIM_CONFIG", abs, 1) < 0) {
-			free(abs);
-			return config_error(strerror_r(errno, (char[128]){""}, 128));
-		}
-		free(abs);
-	}
-	if (o->log_level && setenv("TLSSHIM_LOG", o->log_level, 1) < 0)
-		return config_error(strerror_r(errno, (char[128]){""}, 128));
-	if (!getenv("TLSSHIM_CONFIG") && !getenv("TLSSHIM_CONFIG_STRING"))
-		return usage_error("%s", "no rules: give --connect, --accept or -c FILE "
-		                   "(or set TLSSHIM_CONFIG)");
-
-	struct cfg_error cerr = { 0 };
-	struct cfg_ruleset *rs = cfg_load_env(&launch_cfg_checks, &cerr);
-	if (!rs) {
-		if (!cerr.msg[0])
-			snprintf(cerr.msg, sizeof cerr.msg, "the configuration could not be loaded");
-		if (generated)
-			launch_explain_error(o, &cerr, explained, sizeof explained);
-		else
-			snprintf(explained, sizeof explained, "%s", cerr.msg);
-		return config_error(explained);
-	}
-	*allow_setuid = rs->allow_setuid_exec;
-	if (keep)
-		*keep = rs;
-	else
-		cfg_ruleset_free(rs);
-
-	char *lib = launch_find_preload(err, sizeof err);
-	if (!lib) {
-		if (keep) {
-			cfg_ruleset_free(*keep);
-			*keep = NULL;
-		}
-		return config_error(err);
-	}
-	const char *ours[3];
-	launch_preload_ours(lib, ours);
-	char *value = launch_preload_value(ours, getenv("LD_PRELOAD"), err, sizeof err);
-	if (!value) {
-		free(lib);
-		if (keep) {
-			cfg_ruleset_free(*keep);
-			*keep = NULL;
-		}
-		return config_error(err);
-	}
-	int rc = setenv("LD_PRELOAD", value, 1);
-	free(value);
-	if (rc < 0) {
-		free(lib);
-		return config_error(strerror_r(errno, (char[128]){""}, 128));
-	}
-	if (libout)
-		*libout = lib;
-	else
-		free(lib);
-	return 0;
-}
-
-/* --check: everything a run would do before exec, then the rules. */
-static int run_check(const struct launch_opts *o, int nargs)
-{
-	struct cfg_ruleset *rs = NULL;
-	int allow_setuid = 0;
-
-	if (nargs > 0)
-		return usage_error("%s", "--check takes no program");
-	char *lib = NULL;
-	int rc = prepare_environment(o, &allow_setuid, &rs, &lib);
-	if (rc)
-		return rc;
-	char err[LAUNCH_ERRLEN];
-	if (launch_check_log(rs, err, sizeof err) < 0) {
-		free(lib);
-		cfg_ruleset_free(rs);
-		return config_error(err);
-	}
-	/* What the program would log at start, on stderr as the errors are. */
-	for (size_t i = 0; i < rs->n_warnings; i++)
-		fprintf(stderr, "tlsshim: warning: %s\n", rs->warnings[i]);
-	const char *file = getenv("TLSSHIM_CONFIG");
-	launch_check_print(stdout, rs, file && file[0] ? file : NULL,
-	                   getenv("TLSSHIM_CONFIG_STRING") != NULL);
-	printf("library:    %s\n", lib);
-	free(lib);
-	cfg_ruleset_free(rs);
-	return fflush(stdout) == 0 ? 0 : LAUNCH_EXIT_CONFIG;
 }
 
 int main(int argc, char **argv)
@@ -319,45 +167,42 @@ int main(int argc, char **argv)
 	int done = 0, allow_setuid = 0, rc;
 	char why[LAUNCH_ERRLEN];
 
+	launch_ssl_start(argv);
 	/* Every --connect/--accept is one argv slot at most. */
 	o.connect = calloc((size_t)argc + 1, sizeof *o.connect);
 	o.accept = calloc((size_t)argc + 1, sizeof *o.accept);
 	if (!o.connect || !o.accept)
-		return config_error("out of memory");
+		return launch_config_error("out of memory");
 
 	rc = parse_options(argc, argv, &o, &done);
 	if (rc || done)
 		goto out;
 	int nargs = argc - optind;
 	if (o.prometheus && !o.status) {
-		rc = usage_error("%s", "--prometheus goes with --status");
+		rc = launch_usage_error("%s", "--prometheus goes with --status");
 		goto out;
 	}
 	if (o.status) {
 		if (nargs > 0 || o.n_connect || o.n_accept || o.config_file || o.getcert ||
 		    o.peercert || o.check)
-			rc = usage_error("%s", "--status takes no program, rules or other mode");
+			rc = launch_usage_error("%s", "--status takes no program, rules or other mode");
 		else
 			rc = launch_status(o.prometheus);
 		goto out;
 	}
 	if (o.check && (o.getcert || o.peercert)) {
-		rc = usage_error("%s", "--check cannot be combined with --getcert or --peercert");
+		rc = launch_usage_error("%s", "--check cannot be combined with --getcert or --peercert");
 		goto out;
 	}
-	if (o.check) {
-		rc = run_check(&o, nargs);
-		goto out;
-	}
-	if (o.getcert || o.peercert) {
-		rc = run_cert_mode(&o, nargs);
+	if (o.check || o.getcert || o.peercert) {
+		rc = launch_ssl_mode(&o, nargs, argv);
 		goto out;
 	}
 	if (nargs == 0) {
-		rc = usage_error("%s", "no program to run");
+		rc = launch_usage_error("%s", "no program to run");
 		goto out;
 	}
-	rc = prepare_environment(&o, &allow_setuid, NULL, NULL);
+	rc = launch_prepare_environment(&o, &allow_setuid, NULL, NULL);
 	if (rc)
 		goto out;
 	if (launch_check_program(argv[optind], allow_setuid, why, sizeof why) < 0) {

@@ -2,6 +2,8 @@
  * launcher.h - the pieces of the `tlsshim` launcher (build/tlsshim).
  *
  * launcher.c        main(): options, help, version
+ * launcher_env.c    the interposer's environment from the options,
+ *                   checked; the launcher's error lines
  * launcher_rules.c  the command-line rules as libconfig text
  *                   (TLSSHIM_CONFIG_STRING), absolute paths, escaping
  * launcher_elf.c    can LD_PRELOAD reach this program? (static, Go,
@@ -9,12 +11,17 @@
  * launcher_exec.c   LD_PRELOAD, the environment, execvp
  * launcher_cert.c   --getcert and --peercert
  * launcher_check.c  --check: the loaded rules, printed
- * launcher_ssl.c    libsslsocket.so, loaded only when OpenSSL is needed;
- *                   the configuration loader's checks
+ * launcher_ssl.c    the core functions that need OpenSSL; the
+ *                   configuration loader's checks
+ * launcher_ssl_load.c     (build/tlsshim-full) loads libsslsocket.so
+ *                   when OpenSSL is needed
+ * launcher_ssl_handoff.c  (build/tlsshim, static) execs tlsshim-full
+ *                   when OpenSSL is needed
  *
  * Internal to the launcher; nothing here is linked into libtlsshim.so.
  * Functions that can fail write one line (without "tlsshim: " and without
- * a newline) into a caller's buffer; only launcher.c prints and exits.
+ * a newline) into a caller's buffer; only launcher.c and launcher_env.c
+ * print the error lines, and only main() and the hand-off exit.
  */
 #ifndef TLSSHIM_LAUNCHER_H
 #define TLSSHIM_LAUNCHER_H
@@ -56,6 +63,20 @@ struct launch_opts {
 	int status;                /* --status */
 	int prometheus;            /* --prometheus (with --status) */
 };
+
+/* ---- launcher_env.c ------------------------------------------------------ */
+
+/* "tlsshim: what" and the --help hint on stderr; LAUNCH_EXIT_USAGE. */
+int launch_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "tlsshim: msg" on stderr; LAUNCH_EXIT_CONFIG. */
+int launch_config_error(const char *msg);
+struct cfg_ruleset;
+/* Sets the interposer's environment from the options and checks it the
+ * way the interposer will. Returns 0 or an exit status (the error
+ * printed). With keep, the loaded rule set is handed over (--check)
+ * instead of freed; with libout, the path of libtlsshim.so (owned). */
+int launch_prepare_environment(const struct launch_opts *o, int *allow_setuid,
+                               struct cfg_ruleset **keep, char **libout);
 
 /* ---- launcher_rules.c ---------------------------------------------------- */
 
@@ -135,6 +156,9 @@ extern const char launch_libdir[];
  * else in ../lib from the launcher's directory (an installed tree, whatever
  * its prefix), else in launch_libdir. Owned; NULL with the reason in err. */
 char *launch_find_lib(const char *name, char *err, size_t errlen);
+/* The same with another name in the library directories: name next to the
+ * launcher (a build tree), in_lib under ../lib and launch_libdir. */
+char *launch_find_file(const char *name, const char *in_lib, char *err, size_t errlen);
 /* launch_find_lib("libtlsshim.so") */
 char *launch_find_preload(char *err, size_t errlen);
 
@@ -171,6 +195,8 @@ int launch_split_hostport(const char *text, char **host, unsigned short *port,
 /* --getcert and --peercert: print to stdout; return the exit status. */
 int launch_getcert(const struct launch_opts *o);
 int launch_peercert(const struct launch_opts *o);
+/* Either of them, after their usage checks (nargs: the program's words). */
+int launch_run_cert_mode(const struct launch_opts *o, int nargs);
 
 /* ---- launcher_check.c ---------------------------------------------------- */
 
@@ -184,6 +210,22 @@ int launch_check_print(FILE *out, const struct cfg_ruleset *rs, const char *conf
  * (TLSSHIM_LOG_FILE: a file appended to, or `syslog`). -1 with the line
  * a wrapped program would print (without "tlsshim: ") in err. */
 int launch_check_log(const struct cfg_ruleset *rs, char *err, size_t errlen);
+/* --check: everything a run would do before exec, then the rules. */
+int launch_run_check(const struct launch_opts *o, int nargs);
+
+/* ---- launcher_ssl_load.c or launcher_ssl_handoff.c ----------------------- */
+
+/* First thing in main(): the hand-off keeps argv and the environment as
+ * they were at start. */
+void launch_ssl_start(char **argv);
+/* --check, --getcert or --peercert (OpenSSL's modes): run here, or by the
+ * full launcher. Returns the exit status. */
+int launch_ssl_mode(const struct launch_opts *o, int nargs, char **argv);
+/* The function name of libsslsocket.so, the library loaded on first use;
+ * NULL with launch_core_why() saying why. The static launcher execs the
+ * full one instead and does not return. */
+void *launch_core_sym(const char *name);
+const char *launch_core_why(void);
 
 /* ---- launcher_ssl.c ------------------------------------------------------ */
 

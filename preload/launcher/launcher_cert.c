@@ -247,3 +247,16 @@ out:
 	free(host);
 	return rc;
 }
+
+/* --getcert or --peercert, after the usage checks. */
+int launch_run_cert_mode(const struct launch_opts *o, int nargs)
+{
+	if (o->getcert && o->peercert)
+		return launch_usage_error("%s", "--getcert and --peercert cannot be combined");
+	if (nargs > 0)
+		return launch_usage_error("%s", "--getcert and --peercert take no program");
+	if (o->n_connect || o->n_accept || o->config_file)
+		return launch_usage_error("%s", "--getcert and --peercert take no rules "
+		                          "(--connect, --accept, --config)");
+	return o->getcert ? launch_getcert(o) : launch_peercert(o);
+}

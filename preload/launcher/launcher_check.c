@@ -291,3 +291,33 @@ int launch_check_print(FILE *out, const struct cfg_ruleset *rs, const char *conf
 	        rs->count == 1 ? "" : "s", n_conn, rs->count - n_conn);
 	return 0;
 }
+
+/* --check: everything a run would do before exec, then the rules. */
+int launch_run_check(const struct launch_opts *o, int nargs)
+{
+	struct cfg_ruleset *rs = NULL;
+	int allow_setuid = 0;
+
+	if (nargs > 0)
+		return launch_usage_error("%s", "--check takes no program");
+	char *lib = NULL;
+	int rc = launch_prepare_environment(o, &allow_setuid, &rs, &lib);
+	if (rc)
+		return rc;
+	char err[LAUNCH_ERRLEN];
+	if (launch_check_log(rs, err, sizeof err) < 0) {
+		free(lib);
+		cfg_ruleset_free(rs);
+		return launch_config_error(err);
+	}
+	/* What the program would log at start, on stderr as the errors are. */
+	for (size_t i = 0; i < rs->n_warnings; i++)
+		fprintf(stderr, "tlsshim: warning: %s\n", rs->warnings[i]);
+	const char *file = getenv("TLSSHIM_CONFIG");
+	launch_check_print(stdout, rs, file && file[0] ? file : NULL,
+	                   getenv("TLSSHIM_CONFIG_STRING") != NULL);
+	printf("library:    %s\n", lib);
+	free(lib);
+	cfg_ruleset_free(rs);
+	return fflush(stdout) == 0 ? 0 : LAUNCH_EXIT_CONFIG;
+}

@@ -29,12 +29,18 @@ static char *join(const char *dir, const char *name)
 
 char *launch_find_lib(const char *name, char *err, size_t errlen)
 {
+	return launch_find_file(name, name, err, errlen);
+}
+
+char *launch_find_file(const char *name, const char *in_lib, char *err, size_t errlen)
+{
 	char self[PATH_MAX];
 	char *cand;
 	const char *selfdir = NULL;
 	/* A build tree (build/tlsshim next to build/libtlsshim.so) wins over
 	 * an installed copy, so that tests and `make demo` run what was built.
-	 * Then PREFIX/lib seen from PREFIX/bin/tlsshim: the prefix chosen at
+	 * Then PREFIX/lib seen from PREFIX/bin/tlsshim (or from
+	 * PREFIX/lib/tlsshim/tlsshim-full): the prefix chosen at
 	 * `make install` (or a package, or a moved tree) need not be the one
 	 * the launcher was compiled with. /proc/self/exe has the symlinks
 	 * resolved, so a link to the launcher finds the real tree. */
@@ -49,8 +55,12 @@ char *launch_find_lib(const char *name, char *err, size_t errlen)
 			if (cand && access(cand, R_OK) == 0)
 				return cand;
 			free(cand);
-			char *up = join(selfdir, "../lib");
-			cand = up ? join(up, name) : NULL;
+			/* PREFIX/lib: from PREFIX/bin/tlsshim, or from the full
+			 * launcher in PREFIX/lib/tlsshim/. */
+			size_t dl = strlen(selfdir);
+			int in_libdir = dl >= 12 && strcmp(selfdir + dl - 12, "/lib/tlsshim") == 0;
+			char *up = join(selfdir, in_libdir ? ".." : "../lib");
+			cand = up ? join(up, in_lib) : NULL;
 			free(up);
 			if (cand && access(cand, R_OK) == 0) {
 				char *canon = realpath(cand, NULL);
@@ -63,13 +73,19 @@ char *launch_find_lib(const char *name, char *err, size_t errlen)
 			free(cand);
 		}
 	}
-	cand = join(launch_libdir, name);
+	cand = join(launch_libdir, in_lib);
 	if (cand && cand[0] == '/' && access(cand, R_OK) == 0)
 		return cand;
 	free(cand);
-	snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s), in %s/../lib "
-	         "and in %s", name, selfdir ? selfdir : "/proc/self/exe unreadable",
-	         selfdir ? selfdir : "?", launch_libdir);
+	if (strcmp(name, in_lib) == 0)
+		snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s), in "
+		         "%s/../lib and in %s", name, selfdir ? selfdir : "/proc/self/exe unreadable",
+		         selfdir ? selfdir : "?", launch_libdir);
+	else
+		snprintf(err, errlen, "cannot find %s: looked next to the launcher (%s), and for "
+		         "%s in %s/../lib and in %s", name,
+		         selfdir ? selfdir : "/proc/self/exe unreadable", in_lib,
+		         selfdir ? selfdir : "?", launch_libdir);
 	return NULL;
 }
 

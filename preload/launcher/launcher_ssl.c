@@ -12,7 +12,6 @@
  * and dates. The configuration loader gets its checks from here
  * (launch_cfg_checks).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,29 +23,6 @@
 
 #define CORE_LIB_NAME "libsslsocket.so"
 
-static void *core_lib;
-static char core_lib_why[LAUNCH_ERRLEN];
-
-static void *core_sym(const char *name)
-{
-	if (!core_lib && !core_lib_why[0]) {
-		char err[LAUNCH_ERRLEN];
-		char *path = launch_find_lib(CORE_LIB_NAME, err, sizeof err);
-		if (!path) {
-			snprintf(core_lib_why, sizeof core_lib_why, "%s", err);
-		} else {
-			core_lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-			if (!core_lib)
-				snprintf(core_lib_why, sizeof core_lib_why, "%s", dlerror());
-			free(path);
-		}
-	}
-	void *p = core_lib ? dlsym(core_lib, name) : NULL;
-	if (core_lib && !p)
-		snprintf(core_lib_why, sizeof core_lib_why, "%s lacks %s", CORE_LIB_NAME, name);
-	return p;
-}
-
 static void cannot_load(struct sslsocket_error *err)
 {
 	if (!err)
@@ -57,7 +33,7 @@ static void cannot_load(struct sslsocket_error *err)
 	err->option = SSLSOCKET_OPT_NONE;
 	err->file[0] = '\0';
 	snprintf(err->reason, sizeof err->reason, "cannot load %s: %.200s", CORE_LIB_NAME,
-	         core_lib_why);
+	         launch_core_why());
 	errno = ELIBACC;
 }
 
@@ -65,15 +41,15 @@ static void cannot_load(struct sslsocket_error *err)
  * launch_ssl_wrap made: the library is loaded by then. */
 static void *must(const char *name)
 {
-	void *p = core_sym(name);
+	void *p = launch_core_sym(name);
 	if (!p) {
-		fprintf(stderr, "tlsshim: cannot load %s: %s\n", CORE_LIB_NAME, core_lib_why);
+		fprintf(stderr, "tlsshim: cannot load %s: %s\n", CORE_LIB_NAME, launch_core_why());
 		exit(LAUNCH_EXIT_CONFIG);
 	}
 	return p;
 }
 
-#define REAL(name) ((__typeof__(&sslsocket_##name))core_sym("sslsocket_" #name))
+#define REAL(name) ((__typeof__(&sslsocket_##name))launch_core_sym("sslsocket_" #name))
 #define MUST(name) ((__typeof__(&sslsocket_##name))must("sslsocket_" #name))
 
 int launch_ssl_options_check(const struct sslsocket_options *o, struct sslsocket_error *err)

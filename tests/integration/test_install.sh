@@ -9,7 +9,8 @@ make -C "$ROOT" --no-print-directory -j2 BUILD="$T/build" PREFIX="$prefix" insta
 	>"$T/make.log" 2>&1 || { tail -20 "$T/make.log"; fail "make install"; }
 
 for f in lib/libtlsshim.so lib/libsslsocket.so lib/libsslsocket.a include/sslsocket.h \
-	lib/pkgconfig/sslsocket.pc bin/tlsshim share/man/man1/tlsshim.1 share/man/man5/tlsshim.conf.5; do
+	lib/pkgconfig/sslsocket.pc bin/tlsshim lib/tlsshim/tlsshim-full share/man/man1/tlsshim.1 \
+	share/man/man5/tlsshim.conf.5; do
 	[ -f "$prefix/$f" ] || fail "not installed: $f"
 done
 
@@ -64,6 +65,16 @@ assert_eq "gnip" "$reply" "the launcher installed at another prefix wraps nc"
 assert_not_contains "$T/log2" "cannot find" "library found"
 "$optx/bin/tlsshim" --check --connect 127.0.0.1:1 --cert-reqs none >"$T/check" 2>&1 || fail "--check"
 assert_contains "$T/check" "^library: *$optx/lib/libtlsshim.so\$" "the library under the install prefix"
+# What needs OpenSSL (a pinned version), through the full launcher a static
+# one hands it to: found under the install prefix too, with the rules the
+# command line gave and the environment as it was (no "already set").
+P=$(free_port)
+start_bg 20 openssl s_server -rev -accept 127.0.0.1:$P -cert "$CERTS/server.pem" -key "$CERTS/server.key" \
+	-naccept 1 >"$T/server3.out" 2>&1
+wait_port $P
+reply=$(echo ping | (cd / && timeout 10 "$optx/bin/tlsshim" --connect 127.0.0.1:$P --ca-certs "$CERTS/ca.pem" \
+	--ssl-version TLSv1_2 -- nc -N 127.0.0.1 $P) 2>"$T/log3")
+assert_eq "gnip" "$reply" "a pinned version at another prefix: $(cat "$T/log3")"
 # Through a symlink elsewhere (/usr/local/bin/tlsshim -> /opt/x/bin/tlsshim).
 mkdir "$T/links" && ln -s "$optx/bin/tlsshim" "$T/links/tlsshim"
 "$T/links/tlsshim" --check --connect 127.0.0.1:1 --cert-reqs none >"$T/check2" 2>&1 || fail "--check via a symlink"

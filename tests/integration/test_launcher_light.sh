@@ -60,9 +60,10 @@ EOF
 "$TLSSHIM" -c "$T/ciphers.conf" -- /bin/true 2>"$T/err" && fail "a bad cipher list was accepted"
 assert_contains "$T/err" "ciphers.conf:3: ciphers: invalid cipher string \"NO-SUCH-CIPHER\"" "the cipher error"
 
-# without libsslsocket.so: the common path runs, the rest says why
+# without libsslsocket.so: the common path runs, the rest says why (a
+# static launcher hands the rest to tlsshim-full, which says it)
 mkdir "$T/bin"
-cp "$TLSSHIM" "$PRELOAD_SO" "$T/bin/"
+cp "$TLSSHIM" "$BUILD/tlsshim-full" "$PRELOAD_SO" "$T/bin/"
 out=$("$T/bin/tlsshim" -c "$T/rules.conf" -- /bin/echo ran 2>"$T/err") || fail "without libsslsocket.so: $(cat "$T/err")"
 assert_eq "ran" "$out" "the program's output without libsslsocket.so"
 if [ ! -e /usr/local/lib/libsslsocket.so ]; then
@@ -70,5 +71,17 @@ if [ ! -e /usr/local/lib/libsslsocket.so ]; then
 	rc=$?
 	assert_eq 1 "$rc" "exit status of a pin without libsslsocket.so"
 	assert_contains "$T/err" "cannot load libsslsocket.so: cannot find libsslsocket.so" "the missing library's error"
+fi
+# a static launcher without the full one: the common path runs, the rest
+# names what is missing
+if ! readelf -l "$TLSSHIM" | grep -q INTERP; then
+	rm "$T/bin/tlsshim-full"
+	out=$("$T/bin/tlsshim" -c "$T/rules.conf" -- /bin/echo ran 2>"$T/err") ||
+		fail "without tlsshim-full: $(cat "$T/err")"
+	assert_eq "ran" "$out" "the program's output without tlsshim-full"
+	"$T/bin/tlsshim" --connect 127.0.0.1:1 --ssl-version TLSv1_2 -- /bin/true 2>"$T/err"
+	assert_eq 1 "$?" "exit status of a pin without tlsshim-full"
+	assert_contains "$T/err" "cannot load libsslsocket.so through the full launcher: cannot find tlsshim-full: looked next to the launcher ($T/bin)" \
+		"the missing launcher's error"
 fi
 echo "light launcher ok"
