@@ -61,6 +61,25 @@ stop_bg() {
 	return 0
 }
 
+# ten_rules FILE: the start-up bench's configuration (bench/run.sh): five
+# connect rules naming one CA file, five accept rules naming one
+# certificate and key.
+ten_rules() {
+	{
+		echo 'version = 1;'
+		echo 'connect = ('
+		for i in 1 2 3 4; do echo "  { match = \"10.0.$i.0/24:443\"; ca_certs = \"$CERTS/ca.pem\"; },"; done
+		echo "  { match = \"db5.example:5432\"; ca_certs = \"$CERTS/ca.pem\"; }"
+		echo ');'
+		echo 'accept = ('
+		for i in 1 2 3 4; do
+			echo "  { match = \"*:$((9440 + i))\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; },"
+		done
+		echo "  { match = \"127.0.0.1:9445\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; }"
+		echo ');'
+	} >"$1"
+}
+
 # A free TCP port below the ephemeral range (BENCH-NOTES: loops that
 # connect a lot take ephemeral ports as source ports), reserved for this
 # test until it exits: two suites on one machine (make check beside make

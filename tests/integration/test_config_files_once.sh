@@ -10,19 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v strace >/dev/null || fail "strace is not installed (sh tests/deps.sh test)"
 
-{
-	echo 'version = 1;'
-	echo 'connect = ('
-	for i in 1 2 3 4; do echo "  { match = \"10.0.$i.0/24:443\"; ca_certs = \"$CERTS/ca.pem\"; },"; done
-	echo "  { match = \"db5.example:5432\"; ca_certs = \"$CERTS/ca.pem\"; }"
-	echo ');'
-	echo 'accept = ('
-	for i in 1 2 3 4; do
-		echo "  { match = \"*:$((9440 + i))\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; },"
-	done
-	echo "  { match = \"127.0.0.1:9445\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; }"
-	echo ');'
-} >"$T/rules.conf"
+ten_rules "$T/rules.conf"
 
 # (LeakSanitizer cannot run under ptrace)
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \

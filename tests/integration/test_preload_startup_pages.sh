@@ -45,19 +45,7 @@ done
 # What start-up touched of the zeroed data, seen from the program's main():
 # with ten rules the first page of the copy marks (inherited descriptors)
 # and the small variables; inert (no rules), the small variables only.
-{
-	echo 'version = 1;'
-	echo 'connect = ('
-	for i in 1 2 3 4; do echo "  { match = \"10.0.$i.0/24:443\"; ca_certs = \"$CERTS/ca.pem\"; },"; done
-	echo "  { match = \"db5.example:5432\"; ca_certs = \"$CERTS/ca.pem\"; }"
-	echo ');'
-	echo 'accept = ('
-	for i in 1 2 3 4; do
-		echo "  { match = \"*:$((9440 + i))\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; },"
-	done
-	echo "  { match = \"127.0.0.1:9445\"; certfile = \"$CERTS/server.pem\"; keyfile = \"$CERTS/server.key\"; }"
-	echo ');'
-} >"$T/rules.conf"
+ten_rules "$T/rules.conf"
 kb() {
 	sed -n 's/^bss_rss_kb \([0-9]*\) kB$/\1/p' "$T/out"
 }
