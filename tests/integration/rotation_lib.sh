@@ -89,9 +89,13 @@ PY
 # $3 (CA bundle); it loads $2.pem (key and certificate) for each
 # connection, so renaming a file over it switches what it serves. Each
 # client sends its start time; the server appends "START O-of-the-client-
-# certificate" to $4 and echoes the line.
+# certificate" to $4 and echoes the line. The file is read once per
+# connection and loaded from a private copy: load_cert_chain opens its
+# path twice (certificate, then key), and a rename between the two would
+# pair one certificate with the other key (the server would reset that
+# client: a race of the test, not of the client under test).
 TLS_MTLS_SERVER='
-import socket, ssl, sys, threading
+import os, socket, ssl, sys, tempfile, threading
 port, base, cafile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 rec = open(sys.argv[4], "a", buffering=1)
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,7 +103,11 @@ l.bind(("127.0.0.1", port)); l.listen(128)
 def serve(c):
     try:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(base + ".pem")
+        with open(base + ".pem", "rb") as f:
+            pem = f.read()
+        with tempfile.NamedTemporaryFile(dir=os.path.dirname(base) or ".", suffix=".pem") as snap:
+            snap.write(pem); snap.flush()
+            ctx.load_cert_chain(snap.name)
         ctx.load_verify_locations(cafile); ctx.verify_mode = ssl.CERT_REQUIRED
         s = ctx.wrap_socket(c, server_side=True)
         line = s.makefile("rb").readline()
