@@ -474,8 +474,10 @@ $(BUILD)/deb/tlsshim: $(LAUNCHER_STATIC_OBJ) $(DEB_LAUNCHER_DEPS)
 	@$(if $(Q),echo "  LD      $@ (static)")
 	$(Q)$(LAUNCHER_LINK_STATIC)
 else
-$(BUILD)/deb/tlsshim: $(BUILD)/deb/tlsshim-full
-	$(Q)cp $< $@
+$(BUILD)/deb/tlsshim: $(LAUNCHER_FULL_OBJ) $(DEB_LAUNCHER_DEPS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LAUNCHER_LINK_FULL)
 endif
 
 deb: all $(BUILD)/deb/tlsshim $(BUILD)/deb/tlsshim-full
