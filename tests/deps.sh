@@ -19,6 +19,14 @@ need_cmd() { # command, Debian package
 }
 
 need_cmd cc gcc
+# The static launcher links libc.a; without it build/tlsshim is dynamic
+# (slower to start) and test_launcher_static says so.
+if command -v cc >/dev/null 2>&1; then
+	case $(cc -print-file-name=libc.a 2>/dev/null) in
+	/*) ;;
+	*) missing="$missing libc6-dev" ;;
+	esac
+fi
 need_cmd make make
 need_cmd pkg-config pkg-config
 if command -v pkg-config >/dev/null 2>&1; then
